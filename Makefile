@@ -1,0 +1,39 @@
+# `make demo` runs the sandbox and the FastAPI example; `make test` runs lint, types and tests.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: demo demo-flask test lint types pytest bench system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	./scripts/system-deps.sh
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m examples.fastapi_app
+
+demo-flask: $(BIN)/.installed
+	$(BIN)/python -m examples.flask_app
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
+
+types: $(BIN)/.installed
+	$(BIN)/mypy
+
+pytest: $(BIN)/.installed system-deps
+	$(BIN)/pytest
+
+test: lint types pytest
+
+bench: $(BIN)/.installed system-deps
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,119 @@
+"""Drivers that run core flows: one sync (threads), one async (event loop).
+
+Both step the same generator; they differ only in how an effect is performed. Extra
+effect types (session store, locks) are handled by callables registered per type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from .core.effects import Flow, HttpRequest, HttpResponse, Sleep
+from .errors import AuthonomyUnavailableError
+
+__all__ = ["AsyncRunner", "SyncRunner", "to_response"]
+
+T = TypeVar("T")
+
+
+def to_response(response: httpx.Response) -> HttpResponse:
+    """An httpx response as the core's value type."""
+    return HttpResponse(response.status_code, dict(response.headers), response.content)
+
+
+def _unavailable(request: HttpRequest, exc: Exception) -> AuthonomyUnavailableError:
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
+    return AuthonomyUnavailableError(f"Authonomy {kind}: {request.method} {request.url}")
+
+
+def _build(client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> httpx.Request:
+    timeout = httpx.Timeout(request.timeout) if request.timeout is not None else None
+    return client.build_request(
+        request.method,
+        request.url,
+        headers=dict(request.headers),
+        json=request.json,
+        params=dict(request.params) if request.params else None,
+        **({"timeout": timeout} if timeout is not None else {}),
+    )
+
+
+class SyncRunner:
+    """Runs flows in the calling thread with an ``httpx.Client``."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        handlers: Mapping[type, Callable[[Any], Any]] | None = None,
+    ) -> None:
+        self.http = http
+        self.handlers = dict(handlers or {})
+
+    def perform(self, effect: Any) -> Any:
+        """Perform one effect and return its result."""
+        if isinstance(effect, HttpRequest):
+            try:
+                return to_response(self.http.send(_build(self.http, effect)))
+            except httpx.TransportError as exc:
+                raise _unavailable(effect, exc) from exc
+        if isinstance(effect, Sleep):
+            time.sleep(effect.seconds)
+            return None
+        return self.handlers[type(effect)](effect)
+
+    def run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to completion and return its value."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            try:
+                value, error = self.perform(effect), None
+            except Exception as exc:
+                value, error = None, exc
+
+
+class AsyncRunner:
+    """Runs flows on the event loop with an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        handlers: Mapping[type, Callable[[Any], Awaitable[Any]]] | None = None,
+    ) -> None:
+        self.http = http
+        self.handlers = dict(handlers or {})
+
+    async def perform(self, effect: Any) -> Any:
+        """Perform one effect and return its result."""
+        if isinstance(effect, HttpRequest):
+            try:
+                return to_response(await self.http.send(_build(self.http, effect)))
+            except httpx.TransportError as exc:
+                raise _unavailable(effect, exc) from exc
+        if isinstance(effect, Sleep):
+            await asyncio.sleep(effect.seconds)
+            return None
+        return await self.handlers[type(effect)](effect)
+
+    async def run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to completion and return its value."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            try:
+                value, error = await self.perform(effect), None
+            except Exception as exc:
+                value, error = None, exc

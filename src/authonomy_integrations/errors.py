@@ -1,0 +1,270 @@
+"""The kit's exception tree.
+
+Every error the kit raises derives from :class:`AuthonomyError`::
+
+    AuthonomyError
+    ├── ConfigurationError            bad configuration, raised at start-up
+    ├── AuthonomyAPIError             the API answered with an error envelope
+    │   ├── InvalidRequestError         INVALID_REQUEST
+    │   ├── InvalidGrantError           INVALID_GRANT
+    │   ├── InvalidAPIKeyError          INVALID_API_KEY
+    │   ├── InsufficientPermissionsError INSUFFICIENT_PERMISSIONS
+    │   ├── InvalidCustomerError        INVALID_CUSTOMER
+    │   ├── NotFoundError               NOT_FOUND
+    │   ├── APIValidationError          VALIDATION_ERROR
+    │   ├── IdPNotConfiguredError       IDP_NOT_CONFIGURED
+    │   ├── RateLimitedError            RATE_LIMITED
+    │   └── InternalServerError         INTERNAL_ERROR
+    ├── AuthonomyUnavailableError     Authonomy unreachable, timed out or 5xx after retries
+    ├── TokenError                    a token failed verification
+    │   ├── TokenExpiredError
+    │   └── KeyNotFoundError            no key with the token's ``kid``
+    ├── LoginError                    a callback that cannot complete a login
+    ├── SessionError                  a session that cannot be stored or read
+    ├── PolicyViolationError          a user failed a policy
+    └── WebhookVerificationError      a webhook delivery failed verification
+
+Each subclass sets only its ``code``; context travels as attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIValidationError",
+    "AuthonomyAPIError",
+    "AuthonomyError",
+    "AuthonomyUnavailableError",
+    "ConfigurationError",
+    "IdPNotConfiguredError",
+    "InsufficientPermissionsError",
+    "InternalServerError",
+    "InvalidAPIKeyError",
+    "InvalidCustomerError",
+    "InvalidGrantError",
+    "InvalidRequestError",
+    "KeyNotFoundError",
+    "LoginError",
+    "NotFoundError",
+    "PolicyViolationError",
+    "RateLimitedError",
+    "SessionError",
+    "TokenError",
+    "TokenExpiredError",
+    "WebhookVerificationError",
+    "api_error_for",
+]
+
+
+class AuthonomyError(Exception):
+    """Base of every error the kit raises."""
+
+    code: str = "AUTHONOMY_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(AuthonomyError):
+    """The configuration is invalid; ``field`` names the offending setting."""
+
+    code = "CONFIGURATION_ERROR"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class AuthonomyAPIError(AuthonomyError):
+    """The Authonomy API answered with an error envelope."""
+
+    code = "API_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int = 0,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.status = status
+        self.details: Mapping[str, Any] = details or {}
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        suffix = f" (request_id={self.request_id})" if self.request_id else ""
+        return f"{self.code}: {self.message}{suffix}"
+
+
+class InvalidRequestError(AuthonomyAPIError):
+    """Malformed request or missing field."""
+
+    code = "INVALID_REQUEST"
+
+
+class InvalidGrantError(AuthonomyAPIError):
+    """Code or refresh token unknown, used, expired or revoked."""
+
+    code = "INVALID_GRANT"
+
+
+class InvalidAPIKeyError(AuthonomyAPIError):
+    """The API key is missing or unknown."""
+
+    code = "INVALID_API_KEY"
+
+
+class InsufficientPermissionsError(AuthonomyAPIError):
+    """The API key lacks the permission for this call."""
+
+    code = "INSUFFICIENT_PERMISSIONS"
+
+
+class InvalidCustomerError(AuthonomyAPIError):
+    """The customer id is unknown."""
+
+    code = "INVALID_CUSTOMER"
+
+
+class NotFoundError(AuthonomyAPIError):
+    """Any other unknown resource."""
+
+    code = "NOT_FOUND"
+
+
+class APIValidationError(AuthonomyAPIError):
+    """Well-formed but invalid input."""
+
+    code = "VALIDATION_ERROR"
+
+
+class IdPNotConfiguredError(AuthonomyAPIError):
+    """A login was started for a customer with no IdP."""
+
+    code = "IDP_NOT_CONFIGURED"
+
+
+class RateLimitedError(AuthonomyAPIError):
+    """Over the rate limit; ``retry_after`` is in seconds when the server said."""
+
+    code = "RATE_LIMITED"
+    retry_after: float | None = None
+
+
+class InternalServerError(AuthonomyAPIError):
+    """The server failed."""
+
+    code = "INTERNAL_ERROR"
+
+
+_API_ERRORS: dict[str, type[AuthonomyAPIError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidRequestError,
+        InvalidGrantError,
+        InvalidAPIKeyError,
+        InsufficientPermissionsError,
+        InvalidCustomerError,
+        NotFoundError,
+        APIValidationError,
+        IdPNotConfiguredError,
+        RateLimitedError,
+        InternalServerError,
+    )
+}
+
+
+def api_error_for(
+    code: str,
+    message: str,
+    *,
+    status: int,
+    details: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+) -> AuthonomyAPIError:
+    """Build the subclass that matches an envelope's error ``code``."""
+    cls = _API_ERRORS.get(code, AuthonomyAPIError)
+    return cls(message, code=code, status=status, details=details, request_id=request_id)
+
+
+class AuthonomyUnavailableError(AuthonomyError):
+    """Authonomy could not be reached, timed out, or kept failing with 5xx."""
+
+    code = "TEMPORARILY_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TokenError(AuthonomyError):
+    """A token failed verification; ``reason`` is short and safe to log."""
+
+    code = "INVALID_TOKEN"
+
+    def __init__(
+        self, reason: str, *, claim: str | None = None, kid: str | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.claim = claim
+        self.kid = kid
+
+
+class TokenExpiredError(TokenError):
+    """The token's ``exp`` has passed (beyond the leeway)."""
+
+    code = "TOKEN_EXPIRED"
+
+
+class KeyNotFoundError(TokenError):
+    """No signing key with the token's ``kid`` is known, even after a refetch."""
+
+    code = "KEY_NOT_FOUND"
+
+
+class LoginError(AuthonomyError):
+    """A callback that cannot complete a login (state, issuer, nonce, IdP error)."""
+
+    code = "LOGIN_FAILED"
+
+    def __init__(self, reason: str, *, error: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+class SessionError(AuthonomyError):
+    """A session that cannot be stored or read (too large, store failure)."""
+
+    code = "SESSION_ERROR"
+
+
+class PolicyViolationError(AuthonomyError):
+    """The user failed a policy; ``login_can_cure`` says whether a fresh login helps."""
+
+    code = "POLICY_VIOLATED"
+
+    def __init__(self, policy: str, reason: str, *, login_can_cure: bool = False) -> None:
+        super().__init__(f"Policy '{policy}' not satisfied: {reason}")
+        self.policy = policy
+        self.reason = reason
+        self.login_can_cure = login_can_cure
+
+
+class WebhookVerificationError(AuthonomyError):
+    """A webhook delivery failed verification; ``reason`` says why."""
+
+    code = "WEBHOOK_VERIFICATION_FAILED"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,1 @@
+"""Session, replay and lock stores: memory, encrypted cookie, Redis."""
