@@ -1,0 +1,148 @@
+"""The session store interface, and per-key locks for stores that live in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from ..core.sessions import SessionRecord
+
+__all__ = ["AsyncKeyedLocks", "KeyedLocks", "SessionStore", "is_session_id"]
+
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def is_session_id(value: str) -> bool:
+    """Whether ``value`` has the shape of :func:`~..core.sessions.new_session_id` output."""
+    return bool(_SESSION_ID.fullmatch(value))
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where sessions live between requests.
+
+    The adapters put the string that :meth:`save` returns in the session cookie and hand
+    it back to :meth:`load` and :meth:`delete`. Server-side stores (memory, Redis) return
+    the session id; the cookie store returns the sealed record itself. So one engine
+    serves all three::
+
+        save(record, ttl) -> str          # the cookie value to set; keep it ttl seconds
+        load(cookie_value) -> record      # or None: unknown, expired, forged
+        delete(cookie_value) -> None      # forget the session (a no-op for cookies)
+        asave / aload / adelete           # the same, awaitable, for the event loop
+        lock(session_id)                  # context manager: one refresh at a time (threads)
+        alock(session_id)                 # async context manager: the same for tasks
+
+    Failures to reach a backing service raise :class:`~..errors.SessionError`.
+    """
+
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        """Store ``record`` for ``ttl`` seconds and return the cookie value."""
+        ...
+
+    def load(self, cookie_value: str) -> SessionRecord | None:
+        """The record behind a cookie value, or ``None``."""
+        ...
+
+    def delete(self, cookie_value: str) -> None:
+        """Forget the session behind a cookie value."""
+        ...
+
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        """Awaitable :meth:`save`."""
+        ...
+
+    async def aload(self, cookie_value: str) -> SessionRecord | None:
+        """Awaitable :meth:`load`."""
+        ...
+
+    async def adelete(self, cookie_value: str) -> None:
+        """Awaitable :meth:`delete`."""
+        ...
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """Hold the session's refresh lock (blocking the thread while another holds it)."""
+        ...
+
+    def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold the session's refresh lock (suspending the task while another holds it)."""
+        ...
+
+
+L = TypeVar("L")
+
+
+class _Registry(Generic[L]):
+    """Locks by key, counted by holders and waiters, removed when nobody uses them."""
+
+    def __init__(self, factory: Callable[[], L]) -> None:
+        self._factory = factory
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[L, int]] = {}
+
+    def acquire_ref(self, key: str) -> L:
+        with self._guard:
+            lock, users = self._locks.get(key) or (self._factory(), 0)
+            self._locks[key] = (lock, users + 1)
+            return lock
+
+    def release_ref(self, key: str) -> None:
+        with self._guard:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._locks)
+
+
+class KeyedLocks:
+    """A ``threading.Lock`` per key that exists only while someone holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._registry: _Registry[threading.Lock] = _Registry(threading.Lock)
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """Block until the key's lock is free, then hold it for the ``with`` body."""
+        lock = self._registry.acquire_ref(key)
+        try:
+            with lock:
+                yield
+        finally:
+            self._registry.release_ref(key)
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+
+class AsyncKeyedLocks:
+    """An ``asyncio.Lock`` per key that exists only while some task holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._registry: _Registry[asyncio.Lock] = _Registry(asyncio.Lock)
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Wait until the key's lock is free, then hold it for the ``async with`` body."""
+        lock = self._registry.acquire_ref(key)
+        try:
+            async with lock:
+                yield
+        finally:
+            self._registry.release_ref(key)
+
+    def __len__(self) -> int:
+        return len(self._registry)

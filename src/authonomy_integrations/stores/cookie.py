@@ -1,0 +1,118 @@
+"""``CookieSessionStore``: the whole session sealed into the cookie itself."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+
+from ..core.crypto import SecretBox
+from ..core.sessions import SessionRecord
+from ..errors import SessionError
+from .base import AsyncKeyedLocks, KeyedLocks
+
+__all__ = ["CookieSessionStore"]
+
+_RAW = b"\x00"
+_ZLIB = b"\x01"
+#: Wall-clock deadline sealed with the record: a cookie is useless after its ttl even
+#: if the browser (or a thief) keeps it.
+_DEADLINE = struct.Struct("<d")
+#: A sealed record is a few KB; refuse to inflate anything much larger.
+_MAX_PLAIN_BYTES = 64 * 1024
+
+
+class CookieSessionStore:
+    """Sessions sealed (AES-256-GCM) into the cookie: no server-side state at all.
+
+    ``secrets`` are newest first; a cookie sealed with an older one still loads, so a
+    secret can be rotated without logging users out. The cookie holds the access and
+    refresh tokens, so it must fit in ``max_bytes`` (browsers cap a cookie near 4096
+    bytes, name and attributes included): a larger session raises
+    :class:`~..errors.SessionError` telling you to use a server-side store
+    (``RedisSessionStore`` or ``MemorySessionStore``).
+
+    A session cannot be revoked here: :meth:`delete` is a no-op and logging out relies
+    on the adapter clearing the cookie and Authonomy revoking the refresh token. Locks
+    are per process.
+    """
+
+    def __init__(
+        self,
+        secrets: str | Sequence[str],
+        purpose: str = "session",
+        max_bytes: int = 3800,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._box = SecretBox((secrets,) if isinstance(secrets, str) else secrets, purpose)
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._locks = KeyedLocks()
+        self._alocks = AsyncKeyedLocks()
+
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        """The sealed record to set as the cookie, valid for ``ttl`` seconds."""
+        plain = _DEADLINE.pack(self._clock() + ttl) + record.to_bytes()
+        sealed = self._box.seal(_pack(plain))
+        if len(sealed) > self.max_bytes:
+            raise SessionError(
+                f"the session is {len(sealed)} bytes sealed, more than the {self.max_bytes} "
+                "that fit in one cookie (large tokens or many groups?); use a server-side "
+                "session store such as RedisSessionStore or MemorySessionStore"
+            )
+        return sealed
+
+    def load(self, cookie_value: str) -> SessionRecord | None:
+        """The record sealed in the cookie; ``None`` if forged, garbled or expired."""
+        opened = self._box.open(cookie_value)
+        plain = _unpack(opened) if opened is not None else None
+        if plain is None or len(plain) < _DEADLINE.size:
+            return None
+        if _DEADLINE.unpack_from(plain)[0] <= self._clock():
+            return None
+        return SessionRecord.from_bytes(plain[_DEADLINE.size :])
+
+    def delete(self, cookie_value: str) -> None:
+        """Nothing to forget on the server; the adapter clears the cookie."""
+
+    # Sealing a few KB is CPU work of microseconds; nothing here waits on I/O.
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        """Same as :meth:`save`."""
+        return self.save(record, ttl)
+
+    async def aload(self, cookie_value: str) -> SessionRecord | None:
+        """Same as :meth:`load`."""
+        return self.load(cookie_value)
+
+    async def adelete(self, cookie_value: str) -> None:
+        """Same as :meth:`delete`."""
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """This process's lock for the session, for threads."""
+        return self._locks.hold(session_id)
+
+    def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
+        """This process's lock for the session, for tasks."""
+        return self._alocks.hold(session_id)
+
+
+def _pack(plain: bytes) -> bytes:
+    compressed = zlib.compress(plain, 6)
+    return _ZLIB + compressed if len(compressed) < len(plain) else _RAW + plain
+
+
+def _unpack(data: bytes) -> bytes | None:
+    kind, body = data[:1], data[1:]
+    if kind == _RAW:
+        return body
+    if kind != _ZLIB:
+        return None
+    inflater = zlib.decompressobj()
+    try:
+        plain = inflater.decompress(body, _MAX_PLAIN_BYTES)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else plain

@@ -1,0 +1,213 @@
+"""``RedisSessionStore``: sessions in Redis, shared by every worker process."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+    suppress,
+)
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ..core.sessions import SessionRecord
+from ..errors import ConfigurationError, SessionError
+from .base import is_session_id
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+
+__all__ = ["RedisSessionStore"]
+
+#: How often a waiter polls a lock held by another process, in seconds.
+_LOCK_POLL = 0.05
+
+
+def _import_redis() -> ModuleType:
+    try:
+        return importlib.import_module("redis")
+    except ImportError:
+        raise ConfigurationError(
+            "session_store",
+            "RedisSessionStore needs the redis package: "
+            "pip install 'authonomy-integrations[redis]'",
+        ) from None
+
+
+class RedisSessionStore:
+    """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
+
+    Give a ``url`` (``redis://host:6379/0``), and the sync and ``redis.asyncio`` clients
+    are created on first use; or pass ready ``client`` / ``async_client`` objects. The
+    async client is bound to the event loop it is first used in, as redis-py requires.
+    Keys are ``prefix`` + session id; the refresh lock of a session is a separate key
+    set with ``NX PX`` and released only by its holder, living at most ``lock_timeout``
+    seconds. An unreachable Redis raises :class:`~..errors.SessionError`.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: Redis | None = None,
+        async_client: AsyncRedis | None = None,
+        prefix: str = "authonomy:session:",
+        lock_timeout: float = 10,
+    ) -> None:
+        self._redis = _import_redis()
+        if url is None and client is None and async_client is None:
+            raise ConfigurationError("session_store", "RedisSessionStore needs url= or a client")
+        self.url = url
+        self.prefix = prefix
+        self.lock_timeout = lock_timeout
+        self._client = client
+        self._async_client = async_client
+        self._owns_client = False
+        self._owns_async_client = False
+
+    def _key(self, session_id: str) -> str:
+        return self.prefix + session_id
+
+    def _lock_key(self, session_id: str) -> str:
+        return f"{self.prefix}{session_id}:lock"
+
+    def _sync(self) -> Redis:
+        if self._client is None:
+            if self.url is None:
+                raise SessionError("RedisSessionStore has no sync client: pass url= or client=")
+            self._client = self._redis.Redis.from_url(self.url)
+            self._owns_client = True
+        return self._client
+
+    def _async(self) -> AsyncRedis:
+        if self._async_client is None:
+            if self.url is None:
+                raise SessionError(
+                    "RedisSessionStore has no async client: pass url= or async_client="
+                )
+            asyncio_redis = importlib.import_module("redis.asyncio")
+            self._async_client = asyncio_redis.Redis.from_url(self.url)
+            self._owns_async_client = True
+        return self._async_client
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self._redis.exceptions.RedisError as exc:
+            raise SessionError(f"Redis session store failed: {exc}") from exc
+
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        """``SET prefix+id record EX ttl``; the cookie value is the session id."""
+        with self._errors():
+            self._sync().set(self._key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+        return record.id
+
+    def load(self, cookie_value: str) -> SessionRecord | None:
+        """The record for a session id, or ``None`` when unknown or expired."""
+        if not is_session_id(cookie_value):
+            return None
+        with self._errors():
+            data = self._sync().get(self._key(cookie_value))
+        return _decode(data, cookie_value)
+
+    def delete(self, cookie_value: str) -> None:
+        """Remove the session's key."""
+        if is_session_id(cookie_value):
+            with self._errors():
+                self._sync().delete(self._key(cookie_value))
+
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        """Awaitable :meth:`save` on the ``redis.asyncio`` client."""
+        with self._errors():
+            await self._async().set(self._key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+        return record.id
+
+    async def aload(self, cookie_value: str) -> SessionRecord | None:
+        """Awaitable :meth:`load`."""
+        if not is_session_id(cookie_value):
+            return None
+        with self._errors():
+            data = await self._async().get(self._key(cookie_value))
+        return _decode(data, cookie_value)
+
+    async def adelete(self, cookie_value: str) -> None:
+        """Awaitable :meth:`delete`."""
+        if is_session_id(cookie_value):
+            with self._errors():
+                await self._async().delete(self._key(cookie_value))
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """The session's lock across processes; raises ``SessionError`` after waiting
+        ``lock_timeout`` seconds for it."""
+        return self._hold(session_id)
+
+    def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
+        """Same as :meth:`lock`, for tasks."""
+        return self._ahold(session_id)
+
+    @contextmanager
+    def _hold(self, session_id: str) -> Iterator[None]:
+        lock = self._sync().lock(
+            self._lock_key(session_id),
+            timeout=self.lock_timeout,
+            blocking_timeout=self.lock_timeout,
+            sleep=_LOCK_POLL,
+            raise_on_release_error=False,
+        )
+        with self._errors():
+            acquired = lock.acquire()
+        if not acquired:
+            raise SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+        try:
+            yield
+        finally:
+            # The lock expires by itself; failing to release it must not hide the
+            # outcome of the work it guarded.
+            with suppress(self._redis.exceptions.RedisError):
+                lock.release()
+
+    @asynccontextmanager
+    async def _ahold(self, session_id: str) -> AsyncIterator[None]:
+        lock = self._async().lock(
+            self._lock_key(session_id),
+            timeout=self.lock_timeout,
+            blocking_timeout=self.lock_timeout,
+            sleep=_LOCK_POLL,
+            raise_on_release_error=False,
+        )
+        with self._errors():
+            acquired = await lock.acquire()
+        if not acquired:
+            raise SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+        try:
+            yield
+        finally:
+            with suppress(self._redis.exceptions.RedisError):
+                await lock.release()
+
+    def close(self) -> None:
+        """Close the sync client this store created (clients passed in are left open)."""
+        if self._client is not None and self._owns_client:
+            self._client.close()
+            self._client, self._owns_client = None, False
+
+    async def aclose(self) -> None:
+        """Close the async client this store created (clients passed in are left open)."""
+        if self._async_client is not None and self._owns_async_client:
+            await self._async_client.aclose()
+            self._async_client, self._owns_async_client = None, False
+
+
+def _decode(data: Any, session_id: str) -> SessionRecord | None:
+    if isinstance(data, str):  # a client created with decode_responses=True
+        data = data.encode("utf-8")
+    if not isinstance(data, bytes):
+        return None
+    record = SessionRecord.from_bytes(data)
+    return record if record is not None and record.id == session_id else None
