@@ -1,0 +1,363 @@
+"""Policies: their conditions, evaluating them against a user, and which to fetch when.
+
+A policy applies only if every condition holds; a condition this module does not know,
+or one whose value is malformed, fails the policy (fail closed). Conditions:
+
+==========================  =========================================================
+``mfa_required: true``      ``"mfa"`` is in the token's ``amr``
+``max_session_duration: N`` now - ``auth_time`` <= N seconds
+``allowed_groups: [..]``    the user is in at least one of them
+``required_scopes: [..]``   every one is in ``scope``
+``allowed_customers: [..]`` ``customer_id`` is one of them
+``ip_allowlist: [CIDR..]``  the client address is in one of them (IPv4 or IPv6)
+==========================  =========================================================
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import ConfigurationError, PolicyViolationError
+from .user import AuthonomyUser, UnauthenticatedUser
+
+__all__ = [
+    "CONDITIONS",
+    "LOGIN_CURABLE_CONDITIONS",
+    "Policy",
+    "PolicyDecision",
+    "PolicyRegistry",
+    "evaluate",
+    "validate_conditions",
+]
+
+#: Conditions a fresh sign-in can satisfy, so a browser may be sent through step-up login.
+LOGIN_CURABLE_CONDITIONS = frozenset({"mfa_required", "max_session_duration"})
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A named set of conditions, from the API or defined locally."""
+
+    id: str
+    name: str
+    description: str = ""
+    type: str = "authorization"
+    conditions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Policy:
+        """Build a policy from the API's JSON; :class:`ValueError` if it is not one.
+
+        Conditions are not validated here: unknown or malformed ones fail at evaluation.
+        """
+        policy_id, name = data.get("id"), data.get("name")
+        conditions = data.get("conditions", {})
+        if not isinstance(policy_id, str) or not isinstance(name, str):
+            raise ValueError("policy needs string id and name")
+        if not isinstance(conditions, Mapping):
+            raise ValueError(f"policy {name!r}: conditions must be an object")
+        return cls(
+            id=policy_id,
+            name=name,
+            description=str(data.get("description") or ""),
+            type=str(data.get("type") or "authorization"),
+            conditions=MappingProxyType(dict(conditions)),
+        )
+
+    @classmethod
+    def local(cls, name: str, conditions: Mapping[str, Any]) -> Policy:
+        """A locally defined policy; raises ConfigurationError for bad conditions."""
+        validate_conditions(conditions, field=f"policies[{name!r}]")
+        return cls(id=f"local:{name}", name=name, conditions=MappingProxyType(dict(conditions)))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """The outcome of evaluating one policy for one request.
+
+    ``failed`` names the conditions that did not hold, in the policy's order, so an
+    adapter can ask for exactly what is missing (``acr_values=mfa``, ``prompt=login``).
+    """
+
+    allowed: bool
+    policy: str
+    reason: str | None = None
+    login_can_cure: bool = False
+    failed: tuple[str, ...] = ()
+
+    def raise_for_denial(self) -> None:
+        """Raise :class:`~authonomy_integrations.errors.PolicyViolationError` if denied."""
+        if not self.allowed:
+            raise PolicyViolationError(
+                self.policy, self.reason or "denied", login_can_cure=self.login_can_cure
+            )
+
+
+# --- validating condition values ---------------------------------------------------
+
+
+def _names(value: Any, *, allow_empty: bool) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        return "must be a list of names"
+    if not value and not allow_empty:
+        return "must name at least one"
+    return None
+
+
+@lru_cache(maxsize=256)
+def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def _bad_mfa_required(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _bad_max_session_duration(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return "must be a positive number of seconds"
+    return None
+
+
+def _bad_ip_allowlist(value: Any) -> str | None:
+    problem = _names(value, allow_empty=False)
+    if problem is not None:
+        return "must be a list of CIDR blocks"
+    try:
+        _networks(tuple(value))
+    except ValueError as exc:
+        return f"invalid CIDR block: {exc}"
+    return None
+
+
+_VALIDATORS: dict[str, Callable[[Any], str | None]] = {
+    "mfa_required": _bad_mfa_required,
+    "max_session_duration": _bad_max_session_duration,
+    "allowed_groups": lambda value: _names(value, allow_empty=False),
+    "required_scopes": lambda value: _names(value, allow_empty=True),
+    "allowed_customers": lambda value: _names(value, allow_empty=False),
+    "ip_allowlist": _bad_ip_allowlist,
+}
+
+#: Every condition this kit can evaluate.
+CONDITIONS = frozenset(_VALIDATORS)
+
+
+def validate_conditions(conditions: Mapping[str, Any], *, field: str = "conditions") -> None:
+    """Check locally defined conditions at start-up.
+
+    Raises :class:`~authonomy_integrations.errors.ConfigurationError` whose ``field``
+    names the bad condition, e.g. ``policies['admin'].ip_allowlist``.
+    """
+    if not isinstance(conditions, Mapping):
+        raise ConfigurationError(field, "conditions must be a mapping")
+    for name, value in conditions.items():
+        validator = _VALIDATORS.get(name)
+        if validator is None:
+            known = ", ".join(sorted(CONDITIONS))
+            raise ConfigurationError(f"{field}.{name}", f"unknown condition (known: {known})")
+        problem = validator(value)
+        if problem is not None:
+            raise ConfigurationError(f"{field}.{name}", problem)
+
+
+# --- evaluating conditions ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    user: AuthonomyUser
+    client_ip: str | None
+    now: float
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _mfa_required(value: bool, request: _Request) -> str | None:
+    if value and not request.user.mfa:
+        return "multi-factor authentication required"
+    return None
+
+
+def _max_session_duration(value: int, request: _Request) -> str | None:
+    auth_time = request.user.auth_time
+    if auth_time is None:
+        return "sign-in time unknown"
+    if request.now - auth_time > value:
+        return f"session older than {_duration(value)}"
+    return None
+
+
+def _allowed_groups(value: list[str], request: _Request) -> str | None:
+    if request.user.groups.isdisjoint(value):
+        return f"requires one of groups: {', '.join(value)}"
+    return None
+
+
+def _required_scopes(value: list[str], request: _Request) -> str | None:
+    missing = [scope for scope in value if scope not in request.user.scopes]
+    return f"missing scopes: {', '.join(missing)}" if missing else None
+
+
+def _allowed_customers(value: list[str], request: _Request) -> str | None:
+    if request.user.customer_id not in value:
+        return "customer not allowed"
+    return None
+
+
+def _client_address(client_ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(client_ip or "")
+    except ValueError:
+        return None
+    # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; match them as IPv4.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _ip_allowlist(value: list[str], request: _Request) -> str | None:
+    address = _client_address(request.client_ip)
+    if address is None:
+        return "client address unknown"
+    if not any(address in network for network in _networks(tuple(value))):
+        return "client address not allowed"
+    return None
+
+
+_CHECKS: dict[str, Callable[[Any, _Request], str | None]] = {
+    "mfa_required": _mfa_required,
+    "max_session_duration": _max_session_duration,
+    "allowed_groups": _allowed_groups,
+    "required_scopes": _required_scopes,
+    "allowed_customers": _allowed_customers,
+    "ip_allowlist": _ip_allowlist,
+}
+
+
+def _check(name: str, value: Any, request: _Request) -> str | None:
+    """Why the condition fails, or ``None`` when it holds."""
+    if name not in _CHECKS:
+        return f"unknown condition: {name}"
+    if _VALIDATORS[name](value) is not None:
+        return f"invalid condition: {name}"
+    return _CHECKS[name](value, request)
+
+
+def evaluate(
+    policy: Policy,
+    user: AuthonomyUser | UnauthenticatedUser,
+    *,
+    client_ip: str | None,
+    now: float,
+) -> PolicyDecision:
+    """Decide whether ``user``, on a request from ``client_ip`` at ``now``, meets ``policy``.
+
+    Every failing condition is reported in ``reason``; ``login_can_cure`` is true only
+    when a fresh sign-in could fix all of them.
+    """
+    if not isinstance(user, AuthonomyUser):
+        return PolicyDecision(False, policy.name, "authentication required", True)
+    request = _Request(user=user, client_ip=client_ip, now=now)
+    failures = [
+        (name, reason)
+        for name, value in policy.conditions.items()
+        if (reason := _check(name, value, request)) is not None
+    ]
+    if not failures:
+        return PolicyDecision(True, policy.name)
+    failed = tuple(name for name, _ in failures)
+    return PolicyDecision(
+        allowed=False,
+        policy=policy.name,
+        reason="; ".join(reason for _, reason in failures),
+        login_can_cure=LOGIN_CURABLE_CONDITIONS.issuperset(failed),
+        failed=failed,
+    )
+
+
+# --- which policies to fetch -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    policy: Policy | None
+    answered: bool  # the API said something (a policy, or "no such policy")
+    refresh_at: float
+
+
+class PolicyRegistry:
+    """Policies by name: local definitions, and the last good copy of fetched ones.
+
+    Local definitions are validated at construction and always win. For the others the
+    caller fetches when :meth:`needs_fetch` says so and reports with :meth:`fetched` or
+    :meth:`fetch_failed`. A stale policy is still returned by :meth:`lookup`, so requests
+    are served by the last good copy while a refresh runs. "No such policy" is remembered
+    for ``missing_ttl`` seconds; after a failed fetch the next try waits ``retry_after``.
+    """
+
+    def __init__(
+        self,
+        local: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        ttl: float = 300.0,
+        missing_ttl: float = 30.0,
+        retry_after: float = 10.0,
+    ) -> None:
+        self._local = {name: Policy.local(name, conds) for name, conds in (local or {}).items()}
+        self.ttl = ttl
+        self.missing_ttl = missing_ttl
+        self.retry_after = retry_after
+        self._entries: dict[str, _Entry] = {}
+
+    def lookup(self, name: str, now: float) -> Policy | None:
+        """The policy called ``name``, possibly stale; ``None`` if not known (yet)."""
+        del now  # stale entries are served on purpose; see needs_fetch
+        local = self._local.get(name)
+        if local is not None:
+            return local
+        entry = self._entries.get(name)
+        return entry.policy if entry is not None else None
+
+    def needs_fetch(self, name: str, now: float) -> bool:
+        """Whether ``name`` should be fetched: never fetched, or stale, and not backing off."""
+        if name in self._local:
+            return False
+        entry = self._entries.get(name)
+        return entry is None or now >= entry.refresh_at
+
+    def is_missing(self, name: str) -> bool:
+        """Whether the API's last answer was that no policy has this name."""
+        entry = self._entries.get(name)
+        return (
+            name not in self._local
+            and entry is not None
+            and entry.answered
+            and entry.policy is None
+        )
+
+    def fetched(self, name: str, policy: Policy | None, now: float) -> None:
+        """Record the API's answer for ``name``; ``None`` means there is no such policy."""
+        ttl = self.ttl if policy is not None else self.missing_ttl
+        self._entries[name] = _Entry(policy=policy, answered=True, refresh_at=now + ttl)
+
+    def fetch_failed(self, name: str, now: float) -> None:
+        """Record a failed fetch: keep what was known and try again after ``retry_after``."""
+        previous = self._entries.get(name)
+        self._entries[name] = _Entry(
+            policy=previous.policy if previous else None,
+            answered=previous.answered if previous else False,
+            refresh_at=now + self.retry_after,
+        )

@@ -1,0 +1,78 @@
+"""A bounded cache of verified tokens, consulted on every request.
+
+Verifying a signature costs tens of microseconds; a hit here costs a dict lookup and one
+comparison. An entry never outlives its token's ``exp``. Use one cache per kind of token
+(access tokens, ID tokens): a hit means "verified with the options this cache serves".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["TokenCache"]
+
+Claims = Mapping[str, Any]
+
+
+class TokenCache:
+    """Verified claims by token string, at most ``maxsize`` entries.
+
+    Safe to share between threads: :meth:`get` relies only on single dict operations,
+    which are atomic under the GIL, and :meth:`put` serialises eviction.
+    """
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self._entries: dict[str, tuple[float, Claims]] = {}
+        self._put_lock = threading.Lock()
+
+    def get(self, token: str, now: float) -> Claims | None:
+        """The claims of a cached, unexpired token; an expired entry is dropped."""
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if now < entry[0]:
+            return entry[1]
+        self._entries.pop(token, None)
+        return None
+
+    def put(self, token: str, claims: Mapping[str, Any]) -> None:
+        """Cache the claims of a token that has just been verified.
+
+        Tokens without a numeric ``exp`` are not cached. When full, the oldest insertion
+        is evicted. The claims are copied into a read-only mapping.
+        """
+        exp = claims.get("exp")
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return
+        entry = (float(exp), MappingProxyType(dict(claims)))
+        with self._put_lock:
+            while len(self._entries) >= self.maxsize and token not in self._entries:
+                self._evict_oldest()
+            self._entries[token] = entry
+
+    def _evict_oldest(self) -> None:
+        # `get` may drop entries concurrently (it takes no lock), which can make the
+        # iterator complain or find the dict empty; either way there is room now or
+        # the loop in `put` tries again.
+        try:
+            oldest = next(iter(self._entries))
+        except (RuntimeError, StopIteration):
+            return
+        self._entries.pop(oldest, None)
+
+    def discard(self, token: str) -> None:
+        """Forget one token, for example when its session is logged out."""
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        """Forget every token, for example when a signing key is withdrawn."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
