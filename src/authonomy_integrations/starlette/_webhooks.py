@@ -1,0 +1,27 @@
+"""The webhook route for Starlette and FastAPI: stream the body, answer with the result."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..webhooks import WebhookReceiver
+
+__all__ = ["webhook_endpoint"]
+
+
+def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable[Response]]:
+    """A request endpoint that feeds deliveries to ``receiver``.
+
+    Mount it for POST: ``app.add_route("/webhooks/authonomy", webhook_endpoint(receiver),
+    methods=["POST"])``; FastAPI's ``add_route`` and ``add_api_route`` take it too. The body
+    is streamed and refused with 413 once it passes ``receiver.max_body_bytes``.
+    """
+
+    async def authonomy_webhook(request: Request) -> Response:
+        result = await receiver.ahandle_stream(request.headers, request.stream())
+        return JSONResponse(result.body, status_code=result.status)
+
+    return authonomy_webhook

@@ -1,0 +1,276 @@
+"""Replay stores: remember which webhook ids are being handled or are done.
+
+A receiver claims a ``webhook-id`` before running its handlers. The claim answers
+
+- ``"new"``: nobody has it; the caller now holds an in-progress marker that expires
+  after the claim's ``ttl`` (so a crashed worker does not block retries forever);
+- ``"in_progress"``: another worker is handling it right now;
+- ``"done"``: it was handled successfully before.
+
+The holder then calls :meth:`complete` (remembered for the store's ``ttl``) or, when a
+handler failed, :meth:`release` so Authonomy's retry can run it again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+import anyio.to_thread
+
+from ..errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+__all__ = [
+    "DEFAULT_DONE_TTL",
+    "ClaimState",
+    "MemoryReplayStore",
+    "RedisReplayStore",
+    "ReplayStore",
+]
+
+ClaimState: TypeAlias = Literal["new", "in_progress", "done"]
+"""What :meth:`ReplayStore.claim` found."""
+
+DEFAULT_DONE_TTL = 24 * 3600
+"""Seconds a handled id is remembered: far beyond Authonomy's ~13 minutes of retries."""
+
+_IN_PROGRESS: Literal["in_progress"] = "in_progress"
+_DONE: Literal["done"] = "done"
+
+
+class ReplayStore(Protocol):
+    """What a receiver needs from a replay store, in blocking and asynchronous form."""
+
+    def claim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""
+        ...
+
+    def complete(self, webhook_id: str) -> None:
+        """Record ``webhook_id`` as handled."""
+        ...
+
+    def release(self, webhook_id: str) -> None:
+        """Drop an in-progress claim so a retry can run; a done id stays done."""
+        ...
+
+    async def aclaim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Asynchronous :meth:`claim`."""
+        ...
+
+    async def acomplete(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`complete`."""
+        ...
+
+    async def arelease(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`release`."""
+        ...
+
+
+class MemoryReplayStore:
+    """A replay store in this process's memory, bounded to ``maxsize`` ids.
+
+    Fine for one process; several workers need a shared store such as
+    :class:`RedisReplayStore`. ``clock`` (monotonic seconds) is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        maxsize: int = 10_000,
+        ttl: float = DEFAULT_DONE_TTL,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if maxsize < 1:
+            raise ConfigurationError("maxsize", "must be at least 1")
+        if ttl <= 0:
+            raise ConfigurationError("ttl", "must be positive")
+        self._maxsize = maxsize
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # One lock for both paths: async callers never block on I/O while holding it.
+        self._lock = threading.Lock()
+
+    def claim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""
+        with self._lock:
+            now = self._clock()
+            entry = self._entries.get(webhook_id)
+            if entry is not None and entry[1] > now:
+                return _DONE if entry[0] == _DONE else _IN_PROGRESS
+            self._put(webhook_id, _IN_PROGRESS, now + ttl)
+            return "new"
+
+    def complete(self, webhook_id: str) -> None:
+        """Record ``webhook_id`` as handled for the store's ``ttl``."""
+        with self._lock:
+            self._put(webhook_id, _DONE, self._clock() + self._ttl)
+
+    def release(self, webhook_id: str) -> None:
+        """Drop an in-progress claim so a retry can run; a done id stays done."""
+        with self._lock:
+            entry = self._entries.get(webhook_id)
+            if entry is not None and entry[0] == _IN_PROGRESS:
+                del self._entries[webhook_id]
+
+    async def aclaim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Asynchronous :meth:`claim` (it never blocks, so it runs inline)."""
+        return self.claim(webhook_id, ttl)
+
+    async def acomplete(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`complete`."""
+        self.complete(webhook_id)
+
+    async def arelease(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`release`."""
+        self.release(webhook_id)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _put(self, webhook_id: str, state: str, expires_at: float) -> None:
+        self._entries[webhook_id] = (state, expires_at)
+        self._entries.move_to_end(webhook_id)
+        self._drop_expired_head(self._clock())
+        while len(self._entries) > self._maxsize:
+            self._entries.popitem(last=False)
+
+    def _drop_expired_head(self, now: float) -> None:
+        # Entries are kept in write order, so expired ones gather at the head.
+        while self._entries:
+            first_id, (_, expires_at) = next(iter(self._entries.items()))
+            if expires_at > now:
+                return
+            del self._entries[first_id]
+
+
+# Claim atomically: report an existing marker, or set ours with its expiry.
+_CLAIM_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current then return current end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'new'
+"""
+
+# Release only an in-progress marker: a done id must stay done.
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _import_redis() -> Any:
+    try:
+        import redis
+        import redis.asyncio
+    except ImportError:
+        raise ConfigurationError(
+            "replay_store",
+            "RedisReplayStore needs the 'redis' extra: pip install 'authonomy-integrations[redis]'",
+        ) from None
+    return redis
+
+
+def _state(value: bytes | str | None) -> ClaimState:
+    text = value.decode() if isinstance(value, bytes) else value
+    if text == "new":
+        return "new"
+    return _DONE if text == _DONE else _IN_PROGRESS
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+class RedisReplayStore:
+    """A replay store in Redis, shared by every worker and process.
+
+    Give a ``url`` (both clients are made from it), or ready ``client`` and/or
+    ``async_client`` instances. Without an async client, the async methods run the
+    blocking client in a worker thread.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: redis.Redis | None = None,
+        async_client: redis.asyncio.Redis | None = None,
+        prefix: str = "authonomy:webhook:",
+        ttl: float = DEFAULT_DONE_TTL,
+    ) -> None:
+        redis_module = _import_redis()
+        if url is None and client is None and async_client is None:
+            raise ConfigurationError("replay_store", "give a Redis url, client or async_client")
+        if ttl <= 0:
+            raise ConfigurationError("ttl", "must be positive")
+        if url is not None:
+            client = client or redis_module.Redis.from_url(url)
+            async_client = async_client or redis_module.asyncio.Redis.from_url(url)
+        self._client = client
+        self._async_client = async_client
+        self._prefix = prefix
+        self._ttl_ms = _milliseconds(ttl)
+
+    def _key(self, webhook_id: str) -> str:
+        return self._prefix + webhook_id
+
+    def _sync(self) -> redis.Redis:
+        if self._client is None:
+            raise ConfigurationError("replay_store", "this RedisReplayStore has no blocking client")
+        return self._client
+
+    def claim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""
+        found = self._sync().eval(
+            _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
+        )
+        return _state(found)
+
+    def complete(self, webhook_id: str) -> None:
+        """Record ``webhook_id`` as handled for the store's ``ttl``."""
+        self._sync().set(self._key(webhook_id), _DONE, px=self._ttl_ms)
+
+    def release(self, webhook_id: str) -> None:
+        """Drop an in-progress claim so a retry can run; a done id stays done."""
+        self._sync().eval(_RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS)
+
+    async def aclaim(self, webhook_id: str, ttl: float) -> ClaimState:
+        """Asynchronous :meth:`claim`."""
+        if self._async_client is None:
+            return await anyio.to_thread.run_sync(self.claim, webhook_id, ttl)
+        found = await self._async_client.eval(
+            _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
+        )
+        return _state(found)
+
+    async def acomplete(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`complete`."""
+        if self._async_client is None:
+            await anyio.to_thread.run_sync(self.complete, webhook_id)
+            return
+        await self._async_client.set(self._key(webhook_id), _DONE, px=self._ttl_ms)
+
+    async def arelease(self, webhook_id: str) -> None:
+        """Asynchronous :meth:`release`."""
+        if self._async_client is None:
+            await anyio.to_thread.run_sync(self.release, webhook_id)
+            return
+        await self._async_client.eval(_RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS)
+
+    def close(self) -> None:
+        """Close the blocking client's connections."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the asynchronous client's connections."""
+        if self._async_client is not None:
+            await self._async_client.aclose()

@@ -1,0 +1,323 @@
+"""``WebhookReceiver``: verify a delivery, run its handlers once, answer with a status.
+
+Outcomes (the body follows the API's envelope):
+
+====  ==========================================================================
+200   handlers succeeded; or the id was already handled (``"duplicate": true``)
+400   verification failed (``WEBHOOK_VERIFICATION_FAILED``, the reason in ``details``)
+409   the same id is being handled right now (``WEBHOOK_IN_PROGRESS``)
+413   body too large (``PAYLOAD_TOO_LARGE``)
+415   not ``application/json`` (``UNSUPPORTED_MEDIA_TYPE``)
+500   a handler raised (``INTERNAL_ERROR``)
+====  ==========================================================================
+
+Authonomy retries anything but a 2xx, so a concurrent duplicate gets 409 instead of
+waiting: the retry arrives after the first delivery has finished and is acknowledged as
+a duplicate, or runs the handlers if the first one failed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from ..config import AuthonomyConfig
+from ..errors import ConfigurationError, WebhookVerificationError
+from ..stores.replay import ClaimState, MemoryReplayStore, ReplayStore
+from ._body import (
+    DEFAULT_MAX_BODY_BYTES,
+    PayloadTooLargeError,
+    aread_limited,
+    is_json_content_type,
+    read_limited,
+)
+from ._event import WebhookEvent
+from ._signature import Headers, Secret, header_pairs
+from ._verifier import DEFAULT_TOLERANCE, WebhookVerifier
+
+__all__ = ["DEFAULT_CLAIM_TTL", "Handler", "WebhookReceiver", "WebhookResult"]
+
+logger = logging.getLogger("authonomy_integrations.webhooks")
+
+Handler = Callable[[WebhookEvent], Any]
+"""A handler: ``def f(event)`` or ``async def f(event)``; its return value is ignored."""
+
+H = TypeVar("H", bound=Handler)
+
+DEFAULT_CLAIM_TTL = 60.0
+"""Seconds an in-progress claim lives: handlers should finish well within it."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """The HTTP answer to a delivery: a status code and a JSON body."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the delivery was acknowledged (2xx)."""
+        return 200 <= self.status < 300
+
+
+def _failure(status: int, code: str, message: str, **details: Any) -> WebhookResult:
+    error = {"code": code, "message": message, "details": details}
+    return WebhookResult(status, {"success": False, "error": error})
+
+
+def _received(event_id: str, *, duplicate: bool = False) -> WebhookResult:
+    data: dict[str, Any] = {"received": True, "id": event_id}
+    if duplicate:
+        data["duplicate"] = True
+    return WebhookResult(200, {"success": True, "data": data})
+
+
+def _header(headers: Headers, wanted: str) -> str | None:
+    for name, value in header_pairs(headers):
+        text = name.decode("latin-1") if isinstance(name, bytes) else name
+        if text.lower() == wanted:
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
+def _handler_name(handler: Handler) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)
+
+
+class WebhookReceiver:
+    """Receives Authonomy webhooks: verification, idempotency and dispatch to handlers.
+
+    Build it from a config (``WebhookReceiver(config)`` reads ``config.webhook_secrets``)
+    or from a ``secret`` (a list while rotating). Register handlers with :meth:`on` and
+    :meth:`on_any`, then mount an adapter's route, or call :meth:`handle` /
+    :meth:`ahandle` yourself. A delivery's id is recorded as done only after every
+    handler succeeded, so a failed delivery is retried by Authonomy and runs again.
+    """
+
+    def __init__(
+        self,
+        config: AuthonomyConfig | None = None,
+        *,
+        secret: Secret | Sequence[Secret] | None = None,
+        replay_store: ReplayStore | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        claim_ttl: float = DEFAULT_CLAIM_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        secrets = self._secrets(config, secret)
+        if max_body_bytes < 1:
+            raise ConfigurationError("max_body_bytes", "must be positive")
+        if claim_ttl <= 0:
+            raise ConfigurationError("claim_ttl", "must be positive")
+        self.verifier = WebhookVerifier(secrets, tolerance=tolerance)
+        self.replay_store: ReplayStore = replay_store or MemoryReplayStore()
+        self.max_body_bytes = max_body_bytes
+        self._claim_ttl = claim_ttl
+        self._clock = clock
+        self._handlers: dict[str, list[Handler]] = {}
+        self._catch_all: list[Handler] = []
+
+    @staticmethod
+    def _secrets(
+        config: AuthonomyConfig | None, secret: Secret | Sequence[Secret] | None
+    ) -> Sequence[Secret]:
+        if secret is not None:
+            return [secret] if isinstance(secret, str | bytes) else secret
+        if config is not None and config.webhook_secrets:
+            return config.webhook_secrets
+        raise ConfigurationError("webhook_secret", "is required to receive webhooks")
+
+    def on(self, *event_types: str) -> Callable[[H], H]:
+        """Decorator: run the function for deliveries of these event types."""
+        if not event_types:
+            raise TypeError("on() needs at least one event type; use on_any for every event")
+
+        def register(handler: H) -> H:
+            for event_type in event_types:
+                self._handlers.setdefault(event_type, []).append(handler)
+            return handler
+
+        return register
+
+    def on_any(self, handler: H) -> H:
+        """Decorator: run the function for every delivery, after the type's own handlers."""
+        self._catch_all.append(handler)
+        return handler
+
+    def handlers_for(self, event_type: str) -> list[Handler]:
+        """The handlers a delivery of ``event_type`` runs, in order."""
+        return [*self._handlers.get(event_type, ()), *self._catch_all]
+
+    @property
+    def has_async_handlers(self) -> bool:
+        """Whether any handler is a coroutine function (then only :meth:`ahandle` runs them)."""
+        every = [*self._catch_all, *(h for hs in self._handlers.values() for h in hs)]
+        return any(inspect.iscoroutinefunction(handler) for handler in every)
+
+    # -- admission: everything decided before the replay store is touched ----------
+
+    def _admit(self, headers: Headers, body: bytes) -> WebhookEvent | WebhookResult:
+        early = self._refuse_early(headers)
+        if early is not None:
+            return early
+        if len(body) > self.max_body_bytes:
+            return self._too_large(PayloadTooLargeError(self.max_body_bytes))
+        try:
+            return self.verifier.verify(headers, body, now=self._clock())
+        except WebhookVerificationError as exc:
+            logger.warning("webhook refused: %s", exc.reason)
+            return _failure(400, exc.code, "Webhook verification failed", reason=exc.reason)
+
+    def _refuse_early(self, headers: Headers) -> WebhookResult | None:
+        if not is_json_content_type(_header(headers, "content-type")):
+            logger.warning("webhook refused: content type is not application/json")
+            return _failure(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+        return None
+
+    @staticmethod
+    def _too_large(exc: PayloadTooLargeError) -> WebhookResult:
+        logger.warning("webhook refused: %s", exc.reason)
+        return _failure(413, exc.code, "Webhook body too large", limit=exc.limit)
+
+    @staticmethod
+    def _replayed(event: WebhookEvent, state: ClaimState) -> WebhookResult:
+        if state == "done":
+            logger.info("webhook %s already handled; acknowledged again", event.id)
+            return _received(event.id, duplicate=True)
+        logger.warning("webhook %s refused: the same id is being handled", event.id)
+        return _failure(409, "WEBHOOK_IN_PROGRESS", "This delivery is being handled; retry later")
+
+    @staticmethod
+    def _handler_failed(event: WebhookEvent, handler: Handler) -> WebhookResult:
+        logger.exception(
+            "webhook %s (%s): handler %s failed", event.id, event.type, _handler_name(handler)
+        )
+        return _failure(500, "INTERNAL_ERROR", "Webhook handler failed")
+
+    # -- blocking -----------------------------------------------------------------
+
+    def handle(self, headers: Headers, body: bytes) -> WebhookResult:
+        """Verify and dispatch one delivery with blocking handlers.
+
+        Raises ``TypeError`` when an ``async def`` handler would run: use :meth:`ahandle`.
+        """
+        admitted = self._admit(headers, body)
+        if isinstance(admitted, WebhookResult):
+            return admitted
+        handlers = self.handlers_for(admitted.type)
+        _refuse_coroutine_functions(handlers)
+        state = self.replay_store.claim(admitted.id, self._claim_ttl)
+        if state != "new":
+            return self._replayed(admitted, state)
+        return self._run_claimed(admitted, handlers)
+
+    def _run_claimed(self, event: WebhookEvent, handlers: list[Handler]) -> WebhookResult:
+        for handler in handlers:
+            try:
+                _call_blocking(handler, event)
+            except Exception:
+                self.replay_store.release(event.id)
+                return self._handler_failed(event, handler)
+            except BaseException:
+                self.replay_store.release(event.id)
+                raise
+        self.replay_store.complete(event.id)
+        return _received(event.id)
+
+    def read_body(self, headers: Headers, chunks: Iterable[bytes]) -> bytes | WebhookResult:
+        """The body from ``chunks``, or the refusal (415, 413) decided before or while reading.
+
+        ``Content-Length`` is checked first and reading stops once the limit is passed.
+        """
+        early = self._refuse_early(headers)
+        if early is not None:
+            return early
+        declared = _header(headers, "content-length")
+        try:
+            return read_limited(chunks, self.max_body_bytes, content_length=declared)
+        except PayloadTooLargeError as exc:
+            return self._too_large(exc)
+
+    def handle_stream(self, headers: Headers, chunks: Iterable[bytes]) -> WebhookResult:
+        """:meth:`handle` for a body still to be read, refused early when too large."""
+        body = self.read_body(headers, chunks)
+        return body if isinstance(body, WebhookResult) else self.handle(headers, body)
+
+    # -- asynchronous ----------------------------------------------------------------
+
+    async def ahandle(self, headers: Headers, body: bytes) -> WebhookResult:
+        """Verify and dispatch one delivery; blocking handlers run in a worker thread."""
+        admitted = self._admit(headers, body)
+        if isinstance(admitted, WebhookResult):
+            return admitted
+        state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
+        if state != "new":
+            return self._replayed(admitted, state)
+        return await self._arun_claimed(admitted, self.handlers_for(admitted.type))
+
+    async def _arun_claimed(self, event: WebhookEvent, handlers: list[Handler]) -> WebhookResult:
+        for handler in handlers:
+            try:
+                await _call_async(handler, event)
+            except Exception:
+                await self.replay_store.arelease(event.id)
+                return self._handler_failed(event, handler)
+            except BaseException:
+                await self.replay_store.arelease(event.id)
+                raise
+        await self.replay_store.acomplete(event.id)
+        return _received(event.id)
+
+    async def aread_body(
+        self, headers: Headers, chunks: AsyncIterable[bytes]
+    ) -> bytes | WebhookResult:
+        """The asynchronous twin of :meth:`read_body`, for ASGI request streams."""
+        early = self._refuse_early(headers)
+        if early is not None:
+            return early
+        declared = _header(headers, "content-length")
+        try:
+            return await aread_limited(chunks, self.max_body_bytes, content_length=declared)
+        except PayloadTooLargeError as exc:
+            return self._too_large(exc)
+
+    async def ahandle_stream(self, headers: Headers, chunks: AsyncIterable[bytes]) -> WebhookResult:
+        """:meth:`ahandle` for a body still to be read, refused early when too large."""
+        body = await self.aread_body(headers, chunks)
+        return body if isinstance(body, WebhookResult) else await self.ahandle(headers, body)
+
+
+def _refuse_coroutine_functions(handlers: Iterable[Handler]) -> None:
+    for handler in handlers:
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError(
+                f"webhook handler {_handler_name(handler)} is async; "
+                "call WebhookReceiver.ahandle (or use an async framework route) to run it"
+            )
+
+
+def _call_blocking(handler: Handler, event: WebhookEvent) -> None:
+    result = handler(event)
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise TypeError(
+            f"webhook handler {_handler_name(handler)} returned an awaitable; use ahandle"
+        )
+
+
+async def _call_async(handler: Handler, event: WebhookEvent) -> None:
+    if inspect.iscoroutinefunction(handler):
+        await handler(event)
+        return
+    result = await anyio.to_thread.run_sync(handler, event)
+    if inspect.isawaitable(result):
+        await result
