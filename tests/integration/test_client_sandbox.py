@@ -159,9 +159,9 @@ def test_webhook_create_list_delete(client: AuthonomyClient) -> None:
 
 
 def test_unknown_api_key_is_refused(sandbox: Sandbox) -> None:
-    with AuthonomyClient("ak_not_a_real_key", base_url=sandbox.api_base_url) as client:
-        with pytest.raises(InvalidAPIKeyError) as caught:
-            client.customers.get("acme-corp")
+    client = AuthonomyClient("ak_not_a_real_key", base_url=sandbox.api_base_url)
+    with client, pytest.raises(InvalidAPIKeyError) as caught:
+        client.customers.get("acme-corp")
     assert caught.value.status == 401
 
 
