@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -16,14 +17,46 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from ..core.sessions import SessionRecord
 
-__all__ = ["AsyncKeyedLocks", "KeyedLocks", "SessionStore", "is_session_id"]
+__all__ = [
+    "AsyncKeyedLocks",
+    "KeyedLocks",
+    "SessionStore",
+    "compress",
+    "decompress",
+    "is_session_id",
+]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
+_RAW = b"\x00"
+_ZLIB = b"\x01"
+#: Records are a few KB; refuse to inflate anything much larger.
+_MAX_PLAIN_BYTES = 64 * 1024
 
 
 def is_session_id(value: str) -> bool:
     """Whether ``value`` has the shape of :func:`~..core.sessions.new_session_id` output."""
     return bool(_SESSION_ID.fullmatch(value))
+
+
+def compress(plain: bytes) -> bytes:
+    """``plain`` zlib-compressed when that makes it smaller, with a one-byte marker."""
+    packed = zlib.compress(plain, 6)
+    return _ZLIB + packed if len(packed) < len(plain) else _RAW + plain
+
+
+def decompress(data: bytes) -> bytes | None:
+    """Inverse of :func:`compress`; ``None`` for anything it did not produce."""
+    kind, body = data[:1], data[1:]
+    if kind == _RAW:
+        return body
+    if kind != _ZLIB:
+        return None
+    inflater = zlib.decompressobj()
+    try:
+        plain = inflater.decompress(body, _MAX_PLAIN_BYTES)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail or not inflater.eof else plain
 
 
 @runtime_checkable

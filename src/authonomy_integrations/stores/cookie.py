@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import struct
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from ..core.crypto import SecretBox
 from ..core.sessions import SessionRecord
 from ..errors import SessionError
-from .base import AsyncKeyedLocks, KeyedLocks
+from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress
 
 __all__ = ["CookieSessionStore"]
 
-_RAW = b"\x00"
-_ZLIB = b"\x01"
 #: Wall-clock deadline sealed with the record: a cookie is useless after its ttl even
 #: if the browser (or a thief) keeps it.
 _DEADLINE = struct.Struct("<d")
-#: A sealed record is a few KB; refuse to inflate anything much larger.
-_MAX_PLAIN_BYTES = 64 * 1024
 
 
 class CookieSessionStore:
@@ -56,7 +51,7 @@ class CookieSessionStore:
     def save(self, record: SessionRecord, ttl: int) -> str:
         """The sealed record to set as the cookie, valid for ``ttl`` seconds."""
         plain = _DEADLINE.pack(self._clock() + ttl) + record.to_bytes()
-        sealed = self._box.seal(_pack(plain))
+        sealed = self._box.seal(compress(plain))
         if len(sealed) > self.max_bytes:
             raise SessionError(
                 f"the session is {len(sealed)} bytes sealed, more than the {self.max_bytes} "
@@ -68,7 +63,7 @@ class CookieSessionStore:
     def load(self, cookie_value: str) -> SessionRecord | None:
         """The record sealed in the cookie; ``None`` if forged, garbled or expired."""
         opened = self._box.open(cookie_value)
-        plain = _unpack(opened) if opened is not None else None
+        plain = decompress(opened) if opened is not None else None
         if plain is None or len(plain) < _DEADLINE.size:
             return None
         if _DEADLINE.unpack_from(plain)[0] <= self._clock():
@@ -97,22 +92,3 @@ class CookieSessionStore:
     def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """This process's lock for the session, for tasks."""
         return self._alocks.hold(session_id)
-
-
-def _pack(plain: bytes) -> bytes:
-    compressed = zlib.compress(plain, 6)
-    return _ZLIB + compressed if len(compressed) < len(plain) else _RAW + plain
-
-
-def _unpack(data: bytes) -> bytes | None:
-    kind, body = data[:1], data[1:]
-    if kind == _RAW:
-        return body
-    if kind != _ZLIB:
-        return None
-    inflater = zlib.decompressobj()
-    try:
-        plain = inflater.decompress(body, _MAX_PLAIN_BYTES)
-    except zlib.error:
-        return None
-    return None if inflater.unconsumed_tail else plain

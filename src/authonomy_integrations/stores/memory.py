@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from ..core.sessions import SessionRecord
-from .base import AsyncKeyedLocks, KeyedLocks, is_session_id
+from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress, is_session_id
 
 __all__ = ["MemorySessionStore"]
 
@@ -24,9 +24,10 @@ class MemorySessionStore:
 
     At most ``maxsize`` sessions are kept; saving one more evicts the least recently
     saved. Each entry expires after the ``ttl`` given to :meth:`save`, capped by the
-    store's own ``ttl`` when set. Entries are the records' encoded bytes, so 100,000
-    sessions take roughly 1.5 KB each. Safe to share between threads; sessions do not
-    survive a restart and are not shared between worker processes.
+    store's own ``ttl`` when set. Entries are the records' compressed bytes, about
+    1 KB per session with RS256 tokens (100,000 sessions in about 100 MB). Safe to
+    share between threads; sessions do not survive a restart and are not shared
+    between worker processes.
     """
 
     def __init__(
@@ -54,7 +55,7 @@ class MemorySessionStore:
         """Keep ``record`` for ``ttl`` seconds; the cookie value is the session id."""
         if self.ttl is not None:
             ttl = min(ttl, self.ttl)
-        entry = _DEADLINE.pack(self._clock() + ttl) + record.to_bytes()
+        entry = _DEADLINE.pack(self._clock() + ttl) + compress(record.to_bytes())
         with self._mutex:
             self._entries.pop(record.id, None)
             self._entries[record.id] = entry
@@ -73,7 +74,8 @@ class MemorySessionStore:
             if _DEADLINE.unpack_from(entry)[0] <= self._clock():
                 del self._entries[cookie_value]
                 return None
-        record = SessionRecord.from_bytes(entry[_DEADLINE.size :])
+        data = decompress(entry[_DEADLINE.size :])
+        record = SessionRecord.from_bytes(data) if data is not None else None
         return record if record is not None and record.id == cookie_value else None
 
     def delete(self, cookie_value: str) -> None:
