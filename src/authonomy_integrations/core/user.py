@@ -60,7 +60,7 @@ class AuthonomyUser:
     mfa: bool = False
     auth_time: int | None = None
     session_id: str | None = None
-    claims: Mapping[str, Any] = field(default=_NO_CLAIMS, repr=False)
+    claims: Mapping[str, Any] = field(default_factory=lambda: _NO_CLAIMS, repr=False)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> AuthonomyUser:
