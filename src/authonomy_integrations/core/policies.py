@@ -247,13 +247,24 @@ _CHECKS: dict[str, Callable[[Any, _Request], str | None]] = {
 }
 
 
-def _check(name: str, value: Any, request: _Request) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    condition: str
+    reason: str
+    login_can_cure: bool
+
+
+def _check(name: str, value: Any, request: _Request) -> _Failure | None:
     """Why the condition fails, or ``None`` when it holds."""
     if name not in _CHECKS:
-        return f"unknown condition: {name}"
+        return _Failure(name, f"unknown condition: {name}", login_can_cure=False)
     if _VALIDATORS[name](value) is not None:
-        return f"invalid condition: {name}"
-    return _CHECKS[name](value, request)
+        # A malformed condition stays malformed after a new sign-in; no step-up loop.
+        return _Failure(name, f"invalid condition: {name}", login_can_cure=False)
+    reason = _CHECKS[name](value, request)
+    if reason is None:
+        return None
+    return _Failure(name, reason, login_can_cure=name in LOGIN_CURABLE_CONDITIONS)
 
 
 def evaluate(
@@ -272,19 +283,18 @@ def evaluate(
         return PolicyDecision(False, policy.name, "authentication required", True)
     request = _Request(user=user, client_ip=client_ip, now=now)
     failures = [
-        (name, reason)
+        failure
         for name, value in policy.conditions.items()
-        if (reason := _check(name, value, request)) is not None
+        if (failure := _check(name, value, request)) is not None
     ]
     if not failures:
         return PolicyDecision(True, policy.name)
-    failed = tuple(name for name, _ in failures)
     return PolicyDecision(
         allowed=False,
         policy=policy.name,
-        reason="; ".join(reason for _, reason in failures),
-        login_can_cure=LOGIN_CURABLE_CONDITIONS.issuperset(failed),
-        failed=failed,
+        reason="; ".join(failure.reason for failure in failures),
+        login_can_cure=all(failure.login_can_cure for failure in failures),
+        failed=tuple(failure.condition for failure in failures),
     )
 
 
