@@ -1,0 +1,60 @@
+"""``create_app``: the sandbox as one Starlette application."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .analytics_routes import analytics_routes
+from .api import Call, api_route
+from .auth_routes import auth_routes
+from .customer_routes import customer_routes
+from .envelope import ApiError, Reply
+from .issuer_routes import issuer_routes
+from .login_pages import login_routes
+from .policy_routes import policy_routes
+from .state import SandboxState
+from .webhook_routes import webhook_routes
+
+__all__ = ["create_app"]
+
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class _CountRequests:
+    """Counts every HTTP request by method and path, for tests that assert on traffic."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.state.count_request(scope["method"], scope["path"])
+        await self.app(scope, receive, send)
+
+
+async def _unknown_endpoint(call: Call) -> Reply:
+    raise ApiError.not_found(f"No endpoint {call.request.method} {call.request.url.path}")
+
+
+def create_app(state: SandboxState) -> Starlette:
+    """The sandbox's API under ``/v1``, hosted login pages and issuer documents."""
+    routes: list[BaseRoute] = [
+        *issuer_routes(),
+        *login_routes(),
+        *auth_routes(state),
+        *customer_routes(state),
+        *policy_routes(state),
+        *webhook_routes(state),
+        *analytics_routes(state),
+        api_route(
+            state, "/{path:path}", _unknown_endpoint, methods=_ALL_METHODS,
+            category="management", permission="read",
+        ),
+    ]  # fmt: skip
+    app = Starlette(routes=routes, middleware=[Middleware(_CountRequests, state=state)])
+    app.state.sandbox = state
+    return app

@@ -1,0 +1,349 @@
+"""Sign-in as the server sees it: login requests, codes, sessions and token rotation.
+
+No HTTP here: route modules parse input, call these functions and render the result.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from .envelope import ApiError
+from .models import (
+    ApiKey,
+    AuthCode,
+    Identity,
+    IdpSession,
+    LoginRequest,
+    MockUser,
+    RefreshToken,
+    Session,
+    TokenSet,
+)
+from .state import SandboxState
+from .tokens import mint_token_set, new_refresh_token
+
+__all__ = [
+    "AuthorizeParams",
+    "cancel_redirect",
+    "exchange_code",
+    "identity_for",
+    "issue_code",
+    "live_login",
+    "logout",
+    "needs_mfa",
+    "refresh",
+    "sso_session",
+    "start_login",
+]
+
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
+
+@dataclass(frozen=True)
+class AuthorizeParams:
+    """The body of ``POST /auth/authorize``, already type-checked."""
+
+    customer_id: str
+    return_url: str
+    scopes: tuple[str, ...]
+    code_challenge: str
+    nonce: str | None = None
+    login_hint: str | None = None
+    prompt: str | None = None
+    max_age: int | None = None
+    acr_values: str | None = None
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = "&".join(part for part in (parts.query, urlencode(params)) if part)
+    return urlunsplit(parts._replace(query=query))
+
+
+def start_login(state: SandboxState, key: ApiKey, params: AuthorizeParams) -> LoginRequest:
+    """Open a login request for an active customer with an IdP."""
+    with state.lock:
+        customer = state.customers.get(params.customer_id)
+        if customer is None:
+            raise ApiError.invalid_customer(params.customer_id)
+        if customer.status != "active":
+            raise ApiError.validation(
+                f"Customer '{customer.id}' is {customer.status}", customer_id=customer.id
+            )
+        if customer.idp is None:
+            raise ApiError(
+                422,
+                "IDP_NOT_CONFIGURED",
+                f"Customer '{customer.id}' has no identity provider configured",
+                {"customer_id": customer.id},
+            )
+        login = LoginRequest(
+            handle=secrets.token_urlsafe(24),
+            customer_id=customer.id,
+            application_id=key.application_id,
+            return_url=params.return_url,
+            state=secrets.token_urlsafe(32),
+            scopes=params.scopes,
+            code_challenge=params.code_challenge,
+            nonce=params.nonce,
+            login_hint=params.login_hint,
+            prompt=params.prompt,
+            max_age=params.max_age,
+            mfa_requested=params.acr_values == "mfa",
+            expires_at=state.clock.now() + state.login_ttl,
+        )
+        state.login_requests[login.handle] = login
+    state.record("login_started", customer_id=customer.id)
+    return login
+
+
+def live_login(state: SandboxState, handle: str) -> LoginRequest | None:
+    """The login request behind a handle, unless unknown, finished or expired."""
+    with state.lock:
+        login = state.login_requests.get(handle)
+        if login is None or login.finished or state.clock.now() > login.expires_at:
+            return None
+        return login
+
+
+def sso_session(state: SandboxState, login: LoginRequest, cookie: str | None) -> IdpSession | None:
+    """The browser's IdP session, if it may sign this login in without asking."""
+    if cookie is None or login.prompt == "login":
+        return None
+    with state.lock:
+        session = state.idp_sessions.get(cookie)
+    if session is None or session.customer_id != login.customer_id:
+        return None
+    if login.max_age is not None and state.clock.now() - session.auth_time > login.max_age:
+        return None
+    return session
+
+
+def identity_for(
+    state: SandboxState,
+    login: LoginRequest,
+    username: str,
+    groups: tuple[str, ...] | None,
+    mfa: bool | None,
+) -> Identity | None:
+    """The identity a pick on the login page asks for, or None for a user not offered."""
+    user: MockUser | None = state.users.get(username)
+    if user is None or user.customer_id != login.customer_id:
+        return None
+    wants_mfa = mfa if mfa is not None else login.mfa_requested or user.mfa_enrolled
+    return Identity(user, user.groups if groups is None else groups, wants_mfa)
+
+
+def needs_mfa(login: LoginRequest, identity: Identity, *, reused: bool) -> bool:
+    """Whether an MFA step must come before the code is issued."""
+    if reused:
+        return login.mfa_requested and not identity.mfa
+    return identity.mfa
+
+
+def cancel_redirect(state: SandboxState, login: LoginRequest, description: str) -> str:
+    """Finish the login as denied; the ``return_url`` the browser goes to."""
+    with state.lock:
+        login.finished = True
+    state.record("authentication_failed", customer_id=login.customer_id, reason="access_denied")
+    params = {
+        "error": "access_denied",
+        "error_description": description,
+        "state": login.state,
+        "iss": state.issuer,
+    }
+    return _with_query(login.return_url, params)
+
+
+def issue_code(
+    state: SandboxState,
+    login: LoginRequest,
+    identity: Identity,
+    idp_session: IdpSession,
+    client: tuple[str, str],
+) -> str:
+    """Finish the login with a fresh code; the ``return_url`` the browser goes to."""
+    ip_address, user_agent = client
+    now = state.clock.now()
+    record = AuthCode(
+        code=secrets.token_urlsafe(32),
+        request=login,
+        identity=identity,
+        auth_time=idp_session.auth_time,
+        expires_at=now + state.code_ttl,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        idp_session_id=idp_session.id,
+    )
+    with state.lock:
+        login.finished = True
+        state.codes[record.code] = record
+        state.idp_sessions[idp_session.id] = idp_session
+    params = {"code": record.code, "state": login.state, "iss": state.issuer}
+    return _with_query(login.return_url, params)
+
+
+def _fail(state: SandboxState, message: str, customer_id: str | None = None) -> ApiError:
+    state.record("authentication_failed", customer_id=customer_id, reason=message)
+    return ApiError.invalid_grant(message)
+
+
+def _pkce_matches(verifier: str, challenge: str) -> bool:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(computed, challenge)
+
+
+def _check_code(record: AuthCode, key: ApiKey, state_param: str, verifier: str, url: str) -> str:
+    login = record.request
+    if record.request.application_id != key.application_id:
+        return "Authorization code was issued to another application"
+    if not hmac.compare_digest(state_param.encode(), login.state.encode()):
+        return "state does not match the login request"
+    if url != login.return_url:
+        return "return_url does not match the login request"
+    if not _VERIFIER.fullmatch(verifier) or not _pkce_matches(verifier, login.code_challenge):
+        return "code_verifier does not match the code_challenge"
+    return ""
+
+
+def exchange_code(
+    state: SandboxState, key: ApiKey, code: str, state_param: str, verifier: str, return_url: str
+) -> TokenSet:
+    """Trade a code for a token set; a reused code revokes what it produced."""
+    with state.lock:
+        record = state.codes.get(code)
+        if record is None:
+            raise _fail(state, "Authorization code is invalid")
+        customer_id = record.request.customer_id
+        if record.used:
+            if record.session_id is not None:
+                _revoke(state, state.sessions[record.session_id], "code_reuse")
+            raise _fail(state, "Authorization code was already used", customer_id)
+        record.used = True
+        if state.clock.now() > record.expires_at:
+            raise _fail(state, "Authorization code has expired", customer_id)
+        problem = _check_code(record, key, state_param, verifier, return_url)
+        if problem:
+            raise _fail(state, problem, customer_id)
+        session = _open_session(state, record)
+        record.session_id = session.id
+        tokens = _rotate_into(state, session)
+    state.record(
+        "authentication",
+        customer_id=customer_id,
+        user_id=session.identity.user.id,
+        session_id=session.id,
+        mfa=session.identity.mfa,
+    )
+    state.emit("user.authenticated", _session_data(session))
+    return tokens
+
+
+def _open_session(state: SandboxState, record: AuthCode) -> Session:
+    session = Session(
+        id=state.new_id("sess"),
+        identity=record.identity,
+        application_id=record.request.application_id,
+        scopes=record.request.scopes,
+        nonce=record.request.nonce,
+        auth_time=record.auth_time,
+        created_at=state.clock.now(),
+        ip_address=record.ip_address,
+        user_agent=record.user_agent,
+        idp_session_id=record.idp_session_id,
+    )
+    state.sessions[session.id] = session
+    return session
+
+
+def _rotate_into(state: SandboxState, session: Session) -> TokenSet:
+    token = new_refresh_token()
+    state.refresh_tokens[token] = RefreshToken(token, session.id)
+    return mint_token_set(
+        state.keys, session, state.issuer, state.clock.now(), state.token_ttl, token
+    )
+
+
+def refresh(state: SandboxState, key: ApiKey, token: str) -> TokenSet:
+    """Rotate a refresh token; reuse after the grace window revokes the session."""
+    with state.lock:
+        record = state.refresh_tokens.get(token)
+        if record is None:
+            raise _fail(state, "Refresh token is invalid")
+        session = state.sessions[record.session_id]
+        customer_id = session.identity.user.customer_id
+        if session.revoked:
+            raise _fail(state, "Refresh token has been revoked", customer_id)
+        if session.application_id != key.application_id:
+            raise _fail(state, "Refresh token was issued to another application", customer_id)
+        now = state.clock.now()
+        if record.used_at is not None:
+            if now - record.used_at <= state.refresh_grace and record.successor is not None:
+                return record.successor
+            _revoke(state, session, "refresh_token_reuse")
+            raise _fail(state, "Refresh token was already used; session revoked", customer_id)
+        tokens = _rotate_into(state, session)
+        record.used_at, record.successor = now, tokens
+    state.record(
+        "token_refresh", customer_id=customer_id, user_id=session.identity.user.id,
+        session_id=session.id,
+    )  # fmt: skip
+    return tokens
+
+
+def _revoke(state: SandboxState, session: Session, reason: str) -> None:
+    if session.revoked:
+        return
+    session.revoked = True
+    state.idp_sessions.pop(session.idp_session_id, None)
+    user = session.identity.user
+    state.record(
+        "session_revoked", customer_id=user.customer_id, user_id=user.id,
+        session_id=session.id, reason=reason,
+    )  # fmt: skip
+    state.emit("session.revoked", {**_session_data(session), "reason": reason})
+
+
+def logout(state: SandboxState, refresh_token: str | None, session_id: str | None) -> None:
+    """End a session named by one of its refresh tokens or by its id."""
+    with state.lock:
+        if refresh_token is not None:
+            record = state.refresh_tokens.get(refresh_token)
+            if record is None:
+                raise ApiError.invalid_grant("Refresh token is invalid")
+            session_id = record.session_id
+        session = state.sessions.get(session_id or "")
+        if session is None:
+            raise ApiError.not_found(f"Session '{session_id}' not found", session_id=session_id)
+        if session.revoked:
+            return
+        session.revoked = True
+        state.idp_sessions.pop(session.idp_session_id, None)
+    user = session.identity.user
+    state.record("logout", customer_id=user.customer_id, user_id=user.id, session_id=session.id)
+    state.emit("user.logged_out", _session_data(session))
+
+
+def _session_data(session: Session) -> dict[str, Any]:
+    user = session.identity.user
+    return {
+        "user": {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "customer_id": user.customer_id,
+        },
+        "session": {
+            "id": session.id,
+            "ip_address": session.ip_address,
+            "user_agent": session.user_agent,
+        },
+    }
