@@ -68,7 +68,9 @@ def test_pkce_matches_rfc7636_appendix_b() -> None:
 def test_pkce_verifier_is_43_to_128_unreserved_characters() -> None:
     verifier, _ = new_pkce()
     assert 43 <= len(verifier) <= 128
-    assert set(verifier) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    assert set(verifier) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )
 
 
 def test_pkce_and_nonce_are_fresh_each_time() -> None:
@@ -82,9 +84,17 @@ def test_pkce_and_nonce_are_fresh_each_time() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["/", "/reports", "/reports?page=2&sort=name", "/a/b#frag", "/caf%C3%A9", "/path%20with%20space",
-     "/search?q=https://example.com", "/javascript:alert(1)"],
-)  # fmt: skip
+    [
+        "/",
+        "/reports",
+        "/reports?page=2&sort=name",
+        "/a/b#frag",
+        "/caf%C3%A9",
+        "/path%20with%20space",
+        "/search?q=https://example.com",
+        "/javascript:alert(1)",
+    ],
+)
 def test_safe_next_keeps_same_origin_paths(value: str) -> None:
     assert safe_next(value) == value
 
@@ -199,8 +209,9 @@ def test_callback_cannot_be_replayed_with_the_same_state() -> None:
 
 
 def test_valid_callback_returns_attempt_and_code() -> None:
-    result = check_callback(callback(), [attempt(), attempt("other")], issuer=ISSUER, now=NOW,
-                            ttl=TTL)  # fmt: skip
+    result = check_callback(
+        callback(), [attempt(), attempt("other")], issuer=ISSUER, now=NOW, ttl=TTL
+    )
     assert result.code == "authcode"
     assert result.attempt.state == "st-1"
     assert [a.state for a in result.remaining] == ["other"]
@@ -209,8 +220,9 @@ def test_valid_callback_returns_attempt_and_code() -> None:
 def test_callback_rejects_state_from_other_browser() -> None:
     this_browser = [attempt("mine")]
     with pytest.raises(LoginError, match="state") as caught:
-        check_callback(callback(state="someone-elses"), this_browser, issuer=ISSUER, now=NOW,
-                       ttl=TTL)  # fmt: skip
+        check_callback(
+            callback(state="someone-elses"), this_browser, issuer=ISSUER, now=NOW, ttl=TTL
+        )
     assert caught.value.code == "LOGIN_FAILED"
 
 
@@ -226,6 +238,11 @@ def test_callback_rejects_expired_attempt() -> None:
         check_callback(callback(), [attempt()], issuer=ISSUER, now=NOW + TTL + 1, ttl=TTL)
 
 
+def test_callback_rejects_attempt_dated_in_the_future() -> None:
+    with pytest.raises(LoginError, match="state"):
+        check_callback(callback(), [attempt(created_at=NOW + 60)], issuer=ISSUER, now=NOW, ttl=TTL)
+
+
 def test_callback_rejects_missing_iss() -> None:
     params = callback()
     del params["iss"]
@@ -233,15 +250,21 @@ def test_callback_rejects_missing_iss() -> None:
         check_callback(params, [attempt()], issuer=ISSUER, now=NOW, ttl=TTL)
 
 
-@pytest.mark.parametrize("iss", ["https://evil.example", ISSUER + "/", ISSUER.upper(), " " + ISSUER])
+@pytest.mark.parametrize(
+    "iss", ["https://evil.example", ISSUER + "/", ISSUER.upper(), " " + ISSUER]
+)
 def test_callback_rejects_other_issuer(iss: str) -> None:
     with pytest.raises(LoginError, match="iss"):
         check_callback(callback(iss=iss), [attempt()], issuer=ISSUER, now=NOW, ttl=TTL)
 
 
 def test_callback_error_access_denied_raises_with_code_and_description() -> None:
-    params = {"error": "access_denied", "error_description": "User cancelled", "state": "st-1",
-              "iss": ISSUER}  # fmt: skip
+    params = {
+        "error": "access_denied",
+        "error_description": "User cancelled",
+        "state": "st-1",
+        "iss": ISSUER,
+    }
     with pytest.raises(LoginError) as caught:
         check_callback(params, [attempt(), attempt("other")], issuer=ISSUER, now=NOW, ttl=TTL)
     assert caught.value.error == "access_denied"
@@ -258,8 +281,12 @@ def test_callback_error_is_checked_for_issuer_first() -> None:
 
 
 def test_callback_error_description_is_trimmed_to_printable_text() -> None:
-    params = {"error": "access_denied", "error_description": "bad\r\nX: y" + "z" * 500,
-              "state": "st-1", "iss": ISSUER}  # fmt: skip
+    params = {
+        "error": "access_denied",
+        "error_description": "bad\r\nX: y" + "z" * 500,
+        "state": "st-1",
+        "iss": ISSUER,
+    }
     with pytest.raises(LoginError) as caught:
         check_callback(params, [attempt()], issuer=ISSUER, now=NOW, ttl=TTL)
     assert "\n" not in caught.value.reason

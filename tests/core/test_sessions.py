@@ -60,17 +60,28 @@ def record(**changes: Any) -> SessionRecord:
 
 
 def test_token_set_from_token_answer() -> None:
-    data = {"access_token": "at", "refresh_token": "rt", "id_token": "it", "token_type": "Bearer",
-            "expires_in": 3600, "scope": "openid email"}  # fmt: skip
+    data = {
+        "access_token": "at",
+        "refresh_token": "rt",
+        "id_token": "it",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "scope": "openid email",
+    }
     tokens = TokenSet.from_response(data, NOW)
     assert tokens == TokenSet("at", "rt", "it", NOW + 3600, "openid email")
 
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"access_token": "at"}, {"refresh_token": "rt"}, {"access_token": 1, "refresh_token": "rt"},
-     {"access_token": "at", "refresh_token": "rt", "expires_in": "soon"}],
-)  # fmt: skip
+    [
+        {},
+        {"access_token": "at"},
+        {"refresh_token": "rt"},
+        {"access_token": 1, "refresh_token": "rt"},
+        {"access_token": "at", "refresh_token": "rt", "expires_in": "soon"},
+    ],
+)
 def test_token_set_rejects_malformed_answer(data: dict[str, Any]) -> None:
     with pytest.raises(SessionError):
         TokenSet.from_response(data, NOW)
@@ -100,9 +111,17 @@ def test_id_token_is_not_kept_in_the_record() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\xff\xfe", b"null", b"[]", b'{"v":1}', b'{"v":2,"i":"x"}', b'{"v":1,"i":5,"a":"a"}',
-     b'{"v":1,"i":"x","a":"a","r":"r","e":"soon","s":"","t":0,"l":0}'],
-)  # fmt: skip
+    [
+        b"",
+        b"\xff\xfe",
+        b"null",
+        b"[]",
+        b'{"v":1}',
+        b'{"v":2,"i":"x"}',
+        b'{"v":1,"i":5,"a":"a"}',
+        b'{"v":1,"i":"x","a":"a","r":"r","e":"soon","s":"","t":0,"l":0}',
+    ],
+)
 def test_garbage_bytes_decode_to_none(data: bytes) -> None:
     assert SessionRecord.from_bytes(data) is None
 

@@ -88,9 +88,7 @@ async def test_unknown_cookie_loads_nothing_async(store: SessionStore) -> None:
     assert await store.aload(new_session_id()) is None
 
 
-def test_saving_again_replaces_the_session(
-    store: SessionStore, make_record: RecordFactory
-) -> None:
+def test_saving_again_replaces_the_session(store: SessionStore, make_record: RecordFactory) -> None:
     record = make_record()
     store.save(record, ttl=300)
     rotated = dataclasses.replace(

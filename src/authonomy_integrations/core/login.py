@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from ..errors import LoginError
 from .crypto import SecretBox, b64url_encode
@@ -117,10 +117,7 @@ def _is_local_path(path: str) -> bool:
     if not path.startswith("/") or path.startswith("//"):
         return False
     # Browsers read "\" as "/" and drop tabs and newlines inside URLs.
-    if "\\" in path or any(unicodedata.category(char) in ("Cc", "Cf") for char in path):
-        return False
-    parts = urlsplit(path)
-    return not parts.scheme and not parts.netloc
+    return "\\" not in path and not any(unicodedata.category(c) in ("Cc", "Cf") for c in path)
 
 
 class LoginAttempts:

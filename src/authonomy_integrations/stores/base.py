@@ -29,8 +29,8 @@ __all__ = [
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 _RAW = b"\x00"
 _ZLIB = b"\x01"
-#: Records are a few KB; refuse to inflate anything much larger.
-_MAX_PLAIN_BYTES = 64 * 1024
+#: Records are a few KB; refuse to inflate anything far larger.
+_MAX_PLAIN_BYTES = 1024 * 1024
 
 
 def is_session_id(value: str) -> bool:
@@ -75,7 +75,9 @@ class SessionStore(Protocol):
         lock(session_id)                  # context manager: one refresh at a time (threads)
         alock(session_id)                 # async context manager: the same for tasks
 
-    Failures to reach a backing service raise :class:`~..errors.SessionError`.
+    ``lock`` and ``alock`` are separate: an app uses threads (Flask) or an event loop
+    (Starlette), not both for the same sessions. Failures to reach a backing service
+    raise :class:`~..errors.SessionError`.
     """
 
     def save(self, record: SessionRecord, ttl: int) -> str:

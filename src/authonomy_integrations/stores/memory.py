@@ -75,8 +75,7 @@ class MemorySessionStore:
                 del self._entries[cookie_value]
                 return None
         data = decompress(entry[_DEADLINE.size :])
-        record = SessionRecord.from_bytes(data) if data is not None else None
-        return record if record is not None and record.id == cookie_value else None
+        return SessionRecord.from_bytes(data) if data is not None else None
 
     def delete(self, cookie_value: str) -> None:
         """Forget a session."""

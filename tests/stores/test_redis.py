@@ -1,0 +1,207 @@
+"""RedisSessionStore against a real redis-server: TTL, cross-process locks, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+import redis.asyncio
+
+from authonomy_integrations.core.sessions import new_session_id
+from authonomy_integrations.errors import ConfigurationError, SessionError
+from authonomy_integrations.stores import RedisSessionStore
+
+from ..conftest import free_port
+from .conftest import RecordFactory
+
+HELD_WINDOW = 0.3
+PATIENCE = 10.0
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_url) as connection:
+        yield connection
+
+
+@pytest.fixture
+async def async_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    connection = redis.asyncio.Redis.from_url(redis_url)
+    yield connection
+    await connection.aclose()
+
+
+def test_session_key_gets_the_ttl(
+    client: redis.Redis, prefix: str, make_record: RecordFactory
+) -> None:
+    store = RedisSessionStore(client=client, prefix=prefix)
+    session_id = store.save(make_record(), ttl=120)
+    assert 119_000 < client.pttl(prefix + session_id) <= 120_000
+
+
+async def test_session_key_gets_the_ttl_async(
+    client: redis.Redis,
+    async_client: redis.asyncio.Redis,
+    prefix: str,
+    make_record: RecordFactory,
+) -> None:
+    store = RedisSessionStore(async_client=async_client, prefix=prefix)
+    session_id = await store.asave(make_record(), ttl=120)
+    assert 119_000 < client.pttl(prefix + session_id) <= 120_000
+
+
+def test_sessions_are_shared_between_separate_clients(
+    redis_url: str, prefix: str, make_record: RecordFactory
+) -> None:
+    writer, reader = (
+        RedisSessionStore(redis_url, prefix=prefix),
+        RedisSessionStore(redis_url, prefix=prefix),
+    )
+    record = make_record()
+    try:
+        assert reader.load(writer.save(record, ttl=60)) == record
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_record_stored_under_another_id_is_not_served(
+    client: redis.Redis, prefix: str, make_record: RecordFactory
+) -> None:
+    store = RedisSessionStore(client=client, prefix=prefix)
+    record = make_record()
+    other_id = new_session_id()
+    client.set(prefix + other_id, record.to_bytes())
+    assert store.load(other_id) is None
+
+
+def test_garbage_value_loads_nothing(client: redis.Redis, prefix: str) -> None:
+    store = RedisSessionStore(client=client, prefix=prefix)
+    session_id = new_session_id()
+    client.set(prefix + session_id, b"\x00not json")
+    assert store.load(session_id) is None
+
+
+def test_lock_serializes_two_separate_clients(redis_url: str, prefix: str) -> None:
+    first, second = (
+        RedisSessionStore(redis_url, prefix=prefix),
+        RedisSessionStore(redis_url, prefix=prefix),
+    )
+    session_id = new_session_id()
+    order: list[str] = []
+    waiting, entered = threading.Event(), threading.Event()
+
+    def contender() -> None:
+        waiting.set()
+        with second.lock(session_id):
+            order.append("second in")
+            entered.set()
+
+    try:
+        with first.lock(session_id):
+            order.append("first in")
+            thread = threading.Thread(target=contender)
+            thread.start()
+            assert waiting.wait(PATIENCE)
+            assert not entered.wait(HELD_WINDOW), "second client got in while the lock was held"
+            order.append("first out")
+        assert entered.wait(PATIENCE)
+        thread.join(PATIENCE)
+    finally:
+        first.close()
+        second.close()
+    assert order == ["first in", "first out", "second in"]
+
+
+async def test_async_lock_serializes_two_separate_clients(redis_url: str, prefix: str) -> None:
+    first, second = (
+        RedisSessionStore(redis_url, prefix=prefix),
+        RedisSessionStore(redis_url, prefix=prefix),
+    )
+    session_id = new_session_id()
+    order: list[str] = []
+    waiting = asyncio.Event()
+
+    async def contender() -> None:
+        waiting.set()
+        async with second.alock(session_id):
+            order.append("second in")
+
+    try:
+        async with first.alock(session_id):
+            order.append("first in")
+            task = asyncio.create_task(contender())
+            await asyncio.wait_for(waiting.wait(), PATIENCE)
+            done, _ = await asyncio.wait({task}, timeout=HELD_WINDOW)
+            assert not done, "second client got in while the lock was held"
+            order.append("first out")
+        await asyncio.wait_for(task, PATIENCE)
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert order == ["first in", "first out", "second in"]
+
+
+def test_lock_held_elsewhere_past_lock_timeout_raises(client: redis.Redis, prefix: str) -> None:
+    session_id = new_session_id()
+    client.set(f"{prefix}{session_id}:lock", b"someone else", px=60_000)
+    store = RedisSessionStore(client=client, prefix=prefix, lock_timeout=0.2)
+    with pytest.raises(SessionError, match="session lock"), store.lock(session_id):
+        pass
+
+
+def test_lock_does_not_release_a_lock_taken_over_by_another_holder(
+    client: redis.Redis, prefix: str
+) -> None:
+    session_id = new_session_id()
+    lock_key = f"{prefix}{session_id}:lock"
+    store = RedisSessionStore(client=client, prefix=prefix)
+    with store.lock(session_id):
+        # Our lock expired and another process took it: our release must leave it.
+        client.set(lock_key, b"another holder", px=60_000)
+    assert client.get(lock_key) == b"another holder"
+
+
+def test_unreachable_redis_raises_session_error(make_record: RecordFactory) -> None:
+    store = RedisSessionStore(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with pytest.raises(SessionError, match="Redis"):
+            store.save(make_record(), ttl=60)
+        with pytest.raises(SessionError, match="Redis"):
+            store.load(new_session_id())
+        with pytest.raises(SessionError, match="Redis"), store.lock(new_session_id()):
+            pass
+    finally:
+        store.close()
+
+
+async def test_unreachable_redis_raises_session_error_async(make_record: RecordFactory) -> None:
+    store = RedisSessionStore(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with pytest.raises(SessionError, match="Redis"):
+            await store.aload(new_session_id())
+        with pytest.raises(SessionError, match="Redis"):
+            await store.asave(make_record(), ttl=60)
+    finally:
+        await store.aclose()
+
+
+def test_store_without_url_or_client_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="url"):
+        RedisSessionStore()
+
+
+def test_missing_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(ConfigurationError, match=r"authonomy-integrations\[redis\]"):
+        RedisSessionStore("redis://127.0.0.1:6379/0")
