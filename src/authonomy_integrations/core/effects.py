@@ -14,11 +14,22 @@ Drivers live in :mod:`authonomy_integrations._drivers`.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-__all__ = ["Flow", "HttpRequest", "HttpResponse", "Sleep"]
+__all__ = [
+    "Background",
+    "DeleteSession",
+    "Exclusive",
+    "Flow",
+    "HttpRequest",
+    "HttpResponse",
+    "LoadSession",
+    "SaveSession",
+    "SessionExclusive",
+    "Sleep",
+]
 
 T = TypeVar("T")
 
@@ -31,7 +42,7 @@ class HttpRequest:
     """Send one HTTP request; the driver answers with an :class:`HttpResponse`.
 
     Transport failures (connection refused, timeout) are thrown into the flow as
-    :class:`httpx.TransportError`-free :class:`~authonomy_integrations.errors.AuthonomyUnavailableError`.
+    :class:`~authonomy_integrations.errors.AuthonomyUnavailableError`.
     """
 
     method: str
@@ -60,3 +71,56 @@ class Sleep:
     """Wait ``seconds`` (``time.sleep`` or ``asyncio.sleep``); the result is ``None``."""
 
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSession:
+    """Read the session behind a cookie value from the session store (``None`` if none)."""
+
+    cookie_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSession:
+    """Write a session record for ``ttl`` seconds; the result is the cookie value to set."""
+
+    record: Any
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSession:
+    """Forget the session behind a cookie value."""
+
+    cookie_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusive:
+    """Run the flow ``start()`` returns while holding this process's lock called ``name``.
+
+    Threads and tasks asking for the same name wait for each other, so a key-set fetch
+    or a policy fetch runs once however many requests need it at the same moment.
+    """
+
+    name: str
+    start: Callable[[], Flow[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionExclusive:
+    """Run ``start()``'s flow holding the session store's lock for ``session_id``.
+
+    The store decides the reach of the lock: one process (memory, cookie) or every
+    process that shares it (Redis).
+    """
+
+    session_id: str
+    start: Callable[[], Flow[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    """Start ``start()``'s flow without waiting for it (a thread or a task)."""
+
+    start: Callable[[], Flow[Any]]

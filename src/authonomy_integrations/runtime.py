@@ -1,0 +1,233 @@
+"""The engine with I/O attached: :class:`AuthonomySync` for threads, :class:`AuthonomyAsync`
+for the event loop.
+
+Both run the same :class:`~authonomy_integrations.core.engine.Engine` flows; they differ
+only in how an effect is performed (``httpx.Client`` or ``httpx.AsyncClient``, the store's
+sync or async methods, ``threading`` or ``asyncio`` locks). The Flask extension uses the
+first, the ASGI middleware the second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from ._drivers import AsyncRunner, SyncRunner
+from .config import AuthonomyConfig
+from .core.effects import (
+    Background,
+    DeleteSession,
+    Exclusive,
+    Flow,
+    LoadSession,
+    SaveSession,
+    SessionExclusive,
+)
+from .core.engine import Engine, LoginDone, LoginStart, SessionState
+from .core.policies import PolicyDecision
+from .core.user import AuthonomyUser
+from .stores.base import SessionStore
+from .stores.memory import MemorySessionStore
+
+__all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
+
+logger = logging.getLogger("authonomy_integrations")
+
+
+def default_store(config: AuthonomyConfig) -> SessionStore:
+    """The configured session store, or a memory store sized for one process."""
+    if config.session_store is not None:
+        store: SessionStore = config.session_store
+        return store
+    return MemorySessionStore(ttl=config.session_max_age)
+
+
+class AuthonomySync:
+    """The engine driven in the calling thread (Flask, WSGI servers, scripts)."""
+
+    def __init__(
+        self,
+        config: AuthonomyConfig,
+        *,
+        http_client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.engine = Engine(config, clock=clock)
+        self.store = default_store(config)
+        self._http = http_client or httpx.Client(timeout=config.http_timeout)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.runner = SyncRunner(self._http, self._handlers())
+
+    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
+        store = self.store
+        return {
+            LoadSession: lambda e: store.load(e.cookie_value),
+            SaveSession: lambda e: store.save(e.record, e.ttl),
+            DeleteSession: lambda e: store.delete(e.cookie_value),
+            Exclusive: self._exclusive,
+            SessionExclusive: self._session_exclusive,
+            Background: self._background,
+        }
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def _exclusive(self, effect: Exclusive) -> Any:
+        with self._lock(effect.name):
+            return self.runner.run(effect.start())
+
+    def _session_exclusive(self, effect: SessionExclusive) -> Any:
+        with self.store.lock(effect.session_id):
+            return self.runner.run(effect.start())
+
+    def _background(self, effect: Background) -> None:
+        def work() -> None:
+            try:
+                self.runner.run(effect.start())
+            except Exception:
+                logger.exception("background refresh failed")
+
+        threading.Thread(target=work, daemon=True).start()
+
+    def run(self, flow: Flow[Any]) -> Any:
+        """Drive any engine flow to its result."""
+        return self.runner.run(flow)
+
+    def authenticate_bearer(self, token: str) -> AuthonomyUser:
+        """The user of a bearer token (cached after the first verification)."""
+        user = self.engine.cached_bearer(token)
+        return user if user is not None else self.runner.run(self.engine.authenticate_bearer(token))
+
+    def authenticate_session(self, cookie: str) -> SessionState:
+        """The user of a session cookie, refreshed when due."""
+        return self.runner.run(self.engine.authenticate_session(cookie))
+
+    def start_login(self, **kwargs: Any) -> LoginStart:
+        """See :meth:`Engine.start_login`."""
+        return self.runner.run(self.engine.start_login(**kwargs))
+
+    def finish_login(self, params: Mapping[str, str], **kwargs: Any) -> LoginDone:
+        """See :meth:`Engine.finish_login`."""
+        return self.runner.run(self.engine.finish_login(params, **kwargs))
+
+    def logout(self, cookie: str | None) -> None:
+        """See :meth:`Engine.logout`."""
+        self.runner.run(self.engine.logout(cookie))
+
+    def check_policy(
+        self, name: str, user: AuthonomyUser | None, client_ip: str | None
+    ) -> PolicyDecision:
+        """Evaluate a policy by name (fetched from Authonomy when not local)."""
+        quick = self.engine.quick_policy(name, user, client_ip)
+        if quick is not None:
+            return quick
+        return self.runner.run(self.engine.check_policy(name, user, client_ip))
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
+
+
+class AuthonomyAsync:
+    """The engine driven on the event loop (Starlette, FastAPI, any ASGI app)."""
+
+    def __init__(
+        self,
+        config: AuthonomyConfig,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.engine = Engine(config, clock=clock)
+        self.store = default_store(config)
+        self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.runner = AsyncRunner(self._http, self._handlers())
+
+    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
+        store = self.store
+        return {
+            LoadSession: lambda e: store.aload(e.cookie_value),
+            SaveSession: lambda e: store.asave(e.record, e.ttl),
+            DeleteSession: lambda e: store.adelete(e.cookie_value),
+            Exclusive: self._exclusive,
+            SessionExclusive: self._session_exclusive,
+            Background: self._background,
+        }
+
+    async def _exclusive(self, effect: Exclusive) -> Any:
+        async with self._locks.setdefault(effect.name, asyncio.Lock()):
+            return await self.runner.run(effect.start())
+
+    async def _session_exclusive(self, effect: SessionExclusive) -> Any:
+        async with self.store.alock(effect.session_id):
+            return await self.runner.run(effect.start())
+
+    async def _background(self, effect: Background) -> None:
+        async def work() -> None:
+            try:
+                await self.runner.run(effect.start())
+            except Exception:
+                logger.exception("background refresh failed")
+
+        task = asyncio.get_running_loop().create_task(work())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run(self, flow: Flow[Any]) -> Any:
+        """Drive any engine flow to its result."""
+        return await self.runner.run(flow)
+
+    async def authenticate_bearer(self, token: str) -> AuthonomyUser:
+        """The user of a bearer token (cached after the first verification)."""
+        user = self.engine.cached_bearer(token)
+        if user is not None:
+            return user
+        result: AuthonomyUser = await self.runner.run(self.engine.authenticate_bearer(token))
+        return result
+
+    async def authenticate_session(self, cookie: str) -> SessionState:
+        """The user of a session cookie, refreshed when due."""
+        result: SessionState = await self.runner.run(self.engine.authenticate_session(cookie))
+        return result
+
+    async def start_login(self, **kwargs: Any) -> LoginStart:
+        """See :meth:`Engine.start_login`."""
+        result: LoginStart = await self.runner.run(self.engine.start_login(**kwargs))
+        return result
+
+    async def finish_login(self, params: Mapping[str, str], **kwargs: Any) -> LoginDone:
+        """See :meth:`Engine.finish_login`."""
+        result: LoginDone = await self.runner.run(self.engine.finish_login(params, **kwargs))
+        return result
+
+    async def logout(self, cookie: str | None) -> None:
+        """See :meth:`Engine.logout`."""
+        await self.runner.run(self.engine.logout(cookie))
+
+    async def check_policy(
+        self, name: str, user: AuthonomyUser | None, client_ip: str | None
+    ) -> PolicyDecision:
+        """Evaluate a policy by name (fetched from Authonomy when not local)."""
+        quick = self.engine.quick_policy(name, user, client_ip)
+        if quick is not None:
+            return quick
+        result: PolicyDecision = await self.runner.run(
+            self.engine.check_policy(name, user, client_ip)
+        )
+        return result
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._http.aclose()
