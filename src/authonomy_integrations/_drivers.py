@@ -32,14 +32,13 @@ def _unavailable(request: HttpRequest, exc: Exception) -> AuthonomyUnavailableEr
 
 
 def _build(client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> httpx.Request:
-    timeout = httpx.Timeout(request.timeout) if request.timeout is not None else None
     return client.build_request(
         request.method,
         request.url,
         headers=dict(request.headers),
         json=request.json,
         params=dict(request.params) if request.params else None,
-        **({"timeout": timeout} if timeout is not None else {}),
+        timeout=request.timeout if request.timeout is not None else client.timeout,
     )
 
 

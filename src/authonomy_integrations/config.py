@@ -47,9 +47,7 @@ def _check_url(field_name: str, url: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(field_name, f"must be an absolute http(s) URL, got {url!r}")
     if parts.scheme == "http" and not _is_loopback(url):
-        raise ConfigurationError(
-            field_name, f"must use https outside localhost, got {url!r}"
-        )
+        raise ConfigurationError(field_name, f"must use https outside localhost, got {url!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,7 +220,9 @@ class AuthonomyConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> AuthonomyConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> AuthonomyConfig:
         """Build from ``AUTHONOMY_*`` variables; keyword arguments win over them."""
         return cls.from_mapping(os.environ if environ is None else environ, **overrides)
 

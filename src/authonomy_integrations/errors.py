@@ -210,9 +210,7 @@ class TokenError(AuthonomyError):
 
     code = "INVALID_TOKEN"
 
-    def __init__(
-        self, reason: str, *, claim: str | None = None, kid: str | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, claim: str | None = None, kid: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.claim = claim

@@ -169,7 +169,7 @@ class Engine:
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
         """The user of an already verified, unexpired bearer token; no flow needed."""
         claims = self.bearer_cache.get(token, self.clock())
-        return claims.get("__user__") if claims is not None else None  # type: ignore[return-value]
+        return claims.get("__user__") if claims is not None else None
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
@@ -339,16 +339,17 @@ class Engine:
             yield DeleteSession(cookie)
             return _NO_SESSION
         if needs_refresh(record, now, self.config.refresh_margin):
-            return (
-                yield SessionExclusive(record.id, lambda: self._refresh_session(cookie, record))
+            refreshed: SessionState = yield SessionExclusive(
+                record.id, lambda: self._refresh_session(cookie)
             )
+            return refreshed
         touched = touch(record, now)
         new_cookie = None
         if touched is not None:
             new_cookie = yield from self._save(touched, now)
         return _state(record, cookie, new_cookie)
 
-    def _refresh_session(self, cookie: str, seen: SessionRecord) -> Flow[SessionState]:
+    def _refresh_session(self, cookie: str) -> Flow[SessionState]:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
         current = yield LoadSession(cookie)
@@ -387,7 +388,7 @@ class Engine:
         return cookie
 
     def _end_local(self, cookie: str) -> Flow[SessionRecord | None]:
-        record = yield LoadSession(cookie)
+        record: SessionRecord | None = yield LoadSession(cookie)
         if record is not None:
             self._ended[record.id] = True
         yield DeleteSession(cookie)

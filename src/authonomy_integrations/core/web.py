@@ -1,0 +1,218 @@
+"""What the kit answers on the web, framework-free: redirects, error envelopes, cookies.
+
+Both adapters turn a :class:`Reply` into their own response type, so a 401, a step-up
+redirect or a 503 looks the same under Starlette, FastAPI and Flask.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from ..config import AuthonomyConfig
+from ..errors import AuthonomyUnavailableError, LoginError, TokenError
+from .policies import PolicyDecision
+
+__all__ = [
+    "Reply",
+    "bearer_token",
+    "clear_cookie",
+    "error_envelope",
+    "is_browser_navigation",
+    "login_cookie_name",
+    "login_failed",
+    "login_url",
+    "logout_allowed",
+    "policy_denied",
+    "session_cookie_name",
+    "set_cookie",
+    "unauthenticated",
+    "unavailable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A complete HTTP answer: status, headers (besides Content-Type), body."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def error_envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
+    """The contract's error envelope, encoded."""
+    error = {"code": code, "message": message, "details": dict(details or {})}
+    return json.dumps({"success": False, "error": error}).encode()
+
+
+def is_browser_navigation(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request is a browser loading a page (redirect it) or an API call (401).
+
+    ``headers`` has lower-case names. A request that carries ``Authorization`` is an API
+    call whatever it accepts.
+    """
+    if method not in ("GET", "HEAD") or "authorization" in headers:
+        return False
+    mode = headers.get("sec-fetch-mode")
+    if mode is not None:
+        return mode == "navigate"
+    return "text/html" in headers.get("accept", "")
+
+
+def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = None) -> str:
+    """The login route with ``next`` (and the policy to step up for)."""
+    query = {"next": next_path}
+    if step_up:
+        query["step_up"] = step_up
+    return f"{config.login_path}?{urlencode(query)}"
+
+
+def _redirect(location: str, *extra: tuple[str, str]) -> Reply:
+    headers = (("location", location), ("cache-control", "no-store"), *extra)
+    return Reply(302, content_type="text/plain", headers=headers)
+
+
+def _page(status: int, title: str, message: str, *headers: tuple[str, str]) -> Reply:
+    body = _PAGE.format(title=html.escape(title), message=html.escape(message))
+    return Reply(status, body.encode(), "text/html; charset=utf-8", headers)
+
+
+def unauthenticated(
+    config: AuthonomyConfig,
+    method: str,
+    headers: Mapping[str, str],
+    path_with_query: str,
+    error: TokenError | None = None,
+) -> Reply:
+    """No user: a browser goes to login and back; an API call gets 401."""
+    if error is None and is_browser_navigation(method, headers):
+        return _redirect(login_url(config, path_with_query))
+    challenge = 'Bearer realm="authonomy"'
+    message = "Authentication required"
+    if error is not None:
+        reason = error.reason.replace('"', "'")
+        challenge += f', error="invalid_token", error_description="{reason}"'
+        message = f"Invalid token: {error.reason}"
+    return Reply(
+        401,
+        error_envelope("UNAUTHENTICATED", message),
+        headers=(("www-authenticate", challenge),),
+    )
+
+
+def policy_denied(
+    config: AuthonomyConfig,
+    decision: PolicyDecision,
+    method: str,
+    headers: Mapping[str, str],
+    path_with_query: str,
+) -> Reply:
+    """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
+    if decision.login_can_cure and is_browser_navigation(method, headers):
+        return _redirect(login_url(config, path_with_query, step_up=decision.policy))
+    details = {"policy": decision.policy, "reason": decision.reason or "denied"}
+    message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"
+    if is_browser_navigation(method, headers):
+        return _page(403, "Access denied", message)
+    return Reply(403, error_envelope("POLICY_VIOLATED", message, details))
+
+
+def unavailable(
+    exc: AuthonomyUnavailableError | Exception, method: str, headers: Mapping[str, str]
+) -> Reply:
+    """Authonomy cannot be reached: 503 with ``Retry-After``; the session is kept."""
+    retry_after = getattr(exc, "retry_after", None) or 5
+    retry = (("retry-after", str(max(1, math.ceil(retry_after)))),)
+    message = "Sign-in is temporarily unavailable. Please try again in a moment."
+    if is_browser_navigation(method, headers):
+        return _page(503, "Temporarily unavailable", message, *retry)
+    return Reply(503, error_envelope("TEMPORARILY_UNAVAILABLE", message), headers=retry)
+
+
+def login_failed(exc: LoginError) -> Reply:
+    """A callback or login start that cannot complete: a plain page, never a traceback."""
+    if exc.error == "access_denied":
+        return _page(403, "Sign-in cancelled", "The sign-in was cancelled or denied.")
+    return _page(400, "Sign-in failed", f"The sign-in could not be completed: {exc.reason}")
+
+
+def logout_allowed(config: AuthonomyConfig, headers: Mapping[str, str]) -> bool:
+    """Whether a logout POST comes from the app's own pages (CSRF defence).
+
+    ``Sec-Fetch-Site: same-origin`` or an ``Origin`` equal to the app's origin passes;
+    anything else, including no header at all, is refused.
+    """
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = headers.get("origin")
+    if origin is None:
+        return site == "same-origin"
+    return config.app_url is not None and _origin(origin) == _origin(config.app_url)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; ``None`` when there is none.
+
+    A header of another scheme is not ours (``None``); ``Bearer`` with no token or with
+    spaces inside is an invalid token.
+    """
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    if not token or " " in token:
+        raise TokenError("malformed Authorization header")
+    return token
+
+
+def session_cookie_name(config: AuthonomyConfig) -> str:
+    """The session cookie's name (``__Host-`` prefixed on https)."""
+    return _prefixed(config, config.session_cookie)
+
+
+def login_cookie_name(config: AuthonomyConfig) -> str:
+    """The login-attempts cookie's name (``__Host-`` prefixed on https)."""
+    return _prefixed(config, config.login_cookie)
+
+
+def _prefixed(config: AuthonomyConfig, name: str) -> str:
+    return f"__Host-{name}" if config.secure_cookies else name
+
+
+def set_cookie(config: AuthonomyConfig, name: str, value: str, max_age: int) -> str:
+    """A ``Set-Cookie`` value: HttpOnly, SameSite, Path=/, Secure on https."""
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
+    parts.append(f"SameSite={config.cookie_samesite.capitalize()}")
+    if config.secure_cookies:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def clear_cookie(config: AuthonomyConfig, name: str) -> str:
+    """A ``Set-Cookie`` value that deletes the cookie."""
+    return set_cookie(config, name, "", 0)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;
+color:#1f2933}}h1{{font-size:1.4rem}}a{{color:#2563eb}}</style></head>
+<body><h1>{title}</h1><p>{message}</p><p><a href="/">Back to the start page</a></p></body></html>
+"""
