@@ -313,6 +313,7 @@ REMOTE_V2 = Policy(id="pol_9", name="remote", conditions={"mfa_required": False}
 
 def test_local_policy_wins_and_is_never_fetched() -> None:
     registry = PolicyRegistry({"remote": {"allowed_groups": ["admins"]}})
+    assert not registry.needs_fetch("remote", NOW)
     registry.fetched("remote", REMOTE, NOW)
     local = registry.lookup("remote", NOW)
     assert local is not None and dict(local.conditions) == {"allowed_groups": ["admins"]}

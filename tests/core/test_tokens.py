@@ -266,7 +266,9 @@ def test_token_is_expired_exactly_at_exp_without_leeway() -> None:
 
 @pytest.mark.parametrize("exp", [None, "9999999999", True, [NOW + 60]])
 def test_missing_or_non_numeric_exp_is_refused(exp: Any) -> None:
-    assert refused(factory.access_token(exp=exp)).claim == "exp"
+    error = refused(factory.access_token(exp=exp))
+    assert error.claim == "exp"
+    assert error.reason == ("missing exp" if exp is None else "invalid exp")
 
 
 def test_nbf_in_the_future_beyond_leeway_is_refused() -> None:
