@@ -168,8 +168,8 @@ class Engine:
 
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
         """The user of an already verified, unexpired bearer token; no flow needed."""
-        claims = self.bearer_cache.get(token, self.clock())
-        return claims.get("__user__") if claims is not None else None
+        user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
+        return user
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
@@ -178,7 +178,7 @@ class Engine:
             return user
         claims = yield from self.verify_access_token(token)
         user = AuthonomyUser.from_claims(claims)
-        self.bearer_cache.put(token, {"exp": claims["exp"], "__user__": user})
+        self.bearer_cache.put(token, claims, user)
         return user
 
     def _signing_key(self, kid: Any, now: float) -> Flow[SigningKey | None]:
@@ -186,6 +186,8 @@ class Engine:
             raise TokenError("token header has no kid")
         if self.keys.should_fetch(kid, now):
             yield Exclusive("jwks", lambda: self._refresh_keys(kid))
+        if self.keys.keys is None:
+            raise AuthonomyUnavailableError("the signing keys could not be fetched", retry_after=5)
         return self.keys.lookup(kid, now)
 
     def _refresh_keys(self, kid: str) -> Flow[None]:
@@ -462,7 +464,15 @@ class Engine:
         except AuthonomyAPIError:
             self.policies.fetch_failed(name, now)
             raise
-        self.policies.fetched(name, Policy.from_api(found) if found else None, now)
+        try:
+            policy = Policy.from_api(found) if found else None
+        except ValueError as exc:
+            self.policies.fetch_failed(name, now)
+            raise AuthonomyAPIError(
+                f"Authonomy returned a malformed policy '{name}': {exc}",
+                code="UNEXPECTED_RESPONSE",
+            ) from exc
+        self.policies.fetched(name, policy, now)
 
 
 def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:

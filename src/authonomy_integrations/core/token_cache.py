@@ -28,11 +28,12 @@ class TokenCache:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self.maxsize = maxsize
-        self._entries: dict[str, tuple[float, Claims]] = {}
+        self._entries: dict[str, tuple[float, Any]] = {}
         self._put_lock = threading.Lock()
 
-    def get(self, token: str, now: float) -> Claims | None:
-        """The claims of a cached, unexpired token; an expired entry is dropped."""
+    def get(self, token: str, now: float) -> Any:
+        """What was cached for an unexpired token (its claims, or the ``value`` given to
+        :meth:`put`); ``None`` on a miss. An expired entry is dropped."""
         entry = self._entries.get(token)
         if entry is None:
             return None
@@ -41,16 +42,18 @@ class TokenCache:
         self._entries.pop(token, None)
         return None
 
-    def put(self, token: str, claims: Mapping[str, Any]) -> None:
-        """Cache the claims of a token that has just been verified.
+    def put(self, token: str, claims: Mapping[str, Any], value: Any = None) -> None:
+        """Cache a token that has just been verified, until its ``exp``.
 
+        What :meth:`get` returns is ``value`` when given (say, the user built from the
+        claims, so a hit costs no construction), else a read-only copy of the claims.
         Tokens without a numeric ``exp`` are not cached. When full, the oldest insertion
-        is evicted. The claims are copied into a read-only mapping.
+        is evicted.
         """
         exp = claims.get("exp")
         if isinstance(exp, bool) or not isinstance(exp, int | float):
             return
-        entry = (float(exp), MappingProxyType(dict(claims)))
+        entry = (float(exp), MappingProxyType(dict(claims)) if value is None else value)
         with self._put_lock:
             while len(self._entries) >= self.maxsize and token not in self._entries:
                 self._evict_oldest()

@@ -1,0 +1,101 @@
+"""``login_as``: sign a test client in through the app's real login routes and the sandbox.
+
+Nothing is faked: the app's login route starts a real login at the sandbox, the sandbox's
+hosted pages are submitted like a browser would, and the callback runs in the app, so the
+client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
+any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`) and
+Flask's test client (:func:`login_as`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from ..sandbox import SANDBOX_MFA_CODE, hosted_login
+
+__all__ = ["LoginAsError", "alogin_as", "login_as"]
+
+
+class LoginAsError(AssertionError):
+    """The app did not complete the login the way the kit's routes do."""
+
+
+def _login_path(login_path: str, next_path: str, customer: str | None) -> str:
+    query = {"next": next_path}
+    if customer:
+        query["customer"] = customer
+    return f"{login_path}?{urlencode(query)}"
+
+
+def _location(response: Any, step: str) -> str:
+    status = getattr(response, "status_code", None)
+    location = response.headers.get("location")
+    if status not in (302, 303) or not location:
+        raise LoginAsError(f"{step}: expected a redirect, got {status}")
+    return str(location)
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def _sign_in(
+    authorization_url: str, user: str, groups: Sequence[str] | None, mfa: bool | None
+) -> str:
+    with httpx.Client(timeout=10) as browser:
+        return hosted_login(
+            browser,
+            authorization_url,
+            user=user,
+            mfa_code=SANDBOX_MFA_CODE,
+            groups=list(groups) if groups is not None else None,
+            mfa=mfa,
+        )
+
+
+def _get(client: Any, path: str) -> Any:
+    if isinstance(client, httpx.Client):
+        return client.get(path, follow_redirects=False)
+    return client.get(path, follow_redirects=False)  # Flask's test client
+
+
+def login_as(
+    client: Any,
+    user: str = "alice",
+    *,
+    groups: Sequence[str] | None = None,
+    mfa: bool | None = None,
+    customer: str | None = None,
+    next_path: str = "/",
+    login_path: str = "/auth/login",
+) -> str:
+    """Sign ``client`` in as the sandbox user ``user``; returns where the app sent it.
+
+    ``groups`` and ``mfa`` override the mock user's groups and MFA for this login.
+    """
+    start = _get(client, _login_path(login_path, next_path, customer))
+    callback = _sign_in(_location(start, "login route"), user, groups, mfa)
+    done = _get(client, _path_and_query(callback))
+    return _location(done, "callback route")
+
+
+async def alogin_as(
+    client: httpx.AsyncClient,
+    user: str = "alice",
+    *,
+    groups: Sequence[str] | None = None,
+    mfa: bool | None = None,
+    customer: str | None = None,
+    next_path: str = "/",
+    login_path: str = "/auth/login",
+) -> str:
+    """:func:`login_as` for an ``httpx.AsyncClient``."""
+    start = await client.get(_login_path(login_path, next_path, customer), follow_redirects=False)
+    callback = _sign_in(_location(start, "login route"), user, groups, mfa)
+    done = await client.get(_path_and_query(callback), follow_redirects=False)
+    return _location(done, "callback route")
