@@ -1,0 +1,345 @@
+"""The engine's decisions, driven with a scripted Authonomy (no server, a fixed clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.errors import AuthonomyUnavailableError, LoginError, TokenError
+from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations.stores import CookieSessionStore
+
+from .tokenfactory import AUDIENCE, ISSUER, NOW, TokenFactory
+
+API = "https://api.test.example/v1"
+APP = "https://app.example"
+SECRET = "s" * 40
+
+
+def envelope(data: Any, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json={"success": True, "data": data, "meta": {}})
+
+
+def error(code: str, status: int) -> httpx.Response:
+    body = {"success": False, "error": {"code": code, "message": code, "details": {}}}
+    return httpx.Response(status, json=body)
+
+
+class FakeAuthonomy:
+    """Answers the kit's calls like Authonomy would; counts them; can be told to fail."""
+
+    def __init__(self, factory: TokenFactory) -> None:
+        self.factory = factory
+        self.calls: Counter[str] = Counter()
+        self.nonce = ""
+        self.authorize_bodies: list[dict[str, Any]] = []
+        self.refresh_answer: Callable[[], httpx.Response] | None = None
+        self.jwks_gate: threading.Event | None = None
+        self.id_token_nonce: str | None = None
+        self.expires_in = 3600
+        self.clock: Callable[[], float] = lambda: float(NOW)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.path}"
+        self.calls[key] += 1
+        if key == "GET /.well-known/jwks.json":
+            if self.jwks_gate is not None:
+                self.jwks_gate.wait(5)
+            return httpx.Response(200, json=self.factory.jwks())
+        body = json.loads(request.content) if request.content else {}
+        return self._api(key, body, request)
+
+    def _tokens(self) -> dict[str, Any]:
+        nonce = self.id_token_nonce if self.id_token_nonce is not None else self.nonce
+        return {
+            "access_token": self.factory.access_token(exp=int(self.clock()) + self.expires_in),
+            "refresh_token": f"rt_{self.calls['POST /v1/auth/refresh']}",
+            "id_token": self.factory.id_token(nonce),
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": "openid profile",
+        }
+
+    def _api(self, key: str, body: dict[str, Any], request: httpx.Request) -> httpx.Response:
+        if key == "POST /v1/auth/authorize":
+            self.nonce = body["nonce"]
+            self.authorize_bodies.append(body)
+            url = f"{ISSUER}/authorize?code=handle"
+            return envelope({"authorization_url": url, "state": f"st_{len(self.authorize_bodies)}"})
+        if key == "POST /v1/auth/token":
+            return envelope(self._tokens())
+        if key == "POST /v1/auth/refresh":
+            return self.refresh_answer() if self.refresh_answer else envelope(self._tokens())
+        if key == "DELETE /v1/auth/logout":
+            return envelope({"logged_out": True})
+        if key == "GET /v1/policies":
+            policy = {
+                "id": "pol_1",
+                "name": "remote-mfa",
+                "description": "",
+                "type": "authentication",
+                "conditions": {"mfa_required": True},
+            }
+            return httpx.Response(
+                200,
+                json={
+                    "success": True,
+                    "data": [policy],
+                    "pagination": {"current_page": 1, "total_pages": 1, "total_items": 1},
+                },
+            )
+        return error("NOT_FOUND", 404)
+
+
+@pytest.fixture
+def authonomy() -> FakeAuthonomy:
+    return FakeAuthonomy(TokenFactory(issuer=ISSUER, audience=AUDIENCE))
+
+
+def make_config(**overrides: Any) -> AuthonomyConfig:
+    settings: dict[str, Any] = {
+        "api_key": "ak_test",
+        "api_base_url": API,
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "app_url": APP,
+        "session_secret": SECRET,
+        "customer_id": "acme-corp",
+        "max_retries": 0,
+        "policies": {"local-mfa": {"mfa_required": True, "max_session_duration": 3600}},
+    }
+    settings.update(overrides)
+    return AuthonomyConfig(**settings)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(NOW)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def kit(authonomy: FakeAuthonomy, clock: Clock) -> Iterator[AuthonomySync]:
+    authonomy.clock = clock
+    sync = AuthonomySync(
+        make_config(),
+        http_client=httpx.Client(transport=httpx.MockTransport(authonomy)),
+        clock=clock,
+    )
+    yield sync
+    sync.close()
+
+
+def login(kit: AuthonomySync, next_path: str = "/") -> str:
+    start = kit.start_login(customer_id="acme-corp", next_path=next_path, login_cookie=None)
+    state = dict(parse_qsl(urlsplit(start.redirect_url).query))
+    assert state == {"code": "handle"}
+    params = {"code": "c1", "state": "st_1", "iss": ISSUER}
+    done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+    return done.session_cookie
+
+
+def test_login_sends_pkce_and_nonce_and_starts_a_session(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    cookie = login(kit)
+    body = authonomy.authorize_bodies[0]
+    assert body["code_challenge_method"] == "S256" and len(body["code_challenge"]) == 43
+    assert body["return_url"] == f"{APP}/auth/callback"
+    state = kit.authenticate_session(cookie)
+    assert state.user is not None and state.user.id == "user_alice"
+
+
+def test_login_rejects_id_token_with_another_nonce(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    authonomy.id_token_nonce = "someone-elses-nonce"
+    with pytest.raises(LoginError, match="nonce"):
+        login(kit)
+
+
+def test_each_login_gets_a_new_session_id(kit: AuthonomySync) -> None:
+    first = login(kit)
+    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    params = {"code": "c2", "state": "st_2", "iss": ISSUER}
+    second = kit.finish_login(params, login_cookie=start.login_cookie, old_session=first)
+    assert second.session_cookie != first
+    assert kit.authenticate_session(first).user is None
+
+
+def test_step_up_login_asks_for_mfa_and_a_fresh_sign_in(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None, step_up="local-mfa")
+    body = authonomy.authorize_bodies[0]
+    assert body["acr_values"] == "mfa" and body["prompt"] == "login" and body["max_age"] == 0
+
+
+def test_session_is_refreshed_once_when_its_token_is_due(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    cookie = login(kit)
+    clock.now += 3600 - 30  # inside the 60 s refresh margin
+    assert kit.authenticate_session(cookie).user is not None
+    assert kit.authenticate_session(cookie).user is not None
+    assert authonomy.calls["POST /v1/auth/refresh"] == 1
+
+
+def test_refresh_refused_ends_the_session(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    cookie = login(kit)
+    authonomy.refresh_answer = lambda: error("INVALID_GRANT", 400)
+    clock.now += 3600
+    state = kit.authenticate_session(cookie)
+    assert state.user is None and state.clear_cookie
+    authonomy.refresh_answer = None
+    assert kit.authenticate_session(cookie).user is None
+
+
+def test_refresh_while_authonomy_is_down_keeps_a_still_valid_session(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    cookie = login(kit)
+    authonomy.refresh_answer = lambda: httpx.Response(503, text="down")
+    clock.now += 3600 - 30
+    assert kit.authenticate_session(cookie).user is not None
+
+
+def test_refresh_while_authonomy_is_down_after_expiry_is_unavailable_not_logged_out(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    cookie = login(kit)
+    authonomy.refresh_answer = lambda: httpx.Response(503, text="down")
+    clock.now += 3600 + 120
+    with pytest.raises(AuthonomyUnavailableError):
+        kit.authenticate_session(cookie)
+    authonomy.refresh_answer = None
+    assert kit.authenticate_session(cookie).user is not None
+
+
+def test_idle_session_ends(kit: AuthonomySync, clock: Clock) -> None:
+    cookie = login(kit)
+    clock.now += kit.config.session_idle_timeout + 1
+    assert kit.authenticate_session(cookie).user is None
+
+
+def test_logged_out_cookie_session_is_refused_even_though_the_cookie_is_self_contained(
+    authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    config = make_config(session_store=CookieSessionStore([SECRET]))
+    transport = httpx.MockTransport(authonomy)
+    with httpx.Client(transport=transport) as http:
+        kit = AuthonomySync(config, http_client=http, clock=clock)
+        cookie = login(kit)
+        kit.logout(cookie)
+        assert kit.authenticate_session(cookie).user is None
+    assert authonomy.calls["DELETE /v1/auth/logout"] == 1
+
+
+def test_unknown_policy_is_denied(kit: AuthonomySync) -> None:
+    cookie = login(kit)
+    user = kit.authenticate_session(cookie).user
+    decision = kit.check_policy("no-such-policy", user, "127.0.0.1")
+    assert not decision.allowed and "not defined" in (decision.reason or "")
+
+
+def test_remote_policy_is_fetched_once_and_evaluated(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    user = kit.authenticate_session(login(kit)).user
+    first = kit.check_policy("remote-mfa", user, None)
+    second = kit.check_policy("remote-mfa", user, None)
+    assert not first.allowed and first.login_can_cure and second == first
+    assert authonomy.calls["GET /v1/policies"] == 1
+
+
+def test_policy_fetch_while_down_is_unavailable(authonomy: FakeAuthonomy, clock: Clock) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(down)) as http:
+        kit = AuthonomySync(make_config(), http_client=http, clock=clock)
+        with pytest.raises(AuthonomyUnavailableError):
+            kit.check_policy("remote-mfa", None, None)
+
+
+def test_bearer_token_is_verified_once_then_served_from_cache(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    token = authonomy.factory.access_token()
+    first = kit.authenticate_bearer(token)
+    assert kit.engine.cached_bearer(token) is first
+    assert kit.authenticate_bearer(token) is first
+    assert authonomy.calls["GET /.well-known/jwks.json"] == 1
+
+
+def test_id_token_is_not_accepted_as_bearer(kit: AuthonomySync, authonomy: FakeAuthonomy) -> None:
+    with pytest.raises(TokenError):
+        kit.authenticate_bearer(authonomy.factory.id_token("n"))
+
+
+def test_cached_bearer_expires_with_the_token(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    token = authonomy.factory.access_token(exp=NOW + 100)
+    kit.authenticate_bearer(token)
+    clock.now += 100 + kit.config.leeway + 1
+    assert kit.engine.cached_bearer(token) is None
+    with pytest.raises(TokenError):
+        kit.authenticate_bearer(token)
+
+
+def test_concurrent_cold_key_fetches_make_one_request_threads(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    tokens = [authonomy.factory.access_token(jti=f"t{n}") for n in range(8)]
+    authonomy.jwks_gate = threading.Event()
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda t=t: results.append(kit.authenticate_bearer(t).id))
+        for t in tokens
+    ]
+    for thread in threads:
+        thread.start()
+    authonomy.jwks_gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["user_alice"] * 8
+    assert authonomy.calls["GET /.well-known/jwks.json"] == 1
+
+
+async def test_concurrent_cold_key_fetches_make_one_request_tasks(
+    authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    started = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("jwks.json"):
+            started.set()
+            await asyncio.sleep(0)  # let the other tasks queue up behind the fetch
+        return authonomy(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        kit = AuthonomyAsync(make_config(), http_client=http, clock=clock)
+        tokens = [authonomy.factory.access_token(jti=f"t{n}") for n in range(8)]
+        users = await asyncio.gather(*(kit.authenticate_bearer(t) for t in tokens))
+    assert {user.id for user in users} == {"user_alice"}
+    assert started.is_set()
+    assert authonomy.calls["GET /.well-known/jwks.json"] == 1
