@@ -265,7 +265,11 @@ def test_read_only_key_cannot_start_logins(sb: Sandbox) -> None:
         _, challenge = pkce_pair()
         response = reader.post(
             "/auth/authorize",
-            json={"customer_id": "acme-corp", "return_url": RETURN_URL, "code_challenge": challenge},
+            json={
+                "customer_id": "acme-corp",
+                "return_url": RETURN_URL,
+                "code_challenge": challenge,
+            },
         )
     assert response.status_code == 403
     assert error_code(response) == "INSUFFICIENT_PERMISSIONS"

@@ -71,8 +71,11 @@ def test_max_age_exceeded_makes_the_user_pick_again(sb: Sandbox, client: httpx.C
 
 
 def test_access_token_lifetime_follows_token_ttl() -> None:
-    with Sandbox(token_ttl=2) as short, httpx.Client(
-        base_url=short.api_base_url, headers={"Authorization": f"Bearer {short.api_key}"}
-    ) as client:
+    with (
+        Sandbox(token_ttl=2) as short,
+        httpx.Client(
+            base_url=short.api_base_url, headers={"Authorization": f"Bearer {short.api_key}"}
+        ) as client,
+    ):
         _, tokens = sign_in(client)
     assert tokens["expires_in"] == 2

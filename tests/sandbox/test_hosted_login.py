@@ -92,9 +92,7 @@ def test_too_many_wrong_mfa_codes_deny_the_login(client: httpx.Client) -> None:
     assert callback_params(answers[-1].headers["location"])["error"] == "access_denied"
 
 
-def test_mfa_is_asked_when_the_app_requests_it(
-    client: httpx.Client, browser: httpx.Client
-) -> None:
+def test_mfa_is_asked_when_the_app_requests_it(client: httpx.Client, browser: httpx.Client) -> None:
     login = start_login(client, acr_values="mfa")
     location = hosted_login(browser, login.authorization_url, "bob")
     assert _claims(client, login, location)["amr"] == ["pwd", "mfa"]
@@ -193,9 +191,7 @@ def test_globex_user_signs_in_through_globex(client: httpx.Client, browser: http
     assert claims["customer_id"] == "globex"
 
 
-def test_login_hint_puts_the_hinted_user_first(
-    client: httpx.Client, browser: httpx.Client
-) -> None:
+def test_login_hint_puts_the_hinted_user_first(client: httpx.Client, browser: httpx.Client) -> None:
     page = browser.get(start_login(client, login_hint="bob@acme-corp.com").authorization_url)
     assert page.text.index("bob@acme-corp.com") < page.text.index("alice@acme-corp.com")
 
