@@ -3,16 +3,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-flask test lint types pytest bench system-deps clean
+.PHONY: demo demo-flask test lint types pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
-
-system-deps:
-	./scripts/system-deps.sh
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m examples.fastapi_app
@@ -27,12 +24,14 @@ lint: $(BIN)/.installed
 types: $(BIN)/.installed
 	$(BIN)/mypy
 
-pytest: $(BIN)/.installed system-deps
+pytest: $(BIN)/.installed
+	./scripts/system-deps.sh redis-server
 	$(BIN)/pytest
 
 test: lint types pytest
 
-bench: $(BIN)/.installed system-deps
+bench: $(BIN)/.installed
+	./scripts/system-deps.sh wrk
 	$(BIN)/python -m benchmarks
 
 clean:
