@@ -212,8 +212,10 @@ class RedisReplayStore:
         if ttl <= 0:
             raise ConfigurationError("ttl", "must be positive")
         if url is not None:
-            client = client or redis_module.Redis.from_url(url)
-            async_client = async_client or redis_module.asyncio.Redis.from_url(url)
+            if client is None:
+                client = redis_module.Redis.from_url(url)
+            if async_client is None:
+                async_client = redis_module.asyncio.Redis.from_url(url)
         self._client = client
         self._async_client = async_client
         self._prefix = prefix

@@ -118,7 +118,9 @@ class WebhookReceiver:
         if claim_ttl <= 0:
             raise ConfigurationError("claim_ttl", "must be positive")
         self.verifier = WebhookVerifier(secrets, tolerance=tolerance)
-        self.replay_store: ReplayStore = replay_store or MemoryReplayStore()
+        self.replay_store: ReplayStore = (
+            MemoryReplayStore() if replay_store is None else replay_store
+        )
         self.max_body_bytes = max_body_bytes
         self._claim_ttl = claim_ttl
         self._clock = clock

@@ -15,6 +15,7 @@ from ._signature import (
     check_timestamp,
     decode_signatures,
     read_signed_headers,
+    signed_prefix,
 )
 
 __all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier"]
@@ -23,9 +24,7 @@ DEFAULT_TOLERANCE = 300
 """Seconds a delivery's timestamp may be away from now, either way (the contract's 300 s)."""
 
 
-def _now_seconds(now: float | datetime | None) -> float:
-    if now is None:
-        return time.time()
+def _seconds(now: float | datetime) -> float:
     if isinstance(now, datetime):
         return now.timestamp()
     return float(now)
@@ -65,14 +64,19 @@ class WebhookVerifier:
         ``body`` must be the raw bytes as received; ``now`` (Unix seconds or an aware
         datetime) defaults to the system clock.
         """
-        if not isinstance(body, bytes | bytearray | memoryview):
-            raise WebhookVerificationError("body must be the raw request bytes")
-        signed = read_signed_headers(headers)
-        check_timestamp(signed.timestamp, _now_seconds(now), self._tolerance)
-        candidates = decode_signatures(signed.signature)
-        raw = bytes(body)
-        if not any(
-            key.matches(signed.webhook_id, signed.timestamp, raw, candidates) for key in self._keys
-        ):
-            raise WebhookVerificationError("no matching signature")
-        return parse_event(raw, signed.webhook_id, signed.timestamp)
+        if type(body) is not bytes:
+            body = _as_bytes(body)
+        webhook_id, timestamp, signature = read_signed_headers(headers)
+        check_timestamp(timestamp, time.time() if now is None else _seconds(now), self._tolerance)
+        candidates = decode_signatures(signature)
+        prefix = signed_prefix(webhook_id, timestamp)
+        for key in self._keys:
+            if key.matches(prefix, body, candidates):
+                return parse_event(body, webhook_id, timestamp)
+        raise WebhookVerificationError("no matching signature")
+
+
+def _as_bytes(body: object) -> bytes:
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    raise WebhookVerificationError("body must be the raw request bytes")
