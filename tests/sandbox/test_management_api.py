@@ -191,6 +191,8 @@ def test_policy_names_are_unique(client: httpx.Client) -> None:
     other = client.post("/policies", json={"name": "other-one", "conditions": {}}).json()["data"]
     rename = client.put(f"/policies/{other['id']}", json={"name": "require-mfa"})
     assert error_code(rename) == "VALIDATION_ERROR"
+    blank = client.put(f"/policies/{other['id']}", json={"name": ""})
+    assert error_code(blank) == "VALIDATION_ERROR"
 
 
 def test_unknown_policy_is_not_found(client: httpx.Client) -> None:

@@ -136,6 +136,8 @@ async def _update(call: Call) -> Reply:
     name, description = optional_str(body, "name"), optional_str(body, "description")
     conditions = _conditions(body) if "conditions" in body else None
     policy_type = _type(body)
+    if name == "":
+        raise ApiError.validation("name must not be empty", field="name")
     with call.state.lock:
         policy = _policy(call)
         if name is not None:
