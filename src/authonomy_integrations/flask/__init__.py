@@ -1,0 +1,29 @@
+"""Authonomy for Flask: sign-in routes, sessions, bearer tokens, policies and webhooks.
+
+::
+
+    from authonomy_integrations.flask import Authonomy, current_user, require_policy
+
+    authonomy = Authonomy(app, config=config)    # or Authonomy(config=config).init_app(app)
+
+    @app.get("/admin")
+    @require_policy("require-mfa")
+    def admin():
+        return {"groups": sorted(current_user.groups)}
+
+    @authonomy.webhooks.on("user.authenticated")
+    def on_login(event): ...
+
+The extension serves ``login_path`` (GET), ``callback_path`` (GET), ``logout_path``
+(POST) and, with a webhook secret, ``webhook_path`` (POST). Before each view it reads an
+``Authorization: Bearer`` token or the session cookie (refreshing the session when due);
+``current_user`` is then the :class:`~authonomy_integrations.core.user.AuthonomyUser`
+or an unauthenticated user. ``app.extensions["authonomy"]`` is the app's
+:class:`~authonomy_integrations.runtime.AuthonomySync`.
+"""
+
+from ._context import current_user
+from ._extension import Authonomy
+from ._guards import login_required, require_groups, require_policy
+
+__all__ = ["Authonomy", "current_user", "login_required", "require_groups", "require_policy"]

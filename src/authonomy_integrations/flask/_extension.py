@@ -1,0 +1,86 @@
+"""``Authonomy``: the Flask extension object."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from ..config import AuthonomyConfig
+from ..errors import ConfigurationError
+from ..runtime import AuthonomySync
+from ..webhooks import WebhookReceiver
+from ._context import EXTENSION_KEY
+from ._hooks import authenticate, write_session_cookie
+from ._routes import make_blueprint
+
+__all__ = ["Authonomy"]
+
+
+class Authonomy:
+    """Authonomy sign-in, sessions, policies and webhooks for a Flask app.
+
+    ``Authonomy(app, config=config)``, or ``authonomy = Authonomy(config=config)`` and
+    later ``authonomy.init_app(app)``. Without ``config``, each app's settings are read
+    from its ``AUTHONOMY_*`` config keys. ``clock`` (Unix seconds) replaces ``time.time``
+    for token expiry and policies, for tests.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        config: AuthonomyConfig | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock or time.time
+        self._receiver: WebhookReceiver | None = None
+        self._receiver_secrets: tuple[str, ...] = ()
+        if config is not None:
+            self._webhook_receiver(config)
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install on ``app``: its runtime, the routes and the request hooks.
+
+        Raises :class:`~authonomy_integrations.errors.ConfigurationError`, naming the
+        field, when the configuration is invalid.
+        """
+        config = self.config or AuthonomyConfig.from_mapping(app.config)
+        receiver = self._webhook_receiver(config)
+        app.extensions[EXTENSION_KEY] = AuthonomySync(config, clock=self._clock)
+        app.register_blueprint(make_blueprint(config, receiver))
+        app.before_request(authenticate)
+        app.after_request(write_session_cookie)
+
+    @property
+    def webhooks(self) -> WebhookReceiver:
+        """The webhook receiver: ``@authonomy.webhooks.on("user.authenticated")``.
+
+        It exists once a configuration with a webhook secret is known (given to the
+        constructor, or read at :meth:`init_app`).
+        """
+        if self._receiver is None:
+            raise RuntimeError(
+                "Authonomy webhooks need webhook_secret (AUTHONOMY_WEBHOOK_SECRET): pass a "
+                "config that has one, or register handlers after init_app"
+            )
+        return self._receiver
+
+    def _webhook_receiver(self, config: AuthonomyConfig) -> WebhookReceiver | None:
+        secrets = config.webhook_secrets
+        if not secrets:
+            return None
+        if self._receiver is None:
+            self._receiver = WebhookReceiver(config, clock=self._clock)
+            self._receiver_secrets = secrets
+        elif secrets != self._receiver_secrets:
+            raise ConfigurationError(
+                "webhook_secret",
+                "differs from the secret of another app using this Authonomy object; "
+                "use one Authonomy object per webhook secret",
+            )
+        return self._receiver
