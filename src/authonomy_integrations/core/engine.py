@@ -322,9 +322,9 @@ class Engine:
         return claims
 
     def _login_settings(self) -> tuple[SecretBox, str]:
-        if self.login_box is None or self.return_url is None:
+        if self.login_box is None or self.return_url is None or not self.config.api_key:
             raise LoginError(
-                "logins need app_url and session_secret in the configuration",
+                "logins need api_key, app_url and session_secret in the configuration",
                 error="not_configured",
             )
         return self.login_box, self.return_url
