@@ -136,6 +136,7 @@ def test_token_exchange_returns_tokens_verifiable_with_published_jwks(
     assert claims["groups"] == ["admins", "engineering"]
     assert claims["amr"] == ["pwd", "mfa"]
     assert claims["scope"] == "openid profile email groups"
+    assert claims["aud"] == claims["client_id"] == sb.audience
     assert str(claims["sid"]).startswith("sess_")
     assert {"auth_time", "iat", "nbf", "exp", "jti", "name"} <= set(claims)
     id_claims = _verify(sb, tokens["id_token"])

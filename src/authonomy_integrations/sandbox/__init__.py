@@ -2,6 +2,21 @@
 
 ``with Sandbox() as sb:`` runs it on a free port of 127.0.0.1; ``hosted_login`` signs a
 mock user in through its hosted pages; ``create_app`` mounts it in another ASGI server.
+
+Seeded world (stable values, safe to hard-code in tests)::
+
+    API keys    FULL_API_KEY (full), READ_ONLY_API_KEY (read),
+                AUTHENTICATION_API_KEY (authentication), CONFIGURATION_API_KEY (configuration)
+    audience    AUDIENCE = "app_sandbox"
+    customers   acme-corp (okta, acme-corp.com, policy require-mfa), globex (azure_ad),
+                initech (no IdP: IDP_NOT_CONFIGURED)
+    users       alice  acme-corp  admins, engineering  MFA enrolled
+                bob    acme-corp  engineering
+                carol  globex     finance
+    policy      pol_require_mfa "require-mfa": mfa_required, max_session_duration 28800
+    MFA code    SANDBOX_MFA_CODE = "123456"
+
+A customer created through the API gets one mock user, ``<customer id>-user``.
 """
 
 from .app import create_app

@@ -42,7 +42,12 @@ def mint_token_set(
 ) -> TokenSet:
     """Sign a fresh access token and ID token for ``session``."""
     scope = " ".join(session.scopes)
-    access_claims = {**_identity_claims(session, issuer, int(now), ttl), "scope": scope}
+    access_claims = {
+        **_identity_claims(session, issuer, int(now), ttl),
+        "scope": scope,
+        # RFC 9068 asks access tokens to name the client they were issued to.
+        "client_id": session.application_id,
+    }
     id_claims = _identity_claims(session, issuer, int(now), ttl)
     if session.nonce is not None:
         id_claims["nonce"] = session.nonce
