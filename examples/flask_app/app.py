@@ -1,0 +1,111 @@
+"""A small Flask app signed in through Authonomy.
+
+Pages: ``/`` (who is signed in), ``/profile`` (signed-in users: profile and groups),
+``/admin`` (behind the ``require-mfa`` policy: MFA and a recent sign-in), ``/api/me``
+(JSON for a bearer token or the session), ``/webhooks`` (events Authonomy sent us), and a
+logout button on every page.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, render_template_string
+from markupsafe import Markup
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.flask import Authonomy, current_user, login_required, require_policy
+from authonomy_integrations.webhooks import WebhookEvent
+
+__all__ = ["create_app"]
+
+_LAYOUT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Flask + Authonomy</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
+nav a{margin-right:1rem}nav form{display:inline}td,th{padding:.2rem .6rem;text-align:left}</style>
+</head><body>
+<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>
+<a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>
+{% if user.is_authenticated %}
+<form method="post" action="{{ logout_path }}">
+<button>Log out {{ user.display_name }}</button></form>
+{% else %}<a href="{{ login_path }}?next=/profile">Log in</a>{% endif %}
+</nav><h1>{{ title }}</h1>{{ body }}</body></html>"""
+
+_HOME = """{% if user.is_authenticated %}<p>Signed in as <b>{{ user.display_name }}</b>
+({{ user.email }}) through <b>{{ user.customer_id }}</b>.</p>
+{% else %}<p>Nobody is signed in. <a href="{{ login_path }}?next=/profile">Log in</a>
+(sandbox users: alice, bob; MFA code 123456).</p>{% endif %}"""
+
+_PROFILE = """<table>
+<tr><th>Id</th><td>{{ user.id }}</td></tr><tr><th>Name</th><td>{{ user.name }}</td></tr>
+<tr><th>Email</th><td>{{ user.email }}</td></tr>
+<tr><th>Customer</th><td>{{ user.customer_id }}</td></tr>
+<tr><th>Groups</th><td>{{ user.groups | sort | join(", ") }}</td></tr>
+<tr><th>MFA</th><td>{{ "yes" if user.mfa else "no" }}</td></tr></table>"""
+
+_ADMIN = """<p>Welcome, {{ user.display_name }}: you signed in with MFA.</p>
+<p>Your groups: {{ user.groups | sort | join(", ") }}</p>"""
+
+_WEBHOOKS = """{% if events %}<table><tr><th>Id</th><th>Type</th><th>Time</th></tr>
+{% for event in events %}<tr><td>{{ event.id }}</td><td>{{ event.type }}</td>
+<td>{{ event.timestamp }}</td></tr>{% endfor %}</table>
+{% else %}<p>No webhook received yet.</p>{% endif %}"""
+
+
+def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = None) -> Flask:
+    """The example app for ``config``; ``clock`` replaces ``time.time`` (tests)."""
+    app = Flask(__name__)
+    authonomy = Authonomy(app, config=config, clock=clock)
+    received: deque[dict[str, Any]] = deque(maxlen=50)
+    if config.webhook_secrets:
+
+        @authonomy.webhooks.on_any
+        def remember(event: WebhookEvent) -> None:
+            received.appendleft(
+                {"id": event.id, "type": event.type, "timestamp": event.timestamp.isoformat()}
+            )
+
+    def page(title: str, body: str, **values: Any) -> str:
+        context = {
+            "user": current_user,
+            "login_path": config.login_path,
+            "logout_path": config.logout_path,
+            **values,
+        }
+        inner = Markup(render_template_string(body, **context))  # already escaped
+        return render_template_string(_LAYOUT, title=title, body=inner, **context)
+
+    @app.get("/")
+    def home() -> str:
+        return page("Home", _HOME)
+
+    @app.get("/profile")
+    @login_required
+    def profile() -> str:
+        return page("Profile", _PROFILE)
+
+    @app.get("/admin")
+    @require_policy("require-mfa")
+    def admin() -> str:
+        return page("Admin", _ADMIN)
+
+    @app.get("/api/me")
+    @login_required
+    def me() -> dict[str, Any]:
+        return {
+            "id": current_user.id,
+            "email": current_user.email,
+            "name": current_user.name,
+            "customer_id": current_user.customer_id,
+            "groups": sorted(current_user.groups),
+            "mfa": current_user.mfa,
+        }
+
+    @app.get("/webhooks")
+    def webhooks() -> str:
+        return page("Webhooks received", _WEBHOOKS, events=list(received))
+
+    return app
