@@ -1,0 +1,218 @@
+"""Flask, in-process WSGI: the kit's extension against a bare app and Authlib.
+
+``python -m benchmarks.flask_bench [--quick]``
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from flask import Flask
+from joserfc.jwk import KeySet
+
+from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations.sandbox import Sandbox
+
+from ._harness import (
+    Row,
+    Settings,
+    SuiteResult,
+    Target,
+    Variant,
+    finish,
+    measure,
+    median_of,
+    profile,
+    rows,
+)
+from ._world import World, build_world
+from ._wsgi import WsgiClient, environ
+
+try:
+    from authonomy_integrations.flask import Authonomy, current_user, require_policy
+except ImportError:  # the adapter is optional for a partial run
+    Authonomy = None
+
+FAST = 10_000
+SLOW = 2_000
+GROUP = "flask in-process"
+
+BARE = "bare app"
+KIT_REPEAT = "kit: bearer, repeat token"
+KIT_FRESH = "kit: bearer, first-seen token"
+KIT_MEMORY = "kit: session cookie, memory store"
+KIT_COOKIE = "kit: session cookie, CookieSessionStore"
+KIT_POLICY = "kit: bearer + @require_policy"
+PEER_AUTHLIB = "peer: Authlib ResourceProtector (RFC 9068)"
+
+
+def bare_app() -> Flask:
+    """A one-route Flask app."""
+    app = Flask("bench_bare")
+
+    @app.get("/api")
+    def api() -> str:
+        return ""
+
+    return app
+
+
+def kit_app(config: AuthonomyConfig) -> Flask:
+    """The same route, reading the kit's ``current_user``; ``/admin`` behind a policy."""
+    app = Flask("bench_kit")
+    Authonomy(app, config=config)
+
+    @app.get("/api")
+    def api() -> str:
+        return current_user.display_name
+
+    @app.get("/admin")
+    @require_policy("require-mfa")
+    def admin() -> str:
+        return current_user.display_name
+
+    return app
+
+
+class SandboxTokens(JWTBearerTokenValidator):
+    """Authlib's RFC 9068 validator with the sandbox's key set loaded once."""
+
+    def __init__(self, keys: dict[str, Any], issuer: str, audience: str) -> None:
+        super().__init__(issuer=issuer, resource_server=audience)
+        self._keys = KeySet.import_key_set(keys)
+
+    def get_jwks(self) -> KeySet:
+        """The preloaded key set (no fetch per request)."""
+        return self._keys
+
+
+def authlib_app(world: World) -> Flask:
+    """The same route protected by Authlib's ``ResourceProtector``."""
+    from ._tokens import jwks
+
+    app = Flask("bench_authlib")
+    require_oauth = ResourceProtector()
+    sb = world.sandbox
+    require_oauth.register_token_validator(SandboxTokens(jwks(sb), sb.issuer, sb.audience))
+
+    @app.get("/api")
+    @require_oauth()
+    def api() -> str:
+        return str(current_token["name"])
+
+    return app
+
+
+@dataclass(frozen=True)
+class Case:
+    """A variant before timing: its client and the body a correct answer carries."""
+
+    name: str
+    client: WsgiClient
+    expected: bytes
+    iterations: int = FAST
+
+
+def cases(world: World) -> list[Case]:
+    """Bare, Authlib and (when the adapter is installed) every kit variant."""
+    out = [
+        Case(BARE, WsgiClient(bare_app().wsgi_app, [environ(bearer=world.token)]), b""),
+        Case(
+            PEER_AUTHLIB,
+            WsgiClient(authlib_app(world).wsgi_app, [environ(bearer=world.token)]),
+            world.display_name,
+            SLOW,
+        ),
+    ]
+    if Authonomy is not None:
+        out += _kit_cases(world)
+    return out
+
+
+def _kit_cases(world: World) -> list[Case]:
+    name, cookie = world.display_name, world.session_cookie_name
+    memory_app: Callable[..., Any] = kit_app(world.memory_config).wsgi_app
+    fresh_app = kit_app(world.fresh_config).wsgi_app
+    cookie_app = kit_app(world.cookie_config).wsgi_app
+    return [
+        Case(KIT_REPEAT, WsgiClient(memory_app, [environ(bearer=world.token)]), name),
+        Case(
+            KIT_FRESH,
+            WsgiClient(fresh_app, [environ(bearer=t) for t in world.fresh_tokens]),
+            name,
+            SLOW,
+        ),
+        Case(
+            KIT_MEMORY,
+            WsgiClient(memory_app, [environ(cookie=(cookie, world.memory_login.session_cookie))]),
+            name,
+        ),
+        Case(
+            KIT_COOKIE,
+            WsgiClient(cookie_app, [environ(cookie=(cookie, world.cookie_login.session_cookie))]),
+            name,
+        ),
+        Case(KIT_POLICY, WsgiClient(memory_app, [environ("/admin", bearer=world.token)]), name),
+    ]
+
+
+def check(case: Case) -> None:
+    """Refuse to time a variant that does not answer 200 with alice's name."""
+    status, body = case.client.probe()
+    if not status.startswith("200") or body != case.expected:
+        raise RuntimeError(
+            f"{case.name}: got {status} {body[:200]!r}, expected 200 {case.expected!r}"
+        )
+
+
+def targets(result_rows: list[Row]) -> list[Target]:
+    """Kit vs bare (>= 0.90) and kit vs Authlib (>= 3x) with a repeat bearer token."""
+    if not any(r.name == KIT_REPEAT for r in result_rows):
+        return []
+    bare = median_of(result_rows, GROUP, BARE)
+    repeat = median_of(result_rows, GROUP, KIT_REPEAT)
+    authlib = median_of(result_rows, GROUP, PEER_AUTHLIB)
+    speedup = authlib.median_us / repeat.median_us
+    return [
+        Target(
+            "flask: repeat bearer token",
+            ">= 0.90 of bare throughput",
+            f"{repeat.ratio:.3f} (+{repeat.median_us - bare.median_us:.2f} µs)",
+            (repeat.ratio or 0) >= 0.90,
+        ),
+        Target(
+            "flask: repeat bearer token vs Authlib ResourceProtector",
+            ">= 3x Authlib's throughput",
+            f"{speedup:.1f}x",
+            speedup >= 3,
+        ),
+    ]
+
+
+def main(argv: list[str]) -> None:
+    """Run the Flask suite."""
+    settings = Settings.from_argv(argv)
+    result = SuiteResult(suite="flask")
+    with Sandbox() as sb:
+        world = build_world(sb)
+        all_cases = cases(world)
+        for case in all_cases:
+            check(case)
+        variants = [Variant(c.name, c.client.timed, c.iterations) for c in all_cases]
+        result.rows += rows(GROUP, measure(variants, settings), BARE)
+        result.targets += targets(result.rows)
+        by_name = {v.name: v for v in variants}
+        if any(not t.met for t in result.targets) and KIT_REPEAT in by_name:
+            result.profiles[f"flask: {KIT_REPEAT}"] = profile(by_name[KIT_REPEAT].batch, 3000)
+        if Authonomy is None:
+            result.notes.append("flask: the kit's adapter is not installed; kit variants skipped")
+    finish(result, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
