@@ -71,19 +71,33 @@ def test_policy_violated_exposes_policy_reason_and_request() -> None:
 
 def test_customer_from_object_or_bare_id() -> None:
     created = verified(
-        {"id": "evt_3", "type": "customer.created",
-         "data": {"customer": {"id": "acme", "name": "Acme", "status": "active"}}}
+        {
+            "id": "evt_3",
+            "type": "customer.created",
+            "data": {"customer": {"id": "acme", "name": "Acme", "status": "active"}},
+        }
     )
-    configured = verified({"id": "evt_4", "type": "idp.configured", "data": {"customer_id": "acme"}})
+    configured = verified(
+        {"id": "evt_4", "type": "idp.configured", "data": {"customer_id": "acme"}}
+    )
     assert created.customer == EventCustomer(id="acme", name="Acme", status="active")
     assert configured.customer == EventCustomer(id="acme")
 
 
 def test_malformed_parts_read_as_absent() -> None:
     event = verified(
-        {"id": "evt_5", "type": "user.logged_out",
-         "data": {"user": {"email": "no-id@x"}, "session": "sess_1", "policy": {"id": 7},
-                  "reason": 3, "request": [], "customer": {"name": "no id"}}}
+        {
+            "id": "evt_5",
+            "type": "user.logged_out",
+            "data": {
+                "user": {"email": "no-id@x"},
+                "session": "sess_1",
+                "policy": {"id": 7},
+                "reason": 3,
+                "request": [],
+                "customer": {"name": "no id"},
+            },
+        }
     )
     assert event.user is None
     assert event.session is None

@@ -199,9 +199,7 @@ def test_failed_verification_does_not_mark_id_as_seen(receiver: WebhookReceiver)
     }
 
 
-def test_interrupted_handler_releases_claim(
-    receiver: WebhookReceiver, delivery: Delivery
-) -> None:
+def test_interrupted_handler_releases_claim(receiver: WebhookReceiver, delivery: Delivery) -> None:
     calls: list[int] = []
 
     @receiver.on_any
