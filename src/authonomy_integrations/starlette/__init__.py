@@ -1,0 +1,30 @@
+"""Authonomy for Starlette and FastAPI: middleware, guards and the webhook route.
+
+::
+
+    from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
+
+    app.add_middleware(AuthonomyMiddleware, config=config)
+
+    @app.get("/admin")
+    @require_policy("require-mfa")
+    async def admin(request: Request) -> dict[str, str]:
+        return {"user": request.user.email}
+
+FastAPI apps may use the guards as dependencies instead:
+``Depends(require_policy("require-mfa"))``, ``Depends(login_required)`` and
+``user: AuthonomyUser = Depends(current_user)``.
+"""
+
+from ._guards import current_user, login_required, require_groups, require_policy
+from ._middleware import AuthonomyMiddleware
+from ._webhooks import webhook_endpoint
+
+__all__ = [
+    "AuthonomyMiddleware",
+    "current_user",
+    "login_required",
+    "require_groups",
+    "require_policy",
+    "webhook_endpoint",
+]

@@ -1,0 +1,99 @@
+"""ASGI plumbing shared by the middleware, its routes and the guards.
+
+Reading the two headers the kit needs straight from the scope, picking one cookie out of
+a ``Cookie`` header, and turning a :class:`~authonomy_integrations.core.web.Reply` into a
+Starlette response. Nothing here knows about tokens or sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Message, Scope, Send
+
+from ..core.web import Reply
+from ..errors import AuthonomyUnavailableError, InternalServerError, RateLimitedError
+
+__all__ = [
+    "UNAVAILABLE",
+    "client_ip",
+    "cookie_value",
+    "credential_headers",
+    "request_headers",
+    "response",
+    "target",
+    "with_cookies",
+]
+
+#: Errors that mean "Authonomy cannot answer right now": 503, and the session is kept.
+UNAVAILABLE = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
+
+
+def credential_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """The ``Authorization`` and ``Cookie`` header values of a scope, in one pass."""
+    authorization = cookie = None
+    for name, value in raw:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"cookie":
+            # HTTP/2 may split cookies over several headers; RFC 9113 says join with "; ".
+            cookie = value if cookie is None else cookie + b"; " + value
+    return authorization, cookie
+
+
+def cookie_value(header: bytes | None, name: str) -> str | None:
+    """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
+    if not header:
+        return None
+    text = header.decode("latin-1")
+    if name not in text:
+        return None
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            return value.strip() or None
+    return None
+
+
+def request_headers(scope: Scope) -> Headers:
+    """The request headers as a mapping with lower-case names (what ``core.web`` reads)."""
+    return Headers(scope=scope)
+
+
+def target(scope: Scope) -> str:
+    """The requested path with its query string: where to come back to after a login."""
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope["path"]
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+def client_ip(scope: Scope) -> str | None:
+    """The client's address as the server saw it (policies' ``ip_allowlist``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def response(reply: Reply, *set_cookies: str) -> Response:
+    """A Starlette response for ``reply``, with extra ``Set-Cookie`` values."""
+    result = Response(reply.body, reply.status, media_type=reply.content_type)
+    for name, value in reply.headers:
+        result.headers.append(name, value)
+    for cookie in set_cookies:
+        result.headers.append("set-cookie", cookie)
+    return result
+
+
+def with_cookies(send: Send, set_cookies: tuple[str, ...]) -> Send:
+    """``send`` that appends ``Set-Cookie`` headers to the response start message."""
+    extra = [(b"set-cookie", cookie.encode("latin-1")) for cookie in set_cookies]
+
+    async def send_with_cookies(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers: list[Any] = [*message.get("headers", ()), *extra]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_cookies

@@ -1,0 +1,291 @@
+"""Guards: ``login_required``, ``require_policy``, ``require_groups`` and ``current_user``.
+
+A guard is a check on the request that either passes or yields a
+:class:`~authonomy_integrations.core.web.Reply` (302 to login, 401, 403, step-up, 503).
+Each guard works two ways:
+
+* as a decorator on a Starlette endpoint or a FastAPI path operation: the wrapper runs
+  the check and answers with the reply, or calls the endpoint (sync endpoints in the
+  thread pool);
+* as a FastAPI dependency, ``Depends(login_required)``: the check raises
+  :class:`GuardDenied`, which :class:`~authonomy_integrations.starlette.AuthonomyMiddleware`
+  catches and answers with the reply. The middleware sits outside FastAPI's exception
+  handling, so no exception handler has to be registered.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast, overload
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection, Request
+
+from ..core import web
+from ..core.policies import Policy, evaluate
+from ..core.user import AuthonomyUser
+from ..core.web import Reply
+from ..runtime import AuthonomyAsync
+from ._asgi import UNAVAILABLE, client_ip, response, target
+
+__all__ = [
+    "Guard",
+    "GuardDenied",
+    "current_user",
+    "login_required",
+    "require_groups",
+    "require_policy",
+    "runtime_of",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Check = Callable[[HTTPConnection], Awaitable[Reply | None]]
+
+#: Keyword under which FastAPI hands the request to a wrapper whose endpoint takes none.
+_INJECTED = "authonomy_request"
+
+
+class GuardDenied(Exception):
+    """A guard used as a dependency refused the request; ``reply`` is the answer."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(f"request refused with HTTP {reply.status}")
+        self.reply = reply
+
+
+def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
+    """The runtime the middleware put in the scope; a clear error when it is missing."""
+    runtime = connection.scope.get("authonomy")
+    if not isinstance(runtime, AuthonomyAsync):
+        raise RuntimeError(
+            "AuthonomyMiddleware is not installed: "
+            "app.add_middleware(AuthonomyMiddleware, config=config)"
+        )
+    return runtime
+
+
+def _user(connection: HTTPConnection) -> AuthonomyUser | None:
+    user = connection.scope.get("user")
+    return user if isinstance(user, AuthonomyUser) else None
+
+
+def _method(connection: HTTPConnection) -> str:
+    method: str = connection.scope.get("method", "GET")
+    return method
+
+
+async def _signed_in(connection: HTTPConnection) -> Reply | None:
+    runtime = runtime_of(connection)
+    if _user(connection) is not None:
+        return None
+    return web.unauthenticated(
+        runtime.config, _method(connection), connection.headers, target(connection.scope)
+    )
+
+
+def _policy_check(name: str) -> Check:
+    async def check(connection: HTTPConnection) -> Reply | None:
+        denied = await _signed_in(connection)
+        if denied is not None:
+            return denied
+        runtime, method = runtime_of(connection), _method(connection)
+        ip = client_ip(connection.scope)
+        try:
+            decision = await runtime.check_policy(name, _user(connection), ip)
+        except UNAVAILABLE as exc:
+            return web.unavailable(exc, method, connection.headers)
+        if decision.allowed:
+            return None
+        path = target(connection.scope)
+        return web.policy_denied(runtime.config, decision, method, connection.headers, path)
+
+    return check
+
+
+def _groups_check(policy: Policy) -> Check:
+    async def check(connection: HTTPConnection) -> Reply | None:
+        denied = await _signed_in(connection)
+        user = _user(connection)
+        if denied is not None or user is None:
+            return denied
+        runtime = runtime_of(connection)
+        ip = client_ip(connection.scope)
+        decision = evaluate(policy, user, client_ip=ip, now=runtime.engine.clock())
+        if decision.allowed:
+            return None
+        path = target(connection.scope)
+        method = _method(connection)
+        return web.policy_denied(runtime.config, decision, method, connection.headers, path)
+
+    return check
+
+
+def _takes_request(parameter: inspect.Parameter) -> bool:
+    annotation = parameter.annotation
+    if isinstance(annotation, type):
+        return issubclass(annotation, HTTPConnection)
+    if isinstance(annotation, str):
+        return annotation.rsplit(".", 1)[-1] in ("Request", "HTTPConnection")
+    return parameter.name == "request" and annotation is inspect.Parameter.empty
+
+
+def _request_parameter(signature: inspect.Signature) -> str | None:
+    """The name of the endpoint's request parameter (by annotation, else by name)."""
+    for parameter in signature.parameters.values():
+        if _takes_request(parameter):
+            return parameter.name
+    return None
+
+
+def _with_request(signature: inspect.Signature) -> inspect.Signature:
+    """``signature`` plus a keyword-only ``Request``, so FastAPI passes the request."""
+    injected = inspect.Parameter(_INJECTED, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+    parameters = list(signature.parameters.values())
+    position = len(parameters)
+    if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
+        position -= 1
+    parameters.insert(position, injected)
+    return signature.replace(parameters=parameters)
+
+
+def _positional(signature: inspect.Signature) -> bool:
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(
+        p.kind in kinds or p.kind is inspect.Parameter.VAR_POSITIONAL
+        for p in signature.parameters.values()
+    )
+
+
+class Guard:
+    """A request check usable as a decorator and as a FastAPI dependency.
+
+    ``@guard`` wraps an endpoint; ``Depends(guard)`` runs the check and returns the
+    signed-in :class:`~authonomy_integrations.core.user.AuthonomyUser`.
+    """
+
+    __wrapped__: Callable[..., Any]
+
+    def __init__(self, check: Check, description: str) -> None:
+        self._check = check
+        self._description = description
+        # FastAPI reads a dependency's parameters and whether to await it through
+        # ``inspect.unwrap``: point it at the coroutine function that takes the request.
+        self.__wrapped__ = self._dependency
+
+    def __repr__(self) -> str:
+        return self._description
+
+    async def _dependency(self, request: Request) -> AuthonomyUser:
+        reply = await self._check(request)
+        if reply is not None:
+            raise GuardDenied(reply)
+        # Every check starts with "signed in", so a passing check means a user.
+        return cast(AuthonomyUser, request.scope["user"])
+
+    @overload
+    def __call__(self, endpoint: F, /) -> F: ...
+
+    @overload
+    def __call__(self, *, request: Request) -> Awaitable[AuthonomyUser]: ...
+
+    def __call__(self, endpoint: Any = None, request: Request | None = None) -> Any:
+        """Decorate ``endpoint``, or (called by FastAPI with ``request=``) run the check."""
+        if request is not None:
+            return self._dependency(request)
+        if isinstance(endpoint, Request):
+            return self._dependency(endpoint)
+        if not callable(endpoint):
+            raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
+        return self._decorate(endpoint)
+
+    def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(endpoint)
+        request_name = _request_parameter(signature)
+        arguments = _Arguments(request_name, positional=_positional(signature))
+        call = _caller(endpoint)
+        check = self._check
+
+        @functools.wraps(endpoint)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            connection, args, kwargs = arguments.split(args, kwargs)
+            reply = await check(connection)
+            if reply is not None:
+                return response(reply)
+            return await call(*args, **kwargs)
+
+        if request_name is None:
+            guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+        return guarded
+
+
+@dataclass(frozen=True, slots=True)
+class _Arguments:
+    """How a wrapper finds the request in its arguments and what it passes on."""
+
+    request_name: str | None
+    positional: bool
+
+    def split(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[HTTPConnection, tuple[Any, ...], dict[str, Any]]:
+        """The request, and the arguments for the endpoint."""
+        if args:  # Starlette hands the request over positionally, and nothing else
+            if self.positional:
+                return args[0], args, kwargs
+            if self.request_name is not None:
+                return args[0], (), {self.request_name: args[0]}
+            return args[0], (), kwargs
+        # FastAPI passes every parameter by name, ours too when the endpoint has none.
+        if self.request_name is not None:
+            return kwargs[self.request_name], (), kwargs
+        return kwargs.pop(_INJECTED), (), kwargs
+
+
+def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    async def in_thread(*args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return in_thread
+
+
+login_required = Guard(_signed_in, "login_required")
+login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
+
+``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
+dependency's value is the user).
+"""
+
+
+def require_policy(name: str) -> Guard:
+    """Only users who meet the Authonomy policy ``name`` (fetched, or from ``config.policies``).
+
+    A signed-out user is sent to login; a user who fails gets 403 ``POLICY_VIOLATED``, or,
+    when a fresh login can cure it (MFA, session age) and this is a browser, a step-up
+    login that returns to this URL. ``@require_policy("require-mfa")`` or
+    ``Depends(require_policy("require-mfa"))``.
+    """
+    return Guard(_policy_check(name), f"require_policy({name!r})")
+
+
+def require_groups(*groups: str) -> Guard:
+    """Only users in at least one of ``groups`` (from the IdP); others get 403.
+
+    Evaluated as a local ``allowed_groups`` policy, so the outcome and the 403 body are
+    those of any other policy. Raises ``ConfigurationError`` when no group is named.
+    """
+    policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
+    return Guard(_groups_check(policy), f"require_groups{groups!r}")
+
+
+async def current_user(request: Request) -> AuthonomyUser:
+    """FastAPI dependency: the signed-in user; a signed-out request gets 302 or 401.
+
+    ``user: AuthonomyUser = Depends(current_user)``.
+    """
+    return await login_required._dependency(request)
