@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations.core import web
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores.cookie import CookieSessionStore
 from authonomy_integrations.stores.memory import MemorySessionStore
@@ -38,8 +39,8 @@ class World:
 
     @property
     def session_cookie_name(self) -> str:
-        """Name of the session cookie (no ``__Host-`` prefix: the app URL is http)."""
-        return self.memory_config.session_cookie
+        """Name of the session cookie, as the adapters set it."""
+        return web.session_cookie_name(self.memory_config)
 
     @property
     def display_name(self) -> bytes:

@@ -26,6 +26,7 @@ from authonomy_integrations.runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 
 from ._asgi import ASGIApp, Client, http_scope
+from ._breakdown import session_steps
 from ._harness import (
     Row,
     Settings,
@@ -319,6 +320,8 @@ def main(argv: list[str]) -> None:
             verify, kit = verification_variants(world)
             result.rows += rows("token verification", measure(verify, settings), BARE_DECODE)
             kit.close()
+            if AuthonomyMiddleware is not None:
+                result.rows += session_steps(world, max(200, int(2000 * settings.scale)))
         result.targets += targets(framework, result.rows)
         _profile_misses(result, variants)
         if AuthonomyMiddleware is None:
