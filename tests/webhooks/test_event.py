@@ -140,3 +140,17 @@ def test_event_is_frozen() -> None:
     event = verified({"id": "evt_11", "type": "t"})
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.type = "other"  # type: ignore[misc]
+
+
+def test_parsed_event_equals_one_built_by_its_constructor() -> None:
+    event = verified({"id": "evt_12", "type": "t", "data": {"a": 1}})
+    rebuilt = WebhookEvent(
+        id=event.id,
+        type=event.type,
+        timestamp=event.timestamp,
+        data=event.data,
+        raw=event.raw,
+        payload=event.payload,
+    )
+    assert event == rebuilt
+    assert vars(event).keys() == {f.name for f in dataclasses.fields(WebhookEvent)}

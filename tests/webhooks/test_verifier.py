@@ -357,6 +357,22 @@ def test_signed_but_unusable_body_is_refused(
     assert reason_of(verifier, signed(body), body) == reason
 
 
+@pytest.mark.parametrize(
+    "body", [b' \n{"id": "evt_1", "type": "t"}', b'{"id": "evt_1", "type": "t"}\r\n ']
+)
+def test_json_body_with_surrounding_whitespace_is_accepted(
+    verifier: WebhookVerifier, body: bytes
+) -> None:
+    assert verifier.verify(signed(body), body, now=NOW).type == "t"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"id": "evt_1", "type": "t"} {}', b'{"id": "evt_1", "type": "t"}x']
+)
+def test_json_body_with_trailing_data_is_refused(verifier: WebhookVerifier, body: bytes) -> None:
+    assert reason_of(verifier, signed(body), body) == "body is not valid JSON"
+
+
 def test_body_must_be_raw_bytes(verifier: WebhookVerifier) -> None:
     body = event_body()
     assert reason_of(verifier, signed(body), body.decode()) == "body must be the raw request bytes"

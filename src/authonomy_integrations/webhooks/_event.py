@@ -87,7 +87,7 @@ class EventCustomer:
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified webhook delivery.
 
@@ -174,30 +174,40 @@ class WebhookEvent:
         )
 
 
-# One decoder for every delivery; ``decode`` on text skips json.loads' encoding sniffing,
-# which is not needed since JSON bodies are UTF-8 (RFC 8259).
 _DECODER = json.JSONDecoder()
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def _decode(body: bytes) -> dict[str, Any]:
     try:
-        payload = _DECODER.decode(body.decode("utf-8"))
+        payload = _decode_text(body.decode("utf-8"))
     except (ValueError, RecursionError):
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting recurses.
         raise WebhookVerificationError("body is not valid JSON") from None
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         raise WebhookVerificationError("body is not a JSON object")
     return payload
 
 
+def _decode_text(text: str) -> Any:
+    # raw_decode skips json.loads' encoding sniffing and whitespace regexes (JSON bodies are
+    # UTF-8, RFC 8259, and rarely padded); a body it cannot take gets the full decoder.
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except ValueError:
+        return _DECODER.decode(text)
+    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        return _DECODER.decode(text)
+    return value
+
+
 def _event_time(value: Any, header_timestamp: int) -> datetime:
-    if isinstance(value, str):
+    if type(value) is str:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            parsed = None
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return datetime.fromtimestamp(header_timestamp, tz=UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.fromtimestamp(header_timestamp, tz=UTC)
 
 
@@ -205,21 +215,35 @@ def parse_event(body: bytes, webhook_id: str, header_timestamp: int) -> WebhookE
     """Decode a verified body into a :class:`WebhookEvent`; the body's ``id`` must match."""
     payload = _decode(body)
     event_id = payload.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise WebhookVerificationError("body has no id")
     if event_id != webhook_id:
-        raise WebhookVerificationError("body id does not match webhook-id")
+        has_id = isinstance(event_id, str) and event_id
+        raise WebhookVerificationError(
+            "body id does not match webhook-id" if has_id else "body has no id"
+        )
     event_type = payload.get("type")
-    if not isinstance(event_type, str) or not event_type:
+    if type(event_type) is not str or not event_type:
         raise WebhookVerificationError("body has no type")
-    data = payload.get("data", {})
-    if not isinstance(data, dict):
+    data = payload.get("data")
+    if data is None:
+        data = {}
+    elif type(data) is not dict:
         raise WebhookVerificationError("body data is not an object")
-    return WebhookEvent(
-        id=event_id,
-        type=event_type,
-        timestamp=_event_time(payload.get("timestamp"), header_timestamp),
-        data=data,
-        raw=body,
-        payload=payload,
+    timestamp = _event_time(payload.get("timestamp"), header_timestamp)
+    return _new_event(event_id, event_type, timestamp, data, body, payload)
+
+
+def _new_event(
+    event_id: str,
+    event_type: str,
+    timestamp: datetime,
+    data: dict[str, Any],
+    raw: bytes,
+    payload: dict[str, Any],
+) -> WebhookEvent:
+    # Every delivery builds one event; filling the instance dict in one call costs half of
+    # the frozen __init__'s six object.__setattr__ calls. Fields are those of the class.
+    event = object.__new__(WebhookEvent)
+    event.__dict__.update(
+        id=event_id, type=event_type, timestamp=timestamp, data=data, raw=raw, payload=payload
     )
+    return event

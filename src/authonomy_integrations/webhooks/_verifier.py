@@ -15,6 +15,7 @@ from ._signature import (
     check_timestamp,
     decode_signatures,
     read_signed_headers,
+    signed_by_any,
     signed_prefix,
 )
 
@@ -69,11 +70,9 @@ class WebhookVerifier:
         webhook_id, timestamp, signature = read_signed_headers(headers)
         check_timestamp(timestamp, time.time() if now is None else _seconds(now), self._tolerance)
         candidates = decode_signatures(signature)
-        prefix = signed_prefix(webhook_id, timestamp)
-        for key in self._keys:
-            if key.matches(prefix, body, candidates):
-                return parse_event(body, webhook_id, timestamp)
-        raise WebhookVerificationError("no matching signature")
+        if not signed_by_any(self._keys, signed_prefix(webhook_id, timestamp), body, candidates):
+            raise WebhookVerificationError("no matching signature")
+        return parse_event(body, webhook_id, timestamp)
 
 
 def _as_bytes(body: object) -> bytes:
