@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,13 +44,7 @@ def app_url(sb: Sandbox) -> Iterator[str]:
 
 
 @pytest.fixture
-def short_tokens() -> Iterator[Callable[..., Any]]:
-    """A fresh sandbox whose access tokens live 2 seconds, and a way to serve the app."""
+def short_sb() -> Iterator[Sandbox]:
+    """A fresh sandbox whose access tokens live 2 seconds."""
     with Sandbox(token_ttl=2) as sandbox:
-
-        @contextmanager
-        def served(**overrides: Any) -> Iterator[tuple[Sandbox, str]]:
-            with example_app(sandbox, **overrides) as base_url:
-                yield sandbox, base_url
-
-        yield served
+        yield sandbox

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.stores import CookieSessionStore
 
-from .conftest import WEBHOOK_SECRET
+from .conftest import WEBHOOK_SECRET, example_app
 from .helpers import API, api_tokens, bearer, browser, session_cookie, sign_in, start_login
 
 
@@ -178,29 +178,45 @@ def test_id_token_is_refused_as_access_token(app_url: str, sb: Sandbox) -> None:
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
 
 
-def test_session_refreshes_when_the_access_token_expires(
-    short_tokens: Callable[..., Any],
-) -> None:
-    with short_tokens(refresh_margin=1) as (sandbox, base_url), browser(base_url) as http:
+def test_session_refreshes_when_the_access_token_expires(short_sb: Sandbox) -> None:
+    with example_app(short_sb, refresh_margin=1) as base_url, browser(base_url) as http:
         sign_in(http)
-        before = sandbox.request_count("POST", "/v1/auth/refresh")
+        before = short_sb.request_count("POST", "/v1/auth/refresh")
         assert http.get("/profile").status_code == 200
-        assert sandbox.request_count("POST", "/v1/auth/refresh") == before
-        sandbox.advance_clock(5)
+        assert short_sb.request_count("POST", "/v1/auth/refresh") == before
+        short_sb.advance_clock(5)
         assert http.get("/profile").status_code == 200
-        assert sandbox.request_count("POST", "/v1/auth/refresh") == before + 1
+        assert short_sb.request_count("POST", "/v1/auth/refresh") == before + 1
         # The new token lives 2 more seconds: no second refresh right away.
         assert http.get("/api/me", headers=API).status_code == 200
-        assert sandbox.request_count("POST", "/v1/auth/refresh") == before + 1
+        assert short_sb.request_count("POST", "/v1/auth/refresh") == before + 1
 
 
-def test_outage_answers_503_keeps_session_and_recovers(short_tokens: Callable[..., Any]) -> None:
-    with short_tokens(refresh_margin=1) as (sandbox, base_url), browser(base_url) as http:
+def test_refreshed_cookie_session_is_written_back_to_the_browser(short_sb: Sandbox) -> None:
+    secret = "s" * 40
+    store = CookieSessionStore(secret, clock=short_sb.state.clock.now)
+    settings = {"refresh_margin": 1, "session_secret": secret, "session_store": store}
+    with example_app(short_sb, **settings) as base_url, browser(base_url) as http:
+        sign_in(http)
+        before = session_cookie(http)
+        short_sb.advance_clock(5)
+        page = http.get("/profile")
+        assert page.status_code == 200
+        assert page.headers["set-cookie"].startswith("authonomy_session=")
+        assert session_cookie(http) != before
+        # The next request carries the refreshed cookie and needs no new refresh.
+        refreshes = short_sb.request_count("POST", "/v1/auth/refresh")
+        assert http.get("/profile").status_code == 200
+        assert short_sb.request_count("POST", "/v1/auth/refresh") == refreshes
+
+
+def test_outage_answers_503_keeps_session_and_recovers(short_sb: Sandbox) -> None:
+    with example_app(short_sb, refresh_margin=1) as base_url, browser(base_url) as http:
         sign_in(http)
         cookie = session_cookie(http)
         # Past the token's expiry and the leeway: the session cannot be used unrefreshed.
-        sandbox.advance_clock(60)
-        with sandbox.down():
+        short_sb.advance_clock(60)
+        with short_sb.down():
             page = http.get("/profile")
             assert page.status_code == 503
             assert int(page.headers["retry-after"]) >= 1
@@ -212,11 +228,11 @@ def test_outage_answers_503_keeps_session_and_recovers(short_tokens: Callable[..
         assert http.get("/profile").status_code == 200
 
 
-def test_short_outage_within_leeway_keeps_serving(short_tokens: Callable[..., Any]) -> None:
-    with short_tokens(refresh_margin=1) as (sandbox, base_url), browser(base_url) as http:
+def test_short_outage_within_leeway_keeps_serving(short_sb: Sandbox) -> None:
+    with example_app(short_sb, refresh_margin=1) as base_url, browser(base_url) as http:
         sign_in(http)
-        sandbox.advance_clock(5)
-        with sandbox.down():
+        short_sb.advance_clock(5)
+        with short_sb.down():
             assert http.get("/profile").status_code == 200
 
 

@@ -1,0 +1,210 @@
+"""The middleware in-process: what it puts in the scope, WebSockets, lifespan, its routes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.websockets import WebSocketDisconnect
+
+import authonomy_integrations.starlette as adapter
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
+from authonomy_integrations.starlette._asgi import cookie_value
+
+from .apps import APP_FACTORIES, whoami
+from .helpers import API, NAVIGATE, bearer, mint
+from .testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def client(sb: Sandbox) -> Iterator[TestClient]:
+    with TestClient(APP_FACTORIES["starlette"](sb), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def test_signed_out_request_gets_unauthenticated_user_and_no_scopes(client: TestClient) -> None:
+    assert client.get("/whoami").json() == {"authenticated": False, "user": "", "scopes": []}
+
+
+def test_bearer_user_and_token_scopes_reach_request_auth(client: TestClient, sb: Sandbox) -> None:
+    body = client.get("/whoami", headers=bearer(mint(sb, scope="openid reports:read"))).json()
+    assert body["authenticated"] is True
+    assert body["user"] == "Alice Anderson"
+    assert body["scopes"] == ["authenticated", "openid", "reports:read"]
+
+
+def test_starlette_requires_decorator_works_with_the_middleware(
+    client: TestClient, sb: Sandbox
+) -> None:
+    assert client.get("/requires").status_code == 403
+    answer = client.get("/requires", headers=bearer(mint(sb)))
+    assert answer.json() == {"user": "user_alice"}
+
+
+def test_other_authorization_schemes_are_left_alone(client: TestClient) -> None:
+    answer = client.get("/whoami", headers={"authorization": "Basic dXNlcjpwYXNz"})
+    assert answer.status_code == 200
+    assert answer.json()["authenticated"] is False
+
+
+def test_unknown_session_cookie_is_cleared_and_request_served_signed_out(
+    client: TestClient,
+) -> None:
+    answer = client.get("/whoami", headers={"cookie": "authonomy_session=forged-value"})
+    assert answer.json()["authenticated"] is False
+    assert answer.headers["set-cookie"].startswith("authonomy_session=;")
+    assert "Max-Age=0" in answer.headers["set-cookie"]
+
+
+def test_websocket_gets_the_bearer_user(client: TestClient, sb: Sandbox) -> None:
+    with client.websocket_connect("/ws", headers=bearer(mint(sb))) as socket:
+        assert socket.receive_json() == {"user": "Alice Anderson"}
+
+
+def test_websocket_without_credentials_is_signed_out(client: TestClient) -> None:
+    with client.websocket_connect("/ws") as socket:
+        assert socket.receive_json() == {"user": ""}
+
+
+def test_websocket_with_bad_token_is_closed_with_policy_violation(
+    client: TestClient, sb: Sandbox
+) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws", headers=bearer(mint(sb, aud="other"))),
+    ):
+        pass
+    assert closed.value.code == 1008
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/callback"])
+def test_login_routes_answer_405_to_post(client: TestClient, path: str) -> None:
+    answer = client.post(path)
+    assert answer.status_code == 405
+    assert "GET" in answer.headers["allow"]
+
+
+def test_callback_without_a_login_started_is_a_400_page(client: TestClient) -> None:
+    answer = client.get("/auth/callback?code=x&state=y&iss=z", headers=NAVIGATE)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_login_start_sets_login_cookie_and_redirects_to_authonomy(
+    client: TestClient, sb: Sandbox
+) -> None:
+    answer = client.get("/auth/login?next=/stacked")
+    assert answer.status_code == 302
+    assert answer.headers["location"].startswith(sb.issuer)
+    assert answer.headers["set-cookie"].startswith("authonomy_login=")
+
+
+async def _ok(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def _login_app(sb: Sandbox, **overrides: Any) -> Starlette:
+    routes = [Route("/whoami", whoami), Route("/mfa", require_policy("require-mfa")(_ok))]
+    app = Starlette(routes=routes)
+    app.add_middleware(AuthonomyMiddleware, config=sb.config(**overrides))
+    return app
+
+
+def _sign_in_through(test_client: TestClient, login_path: str, user: str) -> httpx.Response:
+    start = test_client.get(login_path)
+    assert start.status_code == 302, start.text
+    with httpx.Client() as idp:
+        callback = hosted_login(idp, start.headers["location"], user=user)
+    return test_client.get(callback.replace("http://127.0.0.1:8000", ""))
+
+
+def test_customer_resolver_picks_the_tenant(sb: Sandbox) -> None:
+    app = _login_app(sb, customer_resolver=lambda request: request.headers.get("x-tenant"))
+    with TestClient(app, follow_redirects=False, headers={"x-tenant": "globex"}) as test_client:
+        done = _sign_in_through(test_client, "/auth/login", user="carol")
+        assert done.status_code == 302
+        assert test_client.get("/whoami").json()["user"] == "Carol Chen"
+
+
+def test_customer_query_wins_over_resolver_and_default(sb: Sandbox) -> None:
+    app = _login_app(sb, customer_resolver=lambda request: "acme-corp")
+    with TestClient(app, follow_redirects=False) as test_client:
+        _sign_in_through(test_client, "/auth/login?customer=globex", user="carol")
+        assert test_client.get("/whoami").json()["user"] == "Carol Chen"
+
+
+def test_step_up_login_gets_mfa_for_a_user_not_enrolled(sb: Sandbox) -> None:
+    with TestClient(_login_app(sb), follow_redirects=False) as test_client:
+        _sign_in_through(test_client, "/auth/login", user="bob")
+        assert test_client.get("/mfa", headers=API).status_code == 403
+        _sign_in_through(test_client, "/auth/login?step_up=require-mfa", user="bob")
+        assert test_client.get("/mfa", headers=API).status_code == 200
+
+
+def test_lifespan_reaches_the_app_and_app_can_be_served_again(sb: Sandbox) -> None:
+    started: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started.append("up")
+        yield
+
+    async def me(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.user.display_name)
+
+    app = Starlette(routes=[Route("/me", me)], lifespan=lifespan)
+    app.add_middleware(AuthonomyMiddleware, config=sb.config(), clock=sb.state.clock.now)
+    with TestClient(app) as first:
+        assert first.get("/me", headers=bearer(mint(sb))).text == "Alice Anderson"
+    sb.rotate_keys()
+    sb.advance_clock(31)  # past the key-set refetch cooldown
+    # A new event loop: the key set is fetched again over fresh connections.
+    with TestClient(app) as second:
+        assert second.get("/me", headers=bearer(mint(sb))).text == "Alice Anderson"
+    assert started == ["up", "up"]
+
+
+def test_cookie_value_matches_the_exact_name_only() -> None:
+    header = b"xauthonomy_session=evil; authonomy_session=good; other=1"
+    assert cookie_value(header, "authonomy_session") == "good"
+    assert cookie_value(b"other=1", "authonomy_session") is None
+    assert cookie_value(None, "authonomy_session") is None
+    assert cookie_value(b"authonomy_session=", "authonomy_session") is None
+
+
+def test_public_names_are_exported_sorted_and_documented() -> None:
+    assert adapter.__all__ == sorted(adapter.__all__)
+    assert set(adapter.__all__) == {
+        "AuthonomyMiddleware",
+        "current_user",
+        "login_required",
+        "require_groups",
+        "require_policy",
+        "webhook_endpoint",
+    }
+    for name in adapter.__all__:
+        assert getattr(adapter, name).__doc__, name
+
+
+async def test_unknown_scope_types_pass_straight_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    config = AuthonomyConfig(audience="app_x", issuer="http://127.0.0.1:9", api_key="k")
+    await AuthonomyMiddleware(app, config=config)({"type": "custom"}, _unused, _unused)
+    assert seen == ["custom"]
+
+
+async def _unused(*args: Any) -> Any:
+    raise AssertionError("the middleware must not talk to the server for this scope")
