@@ -26,7 +26,8 @@ _SECRET_PREFIX = "whsec_"
 
 def _secret_key(secret: str) -> bytes:
     if secret.startswith(_SECRET_PREFIX):
-        return base64.b64decode(secret[len(_SECRET_PREFIX) :])
+        encoded = secret[len(_SECRET_PREFIX) :]
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4))
     return secret.encode()
 
 
