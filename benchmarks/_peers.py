@@ -71,6 +71,16 @@ class PyJWTMiddleware:
         await self.app(scope, receive, send)
 
 
+class NoopMiddleware:
+    """A pure ASGI middleware that does nothing: the floor for any middleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
         if name == b"authorization":
@@ -79,4 +89,4 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-__all__ = ["DictTokenBackend", "Message", "PyJWTMiddleware"]
+__all__ = ["DictTokenBackend", "Message", "NoopMiddleware", "PyJWTMiddleware"]

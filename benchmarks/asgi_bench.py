@@ -39,7 +39,7 @@ from ._harness import (
     profile,
     rows,
 )
-from ._peers import DictTokenBackend, PyJWTMiddleware
+from ._peers import DictTokenBackend, NoopMiddleware, PyJWTMiddleware
 from ._world import World, build_world
 
 try:
@@ -57,6 +57,7 @@ KIT_FRESH = "kit: bearer, first-seen token"
 KIT_MEMORY = "kit: session cookie, memory store"
 KIT_COOKIE = "kit: session cookie, CookieSessionStore"
 KIT_POLICY = "kit: bearer + @require_policy"
+NOOP = "reference: bare + no-op pure ASGI middleware"
 PEER_DICT = "peer: Starlette AuthenticationMiddleware (dict)"
 PEER_PYJWT = "peer: PyJWT verify per request"
 
@@ -120,6 +121,9 @@ def cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
     sandbox = world.sandbox
     out = [
         Case(BARE, Client(build(), [http_scope(bearer=world.token)]), b""),
+        Case(
+            NOOP, Client(build([Middleware(NoopMiddleware)]), [http_scope(bearer=world.token)]), b""
+        ),
         Case(
             PEER_DICT,
             Client(

@@ -48,6 +48,7 @@ KIT_FRESH = "kit: bearer, first-seen token"
 KIT_MEMORY = "kit: session cookie, memory store"
 KIT_COOKIE = "kit: session cookie, CookieSessionStore"
 KIT_POLICY = "kit: bearer + @require_policy"
+HOOKS = "reference: bare + empty before/after_request hooks"
 PEER_AUTHLIB = "peer: Authlib ResourceProtector (RFC 9068)"
 
 
@@ -59,6 +60,15 @@ def bare_app() -> Flask:
     def api() -> str:
         return ""
 
+    return app
+
+
+def hooks_app() -> Flask:
+    """The bare app with an empty ``before_request`` and ``after_request``: the floor for
+    an extension that works through request hooks."""
+    app = bare_app()
+    app.before_request(lambda: None)
+    app.after_request(lambda response: response)
     return app
 
 
@@ -122,6 +132,7 @@ def cases(world: World) -> list[Case]:
     """Bare, Authlib and (when the adapter is installed) every kit variant."""
     out = [
         Case(BARE, WsgiClient(bare_app().wsgi_app, [environ(bearer=world.token)]), b""),
+        Case(HOOKS, WsgiClient(hooks_app().wsgi_app, [environ(bearer=world.token)]), b""),
         Case(
             PEER_AUTHLIB,
             WsgiClient(authlib_app(world).wsgi_app, [environ(bearer=world.token)]),

@@ -14,10 +14,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -90,33 +92,39 @@ def _arguments(kind: str, port: int) -> list[str]:
 
 @contextmanager
 def serving(kind: str, server: Server, env: dict[str, str]) -> Iterator[str]:
-    """Run the server in a subprocess; its ``/api`` URL; stopped on exit."""
+    """Run the server in a subprocess; its ``/api`` URL; stopped on exit.
+
+    The server's output goes to a file, not a pipe: a full pipe nobody reads would
+    block a server that logs (waitress warns about its queue depth under load).
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [*server.command[:-1], *_arguments(kind, port), server.command[-1]],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/api"
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*server.command[:-1], *_arguments(kind, port), server.command[-1]],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+            _wait_for_port(port, process, log)
+            yield f"http://127.0.0.1:{port}/api"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def _wait_for_port(
+    port: int, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float = 20.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            error = log.read().decode(errors="replace")
             raise RuntimeError(f"server exited with {process.returncode}: {error[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -154,7 +162,7 @@ def wrk(url: str, token: str, seconds: int) -> Load:
     ).stdout
     rate = _RATE.search(out)
     if rate is None or float(rate.group(1)) == 0:
-        raise RuntimeError(f"unexpected wrk output:\n{out}")
+        raise RuntimeError(f"no requests served by {url}; wrk said:\n{out}")
     errors = _ERRORS.search(out)
     latency = _LATENCY.search(out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
