@@ -115,11 +115,12 @@ async def _ok(request: Request) -> PlainTextResponse:
 def _login_app(sb: Sandbox, **overrides: Any) -> Starlette:
     routes = [Route("/whoami", whoami), Route("/mfa", require_policy("require-mfa")(_ok))]
     app = Starlette(routes=routes)
-    app.add_middleware(AuthonomyMiddleware, config=sb.config(**overrides))
+    config = sb.config(**overrides)
+    app.add_middleware(AuthonomyMiddleware, config=config, clock=sb.state.clock.now)
     return app
 
 
-def _sign_in_through(test_client: TestClient, login_path: str, user: str) -> httpx.Response:
+def _sign_in_through(test_client: TestClient, login_path: str, user: str) -> Any:
     start = test_client.get(login_path)
     assert start.status_code == 302, start.text
     with httpx.Client() as idp:
