@@ -38,6 +38,8 @@ _CREDENTIALS_CACHE_SIZE = 1024
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 _WS_POLICY_VIOLATION = 1008
 _WS_TRY_AGAIN_LATER = 1013
+#: What stops a request before the app: a bad token, or Authonomy out of reach.
+_REFUSED = (TokenError, *UNAVAILABLE)
 
 
 class AuthonomyMiddleware:
@@ -54,8 +56,8 @@ class AuthonomyMiddleware:
       ``"authenticated"`` and the token's scopes, so Starlette's ``@requires`` works) and
       ``scope["authonomy"]`` (the runtime the guards use);
     * answers an invalid bearer token with 401 and an unreachable Authonomy with 503
-      (WebSockets are closed with 1008 and 1013 instead), and answers the guards'
-      refusals raised as FastAPI dependencies.
+      (WebSockets are closed with 1008 and 1013 instead; they get the user but no
+      cookie updates), and answers the guards' refusals raised as FastAPI dependencies.
 
     ``clock`` replaces ``time.time`` for token expiry and session timing (tests).
     """
@@ -83,6 +85,8 @@ class AuthonomyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
+        # One function on purpose: it runs for every request, and a repeat bearer token
+        # should cost a header scan and a cache lookup, not a chain of coroutines.
         kind = scope["type"]
         if kind == "http":
             route = self._routes.get(scope["path"])
@@ -105,9 +109,11 @@ class AuthonomyMiddleware:
                 if user is None:
                     user = await self.runtime.authenticate_bearer(token)
                 set_cookie = None
-            else:
+            elif cookies is not None:
                 user, set_cookie = await self._session(cookie_value(cookies, self._session_cookie))
-        except (TokenError, *UNAVAILABLE) as exc:
+            else:
+                user = set_cookie = None
+        except _REFUSED as exc:
             await self._refuse(exc, scope, receive, send)
             return
         self._sign_in(scope, user)

@@ -44,8 +44,9 @@ def _cookies(scope: Scope) -> bytes | None:
 
 async def login(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Response:
     """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy."""
-    if scope["method"] not in ("GET", "HEAD"):
-        return _method_not_allowed("GET", "HEAD")
+    # Not HEAD either: each start is a call to Authonomy and a new login attempt.
+    if scope["method"] != "GET":
+        return _method_not_allowed("GET")
     config = runtime.config
     request = Request(scope, receive)
     query = request.query_params
@@ -72,8 +73,9 @@ async def login(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Resp
 
 async def callback(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Response:
     """``GET callback_path?code=&state=&iss=``: finish the login and start the session."""
-    if scope["method"] not in ("GET", "HEAD"):
-        return _method_not_allowed("GET", "HEAD")
+    # Not HEAD either: a link checker's HEAD would spend the single-use code.
+    if scope["method"] != "GET":
+        return _method_not_allowed("GET")
     config = runtime.config
     params = dict(Request(scope, receive).query_params)
     cookies = _cookies(scope)
