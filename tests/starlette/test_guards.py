@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
@@ -14,7 +15,6 @@ from authonomy_integrations.starlette import login_required, require_groups
 
 from .apps import APP_FACTORIES, VARIANTS, whoami
 from .helpers import API, NAVIGATE, bearer, mint
-from .testclient import TestClient
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 import authonomy_integrations.starlette as adapter
@@ -22,7 +23,6 @@ from authonomy_integrations.starlette._asgi import cookie_value
 
 from .apps import APP_FACTORIES, whoami
 from .helpers import API, NAVIGATE, bearer, mint
-from .testclient import TestClient
 
 
 @pytest.fixture(scope="module")
