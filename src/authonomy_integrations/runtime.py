@@ -40,6 +40,11 @@ __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
 logger = logging.getLogger("authonomy_integrations")
 
 
+def _cache_ttl(store: SessionStore) -> float:
+    """How long a decoded session may be reused: only stores no other process writes."""
+    return float(getattr(store, "local_cache_ttl", 0.0))
+
+
 def default_store(config: AuthonomyConfig) -> SessionStore:
     """The configured session store, or a memory store sized for one process."""
     if config.session_store is not None:
@@ -59,8 +64,8 @@ class AuthonomySync:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.engine = Engine(config, clock=clock)
         self.store = default_store(config)
+        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -109,6 +114,9 @@ class AuthonomySync:
 
     def authenticate_session(self, cookie: str) -> SessionState:
         """The user of a session cookie, refreshed when due."""
+        state = self.engine.cached_session(cookie)
+        if state is not None:
+            return state
         return self.runner.run(self.engine.authenticate_session(cookie))
 
     def start_login(self, **kwargs: Any) -> LoginStart:
@@ -148,8 +156,8 @@ class AuthonomyAsync:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.engine = Engine(config, clock=clock)
         self.store = default_store(config)
+        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
         self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -199,6 +207,9 @@ class AuthonomyAsync:
 
     async def authenticate_session(self, cookie: str) -> SessionState:
         """The user of a session cookie, refreshed when due."""
+        state = self.engine.cached_session(cookie)
+        if state is not None:
+            return state
         result: SessionState = await self.runner.run(self.engine.authenticate_session(cookie))
         return result
 

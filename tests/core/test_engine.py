@@ -343,3 +343,36 @@ async def test_concurrent_cold_key_fetches_make_one_request_tasks(
     assert {user.id for user in users} == {"user_alice"}
     assert started.is_set()
     assert authonomy.calls["GET /.well-known/jwks.json"] == 1
+
+
+@pytest.mark.parametrize("store", ["memory", "cookie"])
+def test_logout_ends_a_session_that_was_just_served_from_memory(
+    authonomy: FakeAuthonomy, clock: Clock, store: str
+) -> None:
+    extra = {"session_store": CookieSessionStore([SECRET])} if store == "cookie" else {}
+    with httpx.Client(transport=httpx.MockTransport(authonomy)) as http:
+        kit = AuthonomySync(make_config(**extra), http_client=http, clock=clock)
+        cookie = login(kit)
+        assert kit.authenticate_session(cookie).user is not None
+        assert kit.engine.cached_session(cookie) is not None
+        kit.logout(cookie)
+        assert kit.authenticate_session(cookie).user is None
+
+
+def test_a_remembered_session_is_still_refreshed_when_its_token_is_due(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    cookie = login(kit)
+    assert kit.authenticate_session(cookie).user is not None
+    assert kit.engine.cached_session(cookie) is not None
+    clock.now += 3600 - 30
+    assert kit.engine.cached_session(cookie) is None
+    assert kit.authenticate_session(cookie).user is not None
+    assert authonomy.calls["POST /v1/auth/refresh"] == 1
+
+
+def test_a_remembered_session_still_ends_when_idle(kit: AuthonomySync, clock: Clock) -> None:
+    cookie = login(kit)
+    kit.authenticate_session(cookie)
+    clock.now += kit.config.session_idle_timeout + 1
+    assert kit.authenticate_session(cookie).user is None

@@ -63,6 +63,10 @@ __all__ = ["Engine", "LoginDone", "LoginStart", "SessionState"]
 logger = logging.getLogger("authonomy_integrations")
 
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
+_TOUCH_INTERVAL = 60.0
+#: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
+_RECENT_SESSIONS = 10_000
 #: Conditions whose failure a fresh login with MFA can cure.
 _STEP_UP_MFA = "mfa_required"
 _STEP_UP_AGE = "max_session_duration"
@@ -113,7 +117,10 @@ class Engine:
         api: ApiFlows | None = None,
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+        session_cache_ttl: float = 0.0,
     ) -> None:
+        """``session_cache_ttl``: seconds a decoded session may be reused without reading
+        the store again; 0 (the default) for stores other processes write to."""
         self.config = config
         self.clock = clock
         self.random_bytes = random_bytes
@@ -144,6 +151,8 @@ class Engine:
         self.bearer_cache = TokenCache(config.token_cache_size)
         self.policies = PolicyRegistry(config.policies, ttl=config.policy_cache_ttl)
         self._ended: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=config.session_max_age)
+        self.session_cache_ttl = session_cache_ttl
+        self._recent = TokenCache(_RECENT_SESSIONS)
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
         self.return_url = (
@@ -331,6 +340,11 @@ class Engine:
 
     # --- sessions --------------------------------------------------------------------
 
+    def cached_session(self, cookie: str) -> SessionState | None:
+        """The state of a session seen moments ago that needs no refresh, touch or check."""
+        state: SessionState | None = self._recent.get(cookie, self.clock())
+        return state
+
     def authenticate_session(self, cookie: str) -> Flow[SessionState]:
         """The user of a session cookie, refreshing the session when its token expires."""
         now = self.clock()
@@ -345,11 +359,28 @@ class Engine:
                 record.id, lambda: self._refresh_session(cookie)
             )
             return refreshed
-        touched = touch(record, now)
-        new_cookie = None
+        touched = touch(record, now, _TOUCH_INTERVAL)
         if touched is not None:
             new_cookie = yield from self._save(touched, now)
-        return _state(record, cookie, new_cookie)
+            return _state(record, cookie, new_cookie)
+        state = _state(record, cookie, None)
+        self._remember(cookie, record, state, now)
+        return state
+
+    def _remember(
+        self, cookie: str, record: SessionRecord, state: SessionState, now: float
+    ) -> None:
+        if self.session_cache_ttl <= 0:
+            return
+        config = self.config
+        until = min(
+            now + self.session_cache_ttl,
+            record.tokens.expires_at - config.refresh_margin,
+            record.last_seen + _TOUCH_INTERVAL,
+            record.last_seen + config.session_idle_timeout,
+            record.created_at + config.session_max_age,
+        )
+        self._recent.keep(cookie, state, until)
 
     def _refresh_session(self, cookie: str) -> Flow[SessionState]:
         now = self.clock()
@@ -393,6 +424,9 @@ class Engine:
         record: SessionRecord | None = yield LoadSession(cookie)
         if record is not None:
             self._ended[record.id] = True
+        # Other cookie values of this session may be cached; logouts are rare enough
+        # to forget every cached session rather than index them by id.
+        self._recent.clear()
         yield DeleteSession(cookie)
         return record
 

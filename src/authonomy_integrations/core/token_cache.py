@@ -53,7 +53,11 @@ class TokenCache:
         exp = claims.get("exp")
         if isinstance(exp, bool) or not isinstance(exp, int | float):
             return
-        entry = (float(exp), MappingProxyType(dict(claims)) if value is None else value)
+        self.keep(token, MappingProxyType(dict(claims)) if value is None else value, float(exp))
+
+    def keep(self, key: str, value: Any, until: float) -> None:
+        """Cache ``value`` under ``key`` until the time ``until`` (evicting the oldest)."""
+        token, entry = key, (until, value)
         with self._put_lock:
             while len(self._entries) >= self.maxsize and token not in self._entries:
                 self._evict_oldest()

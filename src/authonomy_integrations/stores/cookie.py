@@ -29,10 +29,16 @@ class CookieSessionStore:
     :class:`~..errors.SessionError` telling you to use a server-side store
     (``RedisSessionStore`` or ``MemorySessionStore``).
 
-    A session cannot be revoked here: :meth:`delete` is a no-op and logging out relies
-    on the adapter clearing the cookie and Authonomy revoking the refresh token. Locks
-    are per process.
+    The store itself cannot revoke a cookie: :meth:`delete` is a no-op. Logging out
+    clears the cookie, revokes the refresh token at Authonomy, and the engine refuses
+    the ended session's cookie in this process for the rest of its lifetime; another
+    process running the same app accepts a copied cookie until its access token is
+    due for refresh, which then fails. Use a server-side store where that matters.
+    Locks are per process. A cookie value never changes meaning, so the engine may
+    reuse its decoded session for ``local_cache_ttl`` seconds.
     """
+
+    local_cache_ttl: float = 30.0
 
     def __init__(
         self,
