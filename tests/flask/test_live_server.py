@@ -3,6 +3,8 @@ the browser: login, refresh, step-up, logout, bearer tokens, outages and attacks
 
 from __future__ import annotations
 
+import base64
+import secrets
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
 from examples.flask_app.app import create_app
 
@@ -246,3 +249,29 @@ def test_login_while_authonomy_is_down_answers_503(client: httpx.Client, sandbox
         response = client.get("/auth/login", params={"next": "/"})
     assert response.status_code == 503
     assert "retry-after" in response.headers
+
+
+@pytest.fixture
+def webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def test_example_lists_the_webhooks_authonomy_sends(sandbox: Sandbox, webhook_secret: str) -> None:
+    sock = bound_socket()
+    app_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = sandbox.config(app_url=app_url, webhook_secret=webhook_secret)
+    url = f"{app_url}{config.webhook_path}"
+    with (
+        serve(create_app(config, clock=sandbox.state.clock.now), sock) as live,
+        AuthonomyClient(api_key=sandbox.api_key, base_url=sandbox.api_base_url) as api,
+        browser(live.url) as client,
+    ):
+        hook = api.webhooks.create(url=url, events=["user.authenticated"], secret=webhook_secret)
+        try:
+            sign_in(client, "bob")
+            sandbox.wait_for_deliveries(lambda ds: any(d.url == url and d.ok for d in ds))
+        finally:
+            api.webhooks.delete(hook["id"])
+        page = client.get("/webhooks")
+    assert page.status_code == 200
+    assert "user.authenticated" in page.text
