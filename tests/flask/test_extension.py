@@ -304,7 +304,11 @@ def test_current_user_outside_a_request_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("customer", "words"),
-    [("nobody-inc", "not found"), ("initech", "no identity provider"), ("bad customer!", "not valid")],
+    [
+        ("nobody-inc", "not found"),
+        ("initech", "no identity provider"),
+        ("bad customer!", "not valid"),
+    ],
 )
 def test_login_for_a_customer_that_cannot_sign_in_shows_a_400_page(
     client: FlaskClient, customer: str, words: str
