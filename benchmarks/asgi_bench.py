@@ -155,6 +155,7 @@ def cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
                 [http_scope(bearer=world.token)],
             ),
             name,
+            SLOW,
         ),
     ]
     if AuthonomyMiddleware is not None:

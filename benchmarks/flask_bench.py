@@ -12,12 +12,15 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
-from flask import Flask
+from flask import Flask, current_app, g, request
 from joserfc.jwk import KeySet
 
 from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations.core import web
+from authonomy_integrations.core.engine import SessionState
 from authonomy_integrations.sandbox import Sandbox
 
+from ._breakdown import step_costs
 from ._harness import (
     Row,
     Settings,
@@ -205,6 +208,35 @@ def targets(result_rows: list[Row]) -> list[Target]:
     ]
 
 
+def flask_steps(world: World, n: int) -> list[Row]:
+    """What the kit's request hooks do for a repeat bearer token, one operation at a time,
+    inside a request context (Flask's proxies are part of the cost)."""
+    app = kit_app(world.memory_config)
+    kit = app.extensions["authonomy"]
+    header = f"Bearer {world.token}"
+    with app.test_request_context("/api", headers={"Authorization": header}):
+        kit.authenticate_bearer(world.token)
+        steps: dict[str, Callable[[], object]] = {
+            "request.headers.get('Authorization') (werkzeug)": lambda: request.headers.get(
+                "Authorization"
+            ),
+            "request.environ.get('HTTP_AUTHORIZATION')": lambda: request.environ.get(
+                "HTTP_AUTHORIZATION"
+            ),
+            "request.endpoint": lambda: request.endpoint,
+            "current_app.extensions['authonomy']": lambda: current_app.extensions["authonomy"],
+            "g._authonomy = state (LocalProxy setattr)": lambda: setattr(g, "_authonomy", None),
+            "g.get('_authonomy')": lambda: g.get("_authonomy"),
+            "core.web.bearer_token": lambda: web.bearer_token(header),
+            "AuthonomySync.authenticate_bearer (cache hit)": lambda: kit.authenticate_bearer(
+                world.token
+            ),
+            "SessionState(user) (frozen dataclass)": lambda: SessionState(None),
+            "current_user.display_name (LocalProxy)": lambda: current_user.display_name,
+        }
+        return step_costs("breakdown: flask, repeat bearer token", steps, n)
+
+
 def main(argv: list[str]) -> None:
     """Run the Flask suite."""
     settings = Settings.from_argv(argv)
@@ -220,6 +252,8 @@ def main(argv: list[str]) -> None:
         by_name = {v.name: v for v in variants}
         if any(not t.met for t in result.targets) and KIT_REPEAT in by_name:
             result.profiles[f"flask: {KIT_REPEAT}"] = profile(by_name[KIT_REPEAT].batch, 3000)
+        if Authonomy is not None:
+            result.rows += flask_steps(world, max(500, int(5000 * settings.scale)))
         if Authonomy is None:
             result.notes.append("flask: the kit's adapter is not installed; kit variants skipped")
     finish(result, argv)
