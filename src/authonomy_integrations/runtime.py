@@ -31,6 +31,7 @@ from .core.effects import (
 )
 from .core.engine import Engine, LoginDone, LoginStart, SessionState
 from .core.policies import PolicyDecision
+from .core.routes import Routes
 from .core.user import AuthonomyUser
 from .stores.base import SessionStore
 from .stores.memory import MemorySessionStore
@@ -66,6 +67,7 @@ class AuthonomySync:
         self.config = config
         self.store = default_store(config)
         self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
+        self.routes = Routes(self.engine)
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -158,6 +160,7 @@ class AuthonomyAsync:
         self.config = config
         self.store = default_store(config)
         self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
+        self.routes = Routes(self.engine)
         self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -28,7 +28,10 @@ __all__ = [
     "login_failed",
     "login_url",
     "logout_allowed",
+    "logout_refused",
+    "method_not_allowed",
     "policy_denied",
+    "redirect",
     "session_cookie_name",
     "set_cookie",
     "unauthenticated",
@@ -74,9 +77,21 @@ def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = Non
     return f"{config.login_path}?{urlencode(query)}"
 
 
-def _redirect(location: str, *extra: tuple[str, str]) -> Reply:
+def redirect(location: str, *extra: tuple[str, str], status: int = 302) -> Reply:
+    """A redirect that no cache keeps (``extra`` headers are added)."""
     headers = (("location", location), ("cache-control", "no-store"), *extra)
-    return Reply(302, content_type="text/plain", headers=headers)
+    return Reply(status, content_type="text/plain", headers=headers)
+
+
+def method_not_allowed(*allowed: str) -> Reply:
+    """405 with ``Allow``."""
+    body = error_envelope("METHOD_NOT_ALLOWED", "Method not allowed")
+    return Reply(405, body, headers=(("allow", ", ".join(allowed)),))
+
+
+def logout_refused() -> Reply:
+    """403 for a logout that did not come from the app's own pages."""
+    return Reply(403, error_envelope("FORBIDDEN", "Logout must come from this site's own pages"))
 
 
 def _page(status: int, title: str, message: str, *headers: tuple[str, str]) -> Reply:
@@ -93,7 +108,7 @@ def unauthenticated(
 ) -> Reply:
     """No user: a browser goes to login and back; an API call gets 401."""
     if error is None and is_browser_navigation(method, headers):
-        return _redirect(login_url(config, path_with_query))
+        return redirect(login_url(config, path_with_query))
     challenge = 'Bearer realm="authonomy"'
     message = "Authentication required"
     if error is not None:
@@ -116,7 +131,7 @@ def policy_denied(
 ) -> Reply:
     """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
     if decision.login_can_cure and is_browser_navigation(method, headers):
-        return _redirect(login_url(config, path_with_query, step_up=decision.policy))
+        return redirect(login_url(config, path_with_query, step_up=decision.policy))
     details = {"policy": decision.policy, "reason": decision.reason or "denied"}
     message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"
     if is_browser_navigation(method, headers):

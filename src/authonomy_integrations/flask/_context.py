@@ -16,7 +16,7 @@ from werkzeug.local import LocalProxy
 
 from ..core import web
 from ..core.engine import SessionState
-from ..core.policies import PolicyDecision
+from ..core.routes import RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
 from ..errors import AuthonomyError, TokenError
 from ..runtime import AuthonomySync
@@ -27,7 +27,7 @@ __all__ = [
     "current_user",
     "header_map",
     "path_with_query",
-    "policy_denied",
+    "request_info",
     "request_user",
     "runtime",
     "to_response",
@@ -85,6 +85,22 @@ def path_with_query() -> str:
     return f"{path}?{query}" if query else path
 
 
+def request_info() -> RequestInfo:
+    """What the core needs to know about the current request."""
+    routes = runtime().routes
+    cookies = request.cookies
+    return RequestInfo(
+        method=request.method,
+        headers=header_map(),
+        target=path_with_query(),
+        query=request.args.to_dict(),
+        client_ip=request.remote_addr,
+        session_cookie=cookies.get(routes.session_cookie),
+        login_cookie=cookies.get(routes.login_cookie),
+        request=request,
+    )
+
+
 def to_response(reply: web.Reply) -> Response:
     """A framework-free reply as a Flask response."""
     response = Response(reply.body, status=reply.status, content_type=reply.content_type)
@@ -97,13 +113,6 @@ def unauthenticated(error: TokenError | None = None) -> Response:
     """No (valid) credentials: login redirect for a browser, 401 for an API call."""
     config = runtime().config
     reply = web.unauthenticated(config, request.method, header_map(), path_with_query(), error)
-    return to_response(reply)
-
-
-def policy_denied(decision: PolicyDecision) -> Response:
-    """A failed policy: step-up login redirect or 403."""
-    config = runtime().config
-    reply = web.policy_denied(config, decision, request.method, header_map(), path_with_query())
     return to_response(reply)
 
 

@@ -12,11 +12,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Response, request
+from flask import Response
 
-from ..core.policies import Policy, evaluate
-from ..errors import AuthonomyUnavailableError, InternalServerError
-from ._context import policy_denied, request_user, runtime, unauthenticated, unavailable
+from ..core.routes import Requirement
+from ._context import request_info, request_user, runtime, to_response
 
 __all__ = ["login_required", "require_groups", "require_policy"]
 
@@ -43,13 +42,18 @@ def _guarded(view: F, check: Check) -> F:
     return cast(F, guarded)
 
 
-def _signed_in() -> Response | None:
-    return unauthenticated() if request_user() is None else None
+def _check(requirement: Requirement) -> Check:
+    def check() -> Response | None:
+        kit = runtime()
+        reply = kit.run(kit.routes.guard(requirement, request_info(), request_user()))
+        return to_response(reply) if reply is not None else None
+
+    return check
 
 
 def login_required(view: F) -> F:
     """Only signed-in users: a browser is sent to login and back, an API call gets 401."""
-    return _guarded(view, _signed_in)
+    return _guarded(view, _check(Requirement.signed_in()))
 
 
 def require_policy(name: str) -> Callable[[F], F]:
@@ -58,17 +62,7 @@ def require_policy(name: str) -> Callable[[F], F]:
     No user: as :func:`login_required`. A user who fails: 403 ``POLICY_VIOLATED``, or a
     step-up login for a browser when a fresh sign-in can satisfy the policy.
     """
-
-    def check() -> Response | None:
-        user = request_user()
-        if user is None:
-            return unauthenticated()
-        try:
-            decision = runtime().check_policy(name, user, request.remote_addr)
-        except (AuthonomyUnavailableError, InternalServerError) as exc:
-            return unavailable(exc)
-        return None if decision.allowed else policy_denied(decision)
-
+    check = _check(Requirement.policy(name))
     return lambda view: _guarded(view, check)
 
 
@@ -78,14 +72,5 @@ def require_groups(*groups: str) -> Callable[[F], F]:
     Raises :class:`~authonomy_integrations.errors.ConfigurationError` at decoration when
     no group is named.
     """
-    policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
-
-    def check() -> Response | None:
-        user = request_user()
-        if user is None:
-            return unauthenticated()
-        now = runtime().engine.clock()
-        decision = evaluate(policy, user, client_ip=request.remote_addr, now=now)
-        return None if decision.allowed else policy_denied(decision)
-
+    check = _check(Requirement.groups(*groups))
     return lambda view: _guarded(view, check)

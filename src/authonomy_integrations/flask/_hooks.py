@@ -6,7 +6,8 @@ from flask import Response, current_app, g, request
 
 from ..core import web
 from ..core.engine import SessionState
-from ..errors import AuthonomyUnavailableError, InternalServerError, TokenError
+from ..core.routes import TEMPORARY_ERRORS
+from ..errors import TokenError
 from ..runtime import AuthonomySync
 from ._context import ANONYMOUS, EXTENSION_KEY, unauthenticated, unavailable
 
@@ -33,7 +34,7 @@ def authenticate() -> Response | None:
     except TokenError as exc:
         g._authonomy = ANONYMOUS
         return unauthenticated(exc)
-    except (AuthonomyUnavailableError, InternalServerError) as exc:
+    except TEMPORARY_ERRORS as exc:
         # The cookie is left alone: the session is still good once Authonomy is back.
         g._authonomy = ANONYMOUS
         return unavailable(exc)

@@ -15,10 +15,8 @@ from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
 from ..core.web import Reply
-from ..errors import AuthonomyUnavailableError, InternalServerError, RateLimitedError
 
 __all__ = [
-    "UNAVAILABLE",
     "client_ip",
     "cookie_value",
     "credential_headers",
@@ -27,9 +25,6 @@ __all__ = [
     "target",
     "with_cookies",
 ]
-
-#: Errors that mean "Authonomy cannot answer right now": 503, and the session is kept.
-UNAVAILABLE = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
 
 
 def credential_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:

@@ -24,12 +24,11 @@ from typing import Any, TypeVar, cast, overload
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 
-from ..core import web
-from ..core.policies import Policy, evaluate
+from ..core.routes import RequestInfo, Requirement
 from ..core.user import AuthonomyUser
 from ..core.web import Reply
 from ..runtime import AuthonomyAsync
-from ._asgi import UNAVAILABLE, client_ip, response, target
+from ._asgi import client_ip, response, target
 
 __all__ = [
     "Guard",
@@ -77,48 +76,23 @@ def _method(connection: HTTPConnection) -> str:
     return method
 
 
-async def _signed_in(connection: HTTPConnection) -> Reply | None:
-    runtime = runtime_of(connection)
-    if _user(connection) is not None:
-        return None
-    return web.unauthenticated(
-        runtime.config, _method(connection), connection.headers, target(connection.scope)
-    )
+def _check(requirement: Requirement) -> Check:
+    """The core's guard for ``requirement``, run on this connection."""
 
-
-def _policy_check(name: str) -> Check:
     async def check(connection: HTTPConnection) -> Reply | None:
-        denied = await _signed_in(connection)
-        if denied is not None:
-            return denied
-        runtime, method = runtime_of(connection), _method(connection)
-        ip = client_ip(connection.scope)
-        try:
-            decision = await runtime.check_policy(name, _user(connection), ip)
-        except UNAVAILABLE as exc:
-            return web.unavailable(exc, method, connection.headers)
-        if decision.allowed:
-            return None
-        path = target(connection.scope)
-        return web.policy_denied(runtime.config, decision, method, connection.headers, path)
-
-    return check
-
-
-def _groups_check(policy: Policy) -> Check:
-    async def check(connection: HTTPConnection) -> Reply | None:
-        denied = await _signed_in(connection)
-        user = _user(connection)
-        if denied is not None or user is None:
-            return denied
         runtime = runtime_of(connection)
-        ip = client_ip(connection.scope)
-        decision = evaluate(policy, user, client_ip=ip, now=runtime.engine.clock())
-        if decision.allowed:
-            return None
-        path = target(connection.scope)
-        method = _method(connection)
-        return web.policy_denied(runtime.config, decision, method, connection.headers, path)
+        scope = connection.scope
+        info = RequestInfo(
+            method=_method(connection),
+            headers=connection.headers,
+            target=target(scope),
+            query={},
+            client_ip=client_ip(scope),
+        )
+        reply: Reply | None = await runtime.run(
+            runtime.routes.guard(requirement, info, _user(connection))
+        )
+        return reply
 
     return check
 
@@ -254,7 +228,7 @@ def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return in_thread
 
 
-login_required = Guard(_signed_in, "login_required")
+login_required = Guard(_check(Requirement.signed_in()), "login_required")
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
 
 ``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
@@ -270,7 +244,8 @@ def require_policy(name: str) -> Guard:
     login that returns to this URL. ``@require_policy("require-mfa")`` or
     ``Depends(require_policy("require-mfa"))``.
     """
-    return Guard(_policy_check(name), f"require_policy({name!r})")
+    requirement = Requirement.policy(name)
+    return Guard(_check(requirement), requirement.description)
 
 
 def require_groups(*groups: str) -> Guard:
@@ -279,8 +254,8 @@ def require_groups(*groups: str) -> Guard:
     Evaluated as a local ``allowed_groups`` policy, so the outcome and the 403 body are
     those of any other policy. Raises ``ConfigurationError`` when no group is named.
     """
-    policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
-    return Guard(_groups_check(policy), f"require_groups{groups!r}")
+    requirement = Requirement.groups(*groups)
+    return Guard(_check(requirement), requirement.description)
 
 
 async def current_user(request: Request) -> AuthonomyUser:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import httpx
 from starlette.authentication import AuthCredentials
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import AuthonomyConfig
 from ..core import web
+from ..core.routes import TEMPORARY_ERRORS
 from ..core.user import AuthonomyUser, UnauthenticatedUser
 from ..errors import TokenError
 from ..runtime import AuthonomyAsync
-from . import _routes
 from ._asgi import (
-    UNAVAILABLE,
     cookie_value,
     credential_headers,
     request_headers,
@@ -26,11 +24,10 @@ from ._asgi import (
     with_cookies,
 )
 from ._guards import GuardDenied
+from ._routes import serve
 from ._transport import ReopeningTransport
 
 __all__ = ["AuthonomyMiddleware"]
-
-Route = Callable[[AuthonomyAsync, Scope, Receive], Awaitable[Response]]
 
 _ANONYMOUS = UnauthenticatedUser()
 _NO_CREDENTIALS = AuthCredentials()
@@ -39,7 +36,7 @@ _CREDENTIALS_CACHE_SIZE = 1024
 _WS_POLICY_VIOLATION = 1008
 _WS_TRY_AGAIN_LATER = 1013
 #: What stops a request before the app: a bad token, or Authonomy out of reach.
-_REFUSED = (TokenError, *UNAVAILABLE)
+_REFUSED = (TokenError, *TEMPORARY_ERRORS)
 
 
 class AuthonomyMiddleware:
@@ -76,11 +73,6 @@ class AuthonomyMiddleware:
         self.runtime = AuthonomyAsync(config, http_client=http, clock=clock or time.time)
         self._engine = self.runtime.engine
         self._session_cookie = web.session_cookie_name(config)
-        self._routes: dict[str, Route] = {
-            config.login_path: _routes.login,
-            config.callback_path: _routes.callback,
-            config.logout_path: _routes.logout,
-        }
         self._credentials: dict[frozenset[str], AuthCredentials] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,9 +81,9 @@ class AuthonomyMiddleware:
         # should cost a header scan and a cache lookup, not a chain of coroutines.
         kind = scope["type"]
         if kind == "http":
-            route = self._routes.get(scope["path"])
+            route = self.runtime.routes.route(scope["path"])
             if route is not None:
-                result = await route(self.runtime, scope, receive)
+                result = await serve(self.runtime, route, scope, receive)
                 await result(scope, receive, send)
                 return
         elif kind == "lifespan":
@@ -155,7 +147,7 @@ class AuthonomyMiddleware:
 
     async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""
-        unavailable = isinstance(exc, UNAVAILABLE)
+        unavailable = isinstance(exc, TEMPORARY_ERRORS)
         if scope["type"] == "websocket":
             code = _WS_TRY_AGAIN_LATER if unavailable else _WS_POLICY_VIOLATION
             await send({"type": "websocket.close", "code": code, "reason": ""})

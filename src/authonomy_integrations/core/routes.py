@@ -1,0 +1,232 @@
+"""The kit's routes and guards, framework-free: what login, callback, logout and a guarded
+endpoint answer, given what the adapter read off the request.
+
+Each adapter builds a :class:`RequestInfo`, runs the flow with its runtime, and turns the
+:class:`Answer` (or guard :class:`~.web.Reply`) into its own response type. So the two
+adapters cannot drift apart: they share every decision, and only translate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import (
+    AuthonomyAPIError,
+    AuthonomyUnavailableError,
+    InternalServerError,
+    LoginError,
+    RateLimitedError,
+)
+from . import web
+from .effects import Flow
+from .engine import Engine
+from .login import LoginAttempts
+from .policies import Policy, PolicyDecision, evaluate
+from .user import AuthonomyUser
+from .web import Reply
+
+__all__ = [
+    "TEMPORARY_ERRORS",
+    "Answer",
+    "RequestInfo",
+    "Requirement",
+    "Routes",
+]
+
+logger = logging.getLogger("authonomy_integrations")
+
+#: Errors that mean "Authonomy cannot answer right now": 503, and the session is kept.
+TEMPORARY_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """What the kit needs to know about a request, read off it by the adapter."""
+
+    method: str
+    headers: Mapping[str, str]
+    """Request headers with lower-case names."""
+    target: str
+    """Path and query string: where to come back to after a login."""
+    query: Mapping[str, str]
+    client_ip: str | None = None
+    session_cookie: str | None = None
+    login_cookie: str | None = None
+    request: Any = None
+    """The framework's request object, handed to ``config.customer_resolver``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A route's reply and the ``Set-Cookie`` values to send with it."""
+
+    reply: Reply
+    cookies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a guard demands: a signed-in user, and maybe a policy by name or a local one."""
+
+    description: str
+    policy_name: str | None = None
+    local_policy: Policy | None = None
+
+    @classmethod
+    def signed_in(cls) -> Requirement:
+        """Any signed-in user."""
+        return cls("login_required")
+
+    @classmethod
+    def policy(cls, name: str) -> Requirement:
+        """A user who meets the policy ``name`` (from ``config.policies`` or the API)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError("require_policy needs a policy name")
+        return cls(f"require_policy({name!r})", policy_name=name)
+
+    @classmethod
+    def groups(cls, *groups: str) -> Requirement:
+        """A user in at least one of ``groups``: a local ``allowed_groups`` policy."""
+        policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
+        return cls(f"require_groups{groups!r}", local_policy=policy)
+
+
+def _private(reply: Reply) -> Reply:
+    """``reply`` kept out of caches and ``Referer`` headers: the callback URL holds a code."""
+    present = {name for name, _ in reply.headers}
+    extra = tuple(
+        header
+        for header in (("cache-control", "no-store"), ("referrer-policy", "no-referrer"))
+        if header[0] not in present
+    )
+    return dataclasses.replace(reply, headers=reply.headers + extra)
+
+
+class Routes:
+    """Login, callback, logout and guards for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.session_cookie = web.session_cookie_name(self.config)
+        self.login_cookie = web.login_cookie_name(self.config)
+
+    # --- routes ------------------------------------------------------------------------
+
+    def login(self, info: RequestInfo) -> Flow[Answer]:
+        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy."""
+        # Not HEAD either: each start is a call to Authonomy and a new login attempt.
+        if info.method != "GET":
+            return Answer(web.method_not_allowed("GET"))
+        try:
+            customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
+            start = yield from self.engine.start_login(
+                customer_id=customer,
+                next_path=info.query.get("next"),
+                login_cookie=info.login_cookie,
+                step_up=info.query.get("step_up") or None,
+            )
+        except Exception as exc:
+            return Answer(self._login_trouble(exc, info))
+        return Answer(web.redirect(start.redirect_url), (self._login_cookie(start.login_cookie),))
+
+    def callback(self, info: RequestInfo) -> Flow[Answer]:
+        """``GET callback_path?code=&state=&iss=``: finish the login, start the session."""
+        # Not HEAD either: a link checker's HEAD would spend the single-use code.
+        if info.method != "GET":
+            return Answer(web.method_not_allowed("GET"))
+        try:
+            done = yield from self.engine.finish_login(
+                info.query, login_cookie=info.login_cookie, old_session=info.session_cookie
+            )
+        except Exception as exc:
+            reply = _private(self._login_trouble(exc, info))
+            spent = self._spent_attempts(info)
+            return Answer(reply, (self._login_cookie(spent),) if spent is not None else ())
+        cookies = (
+            web.set_cookie(
+                self.config, self.session_cookie, done.session_cookie, self.config.session_max_age
+            ),
+            self._login_cookie(done.login_cookie),
+        )
+        return Answer(_private(web.redirect(done.redirect_to)), cookies)
+
+    def logout(self, info: RequestInfo) -> Flow[Answer]:
+        """``POST logout_path`` from the app's own pages: end the session, clear the cookie."""
+        if info.method != "POST":
+            return Answer(web.method_not_allowed("POST"))
+        if not web.logout_allowed(self.config, info.headers):
+            return Answer(web.logout_refused())
+        yield from self.engine.logout(info.session_cookie)
+        clear = web.clear_cookie(self.config, self.session_cookie)
+        return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
+
+    def route(self, path: str) -> Any:
+        """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
+        config = self.config
+        return {
+            config.login_path: self.login,
+            config.callback_path: self.callback,
+            config.logout_path: self.logout,
+        }.get(path)
+
+    def _login_cookie(self, value: str) -> str:
+        return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
+
+    def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
+        if isinstance(exc, TEMPORARY_ERRORS):
+            return web.unavailable(exc, info.method, info.headers)
+        if isinstance(exc, LoginError):
+            logger.info("login refused: %s", exc.reason)
+            return web.login_failed(exc)
+        if isinstance(exc, AuthonomyAPIError):
+            # INVALID_CUSTOMER, IDP_NOT_CONFIGURED, ...: the user can act on the message.
+            logger.warning("login refused by Authonomy: %s", exc)
+            return web.login_failed(LoginError(exc.message, error=exc.code.lower()))
+        raise exc
+
+    def _spent_attempts(self, info: RequestInfo) -> str | None:
+        """The login cookie without the attempt a failed callback used up, so the same
+        callback URL cannot be tried again in this browser."""
+        box = self.engine.login_box
+        if box is None or not info.login_cookie:
+            return None
+        now = self.engine.clock()
+        pending = LoginAttempts.decode(info.login_cookie, box, now, self.config.login_timeout)
+        _, remaining = LoginAttempts.take(pending, info.query.get("state"))
+        return LoginAttempts.encode(remaining, box)
+
+    # --- guards ------------------------------------------------------------------------
+
+    def guard(
+        self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser | None
+    ) -> Flow[Reply | None]:
+        """``None`` when ``user`` meets ``requirement``, else the reply to answer with."""
+        if user is None:
+            return web.unauthenticated(self.config, info.method, info.headers, info.target)
+        try:
+            decision = yield from self._decision(requirement, info, user)
+        except TEMPORARY_ERRORS as exc:
+            return web.unavailable(exc, info.method, info.headers)
+        if decision is None or decision.allowed:
+            return None
+        return web.policy_denied(self.config, decision, info.method, info.headers, info.target)
+
+    def _decision(
+        self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser
+    ) -> Flow[PolicyDecision | None]:
+        if requirement.local_policy is not None:
+            now = self.engine.clock()
+            return evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+        if requirement.policy_name is None:
+            return None
+        name = requirement.policy_name
+        quick = self.engine.quick_policy(name, user, info.client_ip)
+        if quick is not None:
+            return quick
+        decision: PolicyDecision = yield from self.engine.check_policy(name, user, info.client_ip)
+        return decision
