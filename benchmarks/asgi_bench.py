@@ -26,7 +26,7 @@ from authonomy_integrations.runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 
 from ._asgi import ASGIApp, Client, http_scope
-from ._breakdown import session_steps
+from ._breakdown import session_steps, starlette_steps
 from ._harness import (
     Row,
     Settings,
@@ -326,7 +326,11 @@ def main(argv: list[str]) -> None:
             result.rows += rows("token verification", measure(verify, settings), BARE_DECODE)
             kit.close()
             if AuthonomyMiddleware is not None:
-                result.rows += session_steps(world, max(200, int(2000 * settings.scale)))
+                steps_n = max(200, int(2000 * settings.scale))
+                middleware = AuthonomyMiddleware(api, config=world.memory_config)
+                runner.run(middleware.runtime.authenticate_bearer(world.token))  # now cached
+                result.rows += starlette_steps(middleware, world.token, steps_n * 5)
+                result.rows += session_steps(world, steps_n)
         result.targets += targets(framework, result.rows)
         _profile_misses(result, variants)
         if AuthonomyMiddleware is None:
