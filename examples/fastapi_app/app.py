@@ -44,6 +44,7 @@ def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = N
 
 def _mount_webhooks(app: FastAPI, config: AuthonomyConfig, events: list[WebhookEvent]) -> None:
     receiver = WebhookReceiver(config)
+    app.state.webhook_receiver = receiver
 
     @receiver.on_any
     def remember(event: WebhookEvent) -> None:

@@ -52,6 +52,9 @@ class Authonomy:
         config = self.config or AuthonomyConfig.from_mapping(app.config)
         receiver = self._webhook_receiver(config)
         app.extensions[EXTENSION_KEY] = AuthonomySync(config, clock=self._clock)
+        if receiver is not None:
+            # Reachable from app code and tests without the extension object.
+            app.extensions[f"{EXTENSION_KEY}.webhooks"] = receiver
         app.register_blueprint(make_blueprint(config, receiver))
         app.before_request(authenticate)
         app.after_request(write_session_cookie)

@@ -1,0 +1,118 @@
+"""Several app processes sharing Redis: one session, one refresh, one webhook run.
+
+Each "process" is its own runtime (its own engine, caches and locks) over its own Redis
+connections, as two workers of one app would be.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.stores import RedisSessionStore
+from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.webhooks import WebhookReceiver, sign
+
+SECRET = "whsec_cmVkaXMtcHJvY2Vzc2VzLXRlc3Qtc2VjcmV0LTAx"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def workers(sb: Sandbox, redis_url: str) -> Iterator[list[AuthonomySync]]:
+    config = sb.config(refresh_margin=60)
+    runtimes = []
+    for _ in range(2):
+        store = RedisSessionStore(redis_url)
+        runtimes.append(
+            AuthonomySync(config.replace(session_store=store), clock=sb.state.clock.now)
+        )
+    yield runtimes
+    for runtime in runtimes:
+        runtime.close()
+        runtime.store.close()  # type: ignore[attr-defined]
+
+
+def _login(runtime: AuthonomySync, user: str = "bob") -> str:
+    start = runtime.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    with httpx.Client() as browser:
+        location = hosted_login(browser, start.redirect_url, user=user)
+    params = dict(parse_qsl(urlsplit(location).query))
+    done = runtime.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+    return done.session_cookie
+
+
+def test_a_session_started_in_one_process_is_known_to_the_other(
+    workers: list[AuthonomySync],
+) -> None:
+    first, second = workers
+    cookie = _login(first)
+    state = second.authenticate_session(cookie)
+    assert state.user is not None and state.user.id == "user_bob"
+
+
+def test_logout_in_one_process_ends_the_session_in_the_other(
+    workers: list[AuthonomySync],
+) -> None:
+    first, second = workers
+    cookie = _login(first)
+    assert second.authenticate_session(cookie).user is not None
+    first.logout(cookie)
+    assert second.authenticate_session(cookie).user is None
+
+
+def test_concurrent_requests_in_two_processes_refresh_once(
+    sb: Sandbox, workers: list[AuthonomySync]
+) -> None:
+    cookie = _login(workers[0])
+    sb.advance_clock(3600 - 30)  # inside the refresh margin, for both processes
+    before = sb.request_count("POST", "/v1/auth/refresh")
+    barrier = threading.Barrier(16)
+
+    def request(n: int) -> str | None:
+        barrier.wait(10)
+        user = workers[n % 2].authenticate_session(cookie).user
+        return user.id if user else None
+
+    with ThreadPoolExecutor(16) as pool:
+        users = list(pool.map(request, range(16)))
+    assert users == ["user_bob"] * 16
+    assert sb.request_count("POST", "/v1/auth/refresh") == before + 1
+
+
+def test_one_event_delivered_to_two_processes_runs_once(redis_url: str) -> None:
+    runs: list[str] = []
+    receivers = [
+        WebhookReceiver(secret=SECRET, replay_store=RedisReplayStore(redis_url)) for _ in range(2)
+    ]
+    for receiver in receivers:
+        receiver.on("user.authenticated")(lambda event: runs.append(event.id))
+    body = json.dumps(
+        {
+            "id": "evt_shared",
+            "type": "user.authenticated",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "data": {},
+        }
+    ).encode()
+    headers = {
+        **sign(SECRET, "evt_shared", int(time.time()), body),
+        "content-type": "application/json",
+    }
+    answers = [receiver.handle(headers, body) for receiver in receivers]
+    assert [answer.status for answer in answers] == [200, 200]
+    assert answers[1].body["data"]["duplicate"] is True
+    assert runs == ["evt_shared"]

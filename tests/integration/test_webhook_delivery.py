@@ -1,0 +1,117 @@
+"""Sandbox deliveries reach both example apps over real HTTP: retried after a handler
+failure, and run once however often the same event is delivered."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from authonomy_integrations import AuthonomyClient
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver, sign
+from examples.fastapi_app import create_app as create_fastapi_app
+from examples.flask_app.app import create_app as create_flask_app
+from tests.flask.helpers import bound_socket
+from tests.flask.helpers import serve as serve_wsgi
+from tests.starlette.helpers import serve as serve_asgi
+
+SECRET = "whsec_ZXhhbXBsZS1hcHAtd2ViaG9vay1zZWNyZXQtMDEy"
+#: Retries after 50 ms, so a failed delivery comes back within the test.
+FAST_RETRIES = (0.05, 0.05, 0.05, 0.05, 0.05)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(webhook_retry_schedule=FAST_RETRIES) as sandbox:
+        yield sandbox
+
+
+@contextmanager
+def fastapi_example(sb: Sandbox) -> Iterator[tuple[str, WebhookReceiver]]:
+    made: list[Any] = []
+
+    def make(base_url: str) -> Any:
+        made.append(create_fastapi_app(sb.config(app_url=base_url, webhook_secret=SECRET)))
+        return made[0]
+
+    with serve_asgi(make) as base_url:
+        yield base_url, made[0].state.webhook_receiver
+
+
+@contextmanager
+def flask_example(sb: Sandbox) -> Iterator[tuple[str, WebhookReceiver]]:
+    sock = bound_socket()
+    host, port = sock.getsockname()
+    app = create_flask_app(sb.config(app_url=f"http://{host}:{port}", webhook_secret=SECRET))
+    with serve_wsgi(app, sock) as server:
+        yield server.url, app.extensions["authonomy.webhooks"]
+
+
+EXAMPLES: dict[str, Callable[[Sandbox], AbstractContextManager[tuple[str, WebhookReceiver]]]] = {
+    "fastapi": fastapi_example,
+    "flask": flask_example,
+}
+
+
+class FlakyHandler:
+    """Fails the first delivery of each event, then records it."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, event: WebhookEvent) -> None:
+        with self.lock:
+            self.calls[event.id] = self.calls.get(event.id, 0) + 1
+            if self.calls[event.id] == 1:
+                raise RuntimeError("the database is busy")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_delivery_is_retried_after_a_handler_failure_and_a_replay_runs_nothing(
+    sb: Sandbox, example: str
+) -> None:
+    with EXAMPLES[example](sb) as (base_url, receiver):
+        flaky = FlakyHandler()
+        receiver.on("customer.created")(flaky)
+        url = f"{base_url}/webhooks/authonomy"
+        with AuthonomyClient(api_key=sb.api_key, base_url=sb.api_base_url) as client:
+            hook = client.webhooks.create(url=url, events=["customer.created"], secret=SECRET)
+            try:
+                client.customers.create(id=f"hooks-{example}", name=f"Hooks {example}")
+                deliveries = sb.wait_for_deliveries(
+                    lambda log: any(d.url == url and d.ok for d in log), timeout=15
+                )
+            finally:
+                client.webhooks.delete(hook["id"])
+        ours = [d for d in deliveries if d.url == url]
+        assert [d.status_code for d in ours] == [500, 200]
+        event_id = ours[0].event_id
+        assert flaky.calls == {event_id: 2}
+
+        replayed = _replay(url, event_id)
+        assert replayed.status_code == 200
+        assert replayed.json()["data"]["duplicate"] is True
+        assert flaky.calls == {event_id: 2}
+
+
+def _replay(url: str, event_id: str) -> httpx.Response:
+    """The same event delivered again, signed afresh as Authonomy's retry would be."""
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": "customer.created",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "data": {},
+        }
+    ).encode()
+    headers = sign(SECRET, event_id, int(time.time()), body)
+    headers["content-type"] = "application/json"
+    return httpx.post(url, content=body, headers=headers, timeout=10)
