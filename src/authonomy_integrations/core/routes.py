@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,11 @@ class Routes:
         self.config = engine.config
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
+        self._by_path = {
+            self.config.login_path: self.login,
+            self.config.callback_path: self.callback,
+            self.config.logout_path: self.logout,
+        }
 
     # --- routes ------------------------------------------------------------------------
 
@@ -165,14 +170,9 @@ class Routes:
         clear = web.clear_cookie(self.config, self.session_cookie)
         return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
 
-    def route(self, path: str) -> Any:
+    def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
-        config = self.config
-        return {
-            config.login_path: self.login,
-            config.callback_path: self.callback,
-            config.logout_path: self.logout,
-        }.get(path)
+        return self._by_path.get(path)
 
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)

@@ -22,6 +22,7 @@ __all__ = [
     "Reply",
     "bearer_token",
     "clear_cookie",
+    "cookie_value",
     "error_envelope",
     "is_browser_navigation",
     "login_cookie_name",
@@ -187,13 +188,27 @@ def bearer_token(authorization: str | None) -> str | None:
     """
     if not authorization:
         return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
+    if authorization.startswith("Bearer "):  # the usual spelling, checked first: hot path
+        token = authorization[7:]
+    else:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
     token = token.strip()
     if not token or " " in token:
         raise TokenError("malformed Authorization header")
     return token
+
+
+def cookie_value(header: str | None, name: str) -> str | None:
+    """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
+    if not header or name not in header:
+        return None
+    for part in header.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            return value.strip() or None
+    return None
 
 
 def session_cookie_name(config: AuthonomyConfig) -> str:

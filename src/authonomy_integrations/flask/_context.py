@@ -1,9 +1,8 @@
 """The extension's per-app and per-request state, and core replies as Flask responses.
 
 The app's :class:`~authonomy_integrations.runtime.AuthonomySync` lives in
-``app.extensions["authonomy"]``; what the extension learned about the caller of the
-current request lives on ``g._authonomy`` as a
-:class:`~authonomy_integrations.core.engine.SessionState`.
+``app.extensions["authonomy"]``; the caller of the current request, settled before
+Flask dispatches it (see ``_wsgi``), is ``request.environ["authonomy.user"]``.
 """
 
 from __future__ import annotations
@@ -11,18 +10,16 @@ from __future__ import annotations
 from typing import cast
 from urllib.parse import quote
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from werkzeug.local import LocalProxy
 
 from ..core import web
-from ..core.engine import SessionState
 from ..core.routes import RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import AuthonomyError, TokenError
 from ..runtime import AuthonomySync
+from ._wsgi import USER_KEY
 
 __all__ = [
-    "ANONYMOUS",
     "EXTENSION_KEY",
     "current_user",
     "header_map",
@@ -31,14 +28,9 @@ __all__ = [
     "request_user",
     "runtime",
     "to_response",
-    "unauthenticated",
-    "unavailable",
 ]
 
 EXTENSION_KEY = "authonomy"
-
-#: The state of a request that carries no credentials, or that the extension skips.
-ANONYMOUS = SessionState(None)
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -57,11 +49,11 @@ def runtime() -> AuthonomySync:
 
 def request_user() -> AuthonomyUser | None:
     """The signed-in user of the current request, or ``None``."""
-    state: SessionState | None = g.get("_authonomy")
-    if state is None:
+    environ = request.environ
+    if USER_KEY not in environ:
         runtime()  # raises when the extension is missing, which is the likely mistake
-        return None
-    return state.user
+    user: AuthonomyUser | None = environ.get(USER_KEY)
+    return user
 
 
 def _current_user() -> AuthonomyUser | UnauthenticatedUser:
@@ -107,15 +99,3 @@ def to_response(reply: web.Reply) -> Response:
     for name, value in reply.headers:
         response.headers.add(name, value)
     return response
-
-
-def unauthenticated(error: TokenError | None = None) -> Response:
-    """No (valid) credentials: login redirect for a browser, 401 for an API call."""
-    config = runtime().config
-    reply = web.unauthenticated(config, request.method, header_map(), path_with_query(), error)
-    return to_response(reply)
-
-
-def unavailable(exc: AuthonomyError) -> Response:
-    """Authonomy cannot be reached: 503 with ``Retry-After``."""
-    return to_response(web.unavailable(exc, request.method, header_map()))

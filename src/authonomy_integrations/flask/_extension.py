@@ -12,8 +12,8 @@ from ..errors import ConfigurationError
 from ..runtime import AuthonomySync
 from ..webhooks import WebhookReceiver
 from ._context import EXTENSION_KEY
-from ._hooks import authenticate, write_session_cookie
 from ._routes import make_blueprint
+from ._wsgi import AuthonomyWSGI
 
 __all__ = ["Authonomy"]
 
@@ -51,13 +51,14 @@ class Authonomy:
         """
         config = self.config or AuthonomyConfig.from_mapping(app.config)
         receiver = self._webhook_receiver(config)
-        app.extensions[EXTENSION_KEY] = AuthonomySync(config, clock=self._clock)
+        runtime = AuthonomySync(config, clock=self._clock)
+        app.extensions[EXTENSION_KEY] = runtime
         if receiver is not None:
             # Reachable from app code and tests without the extension object.
             app.extensions[f"{EXTENSION_KEY}.webhooks"] = receiver
         app.register_blueprint(make_blueprint(config, receiver))
-        app.before_request(authenticate)
-        app.after_request(write_session_cookie)
+        # Who is calling is settled before Flask dispatches: see ``_wsgi``.
+        app.wsgi_app = AuthonomyWSGI(app.wsgi_app, runtime)  # type: ignore[method-assign]
 
     @property
     def webhooks(self) -> WebhookReceiver:

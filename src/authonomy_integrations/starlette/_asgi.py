@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
+from ..core import web
 from ..core.web import Reply
 
 __all__ = [
@@ -41,16 +42,7 @@ def credential_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None
 
 def cookie_value(header: bytes | None, name: str) -> str | None:
     """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
-    if not header:
-        return None
-    text = header.decode("latin-1")
-    if name not in text:
-        return None
-    for part in text.split(";"):
-        key, sep, value = part.partition("=")
-        if sep and key.strip() == name:
-            return value.strip() or None
-    return None
+    return web.cookie_value(header.decode("latin-1"), name) if header else None
 
 
 def request_headers(scope: Scope) -> Headers:

@@ -72,6 +72,9 @@ class AuthonomyMiddleware:
         http = httpx.AsyncClient(timeout=config.http_timeout, transport=self._transport)
         self.runtime = AuthonomyAsync(config, http_client=http, clock=clock or time.time)
         self._engine = self.runtime.engine
+        self._route = self.runtime.routes.route
+        self._cached_bearer = self._engine.bearer_cache.get
+        self._clock = self._engine.clock
         self._session_cookie = web.session_cookie_name(config)
         self._credentials: dict[frozenset[str], AuthCredentials] = {}
 
@@ -81,7 +84,7 @@ class AuthonomyMiddleware:
         # should cost a header scan and a cache lookup, not a chain of coroutines.
         kind = scope["type"]
         if kind == "http":
-            route = self.runtime.routes.route(scope["path"])
+            route = self._route(scope["path"])
             if route is not None:
                 result = await serve(self.runtime, route, scope, receive)
                 await result(scope, receive, send)
@@ -97,7 +100,7 @@ class AuthonomyMiddleware:
         try:
             token = web.bearer_token(authorization.decode("latin-1")) if authorization else None
             if token is not None:
-                user = self._engine.cached_bearer(token)
+                user = self._cached_bearer(token, self._clock())
                 if user is None:
                     user = await self.runtime.authenticate_bearer(token)
                 set_cookie = None
