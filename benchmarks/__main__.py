@@ -40,6 +40,21 @@ def run_suite(name: str, quick: bool, workdir: Path) -> dict[str, Any]:
     return result
 
 
+def _tree_state() -> str:
+    """The commit measured, and whether the kit's sources differ from it."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE.parent)
+        except OSError:
+            return ""
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "src")
+    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
 def main(argv: list[str]) -> int:
     """Run the chosen suites and write or print the report."""
     quick = "--quick" in argv
@@ -47,6 +62,7 @@ def main(argv: list[str]) -> int:
     if "--only" in argv:
         chosen = argv[argv.index("--only") + 1].split(",")
     load = os.getloadavg()
+    tree = _tree_state()
     started = time.monotonic()
     suites, failures = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +72,7 @@ def main(argv: list[str]) -> int:
             except (subprocess.SubprocessError, OSError, ValueError) as exc:
                 failures.append(f"suite {name} failed: {exc}")
                 print(f"  {name} FAILED: {exc}", flush=True)
-    report = render(suites, failures, load, time.monotonic() - started, quick)
+    report = render(suites, failures, load, time.monotonic() - started, quick, tree)
     if quick or "--only" in argv:
         print(report)
     else:

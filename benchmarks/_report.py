@@ -49,7 +49,9 @@ def _run(*command: str) -> str:
     )
 
 
-def environment(load_before: tuple[float, float, float], seconds: float, quick: bool) -> list[str]:
+def environment(
+    load_before: tuple[float, float, float], seconds: float, quick: bool, tree: str
+) -> list[str]:
     """The header: when, where, with what."""
     versions = []
     for name in PACKAGES:
@@ -57,12 +59,11 @@ def environment(load_before: tuple[float, float, float], seconds: float, quick: 
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    commit = _run("git", "rev-parse", "--short", "HEAD")
     wrk = _run("wrk", "-v")
     return [
         "# Benchmark results",
         "",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {commit};"
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {tree} at start;"
         f" `python -m benchmarks{' --quick' if quick else ''}` took {seconds:.0f} s",
         f"- Machine: {_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()};"
         f" load average {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f} at start"
@@ -155,9 +156,10 @@ def render(
     load_before: tuple[float, float, float],
     seconds: float,
     quick: bool,
+    tree: str,
 ) -> str:
     """The whole report."""
-    parts = environment(load_before, seconds, quick)
+    parts = environment(load_before, seconds, quick, tree)
     parts += targets_table(suites)
     parts += group_tables(suites)
     parts += profiles(suites)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,12 +13,11 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
-from flask import Flask, current_app, g, request
+from flask import Flask, request
 from joserfc.jwk import KeySet
 
 from authonomy_integrations.config import AuthonomyConfig
 from authonomy_integrations.core import web
-from authonomy_integrations.core.engine import SessionState
 from authonomy_integrations.sandbox import Sandbox
 
 from ._breakdown import step_costs
@@ -209,32 +209,43 @@ def targets(result_rows: list[Row]) -> list[Target]:
 
 
 def flask_steps(world: World, n: int) -> list[Row]:
-    """What the kit's request hooks do for a repeat bearer token, one operation at a time,
-    inside a request context (Flask's proxies are part of the cost)."""
+    """What the kit adds to a request with a repeat bearer token, one piece at a time."""
     app = kit_app(world.memory_config)
     kit = app.extensions["authonomy"]
     header = f"Bearer {world.token}"
+    kit.authenticate_bearer(world.token)
+    steps: dict[str, Callable[[], object]] = {
+        "core.web.bearer_token": lambda: web.bearer_token(header),
+        "AuthonomySync.authenticate_bearer (cache hit)": lambda: kit.authenticate_bearer(
+            world.token
+        ),
+    }
+    layer = _layer_alone(app)
+    if layer is not None:
+        env = environ(bearer=world.token)
+        steps["the kit's WSGI layer around a no-op app"] = lambda: layer(dict(env), _ignore)
     with app.test_request_context("/api", headers={"Authorization": header}):
-        kit.authenticate_bearer(world.token)
-        steps: dict[str, Callable[[], object]] = {
-            "request.headers.get('Authorization') (werkzeug)": lambda: request.headers.get(
-                "Authorization"
-            ),
-            "request.environ.get('HTTP_AUTHORIZATION')": lambda: request.environ.get(
-                "HTTP_AUTHORIZATION"
-            ),
-            "request.endpoint": lambda: request.endpoint,
-            "current_app.extensions['authonomy']": lambda: current_app.extensions["authonomy"],
-            "g._authonomy = state (LocalProxy setattr)": lambda: setattr(g, "_authonomy", None),
-            "g.get('_authonomy')": lambda: g.get("_authonomy"),
-            "core.web.bearer_token": lambda: web.bearer_token(header),
-            "AuthonomySync.authenticate_bearer (cache hit)": lambda: kit.authenticate_bearer(
-                world.token
-            ),
-            "SessionState(user) (frozen dataclass)": lambda: SessionState(None),
-            "current_user.display_name (LocalProxy)": lambda: current_user.display_name,
-        }
+        app.wsgi_app(environ(bearer=world.token), _ignore)  # puts the user in the environ
+        request.environ.update(environ(bearer=world.token))
+        steps["current_user.display_name (LocalProxy)"] = lambda: current_user.display_name
+        steps["request.headers.get('Authorization') (for scale)"] = lambda: request.headers.get(
+            "Authorization"
+        )
         return step_costs("breakdown: flask, repeat bearer token", steps, n)
+
+
+def _layer_alone(app: Flask) -> Callable[..., object] | None:
+    """The kit's WSGI layer with Flask replaced by a no-op, when the adapter has one."""
+    layer = app.wsgi_app
+    if not hasattr(layer, "app"):
+        return None
+    alone = copy.copy(layer)
+    alone.app = lambda environ, start_response: ()
+    return alone
+
+
+def _ignore(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+    return None
 
 
 def main(argv: list[str]) -> None:
