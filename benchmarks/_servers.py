@@ -24,13 +24,19 @@ def _config() -> AuthonomyConfig:
     return AuthonomyConfig(environment="sandbox", customer_id="acme-corp", **sandbox)
 
 
+def _same_body() -> str:
+    # The bare apps answer the body the kit apps answer (alice's name), so both send the
+    # same bytes: waitress writes an empty body differently from a non-empty one.
+    return os.environ["BENCH_BODY"]
+
+
 async def _api(request: Request) -> Response:
     user = request.scope.get("user")
-    return PlainTextResponse(user.display_name if user is not None else "")
+    return PlainTextResponse(user.display_name if user is not None else _same_body())
 
 
 def starlette_bare() -> Starlette:
-    """``GET /api`` answering the caller's display name (empty: nobody checks)."""
+    """``GET /api`` answering a fixed body as long as the kit app's."""
     return Starlette(routes=[Route("/api", _api)])
 
 
@@ -43,9 +49,10 @@ def starlette_kit() -> Starlette:
 
 
 def flask_bare() -> Flask:
-    """``GET /api`` answering an empty body."""
+    """``GET /api`` answering a fixed body as long as the kit app's."""
     app = Flask("http_bare")
-    app.add_url_rule("/api", "api", lambda: "")
+    body = _same_body()
+    app.add_url_rule("/api", "api", lambda: body)
     return app
 
 

@@ -189,7 +189,7 @@ def run_kind(
     loads: dict[str, list[Load]] = {bare.name: [], kit.name: []}
     with ExitStack() as stack:
         urls = {s.name: stack.enter_context(serving(kind, s, env)) for s in (bare, kit)}
-        _check(urls[bare.name], token, "")
+        _check(urls[bare.name], token, name)
         _check(urls[kit.name], token, name)
         for server in (bare, kit):
             wrk(urls[server.name], token, 1)  # warm-up
@@ -256,6 +256,7 @@ def main(argv: list[str]) -> None:
                 "audience": sb.audience,
             }
         )
+        env["BENCH_BODY"] = str(login.claims["name"])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
         for kind in SERVERS:
             if not _adapter_installed(kind):
