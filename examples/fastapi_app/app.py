@@ -117,9 +117,18 @@ def _nav(config: AuthonomyConfig, user: object) -> str:
     return f"<nav>{links}</nav>"
 
 
+_STYLE = (
+    "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;"
+    "padding:0 1rem;color:#1f2933}nav{padding-bottom:.6rem;border-bottom:1px solid #e4e7eb}"
+    "nav a{margin-right:.4rem}nav form{display:inline}a{color:#2563eb}"
+    "td,th{padding:.2rem .6rem;text-align:left}</style>"
+)
+
+
 def _page(config: AuthonomyConfig, user: object, title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title></head><body>{_nav(config, user)}"
+        f"<title>{_e(title)} · FastAPI + Authonomy</title>{_STYLE}</head>"
+        f"<body>{_nav(config, user)}"
         f"<h1>{_e(title)}</h1>{body}</body></html>"
     )
