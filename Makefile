@@ -25,7 +25,7 @@ types: $(BIN)/.installed
 	$(BIN)/mypy
 
 pytest: $(BIN)/.installed
-	./scripts/system-deps.sh redis-server
+	./scripts/system-deps.sh redis-server chromium
 	$(BIN)/pytest
 
 test: lint types pytest
