@@ -54,7 +54,17 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
     return MemorySessionStore(ttl=config.session_max_age)
 
 
-class AuthonomySync:
+class _Runtime:
+    """What both runtimes hold: the configuration, the session store, the engine."""
+
+    def __init__(self, config: AuthonomyConfig, clock: Callable[[], float]) -> None:
+        self.config = config
+        self.store = default_store(config)
+        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
+        self.routes = Routes(self.engine)
+
+
+class AuthonomySync(_Runtime):
     """The engine driven in the calling thread (Flask, WSGI servers, scripts)."""
 
     def __init__(
@@ -64,10 +74,7 @@ class AuthonomySync:
         http_client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
-        self.store = default_store(config)
-        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
-        self.routes = Routes(self.engine)
+        super().__init__(config, clock)
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -137,9 +144,6 @@ class AuthonomySync:
         self, name: str, user: AuthonomyUser | None, client_ip: str | None
     ) -> PolicyDecision:
         """Evaluate a policy by name (fetched from Authonomy when not local)."""
-        quick = self.engine.quick_policy(name, user, client_ip)
-        if quick is not None:
-            return quick
         return self.runner.run(self.engine.check_policy(name, user, client_ip))
 
     def close(self) -> None:
@@ -147,7 +151,7 @@ class AuthonomySync:
         self._http.close()
 
 
-class AuthonomyAsync:
+class AuthonomyAsync(_Runtime):
     """The engine driven on the event loop (Starlette, FastAPI, any ASGI app)."""
 
     def __init__(
@@ -157,10 +161,7 @@ class AuthonomyAsync:
         http_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
-        self.store = default_store(config)
-        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
-        self.routes = Routes(self.engine)
+        super().__init__(config, clock)
         self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -234,9 +235,6 @@ class AuthonomyAsync:
         self, name: str, user: AuthonomyUser | None, client_ip: str | None
     ) -> PolicyDecision:
         """Evaluate a policy by name (fetched from Authonomy when not local)."""
-        quick = self.engine.quick_policy(name, user, client_ip)
-        if quick is not None:
-            return quick
         result: PolicyDecision = await self.runner.run(
             self.engine.check_policy(name, user, client_ip)
         )

@@ -452,15 +452,6 @@ class Engine:
         policy = yield from self._policy(name)
         return self._decide(name, policy, user, client_ip)
 
-    def quick_policy(
-        self, name: str, user: AuthonomyUser | None, client_ip: str | None
-    ) -> PolicyDecision | None:
-        """The decision without a flow, when the policy is known and fresh."""
-        now = self.clock()
-        if self.policies.needs_fetch(name, now):
-            return None
-        return self._decide(name, self.policies.lookup(name, now), user, client_ip)
-
     def _decide(
         self, name: str, policy: Policy | None, user: AuthonomyUser | None, client_ip: str | None
     ) -> PolicyDecision:

@@ -224,9 +224,7 @@ class Routes:
             return evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
         if requirement.policy_name is None:
             return None
-        name = requirement.policy_name
-        quick = self.engine.quick_policy(name, user, info.client_ip)
-        if quick is not None:
-            return quick
-        decision: PolicyDecision = yield from self.engine.check_policy(name, user, info.client_ip)
+        decision: PolicyDecision = yield from self.engine.check_policy(
+            requirement.policy_name, user, info.client_ip
+        )
         return decision
