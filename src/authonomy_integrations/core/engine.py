@@ -152,7 +152,8 @@ class Engine:
         self.policies = PolicyRegistry(config.policies, ttl=config.policy_cache_ttl)
         self._ended: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=config.session_max_age)
         self.session_cache_ttl = session_cache_ttl
-        self._recent = TokenCache(_RECENT_SESSIONS)
+        #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
+        self.recent_sessions = TokenCache(_RECENT_SESSIONS)
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
         self.return_url = (
@@ -342,7 +343,7 @@ class Engine:
 
     def cached_session(self, cookie: str) -> SessionState | None:
         """The state of a session seen moments ago that needs no refresh, touch or check."""
-        state: SessionState | None = self._recent.get(cookie, self.clock())
+        state: SessionState | None = self.recent_sessions.get(cookie, self.clock())
         return state
 
     def authenticate_session(self, cookie: str) -> Flow[SessionState]:
@@ -380,7 +381,7 @@ class Engine:
             record.last_seen + config.session_idle_timeout,
             record.created_at + config.session_max_age,
         )
-        self._recent.keep(cookie, state, until)
+        self.recent_sessions.keep(cookie, state, until)
 
     def _refresh_session(self, cookie: str) -> Flow[SessionState]:
         now = self.clock()
@@ -426,7 +427,7 @@ class Engine:
             self._ended[record.id] = True
         # Other cookie values of this session may be cached; logouts are rare enough
         # to forget every cached session rather than index them by id.
-        self._recent.clear()
+        self.recent_sessions.clear()
         yield DeleteSession(cookie)
         return record
 

@@ -114,7 +114,8 @@ class Routes:
         self.config = engine.config
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
-        self._by_path = {
+        #: The route flow serving each of the kit's paths.
+        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {
             self.config.login_path: self.login,
             self.config.callback_path: self.callback,
             self.config.logout_path: self.logout,
@@ -172,7 +173,7 @@ class Routes:
 
     def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
-        return self._by_path.get(path)
+        return self.by_path.get(path)
 
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)

@@ -202,12 +202,16 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def cookie_value(header: str | None, name: str) -> str | None:
     """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
-    if not header or name not in header:
+    if not header:
         return None
-    for part in header.split(";"):
-        key, sep, value = part.partition("=")
-        if sep and key.strip() == name:
-            return value.strip() or None
+    key = name + "="
+    start = header.find(key)
+    while start != -1:
+        if start == 0 or header[start - 1] in " ;":  # not the tail of a longer name
+            end = header.find(";", start)
+            value = header[start + len(key) : end if end != -1 else None].strip()
+            return value or None
+        start = header.find(key, start + 1)
     return None
 
 

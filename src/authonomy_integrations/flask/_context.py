@@ -7,6 +7,7 @@ Flask dispatches it (see ``_wsgi``), is ``request.environ["authonomy.user"]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 from urllib.parse import quote
 
@@ -22,7 +23,6 @@ from ._wsgi import USER_KEY
 __all__ = [
     "EXTENSION_KEY",
     "current_user",
-    "header_map",
     "path_with_query",
     "request_info",
     "request_user",
@@ -65,11 +65,6 @@ current_user = cast(AuthonomyUser | UnauthenticatedUser, LocalProxy(_current_use
 """The current request's :class:`AuthonomyUser`, or an :class:`UnauthenticatedUser`."""
 
 
-def header_map() -> dict[str, str]:
-    """The request's headers with lower-case names, as ``core.web`` reads them."""
-    return {name.lower(): value for name, value in request.headers.items()}
-
-
 def path_with_query() -> str:
     """The path and query of this request, to come back to after a login."""
     path = quote(request.path, safe=_PATH_SAFE)
@@ -83,9 +78,10 @@ def request_info() -> RequestInfo:
     cookies = request.cookies
     return RequestInfo(
         method=request.method,
-        headers=header_map(),
+        # Werkzeug's headers look names up case-insensitively, as the core expects.
+        headers=cast(Mapping[str, str], request.headers),
         target=path_with_query(),
-        query=request.args.to_dict(),
+        query=request.args,
         client_ip=request.remote_addr,
         session_cookie=cookies.get(routes.session_cookie),
         login_cookie=cookies.get(routes.login_cookie),

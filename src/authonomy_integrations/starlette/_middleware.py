@@ -11,12 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import AuthonomyConfig
 from ..core import web
+from ..core.engine import SessionState
 from ..core.routes import TEMPORARY_ERRORS
 from ..core.user import AuthonomyUser, UnauthenticatedUser
 from ..errors import TokenError
 from ..runtime import AuthonomyAsync
 from ._asgi import (
-    cookie_value,
     credential_headers,
     request_headers,
     response,
@@ -30,6 +30,7 @@ from ._transport import ReopeningTransport
 __all__ = ["AuthonomyMiddleware"]
 
 _ANONYMOUS = UnauthenticatedUser()
+_NO_SESSION = SessionState(None)
 _NO_CREDENTIALS = AuthCredentials()
 _CREDENTIALS_CACHE_SIZE = 1024
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
@@ -72,10 +73,11 @@ class AuthonomyMiddleware:
         http = httpx.AsyncClient(timeout=config.http_timeout, transport=self._transport)
         self.runtime = AuthonomyAsync(config, http_client=http, clock=clock or time.time)
         self._engine = self.runtime.engine
-        self._route = self.runtime.routes.route
+        self._route = self.runtime.routes.by_path.get
         self._cached_bearer = self._engine.bearer_cache.get
         self._clock = self._engine.clock
-        self._session_cookie = web.session_cookie_name(config)
+        self._cookie = web.session_cookie_name(config)
+        self._cached_session = self._engine.recent_sessions.get
         self._credentials: dict[frozenset[str], AuthCredentials] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,21 +99,32 @@ class AuthonomyMiddleware:
             return
         scope["authonomy"] = self.runtime
         authorization, cookies = credential_headers(scope["headers"])
+        set_cookie = None
         try:
-            token = web.bearer_token(authorization.decode("latin-1")) if authorization else None
-            if token is not None:
-                user = self._cached_bearer(token, self._clock())
+            if authorization is not None:
+                user = None
+                if authorization.startswith(b"Bearer "):  # a cache hit was verified before
+                    user = self._cached_bearer(authorization[7:].decode("latin-1"), self._clock())
                 if user is None:
-                    user = await self.runtime.authenticate_bearer(token)
-                set_cookie = None
+                    user = await self._bearer(authorization)
             elif cookies is not None:
-                user, set_cookie = await self._session(cookie_value(cookies, self._session_cookie))
+                state = self._state(web.cookie_value(cookies.decode("latin-1"), self._cookie))
+                if state is None:
+                    state = await self._session(cookies)
+                user = state.user
+                if state.set_cookie is not None or state.clear_cookie:
+                    set_cookie = self._session_cookie_header(state)
             else:
-                user = set_cookie = None
+                user = None
         except _REFUSED as exc:
             await self._refuse(exc, scope, receive, send)
             return
-        self._sign_in(scope, user)
+        if user is None:
+            scope["user"] = _ANONYMOUS
+            scope["auth"] = _NO_CREDENTIALS
+        else:
+            scope["user"] = user
+            scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
         if set_cookie is not None and kind == "http":
             send = with_cookies(send, (set_cookie,))
         try:
@@ -119,34 +132,31 @@ class AuthonomyMiddleware:
         except GuardDenied as denied:
             await response(denied.reply)(scope, receive, send)
 
-    async def _session(self, cookie: str | None) -> tuple[AuthonomyUser | None, str | None]:
-        """The session's user and the ``Set-Cookie`` value to send along, if any."""
-        if cookie is None:
-            return None, None
-        state = await self.runtime.authenticate_session(cookie)
+    def _state(self, cookie: str | None) -> SessionState | None:
+        """The remembered state of a repeat session cookie (``None``: ask the runtime)."""
+        return self._cached_session(cookie, self._clock()) if cookie is not None else _NO_SESSION
+
+    async def _bearer(self, authorization: bytes) -> AuthonomyUser | None:
+        token = web.bearer_token(authorization.decode("latin-1"))
+        return await self.runtime.authenticate_bearer(token) if token is not None else None
+
+    async def _session(self, cookies: bytes) -> SessionState:
+        cookie = web.cookie_value(cookies.decode("latin-1"), self._cookie)
+        return await self.runtime.authenticate_session(cookie) if cookie else _NO_SESSION
+
+    def _session_cookie_header(self, state: SessionState) -> str:
+        """``Set-Cookie`` for a refreshed session, or one that deletes an ended one."""
         config = self.config
         if state.set_cookie is not None:
-            value = state.set_cookie
-            return state.user, web.set_cookie(
-                config, self._session_cookie, value, config.session_max_age
-            )
-        if state.clear_cookie:
-            return state.user, web.clear_cookie(config, self._session_cookie)
-        return state.user, None
+            return web.set_cookie(config, self._cookie, state.set_cookie, config.session_max_age)
+        return web.clear_cookie(config, self._cookie)
 
-    def _sign_in(self, scope: Scope, user: AuthonomyUser | None) -> None:
-        if user is None:
-            scope["user"] = _ANONYMOUS
-            scope["auth"] = _NO_CREDENTIALS
-            return
-        scope["user"] = user
-        credentials = self._credentials.get(user.scopes)
-        if credentials is None:
-            if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
-                self._credentials.clear()
-            credentials = AuthCredentials(["authenticated", *sorted(user.scopes)])
-            self._credentials[user.scopes] = credentials
-        scope["auth"] = credentials
+    def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
+        if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
+            self._credentials.clear()
+        credentials = AuthCredentials(["authenticated", *sorted(user.scopes)])
+        self._credentials[user.scopes] = credentials
+        return credentials
 
     async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""
