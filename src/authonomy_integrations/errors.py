@@ -23,6 +23,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     ├── SessionError                  a session that cannot be stored or read
     ├── PolicyViolationError          a user failed a policy
     └── WebhookVerificationError      a webhook delivery failed verification
+        └── PayloadTooLargeError        its body is over the receiver's limit (413)
 
 Each subclass sets only its ``code``; context travels as attributes.
 """
@@ -48,6 +49,7 @@ __all__ = [
     "KeyNotFoundError",
     "LoginError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PolicyViolationError",
     "RateLimitedError",
     "SessionError",
@@ -266,3 +268,13 @@ class WebhookVerificationError(AuthonomyError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class PayloadTooLargeError(WebhookVerificationError):
+    """The body is larger than the receiver accepts (HTTP 413)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+        self.limit = limit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
 
-from ..errors import WebhookVerificationError
+from ..errors import PayloadTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -21,16 +21,6 @@ __all__ = [
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 """Largest body a receiver accepts by default (1 MiB)."""
-
-
-class PayloadTooLargeError(WebhookVerificationError):
-    """The body is larger than the receiver accepts (HTTP 413)."""
-
-    code = "PAYLOAD_TOO_LARGE"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"body larger than {limit} bytes")
-        self.limit = limit
 
 
 def is_json_content_type(value: str | None) -> bool:
