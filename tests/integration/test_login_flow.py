@@ -54,6 +54,24 @@ def test_sync_login_session_and_logout(sandbox: Sandbox) -> None:
     assert kit.authenticate_session(done.session_cookie).user is None
 
 
+def test_sync_refresh_rotates_the_sessions_tokens(sandbox: Sandbox) -> None:
+    kit = AuthonomySync(sandbox.config(refresh_margin=3600))
+    request_close(kit)
+    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    with httpx.Client() as browser:
+        location = hosted_login(browser, start.redirect_url, user="bob")
+    done = kit.finish_login(
+        _callback_params(location), login_cookie=start.login_cookie, old_session=None
+    )
+    before = sandbox.request_count("POST", "/v1/auth/refresh")
+    first = kit.store.load(done.session_cookie)
+    assert kit.authenticate_session(done.session_cookie).user is not None
+    second = kit.store.load(done.session_cookie)
+    assert sandbox.request_count("POST", "/v1/auth/refresh") == before + 1
+    assert first is not None and second is not None
+    assert second.tokens.refresh_token != first.tokens.refresh_token
+
+
 def test_callback_replayed_with_another_browsers_cookie_is_refused(sandbox: Sandbox) -> None:
     kit = AuthonomySync(sandbox.config())
     request_close(kit)
@@ -83,4 +101,6 @@ async def test_async_login_bearer_and_refresh(sandbox: Sandbox) -> None:
     assert sandbox.request_count("POST", "/v1/auth/refresh") == before + 1
     with pytest.raises(TokenError):
         await kit.authenticate_bearer("not-a-token")
+    await kit.logout(done.session_cookie)
+    assert (await kit.authenticate_session(done.session_cookie)).user is None
     await kit.aclose()
