@@ -21,7 +21,9 @@ ENVIRONMENTS: Mapping[str, tuple[str, str]] = {
     "sandbox": ("https://api-sandbox.authonomy.io/v1", "https://auth-sandbox.authonomy.io"),
 }
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Hosts where plain http is allowed: this machine, and the name Starlette's TestClient
+#: gives the app under test.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
 _MIN_SECRET_LENGTH = 32
 _SUPPORTED_ALGORITHMS = frozenset({"RS256", "ES256"})
 

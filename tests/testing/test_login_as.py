@@ -1,0 +1,76 @@
+"""``login_as`` and the ``authonomy_sandbox`` fixture, as users' own tests use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from starlette.testclient import TestClient
+
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.starlette import AuthonomyMiddleware
+from authonomy_integrations.testing.login import LoginAsError, alogin_as, login_as
+from examples.fastapi_app import create_app as create_fastapi_app
+from examples.flask_app.app import create_app as create_flask_app
+
+
+@pytest.fixture
+def fastapi_client(authonomy_sandbox: Sandbox) -> Iterator[TestClient]:
+    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://testserver"))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def flask_app(authonomy_sandbox: Sandbox) -> Iterator[Flask]:
+    app = create_flask_app(authonomy_sandbox.config(app_url="http://localhost"))
+    yield app
+    app.extensions["authonomy"].close()
+
+
+def test_login_as_signs_a_starlette_test_client_in(fastapi_client: TestClient) -> None:
+    assert fastapi_client.get("/api/me").status_code == 401
+    assert login_as(fastapi_client, "alice", next_path="/profile") == "/profile"
+    assert fastapi_client.get("/api/me").json()["email"] == "alice@acme-corp.com"
+    assert fastapi_client.get("/admin").status_code == 200
+
+
+def test_login_as_overrides_groups_and_mfa(fastapi_client: TestClient) -> None:
+    login_as(fastapi_client, "alice", groups=["support"], mfa=False)
+    me = fastapi_client.get("/api/me").json()
+    assert me["groups"] == ["support"]
+    admin = fastapi_client.get("/admin", headers={"accept": "application/json"})
+    assert admin.status_code == 403
+    assert admin.json()["error"]["code"] == "POLICY_VIOLATED"
+
+
+def test_login_as_signs_a_flask_test_client_in(flask_app: Flask) -> None:
+    client = flask_app.test_client()
+    login_as(client, "bob")
+    assert client.get("/api/me").get_json()["email"] == "bob@acme-corp.com"
+
+
+async def test_alogin_as_signs_an_async_client_in(authonomy_sandbox: Sandbox) -> None:
+    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://testserver"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await alogin_as(client, "bob")
+        me = await client.get("/api/me")
+    assert me.json()["email"] == "bob@acme-corp.com"
+    # ASGITransport runs no lifespan, so close the middleware's connections by hand.
+    await _middleware(app.middleware_stack).runtime.aclose()
+
+
+def _middleware(layer: Any) -> AuthonomyMiddleware:
+    while not isinstance(layer, AuthonomyMiddleware):
+        layer = layer.app
+    return layer
+
+
+def test_login_as_explains_an_app_without_the_kits_routes() -> None:
+    bare = Flask("bare")
+    with pytest.raises(LoginAsError, match="login route"):
+        login_as(bare.test_client(), "bob")
