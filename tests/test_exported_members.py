@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.webhooks",
     "authonomy_integrations.stores",
     "authonomy_integrations.sandbox",
+    "authonomy_integrations.testing",
 ]
 
 API_NAMES = {

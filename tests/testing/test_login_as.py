@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware
-from authonomy_integrations.testing.login import LoginAsError, alogin_as, login_as
+from authonomy_integrations.testing import LoginAsError, alogin_as, login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 
