@@ -10,6 +10,18 @@ The pytest plugin (entry point ``authonomy``) provides the ``authonomy_sandbox``
         assert client.get("/admin").status_code == 200
 """
 
-from .login import LoginAsError, alogin_as, login_as
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["LoginAsError", "alogin_as", "login_as"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: pytest loads this package's plugin in every run, and the
+    # helpers need the sandbox's extras (uvicorn), which not every install has.
+    if name in __all__:
+        from . import login
+
+        return getattr(login, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
