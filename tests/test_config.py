@@ -57,6 +57,11 @@ def test_every_url_can_be_overridden_for_a_local_sandbox() -> None:
         ({"leeway": -1}, "leeway"),
         ({"http_timeout": 0}, "http_timeout"),
         ({"token_cache_size": 0}, "token_cache_size"),
+        ({"policies": {"admin": {"mfa_requried": True}}}, "policies['admin'].mfa_requried"),
+        (
+            {"policies": {"office": {"ip_allowlist": ["10.0.0.0/33"]}}},
+            "policies['office'].ip_allowlist",
+        ),
     ],
 )
 def test_bad_setting_names_the_field(changes: dict[str, Any], field: str) -> None:

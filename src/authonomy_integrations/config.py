@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .core.policies import validate_conditions
 from .errors import ConfigurationError
 
 __all__ = ["ENVIRONMENTS", "AuthonomyConfig", "Environment"]
@@ -129,6 +130,7 @@ class AuthonomyConfig:
         self._validate_secrets()
         self._validate_paths()
         self._validate_numbers()
+        self._validate_policies()
 
     def _validate_environment(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -184,6 +186,12 @@ class AuthonomyConfig:
             raise ConfigurationError("token_cache_size", "must be at least 1")
         if self.max_token_bytes < 256:
             raise ConfigurationError("max_token_bytes", "must be at least 256")
+
+    def _validate_policies(self) -> None:
+        if not isinstance(self.policies, Mapping):
+            raise ConfigurationError("policies", "must map policy names to conditions")
+        for name, conditions in self.policies.items():
+            validate_conditions(conditions, field=f"policies[{name!r}]")
 
     @property
     def resolved_api_base_url(self) -> str:
