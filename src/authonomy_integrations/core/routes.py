@@ -20,6 +20,7 @@ from ..errors import (
     InternalServerError,
     LoginError,
     RateLimitedError,
+    SessionError,
 )
 from . import web
 from .effects import Flow
@@ -39,8 +40,9 @@ __all__ = [
 
 logger = logging.getLogger("authonomy_integrations")
 
-#: Errors that mean "Authonomy cannot answer right now": 503, and the session is kept.
-TEMPORARY_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
+#: Errors that mean "cannot answer right now" (Authonomy or the session store out of
+#: reach): 503 with ``Retry-After``, and the session is kept.
+TEMPORARY_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError, SessionError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ class Routes:
 
     def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
         if isinstance(exc, TEMPORARY_ERRORS):
+            logger.warning("login could not complete: %s", exc)
             return web.unavailable(exc, info.method, info.headers)
         if isinstance(exc, LoginError):
             logger.info("login refused: %s", exc.reason)

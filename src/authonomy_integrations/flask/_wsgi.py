@@ -9,6 +9,7 @@ to the response's headers on the way out.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +21,8 @@ from ..errors import TokenError
 from ..runtime import AuthonomySync
 
 __all__ = ["USER_KEY", "AuthonomyWSGI"]
+
+logger = logging.getLogger("authonomy_integrations")
 
 #: Where the request's ``AuthonomyUser`` (or ``None``) is kept in the environ.
 USER_KEY = "authonomy.user"
@@ -60,6 +63,7 @@ class AuthonomyWSGI:
             return _answer(self._unauthenticated(environ, exc), start_response)
         except TEMPORARY_ERRORS as exc:
             # The cookie is left alone: the session is still good once Authonomy is back.
+            logger.warning("request answered 503: %s", exc)
             reply = web.unavailable(exc, environ.get("REQUEST_METHOD", "GET"), _headers(environ))
             return _answer(reply, start_response)
         environ[USER_KEY] = state.user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -28,6 +29,8 @@ from ._routes import serve
 from ._transport import ReopeningTransport
 
 __all__ = ["AuthonomyMiddleware"]
+
+logger = logging.getLogger("authonomy_integrations")
 
 _ANONYMOUS = UnauthenticatedUser()
 _NO_SESSION = SessionState(None)
@@ -167,6 +170,7 @@ class AuthonomyMiddleware:
             return
         method, headers = scope["method"], request_headers(scope)
         if unavailable:
+            logger.warning("request answered 503: %s", exc)
             reply = web.unavailable(exc, method, headers)
         else:
             error = exc if isinstance(exc, TokenError) else None
