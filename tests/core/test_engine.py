@@ -47,14 +47,17 @@ class FakeAuthonomy:
         self.id_token_nonce: str | None = None
         self.expires_in = 3600
         self.clock: Callable[[], float] = lambda: float(NOW)
+        self.discovery: dict[str, Any] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.path}"
         self.calls[key] += 1
-        if key == "GET /.well-known/jwks.json":
+        if key in ("GET /.well-known/jwks.json", "GET /keys/current.json"):
             if self.jwks_gate is not None:
                 self.jwks_gate.wait(5)
             return httpx.Response(200, json=self.factory.jwks())
+        if key == "GET /.well-known/openid-configuration" and self.discovery is not None:
+            return httpx.Response(200, json=self.discovery)
         body = json.loads(request.content) if request.content else {}
         return self._api(key, body, request)
 
@@ -376,3 +379,27 @@ def test_a_remembered_session_still_ends_when_idle(kit: AuthonomySync, clock: Cl
     kit.authenticate_session(cookie)
     clock.now += kit.config.session_idle_timeout + 1
     assert kit.authenticate_session(cookie).user is None
+
+
+def test_key_set_url_comes_from_discovery(kit: AuthonomySync, authonomy: FakeAuthonomy) -> None:
+    authonomy.discovery = {"issuer": ISSUER, "jwks_uri": f"{ISSUER}/keys/current.json"}
+    kit.authenticate_bearer(authonomy.factory.access_token())
+    assert authonomy.calls["GET /keys/current.json"] == 1
+    assert authonomy.calls["GET /.well-known/jwks.json"] == 0
+
+
+@pytest.mark.parametrize(
+    "discovery",
+    [
+        {"issuer": "https://evil.example", "jwks_uri": f"{ISSUER}/keys/current.json"},
+        {"issuer": ISSUER, "jwks_uri": "http://keys.example/current.json"},
+        {"issuer": ISSUER, "jwks_uri": 42},
+    ],
+)
+def test_discovery_for_another_issuer_or_with_a_bad_key_url_is_ignored(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, discovery: dict[str, Any]
+) -> None:
+    authonomy.discovery = discovery
+    kit.authenticate_bearer(authonomy.factory.access_token())
+    assert authonomy.calls["GET /keys/current.json"] == 0
+    assert authonomy.calls["GET /.well-known/jwks.json"] == 1

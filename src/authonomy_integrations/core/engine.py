@@ -148,6 +148,7 @@ class Engine:
             typ="JWT",
         )
         self.keys = KeySetCache()
+        self._discovered_jwks_url: str | None = config.jwks_url
         self.bearer_cache = TokenCache(config.token_cache_size)
         self.policies = PolicyRegistry(config.policies, ttl=config.policy_cache_ttl)
         self._ended: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=config.session_max_age)
@@ -205,12 +206,30 @@ class Engine:
         if not self.keys.should_fetch(kid, now):  # another request fetched meanwhile
             return
         try:
-            doc, headers = yield from self.api.fetch_json(self.config.resolved_jwks_url)
+            url = yield from self._jwks_url()
+            doc, headers = yield from self.api.fetch_json(url)
         except AuthonomyError as exc:
             logger.warning("fetching the key set failed: %s", exc)
             self.keys.fetch_failed(now)
             return
         self.keys.fetched(doc if isinstance(doc, dict) else {}, headers.get("cache-control"), now)
+
+    def _jwks_url(self) -> Flow[str]:
+        """``config.jwks_url``, else the discovery document's ``jwks_uri``, else the
+        conventional ``{issuer}/.well-known/jwks.json``."""
+        if self._discovered_jwks_url is not None:
+            return self._discovered_jwks_url
+        issuer = self.config.resolved_issuer
+        try:
+            doc, _ = yield from self.api.fetch_json(
+                f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+            )
+        except AuthonomyError as exc:
+            logger.info("no discovery document (%s); using the conventional key set URL", exc)
+            return self.config.resolved_jwks_url
+        url = _jwks_uri(doc, issuer)
+        self._discovered_jwks_url = url or self.config.resolved_jwks_url
+        return self._discovered_jwks_url
 
     # --- login -----------------------------------------------------------------------
 
@@ -499,6 +518,22 @@ class Engine:
                 code="UNEXPECTED_RESPONSE",
             ) from exc
         self.policies.fetched(name, policy, now)
+
+
+def _jwks_uri(doc: Any, issuer: str) -> str | None:
+    """The ``jwks_uri`` of a discovery document that names exactly our issuer."""
+    if not isinstance(doc, dict) or doc.get("issuer") != issuer:
+        logger.error("discovery document ignored: it is not for issuer %s", issuer)
+        return None
+    uri = doc.get("jwks_uri")
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        logger.error("discovery document ignored: jwks_uri %r is not a URL", uri)
+        return None
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        logger.error("discovery document ignored: jwks_uri %r is not https", uri)
+        return None
+    return str(uri)
 
 
 def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:
