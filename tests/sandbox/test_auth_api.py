@@ -274,3 +274,15 @@ def test_read_only_key_cannot_start_logins(sb: Sandbox) -> None:
         )
     assert response.status_code == 403
     assert error_code(response) == "INSUFFICIENT_PERMISSIONS"
+
+
+def test_injected_fault_answers_500_internal_error_once(sb: Sandbox) -> None:
+    sb.fail_next("GET", "/v1/customers")
+    headers = {"Authorization": f"Bearer {sb.api_key}"}
+    with httpx.Client(base_url=sb.api_base_url, headers=headers) as http:
+        failed = http.get("/customers")
+        recovered = http.get("/customers")
+    assert failed.status_code == 500
+    assert failed.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert failed.json()["meta"]["request_id"]
+    assert recovered.status_code == 200

@@ -89,6 +89,8 @@ def api_route(
         key, verdict = _admit(state, request, category)
         try:
             caller = _authorize(key, verdict, permission)
+            if state.take_fault(request.method, request.url.path):
+                raise ApiError(500, "INTERNAL_ERROR", "Internal server error")
             reply = await handler(Call(request, caller, state))
             status, body = reply.status, success_body(reply, request_id, state.clock.now())
         except ApiError as error:

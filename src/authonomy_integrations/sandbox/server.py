@@ -207,6 +207,11 @@ class Sandbox:
         """Block until ``predicate(deliveries)`` holds; ``TimeoutError`` otherwise."""
         return self.state.dispatcher.wait_for(predicate, timeout)
 
+    def fail_next(self, method: str, path: str, times: int = 1) -> None:
+        """Answer the next ``times`` API requests to ``method path`` (e.g. ``"POST",
+        "/v1/auth/refresh"``) with ``500 INTERNAL_ERROR``, as a server fault would."""
+        self.state.inject_faults(method, path, times)
+
     def request_count(self, method: str, path: str) -> int:
         """How many requests reached ``method`` ``path`` (e.g. ``"POST", "/v1/auth/refresh"``)."""
         return self.state.request_count(method, path)

@@ -73,6 +73,8 @@ class SandboxState:
         self.codes: dict[str, AuthCode] = {}
         self.sessions: dict[str, Session] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
+        #: Server faults to answer with, by (method, path): how many requests are left.
+        self.faults: dict[tuple[str, str], int] = {}
         self.idp_sessions: dict[str, IdpSession] = {}
         self.events: list[UsageEvent] = []
         self.audit_log: list[AuditEntry] = []
@@ -81,6 +83,22 @@ class SandboxState:
             from .seed import seed_state
 
             seed_state(self)
+
+    def inject_faults(self, method: str, path: str, times: int) -> None:
+        """Answer the next ``times`` requests to ``method path`` with a 500 fault."""
+        with self.lock:
+            self.faults[(method.upper(), path)] = times
+
+    def take_fault(self, method: str, path: str) -> bool:
+        """Whether this request is to fail (using up one injected fault)."""
+        if not self.faults:
+            return False
+        with self.lock:
+            left = self.faults.get((method, path), 0)
+            if left <= 0:
+                return False
+            self.faults[(method, path)] = left - 1
+            return True
 
     @staticmethod
     def new_id(prefix: str) -> str:

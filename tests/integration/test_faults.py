@@ -1,0 +1,56 @@
+"""Server faults at the sandbox: the client retries what is safe to retry, and a session
+outlives a refresh that failed while its token is still good."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from authonomy_integrations import AuthonomyClient, InternalServerError
+from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations.sandbox import Sandbox, hosted_login
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def test_a_read_is_retried_after_a_server_fault(sb: Sandbox) -> None:
+    sb.fail_next("GET", "/v1/customers/acme-corp")
+    with AuthonomyClient(api_key=sb.api_key, base_url=sb.api_base_url, max_retries=2) as client:
+        before = sb.request_count("GET", "/v1/customers/acme-corp")
+        customer = client.customers.get("acme-corp")
+    assert customer["id"] == "acme-corp"
+    assert sb.request_count("GET", "/v1/customers/acme-corp") == before + 2
+
+
+def test_a_write_is_not_retried_after_a_server_fault(sb: Sandbox) -> None:
+    sb.fail_next("POST", "/v1/policies")
+    with AuthonomyClient(api_key=sb.api_key, base_url=sb.api_base_url, max_retries=2) as client:
+        before = sb.request_count("POST", "/v1/policies")
+        with pytest.raises(InternalServerError) as raised:
+            client.policies.create(name="once-only", type="authorization", conditions={})
+    assert raised.value.request_id
+    assert sb.request_count("POST", "/v1/policies") == before + 1
+
+
+def test_session_survives_a_refresh_that_hit_a_server_fault(sb: Sandbox) -> None:
+    kit = AuthonomySync(sb.config(refresh_margin=3600))
+    try:
+        start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+        with httpx.Client() as browser:
+            location = hosted_login(browser, start.redirect_url, user="bob")
+        params = dict(parse_qsl(urlsplit(location).query))
+        done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+        sb.fail_next("POST", "/v1/auth/refresh")
+        assert kit.authenticate_session(done.session_cookie).user is not None
+        before = sb.request_count("POST", "/v1/auth/refresh")
+        assert kit.authenticate_session(done.session_cookie).user is not None
+        assert sb.request_count("POST", "/v1/auth/refresh") == before + 1  # tried again
+    finally:
+        kit.close()
