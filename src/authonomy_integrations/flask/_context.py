@@ -7,6 +7,7 @@ Flask dispatches it (see ``_wsgi``), is ``request.environ["authonomy.user"]``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import cast
 from urllib.parse import quote
@@ -72,20 +73,30 @@ def path_with_query() -> str:
     return f"{path}?{query}" if query else path
 
 
-def request_info() -> RequestInfo:
-    """What the core needs to know about the current request."""
-    routes = runtime().routes
-    cookies = request.cookies
-    return RequestInfo(
+def request_info(*, route: bool = False) -> RequestInfo:
+    """What the core needs to know about the current request.
+
+    Query and cookies are parsed only for the kit's own routes (``route=True``); a guard
+    needs neither, and parsing them would cost every guarded request.
+    """
+    info = RequestInfo(
         method=request.method,
         # Werkzeug's headers look names up case-insensitively, as the core expects.
         headers=cast(Mapping[str, str], request.headers),
         target=path_with_query(),
-        query=request.args,
+        query={},
         client_ip=request.remote_addr,
+        request=request,
+    )
+    if not route:
+        return info
+    routes = runtime().routes
+    cookies = request.cookies
+    return dataclasses.replace(
+        info,
+        query=request.args,
         session_cookie=cookies.get(routes.session_cookie),
         login_cookie=cookies.get(routes.login_cookie),
-        request=request,
     )
 
 

@@ -41,7 +41,7 @@ def make_blueprint(config: AuthonomyConfig, receiver: WebhookReceiver | None) ->
 def _view(name: str) -> Callable[[], Response]:
     def view() -> Response:
         kit = runtime()
-        answer: Answer = kit.run(getattr(kit.routes, name)(request_info()))
+        answer: Answer = kit.run(getattr(kit.routes, name)(request_info(route=True)))
         response = to_response(answer.reply)
         for cookie in answer.cookies:
             response.headers.add("Set-Cookie", cookie)
