@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 EXTENSION_KEY = "authonomy"
+_MISSING = object()
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -50,11 +51,11 @@ def runtime() -> AuthonomySync:
 
 def request_user() -> AuthonomyUser | None:
     """The signed-in user of the current request, or ``None``."""
-    environ = request.environ
-    if USER_KEY not in environ:
+    user = request.environ.get(USER_KEY, _MISSING)
+    if user is _MISSING:
         runtime()  # raises when the extension is missing, which is the likely mistake
-    user: AuthonomyUser | None = environ.get(USER_KEY)
-    return user
+        return None
+    return cast(AuthonomyUser | None, user)
 
 
 def _current_user() -> AuthonomyUser | UnauthenticatedUser:
