@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from cachetools import TTLCache
-
 from ..config import AuthonomyConfig
 from ..errors import (
     AuthonomyAPIError,
@@ -67,6 +65,8 @@ _CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
 _RECENT_SESSIONS = 10_000
+#: Logged-out session ids remembered (cookie store: refuse copies of their cookies).
+_ENDED_SESSIONS = 100_000
 #: Conditions whose failure a fresh login with MFA can cure.
 _STEP_UP_MFA = "mfa_required"
 _STEP_UP_AGE = "max_session_duration"
@@ -151,7 +151,9 @@ class Engine:
         self._discovered_jwks_url: str | None = config.jwks_url
         self.bearer_cache = TokenCache(config.token_cache_size)
         self.policies = PolicyRegistry(config.policies, ttl=config.policy_cache_ttl)
-        self._ended: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=config.session_max_age)
+        #: Ids of sessions logged out here, refused even when a copy of the cookie comes
+        #: back (the cookie store cannot forget a cookie); kept for a session's lifetime.
+        self._ended = TokenCache(_ENDED_SESSIONS)
         self.session_cache_ttl = session_cache_ttl
         #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
@@ -369,7 +371,7 @@ class Engine:
         """The user of a session cookie, refreshing the session when its token expires."""
         now = self.clock()
         record = yield LoadSession(cookie)
-        if record is None or record.id in self._ended:
+        if record is None or self._has_ended(record):
             return _NO_SESSION
         if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
             yield DeleteSession(cookie)
@@ -406,7 +408,7 @@ class Engine:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
         current = yield LoadSession(cookie)
-        if current is None or current.id in self._ended:
+        if current is None or self._has_ended(current):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
             return _state(current, cookie, None)
@@ -435,6 +437,9 @@ class Engine:
             retry_after=getattr(exc, "retry_after", None) or 5,
         ) from exc
 
+    def _has_ended(self, record: SessionRecord) -> bool:
+        return self._ended.get(record.id, self.clock()) is not None
+
     def _save(self, record: SessionRecord, now: float) -> Flow[str]:
         ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
         cookie: str = yield SaveSession(record, ttl)
@@ -443,7 +448,7 @@ class Engine:
     def _end_local(self, cookie: str) -> Flow[SessionRecord | None]:
         record: SessionRecord | None = yield LoadSession(cookie)
         if record is not None:
-            self._ended[record.id] = True
+            self._ended.keep(record.id, True, record.created_at + self.config.session_max_age)
         # Other cookie values of this session may be cached; logouts are rare enough
         # to forget every cached session rather than index them by id.
         self.recent_sessions.clear()
