@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.errors import AuthonomyUnavailableError, LoginError, TokenError
+from authonomy_integrations.core.user import AuthonomyUser
+from authonomy_integrations.errors import (
+    AuthonomyAPIError,
+    AuthonomyUnavailableError,
+    LoginError,
+    TokenError,
+)
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.stores import CookieSessionStore
 
@@ -48,6 +54,8 @@ class FakeAuthonomy:
         self.expires_in = 3600
         self.clock: Callable[[], float] = lambda: float(NOW)
         self.discovery: dict[str, Any] | None = None
+        self.remote_conditions: Any = {"mfa_required": True}
+        self.policy_fetched: threading.Event | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.path}"
@@ -90,8 +98,10 @@ class FakeAuthonomy:
                 "name": "remote-mfa",
                 "description": "",
                 "type": "authentication",
-                "conditions": {"mfa_required": True},
+                "conditions": self.remote_conditions,
             }
+            if self.policy_fetched is not None:
+                self.policy_fetched.set()
             return httpx.Response(
                 200,
                 json={
@@ -403,3 +413,60 @@ def test_discovery_for_another_issuer_or_with_a_bad_key_url_is_ignored(
     kit.authenticate_bearer(authonomy.factory.access_token())
     assert authonomy.calls["GET /keys/current.json"] == 0
     assert authonomy.calls["GET /.well-known/jwks.json"] == 1
+
+
+def test_stale_policy_is_served_while_a_background_fetch_renews_it(
+    kit: AuthonomySync, authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    user = kit.authenticate_session(login(kit)).user
+    assert not kit.check_policy("remote-mfa", user, None).allowed
+    authonomy.remote_conditions = {"allowed_customers": ["acme-corp"]}
+    authonomy.policy_fetched = threading.Event()
+    clock.now += kit.config.policy_cache_ttl + 1
+    stale = kit.check_policy("remote-mfa", user, None)
+    assert not stale.allowed, "the last good copy answers while the new one is fetched"
+    assert authonomy.policy_fetched.wait(5)
+    renewed = _eventually(lambda: kit.check_policy("remote-mfa", user, None).allowed)
+    assert renewed
+
+
+def _eventually(check: Callable[[], bool]) -> bool:
+    """``check()`` until true; the background fetch's answer lands just after its request."""
+    done = threading.Event()
+    for _ in range(500):
+        if check():
+            return True
+        done.wait(0.01)
+    return False
+
+
+def test_malformed_policy_from_the_api_is_an_error_not_an_allow(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    authonomy.remote_conditions = "everyone"
+    user = kit.authenticate_session(login(kit)).user
+    with pytest.raises(AuthonomyAPIError, match="malformed policy"):
+        kit.check_policy("remote-mfa", user, None)
+
+
+async def test_stale_policy_renews_in_a_task_on_the_event_loop(
+    authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    authonomy.clock = clock
+    fetched = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        response = authonomy(request)
+        if request.url.path == "/v1/policies":
+            fetched.set()
+        return response
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        kit = AuthonomyAsync(make_config(), http_client=http, clock=clock)
+        user = AuthonomyUser.from_claims(authonomy.factory.claims(amr=["pwd", "mfa"]))
+        assert (await kit.check_policy("remote-mfa", user, None)).allowed
+        fetched.clear()
+        clock.now += kit.config.policy_cache_ttl + 1
+        assert (await kit.check_policy("remote-mfa", user, None)).allowed
+        await asyncio.wait_for(fetched.wait(), 5)
+    assert authonomy.calls["GET /v1/policies"] == 2
