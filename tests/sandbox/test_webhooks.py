@@ -225,3 +225,21 @@ def test_unsubscribed_and_deleted_webhooks_get_nothing(
     client.post("/customers", json={"name": "Quiet Co"})
     sb.wait_for_deliveries(_to(marker))
     assert not any(d.url in (quiet, deleted) for d in sb.deliveries)
+
+
+def test_sign_in_without_mfa_reports_the_customers_mfa_policy_violated(
+    sb: Sandbox, client: httpx.Client, receiver: Receiver
+) -> None:
+    url = receiver.on("/violations")
+    _subscribe(client, url, ["policy.violated", "user.authenticated"])
+    sign_in(client, "alice")  # MFA enrolled: meets require-mfa
+    sign_in(client, "bob")  # no MFA: acme-corp's require-mfa is violated
+    sb.wait_for_deliveries(lambda log: sum(d.url == url and d.ok for d in log) >= 3)
+    bodies = _bodies(receiver, "/violations")
+    violations = [b for b in bodies if b["type"] == "policy.violated"]
+    assert len(violations) == 1
+    data = violations[0]["data"]
+    assert data["user"]["id"] == "user_bob"
+    assert data["policy"]["name"] == "require-mfa"
+    assert data["reason"] == "multi-factor authentication required"
+    assert data["request"]["path"] == "/v1/auth/token"

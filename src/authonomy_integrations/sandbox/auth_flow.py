@@ -22,6 +22,7 @@ from .models import (
     IdpSession,
     LoginRequest,
     MockUser,
+    Policy,
     RefreshToken,
     Session,
     TokenSet,
@@ -244,7 +245,42 @@ def exchange_code(
         mfa=session.identity.mfa,
     )
     state.emit("user.authenticated", _session_data(session))
+    _report_violations(state, session)
     return tokens
+
+
+def _report_violations(state: SandboxState, session: Session) -> None:
+    """``policy.violated`` for each MFA policy of the customer this sign-in did not meet.
+
+    The sign-in still succeeds: the app enforces policies on its routes; Authonomy
+    reports what it saw, as the only condition it can judge at sign-in is MFA.
+    """
+    if session.identity.mfa:
+        return
+    user = session.identity.user
+    with state.lock:
+        customer = state.customers.get(user.customer_id)
+        assigned = [state.policies[i] for i in customer.policy_ids] if customer else []
+    for policy in assigned:
+        if policy.conditions.get("mfa_required") is True:
+            state.record(
+                "policy_violation",
+                customer_id=user.customer_id,
+                user_id=user.id,
+                session_id=session.id,
+                policy=policy.name,
+            )
+            state.emit("policy.violated", _violation_data(session, policy))
+
+
+def _violation_data(session: Session, policy: Policy) -> dict[str, Any]:
+    data = _session_data(session)
+    return {
+        "user": data["user"],
+        "policy": {"id": policy.id, "name": policy.name},
+        "reason": "multi-factor authentication required",
+        "request": {"path": "/v1/auth/token", "ip_address": session.ip_address},
+    }
 
 
 def _open_session(state: SandboxState, record: AuthCode) -> Session:
