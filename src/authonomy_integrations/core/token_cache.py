@@ -14,8 +14,6 @@ from typing import Any
 
 __all__ = ["TokenCache"]
 
-Claims = Mapping[str, Any]
-
 
 class TokenCache:
     """Verified claims by token string, at most ``maxsize`` entries.
