@@ -1,8 +1,10 @@
-"""A bounded cache of verified tokens, consulted on every request.
+"""A bounded, expiring cache consulted on every request.
 
-Verifying a signature costs tens of microseconds; a hit here costs a dict lookup and one
-comparison. An entry never outlives its token's ``exp``. Use one cache per kind of token
-(access tokens, ID tokens): a hit means "verified with the options this cache serves".
+Its first use is verified tokens: verifying a signature costs tens of microseconds, a hit
+here a dict lookup and one comparison, and an entry never outlives its token's ``exp``.
+Use one cache per kind of token: a hit means "verified with the options this cache
+serves". The engine also keeps decoded sessions and logged-out session ids in one
+(:meth:`TokenCache.keep` with an explicit expiry).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ __all__ = ["TokenCache"]
 
 
 class TokenCache:
-    """Verified claims by token string, at most ``maxsize`` entries.
+    """Values by token (or other string key) until their expiry, at most ``maxsize``.
 
     Safe to share between threads: :meth:`get` relies only on single dict operations,
     which are atomic under the GIL, and :meth:`put` serialises eviction.
