@@ -87,9 +87,14 @@ class AuthonomyConfig:
     scopes: tuple[str, ...] = ("openid", "profile", "email", "groups")
     """Scopes requested at login."""
     login_path: str = "/auth/login"
+    """Route that starts a login. Paths are as the browser sees them: an app mounted
+    under a prefix includes it (``/portal/auth/login``)."""
     callback_path: str = "/auth/callback"
+    """Route Authonomy returns to; ``return_url`` is ``app_url`` + this path."""
     logout_path: str = "/auth/logout"
+    """Route that ends the session (POST from the app's own pages)."""
     webhook_path: str = "/webhooks/authonomy"
+    """Where the Flask extension mounts the webhook receiver."""
     after_logout_path: str = "/"
     """Where the browser goes after logout."""
     session_store: Any = None
