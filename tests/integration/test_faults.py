@@ -54,3 +54,29 @@ def test_session_survives_a_refresh_that_hit_a_server_fault(sb: Sandbox) -> None
         assert sb.request_count("POST", "/v1/auth/refresh") == before + 1  # tried again
     finally:
         kit.close()
+
+
+def test_a_rotation_announced_ahead_needs_no_extra_key_fetch(sb: Sandbox) -> None:
+    kit, minter = AuthonomySync(sb.config()), AuthonomySync(sb.config())
+    try:
+        sb.publish_next_key()  # the new kid is in the set before anything is signed with it
+        kit.authenticate_bearer(_bearer_token(minter))
+        fetches = sb.request_count("GET", "/.well-known/jwks.json")
+        sb.rotate_keys()
+        kit.authenticate_bearer(_bearer_token(minter))
+        assert sb.request_count("GET", "/.well-known/jwks.json") == fetches
+    finally:
+        kit.close()
+        minter.close()
+
+
+def _bearer_token(kit: AuthonomySync) -> str:
+    """An access token from a real sign-in (``kit`` completes the login)."""
+    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    with httpx.Client() as browser:
+        location = hosted_login(browser, start.redirect_url, user="bob")
+    params = dict(parse_qsl(urlsplit(location).query))
+    done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+    record = kit.store.load(done.session_cookie)
+    assert record is not None
+    return record.tokens.access_token

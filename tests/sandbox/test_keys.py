@@ -49,6 +49,18 @@ def test_rotation_publishes_new_kid_keeps_old_and_signs_with_new(
     jwt.decode(before["access_token"], old_key, algorithms=["RS256"], audience=sb.audience)
 
 
+def test_a_key_published_ahead_signs_only_after_the_rotation(
+    sb: Sandbox, client: httpx.Client
+) -> None:
+    signing_kid = jwt.get_unverified_header(sign_in(client)[1]["access_token"])["kid"]
+    next_kid = sb.publish_next_key()
+    assert next_kid in {key["kid"] for key in _jwks(sb).json()["keys"]}
+    still = jwt.get_unverified_header(sign_in(client)[1]["access_token"])["kid"]
+    assert still == signing_kid
+    assert sb.rotate_keys() == next_kid
+    assert jwt.get_unverified_header(sign_in(client)[1]["access_token"])["kid"] == next_kid
+
+
 @pytest.fixture(scope="module")
 def es_sandbox() -> Iterator[Sandbox]:
     """A sandbox signing with ES256."""

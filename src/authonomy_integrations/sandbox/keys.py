@@ -46,27 +46,39 @@ def _generate(algorithm: str) -> SigningKey:
 
 
 class KeyRing:
-    """Published keys, newest last; the newest signs."""
+    """Published keys, oldest first. One of them signs; a key published ahead of its
+    use (the contract's rotation: the new ``kid`` appears before it signs) follows it."""
 
     def __init__(self, algorithm: str = "RS256") -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
         self.algorithm = algorithm
         self._lock = threading.Lock()
-        self._keys = [_generate(algorithm)]
+        self._active = _generate(algorithm)
+        self._keys = [self._active]
 
     @property
     def current_kid(self) -> str:
         """The ``kid`` new tokens are signed with."""
         with self._lock:
-            return self._keys[-1].kid
+            return self._active.kid
 
-    def rotate(self) -> str:
-        """Publish a new key and sign with it from now on; old keys stay published."""
+    def publish_next(self) -> str:
+        """Publish a new key without signing with it yet; :meth:`rotate` switches to it."""
         key = _generate(self.algorithm)
         with self._lock:
             self._keys.append(key)
         return key.kid
+
+    def rotate(self) -> str:
+        """Sign with the next published key from now on, publishing a new one if none
+        waits; old keys stay published so their tokens keep verifying."""
+        with self._lock:
+            waiting = self._keys[self._keys.index(self._active) + 1 :]
+        kid = waiting[0].kid if waiting else self.publish_next()
+        with self._lock:
+            self._active = next(key for key in self._keys if key.kid == kid)
+        return kid
 
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set served at ``/.well-known/jwks.json``."""
@@ -77,6 +89,6 @@ class KeyRing:
     def sign(self, claims: dict[str, Any], typ: str) -> str:
         """A compact JWS of ``claims`` with the current key."""
         with self._lock:
-            key = self._keys[-1]
+            key = self._active
         headers = {"kid": key.kid, "typ": typ}
         return jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers=headers)

@@ -188,8 +188,14 @@ class Sandbox:
         values.update(overrides)
         return AuthonomyConfig(**values)
 
+    def publish_next_key(self) -> str:
+        """Publish a new signing key in the JWKS without signing with it yet, as Authonomy
+        does ahead of a rotation; returns its ``kid``."""
+        return self.state.keys.publish_next()
+
     def rotate_keys(self) -> str:
-        """Publish a new signing key and sign with it; returns its ``kid``."""
+        """Sign new tokens with the key published next (a new one if none was); returns
+        its ``kid``. Old keys stay published."""
         return self.state.keys.rotate()
 
     def advance_clock(self, seconds: float) -> None:
