@@ -470,3 +470,34 @@ async def test_stale_policy_renews_in_a_task_on_the_event_loop(
         assert (await kit.check_policy("remote-mfa", user, None)).allowed
         await asyncio.wait_for(fetched.wait(), 5)
     assert authonomy.calls["GET /v1/policies"] == 2
+
+
+def test_bearer_token_while_the_key_set_is_out_of_reach_is_unavailable_not_invalid(
+    authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(down)) as http:
+        kit = AuthonomySync(make_config(), http_client=http, clock=clock)
+        with pytest.raises(AuthonomyUnavailableError):
+            kit.authenticate_bearer(authonomy.factory.access_token())
+
+
+def test_key_set_outage_after_a_good_fetch_keeps_verifying_with_the_last_keys(
+    authonomy: FakeAuthonomy, clock: Clock
+) -> None:
+    up = {"value": True}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if not up["value"]:
+            raise httpx.ConnectError("refused", request=request)
+        return authonomy(request)
+
+    with httpx.Client(transport=httpx.MockTransport(flaky)) as http:
+        kit = AuthonomySync(make_config(), http_client=http, clock=clock)
+        kit.authenticate_bearer(authonomy.factory.access_token(jti="first"))
+        up["value"] = False
+        clock.now += 301  # past the key set's max-age: a refetch is due, and fails
+        user = kit.authenticate_bearer(authonomy.factory.access_token(jti="second"))
+    assert user.id == "user_alice"
