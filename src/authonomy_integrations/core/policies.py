@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigurationError, PolicyViolationError
 from .user import AuthonomyUser, UnauthenticatedUser
@@ -50,6 +50,17 @@ class Policy:
     description: str = ""
     type: str = "authorization"
     conditions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    unusable: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Conditions that are unknown or malformed: each fails the policy (fail closed).
+    Worked out once here, not on every evaluation."""
+
+    def __post_init__(self) -> None:
+        unusable = frozenset(
+            name
+            for name, value in self.conditions.items()
+            if name not in _VALIDATORS or _VALIDATORS[name](value) is not None
+        )
+        object.__setattr__(self, "unusable", unusable)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Policy:
@@ -171,8 +182,8 @@ def validate_conditions(conditions: Mapping[str, Any], *, field: str = "conditio
 # --- evaluating conditions ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
+class _Request(NamedTuple):
+    # A tuple, not a frozen dataclass: built on every guarded request.
     user: AuthonomyUser
     client_ip: str | None
     now: float
@@ -254,17 +265,22 @@ class _Failure:
     login_can_cure: bool
 
 
-def _check(name: str, value: Any, request: _Request) -> _Failure | None:
+def _check(name: str, value: Any, request: _Request, unusable: frozenset[str]) -> _Failure | None:
     """Why the condition fails, or ``None`` when it holds."""
-    if name not in _CHECKS:
-        return _Failure(name, f"unknown condition: {name}", login_can_cure=False)
-    if _VALIDATORS[name](value) is not None:
-        # A malformed condition stays malformed after a new sign-in; no step-up loop.
-        return _Failure(name, f"invalid condition: {name}", login_can_cure=False)
+    if name in unusable:
+        # Unknown or malformed stays so after a new sign-in: never curable, no step-up loop.
+        problem = "unknown" if name not in _CHECKS else "invalid"
+        return _Failure(name, f"{problem} condition: {name}", login_can_cure=False)
     reason = _CHECKS[name](value, request)
     if reason is None:
         return None
     return _Failure(name, reason, login_can_cure=name in LOGIN_CURABLE_CONDITIONS)
+
+
+@lru_cache(maxsize=1024)
+def _allowed(name: str) -> PolicyDecision:
+    # Decisions are immutable values: the "allowed" one for a name can be shared.
+    return PolicyDecision(True, name)
 
 
 def evaluate(
@@ -282,13 +298,14 @@ def evaluate(
     if not isinstance(user, AuthonomyUser):
         return PolicyDecision(False, policy.name, "authentication required", True)
     request = _Request(user=user, client_ip=client_ip, now=now)
+    unusable = policy.unusable
     failures = [
         failure
         for name, value in policy.conditions.items()
-        if (failure := _check(name, value, request)) is not None
+        if (failure := _check(name, value, request, unusable)) is not None
     ]
     if not failures:
-        return PolicyDecision(True, policy.name)
+        return _allowed(policy.name)
     return PolicyDecision(
         allowed=False,
         policy=policy.name,
