@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.core.routes import Requirement
 from authonomy_integrations.core.user import AuthonomyUser
 from authonomy_integrations.errors import (
     AuthonomyAPIError,
@@ -501,3 +502,19 @@ def test_key_set_outage_after_a_good_fetch_keeps_verifying_with_the_last_keys(
         clock.now += 301  # past the key set's max-age: a refetch is due, and fails
         user = kit.authenticate_bearer(authonomy.factory.access_token(jti="second"))
     assert user.id == "user_alice"
+
+
+def test_passes_now_answers_only_from_what_is_known(
+    kit: AuthonomySync, authonomy: FakeAuthonomy
+) -> None:
+    routes = kit.routes
+    mfa_user = AuthonomyUser.from_claims(authonomy.factory.claims(amr=["pwd", "mfa"]))
+    assert routes.passes_now(Requirement.signed_in(), mfa_user, None)
+    assert not routes.passes_now(Requirement.signed_in(), None, None)
+    assert routes.passes_now(Requirement.groups("engineering"), mfa_user, None)
+    assert not routes.passes_now(Requirement.groups("admins"), mfa_user, None)
+    remote = Requirement.policy("remote-mfa")
+    assert not routes.passes_now(remote, mfa_user, None), "not fetched yet: run the guard"
+    assert authonomy.calls["GET /v1/policies"] == 0
+    assert kit.check_policy("remote-mfa", mfa_user, None).allowed
+    assert routes.passes_now(remote, mfa_user, None)

@@ -477,6 +477,16 @@ class Engine:
         policy = yield from self._policy(name)
         return self._decide(name, policy, user, client_ip)
 
+    def policy_now(
+        self, name: str, user: AuthonomyUser | None, client_ip: str | None
+    ) -> PolicyDecision | None:
+        """The decision when the policy is known and fresh, so no flow is needed; else
+        ``None`` (run :meth:`check_policy`)."""
+        now = self.clock()
+        if self.policies.needs_fetch(name, now):
+            return None
+        return self._decide(name, self.policies.lookup(name, now), user, client_ip)
+
     def _decide(
         self, name: str, policy: Policy | None, user: AuthonomyUser | None, client_ip: str | None
     ) -> PolicyDecision:

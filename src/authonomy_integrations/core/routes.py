@@ -206,6 +206,25 @@ class Routes:
 
     # --- guards ------------------------------------------------------------------------
 
+    def passes_now(
+        self, requirement: Requirement, user: AuthonomyUser | None, client_ip: str | None
+    ) -> bool:
+        """Whether ``user`` meets ``requirement`` on what is known already (no fetch).
+
+        ``False`` means "run :meth:`guard`": it decides the refusal, or fetches first.
+        Adapters call this first so a request that passes costs no flow and no
+        :class:`RequestInfo`.
+        """
+        if user is None:
+            return False
+        if requirement.local_policy is not None:
+            now = self.engine.clock()
+            return evaluate(requirement.local_policy, user, client_ip=client_ip, now=now).allowed
+        if requirement.policy_name is None:
+            return True
+        decision = self.engine.policy_now(requirement.policy_name, user, client_ip)
+        return decision is not None and decision.allowed
+
     def guard(
         self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser | None
     ) -> Flow[Reply | None]:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Response
+from flask import Response, request
 
 from ..core.routes import Requirement
 from ._context import request_info, request_user, runtime, to_response
@@ -45,7 +45,10 @@ def _guarded(view: F, check: Check) -> F:
 def _check(requirement: Requirement) -> Check:
     def check() -> Response | None:
         kit = runtime()
-        reply = kit.run(kit.routes.guard(requirement, request_info(), request_user()))
+        user = request_user()
+        if kit.routes.passes_now(requirement, user, request.remote_addr):
+            return None
+        reply = kit.run(kit.routes.guard(requirement, request_info(), user))
         return to_response(reply) if reply is not None else None
 
     return check

@@ -82,6 +82,9 @@ def _check(requirement: Requirement) -> Check:
     async def check(connection: HTTPConnection) -> Reply | None:
         runtime = runtime_of(connection)
         scope = connection.scope
+        user = _user(connection)
+        if runtime.routes.passes_now(requirement, user, client_ip(scope)):
+            return None
         info = RequestInfo(
             method=_method(connection),
             headers=connection.headers,
@@ -89,9 +92,7 @@ def _check(requirement: Requirement) -> Check:
             query={},
             client_ip=client_ip(scope),
         )
-        reply: Reply | None = await runtime.run(
-            runtime.routes.guard(requirement, info, _user(connection))
-        )
+        reply: Reply | None = await runtime.run(runtime.routes.guard(requirement, info, user))
         return reply
 
     return check
