@@ -10,6 +10,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .core.policies import validate_conditions
+from .core.urls import url_problem
 from .errors import ConfigurationError
 
 __all__ = ["ENVIRONMENTS", "AuthonomyConfig", "Environment"]
@@ -22,9 +23,6 @@ ENVIRONMENTS: Mapping[str, tuple[str, str]] = {
     "sandbox": ("https://api-sandbox.authonomy.io/v1", "https://auth-sandbox.authonomy.io"),
 }
 
-#: Hosts where plain http is allowed: this machine, and the name Starlette's TestClient
-#: gives the app under test.
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
 _MIN_SECRET_LENGTH = 32
 _SUPPORTED_ALGORITHMS = frozenset({"RS256", "ES256"})
 
@@ -41,16 +39,10 @@ def _split_env_list(value: str) -> list[str]:
     return [part for part in value.replace(",", " ").split() if part]
 
 
-def _is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS
-
-
 def _check_url(field_name: str, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(field_name, f"must be an absolute http(s) URL, got {url!r}")
-    if parts.scheme == "http" and not _is_loopback(url):
-        raise ConfigurationError(field_name, f"must use https outside localhost, got {url!r}")
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigurationError(field_name, problem)
 
 
 @dataclass(frozen=True, kw_only=True)

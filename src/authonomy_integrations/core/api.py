@@ -34,6 +34,7 @@ from ..errors import (
     api_error_for,
 )
 from .effects import Flow, HttpRequest, HttpResponse, Sleep
+from .urls import url_problem
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -70,7 +71,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 _HTTP_SCHEMES = frozenset({"http", "https"})
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_PAGE_SIZE = 100
 
 
@@ -461,12 +461,10 @@ def _has_fields(fields: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in _HTTP_SCHEMES or not parts.hostname:
-        raise ConfigurationError("base_url", f"must be an absolute http(s) URL, got {base_url!r}")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
-        # The API key travels in every request; plain http would expose it.
-        raise ConfigurationError("base_url", f"must use https outside localhost, got {base_url!r}")
+    # The API key travels in every request; plain http would expose it.
+    problem = url_problem(base_url)
+    if problem is not None:
+        raise ConfigurationError("base_url", problem)
     return base_url.rstrip("/")
 
 

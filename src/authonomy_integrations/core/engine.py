@@ -54,6 +54,7 @@ from .sessions import (
 )
 from .token_cache import TokenCache
 from .tokens import VerifyOptions, read_header, verify
+from .urls import url_problem
 from .user import AuthonomyUser
 
 __all__ = ["Engine", "LoginDone", "LoginStart", "SessionState"]
@@ -541,12 +542,9 @@ def _jwks_uri(doc: Any, issuer: str) -> str | None:
         logger.error("discovery document ignored: it is not for issuer %s", issuer)
         return None
     uri = doc.get("jwks_uri")
-    parts = urlsplit(uri) if isinstance(uri, str) else None
-    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
-        logger.error("discovery document ignored: jwks_uri %r is not a URL", uri)
-        return None
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        logger.error("discovery document ignored: jwks_uri %r is not https", uri)
+    problem = url_problem(uri)
+    if problem is not None:
+        logger.error("discovery document ignored: jwks_uri %s", problem)
         return None
     return str(uri)
 
