@@ -24,6 +24,7 @@ from starlette.routing import Route
 from authonomy_integrations.config import AuthonomyConfig
 from authonomy_integrations.runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
 
 from ._asgi import ASGIApp, Client, http_scope
 from ._breakdown import session_steps, starlette_steps
@@ -41,12 +42,6 @@ from ._harness import (
 )
 from ._peers import DictTokenBackend, NoopMiddleware, PyJWTMiddleware
 from ._world import World, build_world
-
-try:
-    from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
-except ImportError:  # the adapter is optional for a partial run
-    AuthonomyMiddleware = None
-    require_policy = None
 
 FAST = 10_000
 SLOW = 2_000
@@ -80,7 +75,7 @@ def _policy_endpoint() -> Callable[[Request], Any]:
     async def admin(request: Request) -> Response:
         return _display_name(request)
 
-    return require_policy("require-mfa")(admin) if require_policy is not None else admin
+    return require_policy("require-mfa")(admin)
 
 
 def starlette_app(middleware: list[Middleware] | None = None) -> ASGIApp:
@@ -98,7 +93,7 @@ def fastapi_app(middleware: list[Middleware] | None = None) -> ASGIApp:
         return _display_name(request)
 
     @app.get("/admin")
-    @(require_policy("require-mfa") if require_policy is not None else (lambda f: f))
+    @require_policy("require-mfa")
     async def fastapi_admin(request: Request) -> Response:
         return _display_name(request)
 
@@ -158,9 +153,7 @@ def cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
             SLOW,
         ),
     ]
-    if AuthonomyMiddleware is not None:
-        out += _kit_cases(build, world)
-    return out
+    return out + _kit_cases(build, world)
 
 
 def _kit(build: Callable[..., ASGIApp], config: AuthonomyConfig) -> ASGIApp:
@@ -325,18 +318,13 @@ def main(argv: list[str]) -> None:
             verify, kit = verification_variants(world)
             result.rows += rows("token verification", measure(verify, settings), BARE_DECODE)
             kit.close()
-            if AuthonomyMiddleware is not None:
-                steps_n = max(200, int(2000 * settings.scale))
-                middleware = AuthonomyMiddleware(api, config=world.memory_config)
-                runner.run(middleware.runtime.authenticate_bearer(world.token))  # now cached
-                result.rows += starlette_steps(middleware, world.token, steps_n * 5)
-                result.rows += session_steps(world, steps_n)
+            steps_n = max(200, int(2000 * settings.scale))
+            middleware = AuthonomyMiddleware(api, config=world.memory_config)
+            runner.run(middleware.runtime.authenticate_bearer(world.token))  # now cached
+            result.rows += starlette_steps(middleware, world.token, steps_n * 5)
+            result.rows += session_steps(world, steps_n)
         result.targets += targets(framework, result.rows)
         _profile_misses(result, variants)
-        if AuthonomyMiddleware is None:
-            result.notes.append(
-                f"{framework}: the kit's adapter is not installed; kit variants skipped"
-            )
     finish(result, argv)
 
 

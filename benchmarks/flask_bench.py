@@ -18,6 +18,7 @@ from joserfc.jwk import KeySet
 
 from authonomy_integrations.config import AuthonomyConfig
 from authonomy_integrations.core import web
+from authonomy_integrations.flask import Authonomy, current_user, require_policy
 from authonomy_integrations.sandbox import Sandbox
 
 from ._breakdown import step_costs
@@ -35,11 +36,6 @@ from ._harness import (
 )
 from ._world import World, build_world
 from ._wsgi import WsgiClient, environ
-
-try:
-    from authonomy_integrations.flask import Authonomy, current_user, require_policy
-except ImportError:  # the adapter is optional for a partial run
-    Authonomy = None
 
 FAST = 10_000
 SLOW = 2_000
@@ -143,9 +139,7 @@ def cases(world: World) -> list[Case]:
             SLOW,
         ),
     ]
-    if Authonomy is not None:
-        out += _kit_cases(world)
-    return out
+    return out + _kit_cases(world)
 
 
 def _kit_cases(world: World) -> list[Case]:
@@ -263,10 +257,7 @@ def main(argv: list[str]) -> None:
         by_name = {v.name: v for v in variants}
         if any(not t.met for t in result.targets) and KIT_REPEAT in by_name:
             result.profiles[f"flask: {KIT_REPEAT}"] = profile(by_name[KIT_REPEAT].batch, 3000)
-        if Authonomy is not None:
-            result.rows += flask_steps(world, max(500, int(5000 * settings.scale)))
-        if Authonomy is None:
-            result.notes.append("flask: the kit's adapter is not installed; kit variants skipped")
+        result.rows += flask_steps(world, max(500, int(5000 * settings.scale)))
     finish(result, argv)
 
 
