@@ -4,14 +4,14 @@ outlives a refresh that failed while its token is still good."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyClient, InternalServerError
 from authonomy_integrations.runtime import AuthonomySync
-from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.sandbox import Sandbox
+
+from .helpers import access_token, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +42,7 @@ def test_a_write_is_not_retried_after_a_server_fault(sb: Sandbox) -> None:
 def test_session_survives_a_refresh_that_hit_a_server_fault(sb: Sandbox) -> None:
     kit = AuthonomySync(sb.config(refresh_margin=3600))
     try:
-        start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
-        with httpx.Client() as browser:
-            location = hosted_login(browser, start.redirect_url, user="bob")
-        params = dict(parse_qsl(urlsplit(location).query))
-        done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+        done = sign_in(kit)
         sb.fail_next("POST", "/v1/auth/refresh")
         assert kit.authenticate_session(done.session_cookie).user is not None
         before = sb.request_count("POST", "/v1/auth/refresh")
@@ -60,23 +56,11 @@ def test_a_rotation_announced_ahead_needs_no_extra_key_fetch(sb: Sandbox) -> Non
     kit, minter = AuthonomySync(sb.config()), AuthonomySync(sb.config())
     try:
         sb.publish_next_key()  # the new kid is in the set before anything is signed with it
-        kit.authenticate_bearer(_bearer_token(minter))
+        kit.authenticate_bearer(access_token(minter))
         fetches = sb.request_count("GET", "/.well-known/jwks.json")
         sb.rotate_keys()
-        kit.authenticate_bearer(_bearer_token(minter))
+        kit.authenticate_bearer(access_token(minter))
         assert sb.request_count("GET", "/.well-known/jwks.json") == fetches
     finally:
         kit.close()
         minter.close()
-
-
-def _bearer_token(kit: AuthonomySync) -> str:
-    """An access token from a real sign-in (``kit`` completes the login)."""
-    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
-    with httpx.Client() as browser:
-        location = hosted_login(browser, start.redirect_url, user="bob")
-    params = dict(parse_qsl(urlsplit(location).query))
-    done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
-    record = kit.store.load(done.session_cookie)
-    assert record is not None
-    return record.tokens.access_token

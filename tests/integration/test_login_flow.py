@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
+from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.errors import LoginError, TokenError
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox, hosted_login
+
+from .helpers import callback_params, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -19,33 +21,25 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-_open: list[AuthonomySync] = []
+@pytest.fixture
+def make_kit() -> Iterator[Callable[..., AuthonomySync]]:
+    """Sync runtimes for the sandbox, closed after the test."""
+    made: list[AuthonomySync] = []
+
+    def make(config: AuthonomyConfig) -> AuthonomySync:
+        made.append(AuthonomySync(config))
+        return made[-1]
+
+    yield make
+    for kit in made:
+        kit.close()
 
 
-def request_close(kit: AuthonomySync) -> None:
-    _open.append(kit)
-
-
-@pytest.fixture(autouse=True)
-def _close_kits() -> Iterator[None]:
-    yield
-    while _open:
-        _open.pop().close()
-
-
-def _callback_params(location: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(location).query))
-
-
-def test_sync_login_session_and_logout(sandbox: Sandbox) -> None:
-    kit = AuthonomySync(sandbox.config())
-    request_close(kit)
-    start = kit.start_login(customer_id="acme-corp", next_path="/profile", login_cookie=None)
-    with httpx.Client() as browser:
-        location = hosted_login(browser, start.redirect_url, user="bob")
-    done = kit.finish_login(
-        _callback_params(location), login_cookie=start.login_cookie, old_session=None
-    )
+def test_sync_login_session_and_logout(
+    sandbox: Sandbox, make_kit: Callable[..., AuthonomySync]
+) -> None:
+    kit = make_kit(sandbox.config())
+    done = sign_in(kit, next_path="/profile")
     assert done.redirect_to == "/profile"
     assert done.user.email.startswith("bob@")
     state = kit.authenticate_session(done.session_cookie)
@@ -54,15 +48,11 @@ def test_sync_login_session_and_logout(sandbox: Sandbox) -> None:
     assert kit.authenticate_session(done.session_cookie).user is None
 
 
-def test_sync_refresh_rotates_the_sessions_tokens(sandbox: Sandbox) -> None:
-    kit = AuthonomySync(sandbox.config(refresh_margin=3600))
-    request_close(kit)
-    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
-    with httpx.Client() as browser:
-        location = hosted_login(browser, start.redirect_url, user="bob")
-    done = kit.finish_login(
-        _callback_params(location), login_cookie=start.login_cookie, old_session=None
-    )
+def test_sync_refresh_rotates_the_sessions_tokens(
+    sandbox: Sandbox, make_kit: Callable[..., AuthonomySync]
+) -> None:
+    kit = make_kit(sandbox.config(refresh_margin=3600))
+    done = sign_in(kit)
     before = sandbox.request_count("POST", "/v1/auth/refresh")
     first = kit.store.load(done.session_cookie)
     assert kit.authenticate_session(done.session_cookie).user is not None
@@ -72,16 +62,17 @@ def test_sync_refresh_rotates_the_sessions_tokens(sandbox: Sandbox) -> None:
     assert second.tokens.refresh_token != first.tokens.refresh_token
 
 
-def test_callback_replayed_with_another_browsers_cookie_is_refused(sandbox: Sandbox) -> None:
-    kit = AuthonomySync(sandbox.config())
-    request_close(kit)
+def test_callback_replayed_with_another_browsers_cookie_is_refused(
+    sandbox: Sandbox, make_kit: Callable[..., AuthonomySync]
+) -> None:
+    kit = make_kit(sandbox.config())
     mine = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
     theirs = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
     with httpx.Client() as browser:
         location = hosted_login(browser, mine.redirect_url, user="bob")
     with pytest.raises(LoginError):
         kit.finish_login(
-            _callback_params(location), login_cookie=theirs.login_cookie, old_session=None
+            callback_params(location), login_cookie=theirs.login_cookie, old_session=None
         )
 
 
@@ -91,7 +82,7 @@ async def test_async_login_bearer_and_refresh(sandbox: Sandbox) -> None:
     with httpx.Client() as browser:
         location = hosted_login(browser, start.redirect_url, user="alice")
     done = await kit.finish_login(
-        _callback_params(location), login_cookie=start.login_cookie, old_session=None
+        callback_params(location), login_cookie=start.login_cookie, old_session=None
     )
     assert done.user.mfa and "admins" in done.user.groups
     # refresh_margin longer than the token's life: every request refreshes.

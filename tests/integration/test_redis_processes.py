@@ -11,16 +11,16 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 
 from authonomy_integrations.runtime import AuthonomySync
-from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 from authonomy_integrations.stores.replay import RedisReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver, sign
+
+from .helpers import sign_in
 
 SECRET = "whsec_cmVkaXMtcHJvY2Vzc2VzLXRlc3Qtc2VjcmV0LTAx"
 
@@ -46,20 +46,11 @@ def workers(sb: Sandbox, redis_url: str) -> Iterator[list[AuthonomySync]]:
         runtime.store.close()  # type: ignore[attr-defined]
 
 
-def _login(runtime: AuthonomySync, user: str = "bob") -> str:
-    start = runtime.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
-    with httpx.Client() as browser:
-        location = hosted_login(browser, start.redirect_url, user=user)
-    params = dict(parse_qsl(urlsplit(location).query))
-    done = runtime.finish_login(params, login_cookie=start.login_cookie, old_session=None)
-    return done.session_cookie
-
-
 def test_a_session_started_in_one_process_is_known_to_the_other(
     workers: list[AuthonomySync],
 ) -> None:
     first, second = workers
-    cookie = _login(first)
+    cookie = sign_in(first).session_cookie
     state = second.authenticate_session(cookie)
     assert state.user is not None and state.user.id == "user_bob"
 
@@ -68,7 +59,7 @@ def test_logout_in_one_process_ends_the_session_in_the_other(
     workers: list[AuthonomySync],
 ) -> None:
     first, second = workers
-    cookie = _login(first)
+    cookie = sign_in(first).session_cookie
     assert second.authenticate_session(cookie).user is not None
     first.logout(cookie)
     assert second.authenticate_session(cookie).user is None
@@ -77,7 +68,7 @@ def test_logout_in_one_process_ends_the_session_in_the_other(
 def test_concurrent_requests_in_two_processes_refresh_once(
     sb: Sandbox, workers: list[AuthonomySync]
 ) -> None:
-    cookie = _login(workers[0])
+    cookie = sign_in(workers[0]).session_cookie
     sb.advance_clock(3600 - 30)  # inside the refresh margin, for both processes
     before = sb.request_count("POST", "/v1/auth/refresh")
     barrier = threading.Barrier(16)
