@@ -329,6 +329,16 @@ class Engine:
             user=AuthonomyUser.from_claims(claims),
         )
 
+    def spent_login_cookie(self, state: str | None, login_cookie: str | None) -> str | None:
+        """The login cookie without the attempt a failed callback used up (``None``: leave
+        the cookie as it is), so the same callback URL cannot be tried again here."""
+        if self.login_box is None or not login_cookie:
+            return None
+        now = self.clock()
+        pending = LoginAttempts.decode(login_cookie, self.login_box, now, self.config.login_timeout)
+        _, remaining = LoginAttempts.take(pending, state)
+        return LoginAttempts.encode(remaining, self.login_box)
+
     def _exchange(self, code: str, attempt: LoginAttempt) -> Flow[Mapping[str, Any]]:
         try:
             answer = yield from self.api.auth.token(

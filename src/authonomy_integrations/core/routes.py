@@ -25,7 +25,6 @@ from ..errors import (
 from . import web
 from .effects import Flow
 from .engine import Engine
-from .login import LoginAttempts
 from .policies import Policy, PolicyDecision, evaluate
 from .user import AuthonomyUser
 from .web import Reply
@@ -153,7 +152,7 @@ class Routes:
             )
         except Exception as exc:
             reply = _private(self._login_trouble(exc, info))
-            spent = self._spent_attempts(info)
+            spent = self.engine.spent_login_cookie(info.query.get("state"), info.login_cookie)
             return Answer(reply, (self._login_cookie(spent),) if spent is not None else ())
         cookies = (
             web.set_cookie(
@@ -192,17 +191,6 @@ class Routes:
             logger.warning("login refused by Authonomy: %s", exc)
             return web.login_failed(LoginError(exc.message, error=exc.code.lower()))
         raise exc
-
-    def _spent_attempts(self, info: RequestInfo) -> str | None:
-        """The login cookie without the attempt a failed callback used up, so the same
-        callback URL cannot be tried again in this browser."""
-        box = self.engine.login_box
-        if box is None or not info.login_cookie:
-            return None
-        now = self.engine.clock()
-        pending = LoginAttempts.decode(info.login_cookie, box, now, self.config.login_timeout)
-        _, remaining = LoginAttempts.take(pending, info.query.get("state"))
-        return LoginAttempts.encode(remaining, box)
 
     # --- guards ------------------------------------------------------------------------
 
