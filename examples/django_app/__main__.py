@@ -1,0 +1,113 @@
+"""``python -m examples.django_app``: the example app with an embedded sandbox.
+
+It runs under waitress (WSGI), or under uvicorn (ASGI) with ``--asgi``. Without
+``AUTHONOMY_API_KEY`` in the environment, an embedded Authonomy sandbox starts (port 8400
+when free), the ``AUTHONOMY_*`` variables are set for it (any already set win), and the
+app's webhook URL is registered with it. With ``AUTHONOMY_API_KEY`` (and the other
+``AUTHONOMY_*`` variables) the app runs against that tenant instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+
+from authonomy_integrations import AuthonomyClient
+from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+from authonomy_integrations.webhooks import EVENT_TYPES
+
+_SANDBOX_PORT = 8400
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m examples.django_app", description=__doc__)
+    parser.add_argument("--port", type=int, default=8000, help="port of the app (8000)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
+    parser.add_argument("--asgi", action="store_true", help="serve with uvicorn (ASGI)")
+    return parser.parse_args(argv)
+
+
+@contextlib.contextmanager
+def _sandbox() -> Iterator[Sandbox]:
+    sandbox = Sandbox(port=_SANDBOX_PORT)
+    try:
+        sandbox.start()
+    except OSError:  # the usual port is taken: any free one will do
+        sandbox = Sandbox()
+        sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def _sandbox_environment(sandbox: Sandbox, app_url: str) -> None:
+    """The sandbox's configuration as ``AUTHONOMY_*`` variables, unless already set."""
+    defaults = {
+        "ENVIRONMENT": "sandbox",
+        "API_KEY": sandbox.api_key,
+        "API_BASE_URL": sandbox.api_base_url,
+        "ISSUER": sandbox.issuer,
+        "AUDIENCE": sandbox.audience,
+        "CUSTOMER_ID": "acme-corp",
+        "APP_URL": app_url,
+        "SESSION_SECRET": secrets.token_urlsafe(32),
+        "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(f"AUTHONOMY_{name}", value)
+
+
+def _register_webhook(sandbox: Sandbox) -> None:
+    from django.conf import settings  # configured by now
+
+    config = settings.AUTHONOMY_CONFIG
+    url = f"{config.app_url}{config.webhook_path}"
+    with AuthonomyClient(api_key=sandbox.api_key, base_url=sandbox.api_base_url) as client:
+        client.webhooks.create(
+            url=url, events=sorted(EVENT_TYPES), secret=config.webhook_secrets[0]
+        )
+
+
+def _serve(args: argparse.Namespace) -> None:
+    print(f"App:         http://127.0.0.1:{args.port}/", flush=True)
+    if args.asgi:
+        import uvicorn
+
+        from .asgi import application as asgi_app
+
+        uvicorn.run(asgi_app, host="127.0.0.1", port=args.port, lifespan="off")
+        return
+    import waitress
+
+    from .wsgi import application
+
+    waitress.serve(application, host="127.0.0.1", port=args.port, threads=args.threads)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the example until interrupted."""
+    args = _arguments(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_app.settings")
+    app_url = f"http://127.0.0.1:{args.port}"
+    if os.environ.get("AUTHONOMY_API_KEY"):
+        os.environ.setdefault("AUTHONOMY_APP_URL", app_url)
+        _serve(args)
+        return
+    with _sandbox() as sandbox:
+        _sandbox_environment(sandbox, app_url)
+        import django
+
+        django.setup()
+        _register_webhook(sandbox)
+        print(f"Sandbox API: {sandbox.api_base_url}", flush=True)
+        print(f"Users:       alice (admins, MFA), bob (engineering); MFA code {SANDBOX_MFA_CODE}")
+        _serve(args)
+
+
+if __name__ == "__main__":
+    main()

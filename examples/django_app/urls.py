@@ -1,0 +1,25 @@
+"""The example's URLs; the webhook route exists when a webhook secret is configured."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import URLPattern, path
+
+from authonomy_integrations.django import webhook_view
+from authonomy_integrations.webhooks import WebhookReceiver
+
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.home),
+    path("profile", views.profile),
+    path("admin", views.admin),
+    path("api/me", views.me),
+    path("webhooks", views.webhooks),
+]
+
+_config = settings.AUTHONOMY_CONFIG
+if _config.webhook_secrets:
+    receiver = WebhookReceiver(_config)
+    receiver.on_any(views.remember)
+    urlpatterns.append(path(_config.webhook_path.lstrip("/"), webhook_view(receiver)))

@@ -1,0 +1,114 @@
+"""Django requests as the core's :class:`RequestInfo`, and core replies as Django responses.
+
+Per request the middleware leaves a :class:`RequestAuth` on the request (the runtime and
+the caller); the guards and the REST framework classes read it there, never from
+``request.user``, which other middleware may replace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass
+from http.cookies import Morsel
+
+from django.http import HttpRequest, HttpResponse
+
+from ..core import web
+from ..core.routes import Answer, RequestInfo, Routes
+from ..core.user import AuthonomyUser
+from ..runtime import AuthonomyAsync, AuthonomySync
+
+__all__ = [
+    "REQUEST_KEY",
+    "RequestAuth",
+    "answer_response",
+    "request_auth",
+    "request_info",
+    "to_response",
+    "with_cookie",
+]
+
+#: The request attribute holding the middleware's :class:`RequestAuth`.
+REQUEST_KEY = "_authonomy"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAuth:
+    """What the middleware settled about one request."""
+
+    runtime: AuthonomySync | AuthonomyAsync
+    user: AuthonomyUser | None
+
+
+def request_auth(request: HttpRequest) -> RequestAuth:
+    """The middleware's findings; a clear error when the middleware is not installed."""
+    found = getattr(request, REQUEST_KEY, None)
+    if not isinstance(found, RequestAuth):
+        raise RuntimeError(
+            "AuthonomyMiddleware is not installed: add "
+            '"authonomy_integrations.django.AuthonomyMiddleware" to settings.MIDDLEWARE'
+        )
+    return found
+
+
+def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestInfo:
+    """What the core needs to know about ``request``.
+
+    With ``routes`` (the runtime's :class:`~authonomy_integrations.core.routes.Routes`),
+    the query and the kit's cookies are read too, as the login routes need them.
+    """
+    cookies = request.META.get("HTTP_COOKIE")
+    return RequestInfo(
+        method=request.method or "GET",
+        # Django's request.headers looks names up case-insensitively, as the core expects.
+        headers=request.headers,
+        target=request.get_full_path(),
+        query=request.GET if routes is not None else {},
+        client_ip=request.META.get("REMOTE_ADDR"),
+        # The core's parser, not Django's lenient one: a duplicated name means no cookie.
+        session_cookie=web.cookie_value(cookies, routes.session_cookie) if routes else None,
+        login_cookie=web.cookie_value(cookies, routes.login_cookie) if routes else None,
+        request=request,
+    )
+
+
+class _CoreCookie(Morsel[str]):
+    """A ``Set-Cookie`` value written by the core, sent exactly as written.
+
+    Django sends ``response.cookies``, and its test clients keep them; a morsel that
+    renders the core's header keeps the attributes the core chose (``__Host-``,
+    ``SameSite``, ``Max-Age``) without re-deriving them here.
+    """
+
+    def __init__(self, header: str) -> None:
+        super().__init__()
+        name, _, value = header.partition(";")[0].partition("=")
+        self.set(name, value, value)
+        self._header = header
+
+    def OutputString(self, attrs: Container[str] | None = None) -> str:
+        """The header value as the core wrote it."""
+        return self._header
+
+
+def with_cookie(response: HttpResponse, header: str) -> HttpResponse:
+    """``response`` with one more ``Set-Cookie`` value from the core."""
+    cookie = _CoreCookie(header)
+    response.cookies[cookie.key] = cookie
+    return response
+
+
+def to_response(reply: web.Reply) -> HttpResponse:
+    """A framework-free reply as a Django response."""
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.headers:
+        response.headers[name] = value
+    return response
+
+
+def answer_response(answer: Answer) -> HttpResponse:
+    """A route's answer (reply and cookies) as a Django response."""
+    response = to_response(answer.reply)
+    for cookie in answer.cookies:
+        with_cookie(response, cookie)
+    return response
