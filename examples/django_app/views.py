@@ -55,6 +55,9 @@ _WEBHOOKS = """{% if events %}<table><tr><th>Id</th><th>Type</th><th>Time</th></
 <td>{{ event.timestamp }}</td></tr>{% endfor %}</table>
 {% else %}<p>No webhook received yet.</p>{% endif %}"""
 
+#: Read once, when Django loads the URLs, as the middleware reads it once at start-up.
+_CONFIG = settings.AUTHONOMY_CONFIG
+
 #: The latest deliveries, newest first.
 received: deque[dict[str, Any]] = deque(maxlen=50)
 
@@ -67,15 +70,14 @@ def remember(event: WebhookEvent) -> None:
 
 
 def _page(request: HttpRequest, title: str, body: str, **values: Any) -> HttpResponse:
-    config = settings.AUTHONOMY_CONFIG
     user = request.user
     template = _ENGINE.from_string(_LAYOUT.replace("{% block body %}{% endblock %}", body))
     context = {
         "title": title,
         "user": user,
         "groups": sorted(getattr(user, "groups", ())),
-        "login_path": config.login_path,
-        "logout_path": config.logout_path,
+        "login_path": _CONFIG.login_path,
+        "logout_path": _CONFIG.logout_path,
         **values,
     }
     return HttpResponse(template.render(Context(context)))

@@ -3,8 +3,9 @@
 Nothing is faked: the app's login route starts a real login at the sandbox, the sandbox's
 hosted pages are submitted like a browser would, and the callback runs in the app, so the
 client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
-any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`) and
-Flask's test client (:func:`login_as`).
+any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`),
+Flask's test client (:func:`login_as`), and Django's test ``Client`` (:func:`login_as`) and
+``AsyncClient`` (:func:`alogin_as`).
 """
 
 from __future__ import annotations
@@ -58,10 +59,25 @@ def _sign_in(
         )
 
 
+def _is_django(client: Any) -> bool:
+    """Whether ``client`` is one of Django's test clients (without importing Django)."""
+    return type(client).__module__.startswith("django.test")
+
+
 def _get(client: Any, path: str) -> Any:
     if isinstance(client, httpx.Client):
         return client.get(path, follow_redirects=False)
+    if _is_django(client):
+        if type(client).__name__ == "AsyncClient":
+            raise TypeError("login_as needs a blocking client; use `await alogin_as(client)`")
+        return client.get(path)  # Django's clients follow no redirect unless asked
     return client.get(path, follow_redirects=False)  # Flask's test client
+
+
+async def _aget(client: Any, path: str) -> Any:
+    if _is_django(client):
+        return await client.get(path)
+    return await client.get(path, follow_redirects=False)
 
 
 def login_as(
@@ -85,7 +101,7 @@ def login_as(
 
 
 async def alogin_as(
-    client: httpx.AsyncClient,
+    client: Any,
     user: str = "alice",
     *,
     groups: Sequence[str] | None = None,
@@ -94,8 +110,8 @@ async def alogin_as(
     next_path: str = "/",
     login_path: str = "/auth/login",
 ) -> str:
-    """:func:`login_as` for an ``httpx.AsyncClient``."""
-    start = await client.get(_login_path(login_path, next_path, customer), follow_redirects=False)
+    """:func:`login_as` for an ``httpx.AsyncClient`` or Django's ``AsyncClient``."""
+    start = await _aget(client, _login_path(login_path, next_path, customer))
     callback = _sign_in(_location(start, "login route"), user, groups, mfa)
-    done = await client.get(_path_and_query(callback), follow_redirects=False)
+    done = await _aget(client, _path_and_query(callback))
     return _location(done, "callback route")

@@ -1,0 +1,129 @@
+"""Django REST framework classes on top of :class:`AuthonomyMiddleware`.
+
+::
+
+    from authonomy_integrations.django.rest_framework import (
+        AuthonomyAuthentication, IsAuthonomyAuthenticated, RequireGroups, RequirePolicy,
+    )
+
+    class AdminView(APIView):
+        authentication_classes = [AuthonomyAuthentication]
+        permission_classes = [RequirePolicy("require-mfa")]
+
+The middleware has already authenticated the request (and refused a bad bearer token);
+``AuthonomyAuthentication`` hands its user to the framework, with the user's scopes as
+``request.auth``. The permissions run the same checks as the view decorators and refuse
+with the kit's error envelope: 401 with ``WWW-Authenticate: Bearer``, 403
+``POLICY_VIOLATED``, 503 with ``Retry-After``. Without ``django.contrib.auth`` set
+``REST_FRAMEWORK = {"UNAUTHENTICATED_USER": None}`` (the framework's default anonymous
+user lives in ``django.contrib.auth``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from ..core import web
+from ..core.routes import Requirement
+from ..core.user import AuthonomyUser
+from ._guards import check
+from ._http import request_auth
+
+__all__ = [
+    "AuthonomyAuthentication",
+    "IsAuthonomyAuthenticated",
+    "RequireGroups",
+    "RequirePolicy",
+]
+
+_CHALLENGE = 'Bearer realm="authonomy"'
+
+
+class AuthonomyAuthentication(BaseAuthentication):
+    """The user ``AuthonomyMiddleware`` found (bearer token or session), or ``None``."""
+
+    def authenticate(self, request: Request) -> tuple[AuthonomyUser, frozenset[str]] | None:
+        """``(user, scopes)`` for a signed-in caller; ``None`` lets others try."""
+        user = request_auth(request._request).user
+        return (user, user.scopes) if user is not None else None
+
+    def authenticate_header(self, request: Request) -> str:
+        """The challenge sent with 401, which also makes the framework answer 401, not 403."""
+        return _CHALLENGE
+
+
+class _Unavailable(exceptions.APIException):
+    status_code = 503
+    default_code = "temporarily_unavailable"
+
+
+def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
+    """The core's refusal as the framework's exception, with the kit's envelope as body."""
+    exc: exceptions.APIException
+    if reply.status == 503:
+        exc = _Unavailable()
+        exc.wait = int(dict(reply.headers).get("retry-after", "5"))  # type: ignore[attr-defined]
+    elif not signed_in:
+        exc = exceptions.NotAuthenticated()
+    else:
+        exc = exceptions.PermissionDenied()
+    if reply.content_type == "application/json":
+        body = json.loads(reply.body)
+    else:
+        # A browser's answer (login redirect, step-up, page): the framework answers JSON.
+        code = "UNAUTHENTICATED" if not signed_in else "POLICY_VIOLATED"
+        body = json.loads(web.error_envelope(code, str(exc.detail)))
+    # Set after construction: the framework would turn ``False`` into the string "False".
+    exc.detail = body
+    return exc
+
+
+class _Requirement(BasePermission):
+    """A permission for one requirement, checked by the core like the view decorators."""
+
+    requirement = Requirement.signed_in()
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """``True``, or raises the refusal (401, 403 ``POLICY_VIOLATED``, 503)."""
+        django_request = request._request
+        reply = check(django_request, self.requirement)
+        if reply is None:
+            return True
+        raise _refusal(reply, request_auth(django_request).user is not None)
+
+
+class IsAuthonomyAuthenticated(_Requirement):
+    """Only signed-in Authonomy users; others get 401 with ``WWW-Authenticate``."""
+
+
+class _Configured(_Requirement):
+    """A permission made with arguments, listed as an instance in ``permission_classes``.
+
+    The framework instantiates each entry by calling it; calling the instance returns it.
+    """
+
+    def __init__(self, requirement: Requirement) -> None:
+        self.requirement = requirement
+
+    def __call__(self) -> _Configured:
+        return self
+
+
+class RequirePolicy(_Configured):
+    """``permission_classes = [RequirePolicy("require-mfa")]``: users who meet the policy."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(Requirement.policy(name))
+
+
+class RequireGroups(_Configured):
+    """``permission_classes = [RequireGroups("admins")]``: users in one of the groups."""
+
+    def __init__(self, *groups: str) -> None:
+        super().__init__(Requirement.groups(*groups))

@@ -1,0 +1,236 @@
+"""Helpers for the Django tests: settings, the example app under test clients, waitress
+and uvicorn, and a browser.
+
+``create_app(config)`` mirrors the Flask and Starlette helpers: it returns the example's
+WSGI (or, with ``asgi=True``, ASGI) application with the middleware built from ``config``.
+Django reads ``AUTHONOMY_CONFIG`` when it creates the middleware, so each application
+keeps the configuration it was made with, side by side with others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import import_module
+from typing import Any
+
+import django
+import uvicorn
+import waitress
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import AsyncClient, Client
+from django.test.utils import override_settings
+from waitress import wasyncore
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.django import AuthonomyMiddleware
+from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations.sandbox import Sandbox
+
+WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+
+#: The example's middleware stack, as its settings list it.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "authonomy_integrations.django.AuthonomyMiddleware",
+]
+
+
+def configure_django() -> None:
+    """Settings for the whole test run: the example's, without ``django.contrib.auth``."""
+    if settings.configured:
+        return
+    settings.configure(
+        SECRET_KEY="tests-only-not-secret",
+        DEBUG=False,
+        ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
+        ROOT_URLCONF="tests.django.urls",
+        INSTALLED_APPS=["authonomy_integrations.django", "rest_framework"],
+        MIDDLEWARE=MIDDLEWARE,
+        DATABASES={},
+        USE_TZ=True,
+        LOGGING_CONFIG=None,
+        REST_FRAMEWORK={
+            "UNAUTHENTICATED_USER": None,
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "authonomy_integrations.django.rest_framework.AuthonomyAuthentication"
+            ],
+            "DEFAULT_PERMISSION_CLASSES": [],
+        },
+    )
+    django.setup()
+
+
+configure_django()
+
+
+def app_config(
+    sb: Sandbox, app_url: str = "http://testserver", **overrides: Any
+) -> AuthonomyConfig:
+    """A configuration against ``sb`` for an app at ``app_url``."""
+    values: dict[str, Any] = {"app_url": app_url, "webhook_secret": WEBHOOK_SECRET}
+    return sb.config(**{**values, **overrides})
+
+
+@contextmanager
+def authonomy_settings(
+    config: AuthonomyConfig, clock: Callable[[], float] | None
+) -> Iterator[None]:
+    """``AUTHONOMY_CONFIG`` and ``AUTHONOMY_CLOCK`` while middleware is being created."""
+    with override_settings(AUTHONOMY_CONFIG=config, AUTHONOMY_CLOCK=clock):
+        # The example's URLs read the settings once, at import, as a Django app does.
+        import_module(settings.ROOT_URLCONF)
+        yield
+
+
+def create_app(
+    config: AuthonomyConfig, *, clock: Callable[[], float] | None = None, asgi: bool = False
+) -> WSGIHandler | ASGIHandler:
+    """The example as a WSGI (or ASGI) application with its middleware made from ``config``."""
+    with authonomy_settings(config, clock):
+        return ASGIHandler() if asgi else WSGIHandler()
+
+
+def middleware_of(handler: Any) -> AuthonomyMiddleware:
+    """The ``AuthonomyMiddleware`` inside a handler's middleware chain."""
+    link: Any = handler._middleware_chain
+    for _ in range(50):
+        if isinstance(link, AuthonomyMiddleware):
+            return link
+        cells = getattr(link, "__closure__", None)
+        if cells:  # Django's exception-to-response wrapper around the next middleware
+            link = next(c.cell_contents for c in cells if callable(c.cell_contents))
+        else:
+            link = link.get_response
+    raise AssertionError("no AuthonomyMiddleware in the chain")
+
+
+def runtime_of(handler: Any) -> AuthonomySync | AuthonomyAsync:
+    """The runtime the app's middleware drives."""
+    return middleware_of(handler).runtime
+
+
+def django_client(
+    config: AuthonomyConfig, clock: Callable[[], float] | None = None, **kwargs: Any
+) -> Client:
+    """Django's test ``Client`` whose middleware is made from ``config``."""
+    client = Client(**kwargs)
+    with authonomy_settings(config, clock):
+        client.handler.load_middleware()
+    return client
+
+
+def django_async_client(
+    config: AuthonomyConfig, clock: Callable[[], float] | None = None, **kwargs: Any
+) -> AsyncClient:
+    """Django's ``AsyncClient`` whose (async) middleware is made from ``config``."""
+    client = AsyncClient(**kwargs)
+    with authonomy_settings(config, clock):
+        client.handler.load_middleware(is_async=True)
+    return client
+
+
+def close(handler: Any) -> None:
+    """Close the HTTP client of a sync app's runtime."""
+    runtime = runtime_of(handler)
+    assert isinstance(runtime, AuthonomySync)
+    runtime.close()
+
+
+def bound_socket() -> socket.socket:
+    """A socket bound to a free loopback port, before the app exists."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """The base URL of a bound socket."""
+    host, port = sock.getsockname()
+    return f"http://{host}:{port}"
+
+
+@contextmanager
+def serve_wsgi(app: WSGIHandler, sock: socket.socket, threads: int = 8) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads`` workers) on ``sock``; yield its URL."""
+    server: Any = waitress.create_server(app, sockets=[sock], threads=threads)
+    stop = threading.Event()
+
+    def run() -> None:
+        # waitress's loop has no stop switch; this one checks for it between polls.
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield url_of(sock)
+    finally:
+        server.task_dispatcher.shutdown()
+        stop.set()
+        thread.join(timeout=10)
+        close(app)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that says when it listens, and closes the app's HTTP client on its loop."""
+
+    def __init__(self, config: uvicorn.Config, runtime: AuthonomyAsync) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+        self.runtime = runtime
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        await self.runtime.aclose()
+        await asyncio.sleep(0)
+
+
+@contextmanager
+def serve_asgi(app: ASGIHandler, sock: socket.socket) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on ``sock`` (Django has no lifespan); yield its URL."""
+    runtime = runtime_of(app)
+    assert isinstance(runtime, AuthonomyAsync)
+    config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
+    server = _Server(config, runtime)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        if not server.ready.wait(10):
+            raise RuntimeError("the app server did not start")
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextmanager
+def serve(
+    config_for: Callable[[str], AuthonomyConfig],
+    *,
+    asgi: bool = False,
+    clock: Callable[[], float] | None = None,
+) -> Iterator[str]:
+    """The example app for ``config_for(its_url)`` under uvicorn or waitress; its URL."""
+    sock = bound_socket()
+    app = create_app(config_for(url_of(sock)), clock=clock, asgi=asgi)
+    if isinstance(app, ASGIHandler):
+        with serve_asgi(app, sock) as url:
+            yield url
+    else:
+        with serve_wsgi(app, sock) as url:
+            yield url

@@ -1,0 +1,112 @@
+"""The test URLconf: the example's pages plus views that pin each guard, sync and async,
+two webhook views (blocking and async handlers) and Django REST framework views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from authonomy_integrations.django import (
+    login_required,
+    require_groups,
+    require_policy,
+    webhook_view,
+)
+from authonomy_integrations.django.rest_framework import (
+    AuthonomyAuthentication,
+    IsAuthonomyAuthenticated,
+    RequireGroups,
+    RequirePolicy,
+)
+from authonomy_integrations.stores.replay import MemoryReplayStore
+from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
+from examples.django_app.urls import urlpatterns as example_urls
+
+from .helpers import WEBHOOK_SECRET
+
+#: Event ids the webhook handlers ran for, in order.
+HANDLED: list[str] = []
+
+blocking_receiver = WebhookReceiver(secret=WEBHOOK_SECRET, replay_store=MemoryReplayStore())
+async_receiver = WebhookReceiver(secret=WEBHOOK_SECRET, replay_store=MemoryReplayStore())
+
+
+@blocking_receiver.on_any
+def on_event(event: WebhookEvent) -> None:
+    HANDLED.append(event.id)
+
+
+@async_receiver.on_any
+async def on_event_async(event: WebhookEvent) -> None:
+    HANDLED.append(event.id)
+
+
+def _whoami(request: HttpRequest) -> JsonResponse:
+    user: Any = request.user
+    auth: Any = getattr(request, "auth", None)
+    return JsonResponse(
+        {
+            "authenticated": user.is_authenticated,
+            "id": user.id,
+            "groups": sorted(user.groups),
+            "auth": sorted(auth) if auth is not None else None,
+        }
+    )
+
+
+async def _awhoami(request: HttpRequest) -> JsonResponse:
+    return _whoami(request)
+
+
+class DrfMe(APIView):
+    authentication_classes = [AuthonomyAuthentication]
+    permission_classes = [IsAuthonomyAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"id": request.user.id, "scopes": sorted(request.auth)})
+
+    def post(self, request: Request) -> Response:
+        return Response({"posted": request.data})
+
+
+class DrfAdmins(APIView):
+    permission_classes = [RequireGroups("admins")]
+
+    def get(self, request: Request) -> Response:
+        return Response({"id": request.user.id})
+
+
+class DrfMfa(APIView):
+    permission_classes = [IsAuthonomyAuthenticated, RequirePolicy("require-mfa")]
+
+    def get(self, request: Request) -> Response:
+        return Response({"id": request.user.id})
+
+
+class DrfOpen(APIView):
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response({"authenticated": bool(user and user.is_authenticated)})
+
+
+urlpatterns: list[URLPattern] = [
+    *example_urls,
+    path("whoami", _whoami),
+    path("sync/login", login_required(_whoami)),
+    path("async/login", login_required(_awhoami)),
+    path("sync/admins", require_groups("admins")(_whoami)),
+    path("async/admins", require_groups("admins")(_awhoami)),
+    path("sync/mfa", require_policy("require-mfa")(_whoami)),
+    path("async/mfa", require_policy("require-mfa")(_awhoami)),
+    path("hooks/blocking", webhook_view(blocking_receiver)),
+    path("hooks/async", webhook_view(async_receiver)),
+    path("drf/me", DrfMe.as_view()),
+    path("drf/admins", DrfAdmins.as_view()),
+    path("drf/mfa", DrfMfa.as_view()),
+    path("drf/open", DrfOpen.as_view()),
+]
