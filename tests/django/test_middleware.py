@@ -361,6 +361,8 @@ def test_guards_trust_the_middleware_not_request_user(
     with override_settings(**{**WITH_DJANGO_AUTH, "MIDDLEWARE": wrong_order}):
         client = django_client(config)
         try:
+            # Django's user stands in request.user, yet the guard admits bob's token.
+            assert client.get("/whoami", headers=bob).json()["groups"] is None
             assert client.get("/sync/login", headers=bob).status_code == 200
             assert client.get("/sync/login", headers=API).status_code == 401
         finally:

@@ -53,7 +53,8 @@ def _whoami(request: HttpRequest) -> JsonResponse:
         {
             "authenticated": user.is_authenticated,
             "id": user.id,
-            "groups": sorted(user.groups),
+            # Django's own anonymous user (contrib.auth) has a manager here, not a set.
+            "groups": sorted(user.groups) if isinstance(user.groups, frozenset) else None,
             "auth": sorted(auth) if auth is not None else None,
         }
     )
