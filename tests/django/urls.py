@@ -23,27 +23,9 @@ from authonomy_integrations.django.rest_framework import (
     RequireGroups,
     RequirePolicy,
 )
-from authonomy_integrations.stores.replay import MemoryReplayStore
-from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 from examples.django_app.urls import urlpatterns as example_urls
 
-from .helpers import WEBHOOK_SECRET
-
-#: Event ids the webhook handlers ran for, in order.
-HANDLED: list[str] = []
-
-blocking_receiver = WebhookReceiver(secret=WEBHOOK_SECRET, replay_store=MemoryReplayStore())
-async_receiver = WebhookReceiver(secret=WEBHOOK_SECRET, replay_store=MemoryReplayStore())
-
-
-@blocking_receiver.on_any
-def on_event(event: WebhookEvent) -> None:
-    HANDLED.append(event.id)
-
-
-@async_receiver.on_any
-async def on_event_async(event: WebhookEvent) -> None:
-    HANDLED.append(event.id)
+from .receivers import async_receiver, blocking_receiver
 
 
 def _whoami(request: HttpRequest) -> JsonResponse:
