@@ -56,6 +56,9 @@ def configure_django() -> None:
         INSTALLED_APPS=["authonomy_integrations.django", "rest_framework"],
         MIDDLEWARE=MIDDLEWARE,
         DATABASES={},
+        TEMPLATES=[
+            {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}
+        ],
         USE_TZ=True,
         LOGGING_CONFIG=None,
         REST_FRAMEWORK={
@@ -119,10 +122,14 @@ def runtime_of(handler: Any) -> AuthonomySync | AuthonomyAsync:
 
 
 def django_client(
-    config: AuthonomyConfig, clock: Callable[[], float] | None = None, **kwargs: Any
+    config: AuthonomyConfig,
+    clock: Callable[[], float] | None = None,
+    *,
+    client_class: type[Client] = Client,
+    **kwargs: Any,
 ) -> Client:
-    """Django's test ``Client`` whose middleware is made from ``config``."""
-    client = Client(**kwargs)
+    """Django's test ``Client`` (or a subclass) whose middleware is made from ``config``."""
+    client = client_class(**kwargs)
     with authonomy_settings(config, clock):
         client.handler.load_middleware()
     return client
