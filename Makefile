@@ -1,9 +1,9 @@
-# `make demo` runs the sandbox and the FastAPI example; `make test` runs lint, types and tests.
+# `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django: the others); `make test` runs lint, types and tests.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-flask test lint types pytest bench clean
+.PHONY: demo demo-flask demo-django test lint types pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ demo: $(BIN)/.installed
 
 demo-flask: $(BIN)/.installed
 	$(BIN)/python -m examples.flask_app
+
+demo-django: $(BIN)/.installed
+	$(BIN)/python -m examples.django_app
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests examples benchmarks

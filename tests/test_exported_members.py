@@ -12,6 +12,8 @@ PUBLIC_MODULES = [
     "authonomy_integrations.errors",
     "authonomy_integrations.starlette",
     "authonomy_integrations.flask",
+    "authonomy_integrations.django",
+    "authonomy_integrations.django.rest_framework",
     "authonomy_integrations.webhooks",
     "authonomy_integrations.stores",
     "authonomy_integrations.sandbox",
@@ -34,6 +36,19 @@ API_NAMES = {
         "login_required",
         "require_groups",
         "require_policy",
+    ],
+    "authonomy_integrations.django": [
+        "AuthonomyMiddleware",
+        "login_required",
+        "require_groups",
+        "require_policy",
+        "webhook_view",
+    ],
+    "authonomy_integrations.django.rest_framework": [
+        "AuthonomyAuthentication",
+        "IsAuthonomyAuthenticated",
+        "RequireGroups",
+        "RequirePolicy",
     ],
     "authonomy_integrations.webhooks": [
         "WebhookEvent",

@@ -1,4 +1,4 @@
-"""A person's path through both example apps, in a real (headless) Chromium.
+"""A person's path through the example apps, in a real (headless) Chromium.
 
 Real browser behaviour is what these pin: cookies set on redirects, SameSite=Lax on the
 return from the sign-in pages, forms without JavaScript, and the Origin header a browser
@@ -18,6 +18,8 @@ from playwright.sync_api import sync_playwright
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from tests.django.helpers import app_config as django_config
+from tests.django.helpers import serve as serve_django
 from tests.flask.helpers import bound_socket
 from tests.flask.helpers import serve as serve_wsgi
 from tests.starlette.helpers import serve as serve_asgi
@@ -67,9 +69,17 @@ def flask_example(sb: Sandbox) -> Iterator[str]:
         yield server.url
 
 
+@contextmanager
+def django_example(sb: Sandbox, *, asgi: bool) -> Iterator[str]:
+    with serve_django(lambda url: django_config(sb, url), asgi=asgi) as url:
+        yield url
+
+
 EXAMPLES: dict[str, Callable[[Sandbox], AbstractContextManager[str]]] = {
     "fastapi": fastapi_example,
     "flask": flask_example,
+    "django-wsgi": lambda sb: django_example(sb, asgi=False),
+    "django-asgi": lambda sb: django_example(sb, asgi=True),
 }
 
 
