@@ -1,0 +1,62 @@
+"""``python -m examples.django_app`` (``make demo-django``): the demo starts under waitress
+or uvicorn with an embedded sandbox, signs a user in and lists the login webhook."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from authonomy_integrations.sandbox import hosted_login
+from tests.conftest import free_port, wait_for_port
+from tests.flask.helpers import browser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def demo(request: pytest.FixtureRequest) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
+    command = [sys.executable, "-m", "examples.django_app", "--port", str(port)]
+    if request.param == "asgi":
+        command.append("--asgi")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert lines[-1].strip() == f"App:         http://127.0.0.1:{port}/", lines
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``condition`` until it holds (a webhook is delivered asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+
+
+def test_demo_signs_in_and_lists_the_login_webhook(demo: str) -> None:
+    with browser(demo) as http:
+        assert "Nobody is signed in" in http.get("/").text
+        start = http.get("/auth/login", params={"next": "/profile"})
+        callback = hosted_login(http, start.headers["location"], user="bob")
+        assert http.get(callback).headers["location"] == "/profile"
+        assert "engineering" in http.get("/profile").text
+        _until(lambda: "user.authenticated" in http.get("/webhooks").text)
