@@ -100,6 +100,37 @@ def test_session_user_can_post_json(client: APIClient) -> None:
     assert response.status_code == 200 and response.json() == {"posted": {"note": "hello"}}
 
 
+@pytest.fixture
+def csrf_client(sandbox: Sandbox) -> Iterator[APIClient]:
+    client = django_client(app_config(sandbox), client_class=APIClient, enforce_csrf_checks=True)
+    assert isinstance(client, APIClient)
+    yield client
+    close(client.handler)
+
+
+def test_session_post_without_the_csrf_token_is_refused(csrf_client: APIClient) -> None:
+    login_as(csrf_client, "bob")
+    response = csrf_client.post("/drf/me", {"note": "forged"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_session_post_with_the_csrf_token_is_served(csrf_client: APIClient) -> None:
+    login_as(csrf_client, "bob")
+    token = "k" * 32
+    csrf_client.cookies["csrftoken"] = token
+    response = csrf_client.post(
+        "/drf/me", {"note": "mine"}, format="json", headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 200 and response.json() == {"posted": {"note": "mine"}}
+
+
+def test_bearer_post_needs_no_csrf_token(csrf_client: APIClient, bob_token: str) -> None:
+    csrf_client.credentials(HTTP_AUTHORIZATION=f"Bearer {bob_token}")
+    response = csrf_client.post("/drf/me", {"note": "api"}, format="json")
+    assert response.status_code == 200
+
+
 def test_permission_arguments_are_checked_when_written() -> None:
     with pytest.raises(TypeError):
         RequirePolicy("")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -46,16 +48,35 @@ _CHALLENGE = 'Bearer realm="authonomy"'
 
 
 class AuthonomyAuthentication(BaseAuthentication):
-    """The user ``AuthonomyMiddleware`` found (bearer token or session), or ``None``."""
+    """The user ``AuthonomyMiddleware`` found (bearer token or session), or ``None``.
+
+    A user known by the session cookie must pass Django's CSRF check on unsafe methods,
+    as with the framework's ``SessionAuthentication``: the framework exempts its views
+    from ``CsrfViewMiddleware`` and leaves the check to cookie-based authentication.
+    """
 
     def authenticate(self, request: Request) -> tuple[AuthonomyUser, frozenset[str]] | None:
         """``(user, scopes)`` for a signed-in caller; ``None`` lets others try."""
-        user = request_auth(request._request).user
-        return (user, user.scopes) if user is not None else None
+        django_request = request._request
+        user = request_auth(django_request).user
+        if user is None:
+            return None
+        if "HTTP_AUTHORIZATION" not in django_request.META:  # the session cookie, then
+            _enforce_csrf(django_request)
+        return user, user.scopes
 
     def authenticate_header(self, request: Request) -> str:
         """The challenge sent with 401, which also makes the framework answer 401, not 403."""
         return _CHALLENGE
+
+
+def _enforce_csrf(request: HttpRequest) -> None:
+    """Django's CSRF check for this request; the framework's 403 when it fails."""
+    check = CsrfViewMiddleware(lambda _: HttpResponse())
+    check.process_request(request)  # reads the CSRF cookie, as the middleware would
+    refusal = check.process_view(request, lambda _: HttpResponse(), (), {})
+    if refusal is not None:
+        raise exceptions.PermissionDenied("CSRF check failed: send the CSRF token")
 
 
 class _Unavailable(exceptions.APIException):
