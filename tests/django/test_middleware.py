@@ -282,6 +282,15 @@ def test_configuration_of_the_wrong_type_is_refused_at_start_up() -> None:
         Client().handler.load_middleware()
 
 
+def test_a_clock_that_is_not_callable_is_refused_at_start_up(config: AuthonomyConfig) -> None:
+    with (
+        override_settings(AUTHONOMY_CONFIG=config, AUTHONOMY_CLOCK=1700000000),
+        pytest.raises(AuthonomyImproperlyConfigured) as failure,
+    ):
+        Client().handler.load_middleware()
+    assert failure.value.field == "AUTHONOMY_CLOCK"
+
+
 def test_configuration_from_the_environment_when_the_setting_is_absent(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, bob: dict[str, str]
 ) -> None:
