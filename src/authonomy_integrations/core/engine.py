@@ -9,7 +9,6 @@ policies, and sessions ended by logout.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import AuthonomyConfig
+from ..config import CUSTOMER_ID_PATTERN, AuthonomyConfig
 from ..errors import (
     AuthonomyAPIError,
     AuthonomyError,
@@ -61,7 +60,7 @@ __all__ = ["Engine", "LoginDone", "LoginStart", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
 
-_CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_CUSTOMER_ID = CUSTOMER_ID_PATTERN
 #: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
@@ -191,6 +190,8 @@ class Engine:
         if user is not None:
             return user
         claims = yield from self.verify_access_token(token)
+        if not self.config.accepts_customer(claims.get("customer_id")):
+            raise TokenError("the token's customer is not accepted by this app")
         user = AuthonomyUser.from_claims(claims)
         self.bearer_cache.put(token, claims, user)
         return user
@@ -237,15 +238,33 @@ class Engine:
     # --- login -----------------------------------------------------------------------
 
     def resolve_customer(self, requested: str | None, request: Any) -> str:
-        """The customer a login is for: ``?customer=``, the resolver, or the default."""
-        customer = requested or None
-        if customer is None and self.config.customer_resolver is not None:
-            customer = self.config.customer_resolver(request)
-        customer = customer or self.config.customer_id
+        """The customer a login is for.
+
+        The app chooses: with ``customer_resolver`` or ``customer_id`` configured, that is
+        the customer, and a ``?customer=`` naming another one is refused. Otherwise
+        ``?customer=`` decides, limited to ``allowed_customers`` when that is set.
+        """
+        config = self.config
+        requested = requested or None
+        pinned = None
+        if config.customer_resolver is not None:
+            pinned = config.customer_resolver(request)
+        pinned = pinned or config.customer_id
+        if pinned and requested and requested != pinned:
+            raise LoginError(
+                "this app does not sign in users of the requested customer",
+                error="customer_not_allowed",
+            )
+        customer = pinned or requested
         if not customer:
             raise LoginError("no customer chosen for this login", error="customer_required")
         if not _CUSTOMER_ID.fullmatch(customer):
             raise LoginError("the customer id is not valid", error="invalid_customer")
+        if not config.accepts_customer(customer):
+            raise LoginError(
+                "this app does not sign in users of the requested customer",
+                error="customer_not_allowed",
+            )
         return customer
 
     def start_login(
@@ -255,13 +274,23 @@ class Engine:
         next_path: str | None,
         login_cookie: str | None,
         step_up: str | None = None,
+        session_cookie: str | None = None,
     ) -> Flow[LoginStart]:
-        """Ask Authonomy for a login URL and remember the attempt in the login cookie."""
+        """Ask Authonomy for a login URL and remember the attempt in the login cookie.
+
+        A step-up login (``step_up``) of a browser with a live session asks Authonomy to
+        sign in that same user again (``login_hint``); the callback insists on it.
+        """
         box, return_url = self._login_settings()
         now = self.clock()
         verifier, challenge = new_pkce(self.random_bytes)
         nonce = new_nonce(self.random_bytes)
         extra = yield from self._step_up_parameters(step_up)
+        subject = None
+        if step_up and session_cookie:
+            subject, hint = yield from self._signed_in_subject(session_cookie)
+            if subject is not None:
+                extra["login_hint"] = hint
         answer = yield from self.api.auth.authorize(
             customer_id=customer_id,
             return_url=return_url,
@@ -278,10 +307,22 @@ class Engine:
             customer_id=customer_id,
             return_url=return_url,
             created_at=now,
+            subject=subject,
         )
         pending = LoginAttempts.decode(login_cookie, box, now, self.config.login_timeout)
         cookie = LoginAttempts.encode(LoginAttempts.add(pending, attempt), box)
         return LoginStart(_checked_redirect(answer["authorization_url"]), cookie)
+
+    def _signed_in_subject(self, cookie: str) -> Flow[tuple[str | None, str]]:
+        """The ``sub`` of the live session behind ``cookie``, and the hint naming them."""
+        record: SessionRecord | None = yield LoadSession(cookie)
+        if record is None or not self._acceptable(record):
+            return None, ""
+        sub = record.claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            return None, ""
+        email = record.claims.get("email")
+        return sub, email if isinstance(email, str) and email else sub
 
     def _step_up_parameters(self, step_up: str | None) -> Flow[dict[str, Any]]:
         if not step_up:
@@ -317,7 +358,19 @@ class Engine:
         answer = yield from self._exchange(result.code, attempt)
         tokens = TokenSet.from_response(answer, now)
         claims = yield from self._login_claims(tokens, attempt.nonce)
-        record = new_record(new_session_id(self.random_bytes), tokens, claims, now)
+        mismatch = self._login_mismatch(attempt, claims)
+        if mismatch is not None:
+            # Nobody may keep tokens the app refuses; the old session stays as it was.
+            yield from self._revoke_tokens(tokens, claims)
+            raise mismatch
+        record = new_record(
+            new_session_id(self.random_bytes),
+            tokens,
+            claims,
+            now,
+            iss=self.config.resolved_issuer,
+            aud=self.config.audience,
+        )
         if old_session:
             yield from self._end_local(old_session)
         ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
@@ -328,6 +381,31 @@ class Engine:
             login_cookie=LoginAttempts.encode(result.remaining, box),
             user=AuthonomyUser.from_claims(claims),
         )
+
+    def _login_mismatch(
+        self, attempt: LoginAttempt, claims: Mapping[str, Any]
+    ) -> LoginError | None:
+        """Why tokens that verified still cannot start a session here, if they cannot."""
+        customer = claims.get("customer_id")
+        if customer != attempt.customer_id or not self.config.accepts_customer(customer):
+            return LoginError(
+                "the user signed in through another customer than the one this sign-in "
+                "was started for",
+                error="customer_mismatch",
+            )
+        if attempt.subject is not None and claims.get("sub") != attempt.subject:
+            return LoginError(
+                "the verification was completed by another user than the one signed in",
+                error="wrong_user",
+            )
+        return None
+
+    def _revoke_tokens(self, tokens: TokenSet, claims: Mapping[str, Any]) -> Flow[None]:
+        """End the Authonomy session of tokens the app refused (``DELETE /auth/logout``)."""
+        try:
+            yield from self.api.auth.logout(refresh_token=tokens.refresh_token)
+        except AuthonomyError as exc:
+            logger.warning("revoking refused tokens at Authonomy failed: %s", exc)
 
     def spent_login_cookie(self, state: str | None, login_cookie: str | None) -> str | None:
         """The login cookie without the attempt a failed callback used up (``None``: leave
@@ -384,6 +462,14 @@ class Engine:
         record = yield LoadSession(cookie)
         if record is None or self._has_ended(record):
             return _NO_SESSION
+        if self._foreign(record):
+            # Another app's session (shared store or secret): not ours to end there.
+            logger.warning("session refused: it was made by another app (iss or aud differs)")
+            return _NO_SESSION
+        if not self.config.accepts_customer(record.claims.get("customer_id")):
+            logger.warning("session ended: its customer is not accepted by this app")
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
             yield DeleteSession(cookie)
             return _NO_SESSION
@@ -419,7 +505,7 @@ class Engine:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
         current = yield LoadSession(cookie)
-        if current is None or self._has_ended(current):
+        if current is None or not self._acceptable(current):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
             return _state(current, cookie, None)
@@ -433,6 +519,12 @@ class Engine:
             return _NO_SESSION
         except (AuthonomyUnavailableError, InternalServerError) as exc:
             return self._keep_while_unavailable(current, cookie, now, exc)
+        changed = _identity_change(current.claims, claims)
+        if changed is not None:
+            logger.warning("session ended: the refreshed token names another %s", changed)
+            yield from self._revoke_tokens(tokens, claims)
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         refreshed = with_tokens(current, tokens, claims, now)
         new_cookie = yield from self._save(refreshed, now)
         return _state(refreshed, cookie, new_cookie)
@@ -447,6 +539,19 @@ class Engine:
             "Authonomy is temporarily unavailable; the session is kept",
             retry_after=getattr(exc, "retry_after", None) or 5,
         ) from exc
+
+    def _foreign(self, record: SessionRecord) -> bool:
+        """Whether the session was made by another app (issuer or audience differs)."""
+        config = self.config
+        return record.issuer != config.resolved_issuer or record.audience != config.audience
+
+    def _acceptable(self, record: SessionRecord) -> bool:
+        """Whether this app may use the session: its own, of an accepted customer, live."""
+        return (
+            not self._foreign(record)
+            and self.config.accepts_customer(record.claims.get("customer_id"))
+            and not self._has_ended(record)
+        )
 
     def _has_ended(self, record: SessionRecord) -> bool:
         return self._ended.get(record.id, self.clock()) is not None
@@ -557,6 +662,15 @@ def _jwks_uri(doc: Any, issuer: str) -> str | None:
         logger.error("discovery document ignored: jwks_uri %s", problem)
         return None
     return str(uri)
+
+
+#: Claims a refresh must not change: who the user is, where, and through which customer.
+_IDENTITY_CLAIMS = ("sub", "iss", "customer_id")
+
+
+def _identity_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """The first identity claim that differs between a session's token and its refresh."""
+    return next((name for name in _IDENTITY_CLAIMS if old.get(name) != new.get(name)), None)
 
 
 def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:
