@@ -50,6 +50,11 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
     """The configured session store, or a memory store sized for one process."""
     if config.session_store is not None:
         store: SessionStore = config.session_store
+        # Stores shared with other apps (a Redis, a cookie secret) keep each app's
+        # sessions apart by its audience.
+        bind = getattr(store, "bind_audience", None)
+        if callable(bind):
+            bind(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
 

@@ -6,8 +6,13 @@ an adapter added later joins every scenario by joining :data:`ADAPTERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +45,19 @@ def _whoami(user: Any) -> dict[str, Any]:
     return {"user": user.id, "customer": user.customer_id}
 
 
+def _closing(config: AuthonomyConfig) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A lifespan that closes the session store's async client on the server's loop."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        aclose = getattr(config.session_store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    return lifespan
+
+
 @contextmanager
 def _starlette(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) -> Iterator[str]:
     def make(base_url: str) -> Starlette:
@@ -58,7 +76,7 @@ def _starlette(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) ->
             receiver.on_any(seen.append)
             endpoint = webhook_endpoint(receiver)
             routes.append(Route(config.webhook_path, endpoint, methods=["POST"]))
-        app = Starlette(routes=routes)
+        app = Starlette(routes=routes, lifespan=_closing(config))
         app.add_middleware(AuthonomyMiddleware, config=config, clock=clock)
         return app
 

@@ -8,7 +8,10 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox
 
+from ..stores.conftest import make_record
 from .apps import ADAPTERS, Adapter
+
+__all__ = ["adapter", "make_record", "sb"]
 
 
 @pytest.fixture(params=ADAPTERS, ids=str)
