@@ -34,8 +34,10 @@ from .effects import (
     Exclusive,
     Flow,
     LoadSession,
+    RevokeSid,
     SaveSession,
     SessionExclusive,
+    SidRevoked,
 )
 from .keys import KeySetCache, SigningKey
 from .login import LoginAttempt, LoginAttempts, check_callback, new_nonce, new_pkce, safe_next
@@ -56,7 +58,7 @@ from .tokens import VerifyOptions, read_header, verify
 from .urls import url_problem
 from .user import AuthonomyUser
 
-__all__ = ["Engine", "LoginDone", "LoginStart", "SessionState"]
+__all__ = ["SESSION_END_EVENTS", "Engine", "LoginDone", "LoginStart", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
 
@@ -67,6 +69,8 @@ _TOUCH_INTERVAL = 60.0
 _RECENT_SESSIONS = 10_000
 #: Logged-out session ids remembered (cookie store: refuse copies of their cookies).
 _ENDED_SESSIONS = 100_000
+#: Webhook events that say an Authonomy session is over (back-channel logout).
+SESSION_END_EVENTS = frozenset({"user.logged_out", "session.revoked"})
 #: Conditions whose failure a fresh login with MFA can cure.
 _STEP_UP_MFA = "mfa_required"
 _STEP_UP_AGE = "max_session_duration"
@@ -118,9 +122,13 @@ class Engine:
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
         session_cache_ttl: float = 0.0,
+        shared_revocations: bool = False,
     ) -> None:
         """``session_cache_ttl``: seconds a decoded session may be reused without reading
-        the store again; 0 (the default) for stores other processes write to."""
+        the store again; 0 (the default) for stores other processes write to.
+        ``shared_revocations``: the session store records ended Authonomy sessions for
+        every process (the ``RevokeSid`` and ``SidRevoked`` effects), so each bearer
+        token and session is checked there, not only against this process's memory."""
         self.config = config
         self.clock = clock
         self.random_bytes = random_bytes
@@ -154,6 +162,10 @@ class Engine:
         #: Ids of sessions logged out here, refused even when a copy of the cookie comes
         #: back (the cookie store cannot forget a cookie); kept for a session's lifetime.
         self._ended = TokenCache(_ENDED_SESSIONS)
+        #: Authonomy session ids (``sid``) ended by logout or back-channel logout; their
+        #: tokens are refused for the rest of their lifetime, which a session bounds.
+        self._revoked_sids = TokenCache(_ENDED_SESSIONS)
+        self.shared_revocations = shared_revocations
         self.session_cache_ttl = session_cache_ttl
         #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
@@ -180,21 +192,64 @@ class Engine:
         return verify(token, _only(key), self.id_options, now, nonce=nonce)
 
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
-        """The user of an already verified, unexpired bearer token; no flow needed."""
+        """The user of an already verified, unexpired bearer token when no flow is needed
+        (``None`` with a shared store: every request asks it about revocations)."""
+        if self.shared_revocations:
+            return None
         user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
         return user
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
-        user = self.cached_bearer(token)
-        if user is not None:
-            return user
-        claims = yield from self.verify_access_token(token)
-        if not self.config.accepts_customer(claims.get("customer_id")):
-            raise TokenError("the token's customer is not accepted by this app")
-        user = AuthonomyUser.from_claims(claims)
-        self.bearer_cache.put(token, claims, user)
+        user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
+        claims = None
+        if user is None:
+            claims = yield from self.verify_access_token(token)
+            if not self.config.accepts_customer(claims.get("customer_id")):
+                raise TokenError("the token's customer is not accepted by this app")
+            user = AuthonomyUser.from_claims(claims)
+        revoked = yield from self._sid_revoked(user.session_id)
+        if revoked:
+            raise TokenError("the token's session has ended (signed out)")
+        if claims is not None:
+            self.bearer_cache.put(token, claims, user)
         return user
+
+    # --- revocation ------------------------------------------------------------------
+
+    def revoke_sid(self, sid: str | None) -> Flow[None]:
+        """Refuse the tokens and sessions of Authonomy session ``sid`` from now on: in
+        this process, and in every process sharing the session store."""
+        if not sid:
+            return
+        ttl = self.config.session_max_age
+        self._revoked_sids.keep(sid, True, self.clock() + ttl)
+        # Verified tokens and decoded sessions of that sid may be cached; revocations
+        # are rare enough to forget them all rather than index them by sid.
+        self.bearer_cache.clear()
+        self.recent_sessions.clear()
+        if self.shared_revocations:
+            yield RevokeSid(sid, ttl)
+
+    def back_channel_logout(self, event_type: str, sid: str | None) -> Flow[None]:
+        """React to a verified webhook: ``user.logged_out`` and ``session.revoked`` end
+        the Authonomy session ``sid`` here (its local sessions and tokens are refused)."""
+        if event_type in SESSION_END_EVENTS and sid:
+            logger.info("back-channel logout: Authonomy session ended (%s)", event_type)
+            yield from self.revoke_sid(sid)
+
+    def _sid_revoked(self, sid: Any) -> Flow[bool]:
+        if not isinstance(sid, str) or not sid:
+            return False
+        now = self.clock()
+        if self._revoked_sids.get(sid, now) is not None:
+            return True
+        if not self.shared_revocations:
+            return False
+        revoked = bool((yield SidRevoked(sid)))
+        if revoked:
+            self._revoked_sids.keep(sid, True, now + self.config.session_max_age)
+        return revoked
 
     def _signing_key(self, kid: Any, now: float) -> Flow[SigningKey | None]:
         if not isinstance(kid, str) or not kid:
@@ -402,6 +457,7 @@ class Engine:
 
     def _revoke_tokens(self, tokens: TokenSet, claims: Mapping[str, Any]) -> Flow[None]:
         """End the Authonomy session of tokens the app refused (``DELETE /auth/logout``)."""
+        yield from self.revoke_sid(_text_claim(claims, "sid"))
         try:
             yield from self.api.auth.logout(refresh_token=tokens.refresh_token)
         except AuthonomyError as exc:
@@ -468,6 +524,11 @@ class Engine:
             return _NO_SESSION
         if not self.config.accepts_customer(record.claims.get("customer_id")):
             logger.warning("session ended: its customer is not accepted by this app")
+            yield from self._end_local(cookie)
+            return _NO_SESSION
+        revoked = yield from self._sid_revoked(record.claims.get("sid"))
+        if revoked:
+            logger.info("session ended: its Authonomy session was signed out")
             yield from self._end_local(cookie)
             return _NO_SESSION
         if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
@@ -578,6 +639,7 @@ class Engine:
         record = yield from self._end_local(cookie)
         if record is None:
             return
+        yield from self.revoke_sid(_text_claim(record.claims, "sid"))
         try:
             yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
         except AuthonomyError as exc:
@@ -671,6 +733,11 @@ _IDENTITY_CLAIMS = ("sub", "iss", "customer_id")
 def _identity_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     """The first identity claim that differs between a session's token and its refresh."""
     return next((name for name in _IDENTITY_CLAIMS if old.get(name) != new.get(name)), None)
+
+
+def _text_claim(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:

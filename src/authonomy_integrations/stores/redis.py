@@ -168,6 +168,32 @@ class RedisSessionStore:
             with self._errors():
                 await self._async().delete(self._key(cookie_value))
 
+    # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
+    # access tokens are refused everywhere, not only in the process that saw the logout.
+
+    def _revoked_key(self, sid: str) -> str:
+        return f"{self.prefix}revoked-sid:{sid}"
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        """Record Authonomy session ``sid`` as ended for ``ttl`` seconds."""
+        with self._errors():
+            self._sync().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        """Whether Authonomy session ``sid`` was recorded as ended."""
+        with self._errors():
+            return bool(self._sync().exists(self._revoked_key(sid)))
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        """Awaitable :meth:`revoke_sid`."""
+        with self._errors():
+            await self._async().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        """Awaitable :meth:`is_sid_revoked`."""
+        with self._errors():
+            return bool(await self._async().exists(self._revoked_key(sid)))
+
     def lock(self, session_id: str) -> AbstractContextManager[None]:
         """The session's lock across processes; raises ``SessionError`` after waiting
         ``lock_timeout`` seconds for it."""
