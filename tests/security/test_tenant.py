@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.core.engine import Engine
+from authonomy_integrations.errors import LoginError
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import MemorySessionStore
 
@@ -100,3 +103,32 @@ def test_sessions_of_customers_no_longer_allowed_are_ended(adapter: Adapter, sb:
         assert answer.json()["user"] is None
         assert "authonomy_session=;" in answer.headers["set-cookie"]
         assert store.load(cookie) is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "requested", "resolved", "expected"),
+    [
+        ({"customer_id": "acme-corp"}, None, None, "acme-corp"),
+        ({"customer_id": "acme-corp"}, "acme-corp", None, "acme-corp"),
+        ({"customer_id": "acme-corp"}, "globex", None, "customer_not_allowed"),
+        ({"customer_id": "acme-corp"}, None, "globex", "globex"),  # the resolver decides
+        ({}, "globex", "acme-corp", "customer_not_allowed"),
+        ({}, "globex", None, "globex"),  # nothing pinned, nothing listed: any customer
+        ({}, None, None, "customer_required"),
+        ({"allowed_customers": ("acme-corp",)}, "globex", None, "customer_not_allowed"),
+        ({"allowed_customers": ("acme-corp",)}, None, "globex", "customer_not_allowed"),
+        ({"allowed_customers": ("acme-corp",)}, "acme-corp", None, "acme-corp"),
+        ({}, "bad customer!", None, "invalid_customer"),
+    ],
+)
+def test_who_chooses_the_customer(
+    settings: dict[str, Any], requested: str | None, resolved: str | None, expected: str
+) -> None:
+    config = AuthonomyConfig(audience="app_123", **settings)
+    if resolved is not None:
+        config = config.replace(customer_resolver=lambda request: resolved)
+    engine = Engine(config)
+    try:
+        assert engine.resolve_customer(requested, request=None) == expected
+    except LoginError as exc:
+        assert exc.error == expected
