@@ -124,3 +124,25 @@ def test_config_is_frozen_and_replace_validates_again() -> None:
     with pytest.raises(ConfigurationError):
         base.replace(audience="")
     assert base.replace(customer_id="globex").customer_id == "globex"
+
+
+def test_allowed_customers_from_env_is_a_comma_separated_list() -> None:
+    env = {"AUTHONOMY_AUDIENCE": "app_123", "AUTHONOMY_ALLOWED_CUSTOMERS": "acme-corp, globex"}
+    config = AuthonomyConfig.from_env(env)
+    assert config.allowed_customers == ("acme-corp", "globex")
+    assert config.accepts_customer("globex") and not config.accepts_customer("initech")
+    assert AuthonomyConfig(audience="app_123").accepts_customer("initech")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"allowed_customers": []},
+        {"allowed_customers": ["acme corp"]},
+        {"allowed_customers": ["globex"], "customer_id": "acme-corp"},
+    ],
+)
+def test_bad_allowed_customers_fail_at_start_up(changes: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        AuthonomyConfig(audience="app_123", **changes)
+    assert raised.value.field == "allowed_customers"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,6 +25,8 @@ ENVIRONMENTS: Mapping[str, tuple[str, str]] = {
 }
 
 _MIN_SECRET_LENGTH = 32
+#: What a customer id may look like (the same rule the login route applies to ``?customer=``).
+CUSTOMER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _SUPPORTED_ALGORITHMS = frozenset({"RS256", "ES256"})
 
 
@@ -72,6 +75,10 @@ class AuthonomyConfig:
     """Default customer for logins when no ``?customer=`` and no resolver decide."""
     customer_resolver: Callable[[Any], str | None] | None = None
     """``callable(request) -> customer id`` for apps that pick the tenant per request."""
+    allowed_customers: Sequence[str] | None = None
+    """``None``: any customer of this audience. Otherwise the only customers accepted, for
+    logins (``?customer=`` is honoured only for a listed id), bearer tokens and sessions.
+    Kept as a tuple; a comma-separated string (``AUTHONOMY_ALLOWED_CUSTOMERS``) is split."""
     webhook_secret: str | Sequence[str] | None = None
     """Webhook signing secret, or a list while rotating."""
     policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -128,6 +135,7 @@ class AuthonomyConfig:
         self._validate_paths()
         self._validate_numbers()
         self._validate_policies()
+        self._validate_customers()
 
     def _validate_environment(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -190,6 +198,36 @@ class AuthonomyConfig:
         for name, conditions in self.policies.items():
             validate_conditions(conditions, field=f"policies[{name!r}]")
 
+    def _validate_customers(self) -> None:
+        customer_id = self.customer_id
+        if customer_id is not None and not CUSTOMER_ID_PATTERN.fullmatch(customer_id):
+            raise ConfigurationError("customer_id", f"is not a valid customer id: {customer_id!r}")
+        if self.allowed_customers is None:
+            return
+        value = self.allowed_customers
+        allowed = tuple(_split_env_list(value) if isinstance(value, str) else value)
+        if not allowed:
+            raise ConfigurationError(
+                "allowed_customers", "must list at least one customer id (None allows any)"
+            )
+        for customer in allowed:
+            if not isinstance(customer, str) or not CUSTOMER_ID_PATTERN.fullmatch(customer):
+                raise ConfigurationError(
+                    "allowed_customers", f"{customer!r} is not a valid customer id"
+                )
+        if self.customer_id is not None and self.customer_id not in allowed:
+            raise ConfigurationError(
+                "allowed_customers", f"does not list the default customer_id {self.customer_id!r}"
+            )
+        # Frozen: normalise in place once, so every reader sees a tuple.
+        object.__setattr__(self, "allowed_customers", allowed)
+
+    def accepts_customer(self, customer_id: object) -> bool:
+        """Whether tokens and sessions of ``customer_id`` are accepted here."""
+        if self.allowed_customers is None:
+            return True
+        return isinstance(customer_id, str) and customer_id in self.allowed_customers
+
     @property
     def resolved_api_base_url(self) -> str:
         """The API base URL in force, without a trailing slash."""
@@ -248,7 +286,7 @@ class AuthonomyConfig:
 
 
 _LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
-_TUPLE_FIELDS = frozenset({"scopes", "algorithms"})
+_TUPLE_FIELDS = frozenset({"scopes", "algorithms", "allowed_customers"})
 _INT_FIELDS = frozenset(
     {
         "session_idle_timeout",

@@ -26,8 +26,10 @@ from .core.effects import (
     Exclusive,
     Flow,
     LoadSession,
+    RevokeSid,
     SaveSession,
     SessionExclusive,
+    SidRevoked,
 )
 from .core.engine import Engine, LoginDone, LoginStart, SessionState
 from .core.policies import PolicyDecision
@@ -50,8 +52,18 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
     """The configured session store, or a memory store sized for one process."""
     if config.session_store is not None:
         store: SessionStore = config.session_store
+        # Stores shared with other apps (a Redis, a cookie secret) keep each app's
+        # sessions apart by its audience.
+        bind = getattr(store, "bind_audience", None)
+        if callable(bind):
+            bind(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
+
+
+def _shares_revocations(store: SessionStore) -> bool:
+    """Whether the store records ended Authonomy sessions for every process using it."""
+    return callable(getattr(store, "revoke_sid", None))
 
 
 class _Runtime:
@@ -60,8 +72,24 @@ class _Runtime:
     def __init__(self, config: AuthonomyConfig, clock: Callable[[], float]) -> None:
         self.config = config
         self.store = default_store(config)
-        self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))
+        self.engine = Engine(
+            config,
+            clock=clock,
+            session_cache_ttl=_cache_ttl(self.store),
+            shared_revocations=_shares_revocations(self.store),
+        )
         self.routes = Routes(self.engine)
+
+    def _revocation_handlers(self, prefix: str) -> dict[type, Callable[[Any], Any]]:
+        """Handlers of the revocation effects, on the store's sync or async (``a``) methods."""
+        if not self.engine.shared_revocations:
+            return {}
+        revoke = getattr(self.store, f"{prefix}revoke_sid")
+        is_revoked = getattr(self.store, f"{prefix}is_sid_revoked")
+        return {
+            RevokeSid: lambda e: revoke(e.sid, e.ttl),
+            SidRevoked: lambda e: is_revoked(e.sid),
+        }
 
 
 class AuthonomySync(_Runtime):
@@ -89,6 +117,7 @@ class AuthonomySync(_Runtime):
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
+            **self._revocation_handlers(""),
         }
 
     def _lock(self, name: str) -> threading.Lock:
@@ -176,6 +205,7 @@ class AuthonomyAsync(_Runtime):
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
+            **self._revocation_handlers("a"),
         }
 
     async def _exclusive(self, effect: Exclusive) -> Any:

@@ -311,9 +311,12 @@ def test_current_user_outside_a_request_is_an_error() -> None:
     ],
 )
 def test_login_for_a_customer_that_cannot_sign_in_shows_a_400_page(
-    client: FlaskClient, customer: str, words: str
+    sandbox: Sandbox, installed: list[Flask], customer: str, words: str
 ) -> None:
-    response = client.get("/auth/login", query_string={"customer": customer})
+    app = Flask(__name__)
+    Authonomy(app, config=_config(sandbox, customer_id=None))  # the user picks the customer
+    installed.append(app)
+    response = app.test_client().get("/auth/login", query_string={"customer": customer})
     assert response.status_code == 400
     assert response.content_type.startswith("text/html")
     assert words.lower() in response.get_data(as_text=True).lower()

@@ -147,16 +147,25 @@ def test_login_never_redirects_off_site(http: httpx.Client, next_path: str) -> N
     assert http.get(callback).headers["location"] == "/"
 
 
-def test_login_for_unknown_customer_shows_clean_400_page(http: httpx.Client) -> None:
-    answer = http.get("/auth/login", params={"customer": "no-such-customer"})
+@pytest.fixture(scope="module")
+def open_app_url(sb: Sandbox) -> Iterator[str]:
+    """The example app with no pinned customer: ``?customer=`` picks the tenant."""
+    with example_app(sb, customer_id=None) as base_url:
+        yield base_url
+
+
+def test_login_for_unknown_customer_shows_clean_400_page(open_app_url: str) -> None:
+    with browser(open_app_url) as http:
+        answer = http.get("/auth/login", params={"customer": "no-such-customer"})
     assert answer.status_code == 400
     assert answer.headers["content-type"].startswith("text/html")
     assert "no-such-customer" in answer.text and "not found" in answer.text
     assert "Traceback" not in answer.text
 
 
-def test_login_for_customer_without_idp_shows_400_page(http: httpx.Client) -> None:
-    answer = http.get("/auth/login", params={"customer": "initech"})
+def test_login_for_customer_without_idp_shows_400_page(open_app_url: str) -> None:
+    with browser(open_app_url) as http:
+        answer = http.get("/auth/login", params={"customer": "initech"})
     assert answer.status_code == 400
     assert "Sign-in failed" in answer.text
 

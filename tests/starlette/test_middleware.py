@@ -137,11 +137,12 @@ def test_customer_resolver_picks_the_tenant(sb: Sandbox) -> None:
         assert test_client.get("/whoami").json()["user"] == "Carol Chen"
 
 
-def test_customer_query_wins_over_resolver_and_default(sb: Sandbox) -> None:
+def test_customer_query_cannot_override_the_resolver(sb: Sandbox) -> None:
     app = _login_app(sb, customer_resolver=lambda request: "acme-corp")
     with TestClient(app, follow_redirects=False) as test_client:
-        _sign_in_through(test_client, "/auth/login?customer=globex", user="carol")
-        assert test_client.get("/whoami").json()["user"] == "Carol Chen"
+        answer = test_client.get("/auth/login?customer=globex")
+        assert answer.status_code == 400
+        assert "authonomy_login" not in answer.headers.get("set-cookie", "")
 
 
 def test_step_up_login_gets_mfa_for_a_user_not_enrolled(sb: Sandbox) -> None:

@@ -26,8 +26,10 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "LoadSession",
+    "RevokeSid",
     "SaveSession",
     "SessionExclusive",
+    "SidRevoked",
     "Sleep",
 ]
 
@@ -93,6 +95,22 @@ class DeleteSession:
     """Forget the session behind a cookie value."""
 
     cookie_value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeSid:
+    """Record in the session store that Authonomy session ``sid`` has ended, for ``ttl``
+    seconds, so every process sharing the store refuses its tokens; result ``None``."""
+
+    sid: str
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class SidRevoked:
+    """Whether the session store records Authonomy session ``sid`` as ended (a bool)."""
+
+    sid: str
 
 
 @dataclass(frozen=True, slots=True)

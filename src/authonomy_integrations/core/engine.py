@@ -9,7 +9,6 @@ policies, and sessions ended by logout.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import AuthonomyConfig
+from ..config import CUSTOMER_ID_PATTERN, AuthonomyConfig
 from ..errors import (
     AuthonomyAPIError,
     AuthonomyError,
@@ -35,8 +34,10 @@ from .effects import (
     Exclusive,
     Flow,
     LoadSession,
+    RevokeSid,
     SaveSession,
     SessionExclusive,
+    SidRevoked,
 )
 from .keys import KeySetCache, SigningKey
 from .login import LoginAttempt, LoginAttempts, check_callback, new_nonce, new_pkce, safe_next
@@ -57,17 +58,19 @@ from .tokens import VerifyOptions, read_header, verify
 from .urls import url_problem
 from .user import AuthonomyUser
 
-__all__ = ["Engine", "LoginDone", "LoginStart", "SessionState"]
+__all__ = ["SESSION_END_EVENTS", "Engine", "LoginDone", "LoginStart", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
 
-_CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_CUSTOMER_ID = CUSTOMER_ID_PATTERN
 #: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
 _RECENT_SESSIONS = 10_000
 #: Logged-out session ids remembered (cookie store: refuse copies of their cookies).
 _ENDED_SESSIONS = 100_000
+#: Webhook events that say an Authonomy session is over (back-channel logout).
+SESSION_END_EVENTS = frozenset({"user.logged_out", "session.revoked"})
 #: Conditions whose failure a fresh login with MFA can cure.
 _STEP_UP_MFA = "mfa_required"
 _STEP_UP_AGE = "max_session_duration"
@@ -119,9 +122,13 @@ class Engine:
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
         session_cache_ttl: float = 0.0,
+        shared_revocations: bool = False,
     ) -> None:
         """``session_cache_ttl``: seconds a decoded session may be reused without reading
-        the store again; 0 (the default) for stores other processes write to."""
+        the store again; 0 (the default) for stores other processes write to.
+        ``shared_revocations``: the session store records ended Authonomy sessions for
+        every process (the ``RevokeSid`` and ``SidRevoked`` effects), so each bearer
+        token and session is checked there, not only against this process's memory."""
         self.config = config
         self.clock = clock
         self.random_bytes = random_bytes
@@ -155,6 +162,10 @@ class Engine:
         #: Ids of sessions logged out here, refused even when a copy of the cookie comes
         #: back (the cookie store cannot forget a cookie); kept for a session's lifetime.
         self._ended = TokenCache(_ENDED_SESSIONS)
+        #: Authonomy session ids (``sid``) ended by logout or back-channel logout; their
+        #: tokens are refused for the rest of their lifetime, which a session bounds.
+        self._revoked_sids = TokenCache(_ENDED_SESSIONS)
+        self.shared_revocations = shared_revocations
         self.session_cache_ttl = session_cache_ttl
         #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
@@ -181,19 +192,64 @@ class Engine:
         return verify(token, _only(key), self.id_options, now, nonce=nonce)
 
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
-        """The user of an already verified, unexpired bearer token; no flow needed."""
+        """The user of an already verified, unexpired bearer token when no flow is needed
+        (``None`` with a shared store: every request asks it about revocations)."""
+        if self.shared_revocations:
+            return None
         user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
         return user
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
-        user = self.cached_bearer(token)
-        if user is not None:
-            return user
-        claims = yield from self.verify_access_token(token)
-        user = AuthonomyUser.from_claims(claims)
-        self.bearer_cache.put(token, claims, user)
+        user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
+        claims = None
+        if user is None:
+            claims = yield from self.verify_access_token(token)
+            if not self.config.accepts_customer(claims.get("customer_id")):
+                raise TokenError("the token's customer is not accepted by this app")
+            user = AuthonomyUser.from_claims(claims)
+        revoked = yield from self._sid_revoked(user.session_id)
+        if revoked:
+            raise TokenError("the token's session has ended (signed out)")
+        if claims is not None:
+            self.bearer_cache.put(token, claims, user)
         return user
+
+    # --- revocation ------------------------------------------------------------------
+
+    def revoke_sid(self, sid: str | None) -> Flow[None]:
+        """Refuse the tokens and sessions of Authonomy session ``sid`` from now on: in
+        this process, and in every process sharing the session store."""
+        if not sid:
+            return
+        ttl = self.config.session_max_age
+        self._revoked_sids.keep(sid, True, self.clock() + ttl)
+        # Verified tokens and decoded sessions of that sid may be cached; revocations
+        # are rare enough to forget them all rather than index them by sid.
+        self.bearer_cache.clear()
+        self.recent_sessions.clear()
+        if self.shared_revocations:
+            yield RevokeSid(sid, ttl)
+
+    def back_channel_logout(self, event_type: str, sid: str | None) -> Flow[None]:
+        """React to a verified webhook: ``user.logged_out`` and ``session.revoked`` end
+        the Authonomy session ``sid`` here (its local sessions and tokens are refused)."""
+        if event_type in SESSION_END_EVENTS and sid:
+            logger.info("back-channel logout: Authonomy session ended (%s)", event_type)
+            yield from self.revoke_sid(sid)
+
+    def _sid_revoked(self, sid: Any) -> Flow[bool]:
+        if not isinstance(sid, str) or not sid:
+            return False
+        now = self.clock()
+        if self._revoked_sids.get(sid, now) is not None:
+            return True
+        if not self.shared_revocations:
+            return False
+        revoked = bool((yield SidRevoked(sid)))
+        if revoked:
+            self._revoked_sids.keep(sid, True, now + self.config.session_max_age)
+        return revoked
 
     def _signing_key(self, kid: Any, now: float) -> Flow[SigningKey | None]:
         if not isinstance(kid, str) or not kid:
@@ -237,15 +293,33 @@ class Engine:
     # --- login -----------------------------------------------------------------------
 
     def resolve_customer(self, requested: str | None, request: Any) -> str:
-        """The customer a login is for: ``?customer=``, the resolver, or the default."""
-        customer = requested or None
-        if customer is None and self.config.customer_resolver is not None:
-            customer = self.config.customer_resolver(request)
-        customer = customer or self.config.customer_id
+        """The customer a login is for.
+
+        The app chooses: with ``customer_resolver`` or ``customer_id`` configured, that is
+        the customer, and a ``?customer=`` naming another one is refused. Otherwise
+        ``?customer=`` decides, limited to ``allowed_customers`` when that is set.
+        """
+        config = self.config
+        requested = requested or None
+        pinned = None
+        if config.customer_resolver is not None:
+            pinned = config.customer_resolver(request)
+        pinned = pinned or config.customer_id
+        if pinned and requested and requested != pinned:
+            raise LoginError(
+                "this app does not sign in users of the requested customer",
+                error="customer_not_allowed",
+            )
+        customer = pinned or requested
         if not customer:
             raise LoginError("no customer chosen for this login", error="customer_required")
         if not _CUSTOMER_ID.fullmatch(customer):
             raise LoginError("the customer id is not valid", error="invalid_customer")
+        if not config.accepts_customer(customer):
+            raise LoginError(
+                "this app does not sign in users of the requested customer",
+                error="customer_not_allowed",
+            )
         return customer
 
     def start_login(
@@ -255,13 +329,23 @@ class Engine:
         next_path: str | None,
         login_cookie: str | None,
         step_up: str | None = None,
+        session_cookie: str | None = None,
     ) -> Flow[LoginStart]:
-        """Ask Authonomy for a login URL and remember the attempt in the login cookie."""
+        """Ask Authonomy for a login URL and remember the attempt in the login cookie.
+
+        A step-up login (``step_up``) of a browser with a live session asks Authonomy to
+        sign in that same user again (``login_hint``); the callback insists on it.
+        """
         box, return_url = self._login_settings()
         now = self.clock()
         verifier, challenge = new_pkce(self.random_bytes)
         nonce = new_nonce(self.random_bytes)
         extra = yield from self._step_up_parameters(step_up)
+        subject = None
+        if step_up and session_cookie:
+            subject, hint = yield from self._signed_in_subject(session_cookie)
+            if subject is not None:
+                extra["login_hint"] = hint
         answer = yield from self.api.auth.authorize(
             customer_id=customer_id,
             return_url=return_url,
@@ -278,10 +362,22 @@ class Engine:
             customer_id=customer_id,
             return_url=return_url,
             created_at=now,
+            subject=subject,
         )
         pending = LoginAttempts.decode(login_cookie, box, now, self.config.login_timeout)
         cookie = LoginAttempts.encode(LoginAttempts.add(pending, attempt), box)
         return LoginStart(_checked_redirect(answer["authorization_url"]), cookie)
+
+    def _signed_in_subject(self, cookie: str) -> Flow[tuple[str | None, str]]:
+        """The ``sub`` of the live session behind ``cookie``, and the hint naming them."""
+        record: SessionRecord | None = yield LoadSession(cookie)
+        if record is None or not self._acceptable(record):
+            return None, ""
+        sub = record.claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            return None, ""
+        email = record.claims.get("email")
+        return sub, email if isinstance(email, str) and email else sub
 
     def _step_up_parameters(self, step_up: str | None) -> Flow[dict[str, Any]]:
         if not step_up:
@@ -317,7 +413,19 @@ class Engine:
         answer = yield from self._exchange(result.code, attempt)
         tokens = TokenSet.from_response(answer, now)
         claims = yield from self._login_claims(tokens, attempt.nonce)
-        record = new_record(new_session_id(self.random_bytes), tokens, claims, now)
+        mismatch = self._login_mismatch(attempt, claims)
+        if mismatch is not None:
+            # Nobody may keep tokens the app refuses; the old session stays as it was.
+            yield from self._revoke_tokens(tokens, claims)
+            raise mismatch
+        record = new_record(
+            new_session_id(self.random_bytes),
+            tokens,
+            claims,
+            now,
+            iss=self.config.resolved_issuer,
+            aud=self.config.audience,
+        )
         if old_session:
             yield from self._end_local(old_session)
         ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
@@ -328,6 +436,32 @@ class Engine:
             login_cookie=LoginAttempts.encode(result.remaining, box),
             user=AuthonomyUser.from_claims(claims),
         )
+
+    def _login_mismatch(
+        self, attempt: LoginAttempt, claims: Mapping[str, Any]
+    ) -> LoginError | None:
+        """Why tokens that verified still cannot start a session here, if they cannot."""
+        customer = claims.get("customer_id")
+        if customer != attempt.customer_id or not self.config.accepts_customer(customer):
+            return LoginError(
+                "the user signed in through another customer than the one this sign-in "
+                "was started for",
+                error="customer_mismatch",
+            )
+        if attempt.subject is not None and claims.get("sub") != attempt.subject:
+            return LoginError(
+                "the verification was completed by another user than the one signed in",
+                error="wrong_user",
+            )
+        return None
+
+    def _revoke_tokens(self, tokens: TokenSet, claims: Mapping[str, Any]) -> Flow[None]:
+        """End the Authonomy session of tokens the app refused (``DELETE /auth/logout``)."""
+        yield from self.revoke_sid(_text_claim(claims, "sid"))
+        try:
+            yield from self.api.auth.logout(refresh_token=tokens.refresh_token)
+        except AuthonomyError as exc:
+            logger.warning("revoking refused tokens at Authonomy failed: %s", exc)
 
     def spent_login_cookie(self, state: str | None, login_cookie: str | None) -> str | None:
         """The login cookie without the attempt a failed callback used up (``None``: leave
@@ -384,6 +518,19 @@ class Engine:
         record = yield LoadSession(cookie)
         if record is None or self._has_ended(record):
             return _NO_SESSION
+        if self._foreign(record):
+            # Another app's session (shared store or secret): not ours to end there.
+            logger.warning("session refused: it was made by another app (iss or aud differs)")
+            return _NO_SESSION
+        if not self.config.accepts_customer(record.claims.get("customer_id")):
+            logger.warning("session ended: its customer is not accepted by this app")
+            yield from self._end_local(cookie)
+            return _NO_SESSION
+        revoked = yield from self._sid_revoked(record.claims.get("sid"))
+        if revoked:
+            logger.info("session ended: its Authonomy session was signed out")
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
             yield DeleteSession(cookie)
             return _NO_SESSION
@@ -419,7 +566,7 @@ class Engine:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
         current = yield LoadSession(cookie)
-        if current is None or self._has_ended(current):
+        if current is None or not self._acceptable(current):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
             return _state(current, cookie, None)
@@ -433,6 +580,12 @@ class Engine:
             return _NO_SESSION
         except (AuthonomyUnavailableError, InternalServerError) as exc:
             return self._keep_while_unavailable(current, cookie, now, exc)
+        changed = _identity_change(current.claims, claims)
+        if changed is not None:
+            logger.warning("session ended: the refreshed token names another %s", changed)
+            yield from self._revoke_tokens(tokens, claims)
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         refreshed = with_tokens(current, tokens, claims, now)
         new_cookie = yield from self._save(refreshed, now)
         return _state(refreshed, cookie, new_cookie)
@@ -447,6 +600,19 @@ class Engine:
             "Authonomy is temporarily unavailable; the session is kept",
             retry_after=getattr(exc, "retry_after", None) or 5,
         ) from exc
+
+    def _foreign(self, record: SessionRecord) -> bool:
+        """Whether the session was made by another app (issuer or audience differs)."""
+        config = self.config
+        return record.issuer != config.resolved_issuer or record.audience != config.audience
+
+    def _acceptable(self, record: SessionRecord) -> bool:
+        """Whether this app may use the session: its own, of an accepted customer, live."""
+        return (
+            not self._foreign(record)
+            and self.config.accepts_customer(record.claims.get("customer_id"))
+            and not self._has_ended(record)
+        )
 
     def _has_ended(self, record: SessionRecord) -> bool:
         return self._ended.get(record.id, self.clock()) is not None
@@ -473,6 +639,7 @@ class Engine:
         record = yield from self._end_local(cookie)
         if record is None:
             return
+        yield from self.revoke_sid(_text_claim(record.claims, "sid"))
         try:
             yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
         except AuthonomyError as exc:
@@ -557,6 +724,20 @@ def _jwks_uri(doc: Any, issuer: str) -> str | None:
         logger.error("discovery document ignored: jwks_uri %s", problem)
         return None
     return str(uri)
+
+
+#: Claims a refresh must not change: who the user is, where, and through which customer.
+_IDENTITY_CLAIMS = ("sub", "iss", "customer_id")
+
+
+def _identity_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    """The first identity claim that differs between a session's token and its refresh."""
+    return next((name for name in _IDENTITY_CLAIMS if old.get(name) != new.get(name)), None)
+
+
+def _text_claim(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:

@@ -61,6 +61,8 @@ class LoginAttempt:
     """Callback URL given to authorize; the token exchange must repeat it."""
     created_at: float
     """When the login started (Unix seconds)."""
+    subject: str | None = None
+    """For a step-up login, the ``sub`` of the signed-in user who must sign in again."""
 
     def is_expired(self, now: float, ttl: float) -> bool:
         """Whether the attempt is older than ``ttl`` seconds (or from the future)."""
@@ -191,6 +193,7 @@ def _to_compact(attempt: LoginAttempt) -> dict[str, Any]:
         "c": attempt.customer_id,
         "r": attempt.return_url,
         "t": attempt.created_at,
+        **({"u": attempt.subject} if attempt.subject is not None else {}),
     }
 
 
@@ -206,6 +209,7 @@ def _from_compact(item: Mapping[str, Any]) -> LoginAttempt:
         customer_id=customer_id,
         return_url=_text(item, "r"),
         created_at=float(item["t"]),
+        subject=_text(item, "u") if "u" in item else None,
     )
 
 

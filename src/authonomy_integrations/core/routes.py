@@ -136,6 +136,7 @@ class Routes:
                 next_path=info.query.get("next"),
                 login_cookie=info.login_cookie,
                 step_up=info.query.get("step_up") or None,
+                session_cookie=info.session_cookie,
             )
         except Exception as exc:
             return Answer(self._login_trouble(exc, info))

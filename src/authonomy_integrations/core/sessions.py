@@ -82,6 +82,20 @@ class SessionRecord:
     """When the user signed in (Unix seconds); bounds the absolute lifetime."""
     last_seen: float
     """Last request that refreshed this value (updated at most every touch interval)."""
+    iss: str | None = None
+    """Issuer of the app that made the session when it is not the token's ``iss``."""
+    aud: str | None = None
+    """Audience of the app that made the session when it is not the token's ``aud``."""
+
+    @property
+    def issuer(self) -> str:
+        """The issuer of the app that made the session: another app's is refused."""
+        return self.iss if self.iss is not None else _claim(self.claims, "iss")
+
+    @property
+    def audience(self) -> str:
+        """The audience (application id) of the app that made the session."""
+        return self.aud if self.aud is not None else _claim(self.claims, "aud")
 
     def to_bytes(self) -> bytes:
         """Compact JSON; the ID token is not kept."""
@@ -97,6 +111,10 @@ class SessionRecord:
         }
         if _jwt_payload(self.tokens.access_token) != self.claims:
             fields["c"] = dict(self.claims)
+        if self.iss is not None:
+            fields["is"] = self.iss
+        if self.aud is not None:
+            fields["au"] = self.aud
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     @classmethod
@@ -128,7 +146,14 @@ def _record_from_fields(fields: Mapping[str, Any]) -> SessionRecord | None:
         claims=claims,
         created_at=float(fields["t"]),
         last_seen=float(fields["l"]),
+        iss=_text(fields, "is") if "is" in fields else None,
+        aud=_text(fields, "au") if "au" in fields else None,
     )
+
+
+def _claim(claims: Mapping[str, Any], name: str) -> str:
+    value = claims.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def _text(fields: Mapping[str, Any], key: str) -> str:
@@ -156,11 +181,27 @@ def new_session_id(random_bytes: Callable[[int], bytes] = secrets.token_bytes) -
 
 
 def new_record(
-    session_id: str, tokens: TokenSet, claims: Mapping[str, Any], now: float
+    session_id: str,
+    tokens: TokenSet,
+    claims: Mapping[str, Any],
+    now: float,
+    *,
+    iss: str | None = None,
+    aud: str | None = None,
 ) -> SessionRecord:
-    """The record of a session that starts now (the ID token is dropped)."""
+    """The record of a session that starts now for the app ``iss``/``aud`` (the ID token
+    is dropped). The verified token names its app already, so they are kept apart only
+    when they differ from its claims: the record stays small."""
     kept = dataclasses.replace(tokens, id_token=None)
-    return SessionRecord(session_id, kept, dict(claims), created_at=now, last_seen=now)
+    return SessionRecord(
+        session_id,
+        kept,
+        dict(claims),
+        created_at=now,
+        last_seen=now,
+        iss=None if iss == _claim(claims, "iss") else iss,
+        aud=None if aud == _claim(claims, "aud") else aud,
+    )
 
 
 def is_expired(record: SessionRecord, now: float, idle_timeout: float, max_age: float) -> bool:

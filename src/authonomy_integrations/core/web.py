@@ -156,6 +156,16 @@ def login_failed(exc: LoginError) -> Reply:
     """A callback or login start that cannot complete: a plain page, never a traceback."""
     if exc.error == "access_denied":
         return _page(403, "Sign-in cancelled", "The sign-in was cancelled or denied.")
+    if exc.error == "wrong_user":
+        return _page(
+            400,
+            "Signed in as someone else",
+            "The extra verification was completed as a different user than the one signed "
+            "in here, so it was not accepted. You are still signed in as before; verify "
+            "again as yourself.",
+        )
+    if exc.error in ("customer_mismatch", "customer_not_allowed"):
+        return _page(400, "Sign-in refused", f"The sign-in was refused: {exc.reason}.")
     return _page(400, "Sign-in failed", f"The sign-in could not be completed: {exc.reason}")
 
 
@@ -201,18 +211,28 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def cookie_value(header: str | None, name: str) -> str | None:
-    """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
-    if not header:
+    """The value of cookie ``name`` in a ``Cookie`` header; ``None`` when absent or empty.
+
+    The header is split into ``name=value`` pairs at ``;`` as RFC 6265 section 5.4
+    writes them (whitespace around names and values ignored, a pair without ``=``
+    skipped), and names are compared exactly, so text inside another cookie's value is
+    never read. A name sent twice makes the cookie absent: a duplicate planted by a
+    sibling domain or an earlier response must neither win over the real cookie nor be
+    mistaken for it, whichever order the browser sends them in.
+    """
+    if not header or name not in header:  # most requests: the cookie is not there at all
         return None
-    key = name + "="
-    start = header.find(key)
-    while start != -1:
-        if start == 0 or header[start - 1] in " ;":  # not the tail of a longer name
-            end = header.find(";", start)
-            value = header[start + len(key) : end if end != -1 else None].strip()
-            return value or None
-        start = header.find(key, start + 1)
-    return None
+    found: str | None = None
+    seen = False
+    for pair in header.split(";"):
+        key, sep, value = pair.partition("=")
+        if not sep or key.strip() != name:
+            continue
+        if seen:
+            return None
+        seen = True
+        found = value.strip()
+    return found or None
 
 
 def session_cookie_name(config: AuthonomyConfig) -> str:

@@ -92,12 +92,13 @@ def request_info(*, route: bool = False) -> RequestInfo:
     if not route:
         return info
     routes = runtime().routes
-    cookies = request.cookies
+    # The core's parser, not Werkzeug's: a cookie named twice must count as absent.
+    cookies = request.headers.get("Cookie")
     return dataclasses.replace(
         info,
         query=request.args,
-        session_cookie=cookies.get(routes.session_cookie),
-        login_cookie=cookies.get(routes.login_cookie),
+        session_cookie=web.cookie_value(cookies, routes.session_cookie),
+        login_cookie=web.cookie_value(cookies, routes.login_cookie),
     )
 
 

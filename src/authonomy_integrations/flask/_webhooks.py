@@ -6,9 +6,12 @@ import asyncio
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
-from ..webhooks import WebhookReceiver, WebhookResult
+from ..runtime import AuthonomySync
+from ..webhooks import WebhookEvent, WebhookReceiver, WebhookResult
+from ..webhooks._receiver import Handler
+from ._context import EXTENSION_KEY
 
 __all__ = ["make_webhook_view"]
 
@@ -26,6 +29,9 @@ def make_webhook_view(receiver: WebhookReceiver) -> Callable[[], tuple[Response,
     ``Content-Length`` is checked before anything is read, and the body is read in chunks
     and refused with 413 once it passes ``receiver.max_body_bytes``. ``async def``
     handlers run in an event loop started for the request, as Flask does for async views.
+    On an app with the extension, ``user.logged_out`` and ``session.revoked`` also end
+    the matching sessions and refuse their tokens (back-channel logout), before the
+    receiver's own handlers run.
     """
 
     def authonomy_webhook() -> tuple[Response, int]:
@@ -40,6 +46,17 @@ def _dispatch(receiver: WebhookReceiver) -> WebhookResult:
     body = receiver.read_body(headers, _chunks(request.stream))
     if isinstance(body, WebhookResult):
         return body
+    # The view also works on its own; back-channel logout needs the extension's sessions.
+    kit = current_app.extensions.get(EXTENSION_KEY)
+    first = (_back_channel(kit),) if isinstance(kit, AuthonomySync) else ()
     if receiver.has_async_handlers:
-        return asyncio.run(receiver.ahandle(headers, body))
-    return receiver.handle(headers, body)
+        return asyncio.run(receiver.ahandle(headers, body, first=first))
+    return receiver.handle(headers, body, first=first)
+
+
+def _back_channel(kit: AuthonomySync) -> Handler:
+    def end_authonomy_session(event: WebhookEvent) -> None:
+        sid = event.session.id if event.session is not None else None
+        kit.run(kit.engine.back_channel_logout(event.type, sid))
+
+    return end_authonomy_session

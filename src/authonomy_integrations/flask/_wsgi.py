@@ -33,6 +33,10 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _NO_SESSION = SessionState(None)
 
 
+def _never(token: str, now: float) -> None:
+    return None
+
+
 class AuthonomyWSGI:
     """Authenticates the bearer token or session cookie of each request for ``app``."""
 
@@ -45,7 +49,10 @@ class AuthonomyWSGI:
             {config.login_path, config.callback_path, config.logout_path, config.webhook_path}
         )
         self.session_cookie = runtime.routes.session_cookie
-        self._cached_bearer = runtime.engine.bearer_cache.get
+        # A shared store is asked about revoked sessions on every request: no shortcut.
+        self._cached_bearer = (
+            _never if runtime.engine.shared_revocations else runtime.engine.bearer_cache.get
+        )
         self._clock = runtime.engine.clock
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -64,13 +64,24 @@ def picker_page(
 ) -> str:
     """The mock IdP's sign-in page: one button per user, overrides, Cancel."""
     hint = login.login_hint
-    ordered = sorted(users, key=lambda user: hint not in (user.email, user.username))
-    buttons = "".join(_user_button(u, hint in (u.email, u.username)) for u in ordered)
+    hinted = [u for u in users if hint in (u.email, u.username, u.id)]
+    step_up = login.prompt == "login" and bool(hint) and bool(hinted)
+    if step_up:
+        # Re-authentication of the signed-in user: nobody else is offered.
+        users = hinted
+    ordered = sorted(users, key=lambda user: user not in hinted)
+    buttons = "".join(_user_button(u, u in hinted) for u in ordered)
     if not users:
         buttons = "<p>This customer's IdP has no users.</p>"
+    sub = (
+        f'<p class="sub step-up" role="status">Additional verification requested: the app '
+        f"asks {escape(hinted[0].email)} to sign in again.</p>"
+        if step_up
+        else '<p class="sub">Choose a user of the mock identity provider.</p>'
+    )
     body = (
         f"<h1>Sign in to {escape(customer_name)}</h1>"
-        '<p class="sub">Choose a user of the mock identity provider.</p>'
+        f"{sub}"
         f"{_error(error)}"
         '<form id="pick-user" method="post" action="/authorize/select">'
         f'<input type="hidden" name="code" value="{escape(login.handle)}">'

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..webhooks import WebhookReceiver
+from ..runtime import AuthonomyAsync
+from ..webhooks import WebhookEvent, WebhookReceiver
+from ..webhooks._receiver import Handler
 
 __all__ = ["webhook_endpoint"]
 
@@ -18,10 +20,24 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
     Mount it for POST: ``app.add_route("/webhooks/authonomy", webhook_endpoint(receiver),
     methods=["POST"])``; FastAPI's ``add_route`` and ``add_api_route`` take it too. The body
     is streamed and refused with 413 once it passes ``receiver.max_body_bytes``.
+
+    Behind :class:`AuthonomyMiddleware`, ``user.logged_out`` and ``session.revoked``
+    also end the matching sessions and refuse their tokens (back-channel logout),
+    before the receiver's own handlers run.
     """
 
     async def authonomy_webhook(request: Request) -> Response:
-        result = await receiver.ahandle_stream(request.headers, request.stream())
+        runtime = request.scope.get("authonomy")
+        first = (_back_channel(runtime),) if isinstance(runtime, AuthonomyAsync) else ()
+        result = await receiver.ahandle_stream(request.headers, request.stream(), first=first)
         return JSONResponse(result.body, status_code=result.status)
 
     return authonomy_webhook
+
+
+def _back_channel(runtime: AuthonomyAsync) -> Handler:
+    async def end_authonomy_session(event: WebhookEvent) -> None:
+        sid = event.session.id if event.session is not None else None
+        await runtime.run(runtime.engine.back_channel_logout(event.type, sid))
+
+    return end_authonomy_session

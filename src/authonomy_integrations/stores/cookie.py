@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from ..core.crypto import SecretBox
 from ..core.sessions import SessionRecord
-from ..errors import SessionError
+from ..errors import ConfigurationError, SessionError
 from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress
 
 __all__ = ["CookieSessionStore"]
@@ -36,6 +36,11 @@ class CookieSessionStore:
     due for refresh, which then fails. Use a server-side store where that matters.
     Locks are per process. A cookie value never changes meaning, so the engine may
     reuse its decoded session for ``local_cache_ttl`` seconds.
+
+    The ciphertext is bound to the audience of the app the store serves (associated
+    data; the middleware or extension binds it at start-up, or pass ``audience=``), so
+    two apps sharing a secret cannot open each other's cookies; one store object serves
+    one app.
     """
 
     local_cache_ttl: float = 30.0
@@ -46,18 +51,33 @@ class CookieSessionStore:
         purpose: str = "session",
         max_bytes: int = 3800,
         *,
+        audience: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._box = SecretBox((secrets,) if isinstance(secrets, str) else secrets, purpose)
+        self._audience = audience
         self.max_bytes = max_bytes
         self._clock = clock
         self._locks = KeyedLocks()
         self._alocks = AsyncKeyedLocks()
 
+    def bind_audience(self, audience: str) -> None:
+        """Serve the app whose tokens carry ``audience`` (called when the app starts)."""
+        if self._audience not in (None, audience):
+            raise ConfigurationError(
+                "session_store",
+                f"this CookieSessionStore already serves the app {self._audience!r}; "
+                "give each app its own store",
+            )
+        self._audience = audience
+
+    def _associated_data(self) -> bytes:
+        return b"aud:" + self._audience.encode("utf-8") if self._audience is not None else b""
+
     def save(self, record: SessionRecord, ttl: int) -> str:
         """The sealed record to set as the cookie, valid for ``ttl`` seconds."""
         plain = _DEADLINE.pack(self._clock() + ttl) + record.to_bytes()
-        sealed = self._box.seal(compress(plain))
+        sealed = self._box.seal(compress(plain), self._associated_data())
         if len(sealed) > self.max_bytes:
             raise SessionError(
                 f"the session is {len(sealed)} bytes sealed, more than the {self.max_bytes} "
@@ -68,7 +88,7 @@ class CookieSessionStore:
 
     def load(self, cookie_value: str) -> SessionRecord | None:
         """The record sealed in the cookie; ``None`` if forged, garbled or expired."""
-        opened = self._box.open(cookie_value)
+        opened = self._box.open(cookie_value, self._associated_data())
         plain = decompress(opened) if opened is not None else None
         if plain is None or len(plain) < _DEADLINE.size:
             return None

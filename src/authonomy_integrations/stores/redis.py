@@ -26,6 +26,8 @@ __all__ = ["RedisSessionStore"]
 
 #: How often a waiter polls a lock held by another process, in seconds.
 _LOCK_POLL = 0.05
+#: Key prefix of sessions; the app's audience is appended once the store is bound to it.
+DEFAULT_PREFIX = "authonomy:session:"
 
 
 def _import_redis() -> ModuleType:
@@ -45,9 +47,13 @@ class RedisSessionStore:
     Give a ``url`` (``redis://host:6379/0``), and the sync and ``redis.asyncio`` clients
     are created on first use; or pass ready ``client`` / ``async_client`` objects. The
     async client is bound to the event loop it is first used in, as redis-py requires.
-    Keys are ``prefix`` + session id; the refresh lock of a session is a separate key
-    set with ``NX PX`` and released only by its holder, living at most ``lock_timeout``
-    seconds. An unreachable Redis raises :class:`~..errors.SessionError`.
+    Keys are ``prefix`` + session id; by default the prefix is
+    ``authonomy:session:{audience}:``, the audience being that of the app the store
+    serves (the middleware or extension binds it at start-up), so apps sharing a Redis
+    never read each other's sessions; one store object serves one app. The refresh lock
+    of a session is a separate key set with ``NX PX`` and released only by its holder,
+    living at most ``lock_timeout`` seconds. An unreachable Redis raises
+    :class:`~..errors.SessionError`.
     """
 
     def __init__(
@@ -56,19 +62,39 @@ class RedisSessionStore:
         *,
         client: Redis | None = None,
         async_client: AsyncRedis | None = None,
-        prefix: str = "authonomy:session:",
+        prefix: str | None = None,
         lock_timeout: float = 10,
     ) -> None:
         self._redis = _import_redis()
         if url is None and client is None and async_client is None:
             raise ConfigurationError("session_store", "RedisSessionStore needs url= or a client")
         self.url = url
-        self.prefix = prefix
+        self._prefix = prefix
+        self._audience: str | None = None
         self.lock_timeout = lock_timeout
         self._client = client
         self._async_client = async_client
         self._owns_client = False
         self._owns_async_client = False
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix in force: the one given, else the default with the audience."""
+        if self._prefix is not None:
+            return self._prefix
+        if self._audience is not None:
+            return f"{DEFAULT_PREFIX}{self._audience}:"
+        return DEFAULT_PREFIX
+
+    def bind_audience(self, audience: str) -> None:
+        """Serve the app whose tokens carry ``audience`` (called when the app starts)."""
+        if self._audience not in (None, audience) and self._prefix is None:
+            raise ConfigurationError(
+                "session_store",
+                f"this RedisSessionStore already serves the app {self._audience!r}; give "
+                "each app its own store (or an explicit prefix=)",
+            )
+        self._audience = audience
 
     def _key(self, session_id: str) -> str:
         return self.prefix + session_id
@@ -141,6 +167,32 @@ class RedisSessionStore:
         if is_session_id(cookie_value):
             with self._errors():
                 await self._async().delete(self._key(cookie_value))
+
+    # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
+    # access tokens are refused everywhere, not only in the process that saw the logout.
+
+    def _revoked_key(self, sid: str) -> str:
+        return f"{self.prefix}revoked-sid:{sid}"
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        """Record Authonomy session ``sid`` as ended for ``ttl`` seconds."""
+        with self._errors():
+            self._sync().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        """Whether Authonomy session ``sid`` was recorded as ended."""
+        with self._errors():
+            return bool(self._sync().exists(self._revoked_key(sid)))
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        """Awaitable :meth:`revoke_sid`."""
+        with self._errors():
+            await self._async().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        """Awaitable :meth:`is_sid_revoked`."""
+        with self._errors():
+            return bool(await self._async().exists(self._revoked_key(sid)))
 
     def lock(self, session_id: str) -> AbstractContextManager[None]:
         """The session's lock across processes; raises ``SessionError`` after waiting

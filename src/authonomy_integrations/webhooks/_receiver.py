@@ -206,15 +206,19 @@ class WebhookReceiver:
 
     # -- blocking -----------------------------------------------------------------
 
-    def handle(self, headers: Headers, body: bytes) -> WebhookResult:
+    def handle(
+        self, headers: Headers, body: bytes, *, first: Sequence[Handler] = ()
+    ) -> WebhookResult:
         """Verify and dispatch one delivery with blocking handlers.
 
-        Raises ``TypeError`` when an ``async def`` handler would run: use :meth:`ahandle`.
+        ``first`` run before the registered handlers, for every event type (the
+        adapters' routes end sessions there on ``user.logged_out``). Raises
+        ``TypeError`` when an ``async def`` handler would run: use :meth:`ahandle`.
         """
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
-        handlers = self.handlers_for(admitted.type)
+        handlers = [*first, *self.handlers_for(admitted.type)]
         _refuse_coroutine_functions(handlers)
         state = self.replay_store.claim(admitted.id, self._claim_ttl)
         if state != "new":
@@ -248,22 +252,32 @@ class WebhookReceiver:
         except PayloadTooLargeError as exc:
             return self._too_large(exc)
 
-    def handle_stream(self, headers: Headers, chunks: Iterable[bytes]) -> WebhookResult:
+    def handle_stream(
+        self, headers: Headers, chunks: Iterable[bytes], *, first: Sequence[Handler] = ()
+    ) -> WebhookResult:
         """:meth:`handle` for a body still to be read, refused early when too large."""
         body = self.read_body(headers, chunks)
-        return body if isinstance(body, WebhookResult) else self.handle(headers, body)
+        if isinstance(body, WebhookResult):
+            return body
+        return self.handle(headers, body, first=first)
 
     # -- asynchronous ----------------------------------------------------------------
 
-    async def ahandle(self, headers: Headers, body: bytes) -> WebhookResult:
-        """Verify and dispatch one delivery; blocking handlers run in a worker thread."""
+    async def ahandle(
+        self, headers: Headers, body: bytes, *, first: Sequence[Handler] = ()
+    ) -> WebhookResult:
+        """Verify and dispatch one delivery; blocking handlers run in a worker thread.
+
+        ``first`` run before the registered handlers, as in :meth:`handle`.
+        """
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
         state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
         if state != "new":
             return self._replayed(admitted, state)
-        return await self._arun_claimed(admitted, self.handlers_for(admitted.type))
+        handlers = [*first, *self.handlers_for(admitted.type)]
+        return await self._arun_claimed(admitted, handlers)
 
     async def _arun_claimed(self, event: WebhookEvent, handlers: list[Handler]) -> WebhookResult:
         for handler in handlers:
@@ -291,10 +305,14 @@ class WebhookReceiver:
         except PayloadTooLargeError as exc:
             return self._too_large(exc)
 
-    async def ahandle_stream(self, headers: Headers, chunks: AsyncIterable[bytes]) -> WebhookResult:
+    async def ahandle_stream(
+        self, headers: Headers, chunks: AsyncIterable[bytes], *, first: Sequence[Handler] = ()
+    ) -> WebhookResult:
         """:meth:`ahandle` for a body still to be read, refused early when too large."""
         body = await self.aread_body(headers, chunks)
-        return body if isinstance(body, WebhookResult) else await self.ahandle(headers, body)
+        if isinstance(body, WebhookResult):
+            return body
+        return await self.ahandle(headers, body, first=first)
 
 
 def _refuse_coroutine_functions(handlers: Iterable[Handler]) -> None:

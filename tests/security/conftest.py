@@ -1,0 +1,28 @@
+"""Fixtures of the security tests: a sandbox, and each adapter in turn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from authonomy_integrations.sandbox import Sandbox
+
+from ..stores.conftest import make_record
+from .apps import ADAPTERS, Adapter
+
+__all__ = ["adapter", "make_record", "sb"]
+
+
+@pytest.fixture(params=ADAPTERS, ids=str)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    """The adapter the scenario runs through."""
+    result: Adapter = request.param
+    return result
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    """A sandbox shared by a module."""
+    with Sandbox() as sandbox:
+        yield sandbox
