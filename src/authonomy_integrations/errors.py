@@ -21,6 +21,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     │   └── KeyNotFoundError            no key with the token's ``kid``
     ├── LoginError                    a callback that cannot complete a login
     ├── SessionError                  a session that cannot be stored or read
+    │   └── SessionTooLargeError        too big for the session store (a cookie): permanent
     ├── PolicyViolationError          a user failed a policy
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
@@ -53,6 +54,7 @@ __all__ = [
     "PolicyViolationError",
     "RateLimitedError",
     "SessionError",
+    "SessionTooLargeError",
     "TokenError",
     "TokenExpiredError",
     "WebhookVerificationError",
@@ -246,6 +248,16 @@ class SessionError(AuthonomyError):
     """A session that cannot be stored or read (too large, store failure)."""
 
     code = "SESSION_ERROR"
+
+
+class SessionTooLargeError(SessionError):
+    """A session too big for its store (the cookie store's size limit).
+
+    Unlike other session errors this one is permanent: trying again later gives the same
+    result. Use a server-side store (``RedisSessionStore``, ``MemorySessionStore``).
+    """
+
+    code = "SESSION_TOO_LARGE"
 
 
 class PolicyViolationError(AuthonomyError):

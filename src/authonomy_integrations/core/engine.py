@@ -25,6 +25,8 @@ from ..errors import (
     InternalServerError,
     InvalidGrantError,
     LoginError,
+    SessionError,
+    SessionTooLargeError,
     TokenError,
 )
 from .api import ApiFlows
@@ -40,7 +42,7 @@ from .effects import (
 )
 from .keys import KeySetCache, SigningKey
 from .login import LoginAttempt, LoginAttempts, check_callback, new_nonce, new_pkce, safe_next
-from .policies import Policy, PolicyDecision, PolicyRegistry, evaluate
+from .policies import Policy, PolicyDecision, PolicyRegistry, evaluate, is_guard_policy
 from .sessions import (
     SessionRecord,
     TokenSet,
@@ -52,6 +54,7 @@ from .sessions import (
     touch,
     with_tokens,
 )
+from .throttle import LoginThrottle
 from .token_cache import TokenCache
 from .tokens import VerifyOptions, read_header, verify
 from .urls import url_problem
@@ -160,6 +163,7 @@ class Engine:
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
+        self.login_throttle = LoginThrottle(config.login_rate_limit, config.login_rate_window)
         self.return_url = (
             f"{config.app_url.rstrip('/')}{config.callback_path}" if config.app_url else None
         )
@@ -283,8 +287,15 @@ class Engine:
         cookie = LoginAttempts.encode(LoginAttempts.add(pending, attempt), box)
         return LoginStart(_checked_redirect(answer["authorization_url"]), cookie)
 
+    def uses_policy(self, name: str) -> bool:
+        """Whether the application itself uses the policy ``name``: defined in
+        ``config.policies`` or checked by a ``require_policy`` guard."""
+        return name in self.config.policies or is_guard_policy(name)
+
     def _step_up_parameters(self, step_up: str | None) -> Flow[dict[str, Any]]:
-        if not step_up:
+        # A step_up value comes from the query string: any other name would cost a
+        # policy fetch and a cache entry per value an anonymous client makes up.
+        if not step_up or not self.uses_policy(step_up):
             return {}
         policy = yield from self._policy(step_up)
         conditions = policy.conditions if policy is not None else {}
@@ -315,19 +326,34 @@ class Engine:
         )
         attempt = result.attempt
         answer = yield from self._exchange(result.code, attempt)
-        tokens = TokenSet.from_response(answer, now)
-        claims = yield from self._login_claims(tokens, attempt.nonce)
-        record = new_record(new_session_id(self.random_bytes), tokens, claims, now)
-        if old_session:
-            yield from self._end_local(old_session)
-        ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
-        session_cookie = yield SaveSession(record, ttl)
+        # The code is spent now: whatever goes wrong from here, the tokens it gave are
+        # revoked (nobody else may use them) and the browser gets an answer, never a 500.
+        try:
+            tokens = TokenSet.from_response(answer, now)
+            claims = yield from self._login_claims(tokens, attempt.nonce)
+            record = new_record(new_session_id(self.random_bytes), tokens, claims, now)
+            if old_session:
+                yield from self._end_local(old_session)
+            session_cookie = yield from self._save(record, now)
+        except Exception as exc:
+            yield from self._revoke(answer)
+            raise _after_exchange(exc) from exc
         return LoginDone(
-            redirect_to=attempt.next_path,
+            redirect_to=safe_next(attempt.next_path),
             session_cookie=session_cookie,
             login_cookie=LoginAttempts.encode(result.remaining, box),
             user=AuthonomyUser.from_claims(claims),
         )
+
+    def _revoke(self, answer: Mapping[str, Any]) -> Flow[None]:
+        """Revoke the session of a token answer nobody will use (best effort)."""
+        refresh_token = answer.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return
+        try:
+            yield from self.api.auth.logout(refresh_token=refresh_token)
+        except AuthonomyError as exc:
+            logger.warning("revoking the tokens of a failed sign-in failed: %s", exc)
 
     def spent_login_cookie(self, state: str | None, login_cookie: str | None) -> str | None:
         """The login cookie without the attempt a failed callback used up (``None``: leave
@@ -371,6 +397,28 @@ class Engine:
             )
         return self.login_box, self.return_url
 
+    def login_refused_for(self, client_ip: str | None) -> float | None:
+        """Count a login start from ``client_ip``: ``None`` when allowed, else the seconds
+        before this address may start another (see ``config.login_rate_limit``)."""
+        return self.login_throttle.take(client_ip, self.clock())
+
+    def has_live_session(self, cookie: str | None) -> Flow[bool]:
+        """Whether ``cookie`` names a session that is neither ended nor expired (no
+        refresh, no write: only to tell a signed-in browser from an anonymous one)."""
+        if not cookie:
+            return False
+        if self.cached_session(cookie) is not None:
+            return True
+        record = yield LoadSession(cookie)
+        config = self.config
+        return (
+            record is not None
+            and not self._has_ended(record)
+            and not is_expired(
+                record, self.clock(), config.session_idle_timeout, config.session_max_age
+            )
+        )
+
     # --- sessions --------------------------------------------------------------------
 
     def cached_session(self, cookie: str) -> SessionState | None:
@@ -394,7 +442,10 @@ class Engine:
             return refreshed
         touched = touch(record, now, _TOUCH_INTERVAL)
         if touched is not None:
-            new_cookie = yield from self._save(touched, now)
+            try:
+                new_cookie = yield from self._save(touched, now)
+            except SessionTooLargeError:
+                new_cookie = None  # the session stays as it was; a refresh decides
             return _state(record, cookie, new_cookie)
         state = _state(record, cookie, None)
         self._remember(cookie, record, state, now)
@@ -434,7 +485,14 @@ class Engine:
         except (AuthonomyUnavailableError, InternalServerError) as exc:
             return self._keep_while_unavailable(current, cookie, now, exc)
         refreshed = with_tokens(current, tokens, claims, now)
-        new_cookie = yield from self._save(refreshed, now)
+        try:
+            new_cookie = yield from self._save(refreshed, now)
+        except SessionTooLargeError as exc:
+            # Permanent: the grown session will never fit again; end it cleanly.
+            logger.error("session ended: %s", exc)
+            yield from self._revoke(answer)
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         return _state(refreshed, cookie, new_cookie)
 
     def _keep_while_unavailable(
@@ -544,6 +602,28 @@ class Engine:
                 code="UNEXPECTED_RESPONSE",
             ) from exc
         self.policies.fetched(name, policy, now)
+
+
+def _after_exchange(exc: Exception) -> Exception:
+    """What a failure after the code exchange becomes: temporary troubles stay so (503,
+    a new sign-in later works); anything else ends this sign-in with a clear reason."""
+    if isinstance(exc, SessionTooLargeError):
+        logger.error(
+            "sign-in refused: %s. Configure a server-side session store "
+            "(RedisSessionStore, MemorySessionStore) instead of CookieSessionStore",
+            exc,
+        )
+        return LoginError(
+            "the session is too large to be kept in a cookie", error="session_too_large"
+        )
+    if isinstance(exc, LoginError | AuthonomyUnavailableError | InternalServerError):
+        return exc
+    if isinstance(exc, SessionError):
+        return exc
+    logger.error("sign-in failed after the code exchange", exc_info=exc)
+    if isinstance(exc, AuthonomyAPIError):
+        return LoginError(f"Authonomy answered unexpectedly: {exc.message}")
+    return LoginError("the sign-in could not be completed")
 
 
 def _jwks_uri(doc: Any, issuer: str) -> str | None:

@@ -1,0 +1,98 @@
+"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.core import policies
+from authonomy_integrations.flask import Authonomy
+from authonomy_integrations.flask import login_required as flask_login_required
+from authonomy_integrations.flask import require_policy as flask_require_policy
+from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations.starlette import AuthonomyMiddleware
+from authonomy_integrations.starlette import login_required as starlette_login_required
+from authonomy_integrations.starlette import require_policy as starlette_require_policy
+
+#: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
+#: event loop lives as long as the client) and Flask's test client.
+ADAPTERS = ["starlette", "flask"]
+
+
+@dataclass
+class Kit:
+    """A test client of an app, and the runtime the app's kit runs on."""
+
+    client: Any
+    runtime: AuthonomyAsync | AuthonomySync
+
+    def state(self) -> dict[str, int]:
+        """The size of every table the kit keeps in memory."""
+        runtime, engine = self.runtime, self.runtime.engine
+        return {
+            "policies": len(engine.policies),
+            "locks": len(runtime.locks),
+            "login throttle": len(engine.login_throttle),
+            "bearer tokens": len(engine.bearer_cache),
+            "recent sessions": len(engine.recent_sessions),
+            "ended sessions": len(engine._ended),
+            "sessions": len(runtime.store),
+            "guard policies": len(policies._GUARD_POLICIES),
+        }
+
+
+def _starlette(config: AuthonomyConfig, clock: Callable[[], float] | None) -> AuthonomyMiddleware:
+    @starlette_require_policy("require-mfa")
+    async def admin(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"admin {request.user.id}")
+
+    @starlette_login_required
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"page for {request.user.id}")
+
+    inner = Starlette(routes=[Route("/admin", admin), Route("/{rest:path}", page)])
+    return AuthonomyMiddleware(inner, config=config, clock=clock)
+
+
+def _flask(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
+    app = Flask(__name__)
+    Authonomy(app, config=config, clock=clock)
+
+    @app.get("/admin")
+    @flask_require_policy("require-mfa")
+    def admin() -> str:
+        return "admin"
+
+    @app.get("/<path:rest>")
+    @flask_login_required
+    def page(rest: str) -> str:
+        return "page"
+
+    return app
+
+
+@contextmanager
+def kit(
+    adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
+) -> Iterator[Kit]:
+    """The app for ``adapter`` with ``config``, and a client that follows no redirect."""
+    with ExitStack() as stack:
+        if adapter == "flask":
+            app = _flask(config, clock)
+            runtime = app.extensions["authonomy"]
+            stack.callback(runtime.close)
+            yield Kit(app.test_client(), runtime)
+            return
+        middleware = _starlette(config, clock)
+        client = stack.enter_context(TestClient(middleware, follow_redirects=False))
+        yield Kit(client, middleware.runtime)
