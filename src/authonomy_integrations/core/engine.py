@@ -203,14 +203,14 @@ class Engine:
         if not isinstance(kid, str) or not kid:
             raise TokenError("token header has no kid")
         if self.keys.should_fetch(kid, now):
-            yield Exclusive("jwks", lambda: self._refresh_keys(kid))
+            yield Exclusive("jwks", lambda: self._refresh_keys(kid), self.config.http_timeout)
         if self.keys.keys is None:
             raise AuthonomyUnavailableError("the signing keys could not be fetched", retry_after=5)
         return self.keys.lookup(kid, now)
 
     def _refresh_keys(self, kid: str) -> Flow[None]:
         now = self.clock()
-        if not self.keys.should_fetch(kid, now):  # another request fetched meanwhile
+        if not self.keys.begin_fetch(kid, now):  # another request fetched meanwhile
             return
         try:
             url = yield from self._jwks_url()
