@@ -51,7 +51,7 @@ class Kit:
         }
 
 
-def _starlette(config: AuthonomyConfig, clock: Callable[[], float] | None) -> AuthonomyMiddleware:
+def starlette_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> AuthonomyMiddleware:
     @starlette_require_policy("require-mfa")
     async def admin(request: Request) -> PlainTextResponse:
         return PlainTextResponse(f"admin {request.user.id}")
@@ -64,7 +64,7 @@ def _starlette(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Au
     return AuthonomyMiddleware(inner, config=config, clock=clock)
 
 
-def _flask(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
+def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
     app = Flask(__name__)
     Authonomy(app, config=config, clock=clock)
 
@@ -88,11 +88,11 @@ def kit(
     """The app for ``adapter`` with ``config``, and a client that follows no redirect."""
     with ExitStack() as stack:
         if adapter == "flask":
-            app = _flask(config, clock)
+            app = flask_app(config, clock)
             runtime = app.extensions["authonomy"]
             stack.callback(runtime.close)
             yield Kit(app.test_client(), runtime)
             return
-        middleware = _starlette(config, clock)
+        middleware = starlette_app(config, clock)
         client = stack.enter_context(TestClient(middleware, follow_redirects=False))
         yield Kit(client, middleware.runtime)

@@ -554,7 +554,10 @@ class Engine:
         now = self.clock()
         if self.policies.needs_fetch(name, now):
             return None
-        return self._decide(name, self.policies.lookup(name, now), user, client_ip)
+        policy = self.policies.lookup(name, now)
+        if policy is None and not self.policies.is_missing(name):
+            return None  # never fetched successfully: check_policy says why (503)
+        return self._decide(name, policy, user, client_ip)
 
     def _decide(
         self, name: str, policy: Policy | None, user: AuthonomyUser | None, client_ip: str | None
@@ -569,16 +572,31 @@ class Engine:
     def _policy(self, name: str) -> Flow[Policy | None]:
         now = self.clock()
         known = self.policies.lookup(name, now)
+        if known is not None:
+            # Stale: one request refreshes in the background, every request (that one
+            # too) goes on with the copy it has.
+            if self.policies.claim_refresh(name, now, self._fetch_budget()):
+                yield Background(lambda: self._fetch_policy(name, claimed=True))
+            return known
         if self.policies.needs_fetch(name, now):
-            if known is None:
-                yield Exclusive(f"policy:{name}", lambda: self._fetch_policy(name))
-                return self.policies.lookup(name, now)
-            yield Background(lambda: self._fetch_policy(name))
-        return known
+            # Nothing to serve yet: one request fetches, the others wait for it, but
+            # never longer than one call to Authonomy may take.
+            timeout = self.config.http_timeout
+            yield Exclusive(f"policy:{name}", lambda: self._fetch_policy(name), timeout)
+        found = self.policies.lookup(name, now)
+        if found is None and not self.policies.is_missing(name):
+            raise AuthonomyUnavailableError(
+                f"policy '{name}' could not be fetched: Authonomy is unavailable", retry_after=5
+            )
+        return found
 
-    def _fetch_policy(self, name: str) -> Flow[None]:
+    def _fetch_budget(self) -> float:
+        """Seconds a policy fetch may take, retries included, before another may start."""
+        return self.config.http_timeout * (self.config.max_retries + 1) + 5.0
+
+    def _fetch_policy(self, name: str, *, claimed: bool = False) -> Flow[None]:
         now = self.clock()
-        if not self.policies.needs_fetch(name, now):
+        if not claimed and not self.policies.needs_fetch(name, now):
             return
         try:
             found = yield from self.api.policies.find_by_name(name)

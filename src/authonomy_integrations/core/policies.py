@@ -16,6 +16,7 @@ or one whose value is malformed, fails the policy (fail closed). Conditions:
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -377,6 +378,7 @@ class PolicyRegistry:
         self.retry_after = retry_after
         self.max_entries = max_entries
         self._entries: dict[str, _Entry] = {}
+        self._claims = threading.Lock()
 
     def lookup(self, name: str, now: float) -> Policy | None:
         """The policy called ``name``, possibly stale; ``None`` if not known (yet)."""
@@ -393,6 +395,21 @@ class PolicyRegistry:
             return False
         entry = self._entries.get(name)
         return entry is None or now >= entry.refresh_at
+
+    def claim_refresh(self, name: str, now: float, hold: float) -> bool:
+        """Whether the caller is the one to refresh the stale policy ``name`` now.
+
+        Exactly one caller gets ``True`` however many see the policy stale at once; the
+        others go on with the stale copy. The claim lasts ``hold`` seconds unless
+        :meth:`fetched` or :meth:`fetch_failed` reports sooner (so a refresh that never
+        reports does not stop the next one).
+        """
+        with self._claims:
+            entry = self._entries.get(name)
+            if entry is None or not self.needs_fetch(name, now):
+                return False
+            self._entries[name] = _Entry(entry.policy, entry.answered, now + hold)
+            return True
 
     def is_missing(self, name: str) -> bool:
         """Whether the API's last answer was that no policy has this name."""
