@@ -51,7 +51,9 @@ class Kit:
         }
 
 
-def starlette_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> AuthonomyMiddleware:
+def starlette_app(
+    config: AuthonomyConfig, clock: Callable[[], float] | None
+) -> AuthonomyMiddleware:
     @starlette_require_policy("require-mfa")
     async def admin(request: Request) -> PlainTextResponse:
         return PlainTextResponse(f"admin {request.user.id}")
