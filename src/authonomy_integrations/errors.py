@@ -23,6 +23,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     ├── SessionError                  a session that cannot be stored or read
     │   └── SessionTooLargeError        too big for the session store (a cookie): permanent
     ├── PolicyViolationError          a user failed a policy
+    ├── ReplayStoreFullError          a replay store cannot remember one more webhook id
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
 
@@ -53,6 +54,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PolicyViolationError",
     "RateLimitedError",
+    "ReplayStoreFullError",
     "SessionError",
     "SessionTooLargeError",
     "TokenError",
@@ -270,6 +272,14 @@ class PolicyViolationError(AuthonomyError):
         self.policy = policy
         self.reason = reason
         self.login_can_cure = login_can_cure
+
+
+class ReplayStoreFullError(AuthonomyError):
+    """A bounded replay store holds as many ids as it may, all still inside the replay
+    window; forgetting one would let its delivery be replayed, so the new one is refused
+    (and retried by Authonomy later)."""
+
+    code = "REPLAY_STORE_FULL"
 
 
 class WebhookVerificationError(AuthonomyError):
