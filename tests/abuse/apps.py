@@ -48,6 +48,7 @@ class Kit:
             "ended sessions": len(engine._ended),
             "sessions": len(runtime.store),
             "guard policies": len(policies._GUARD_POLICIES),
+            "background tasks": len(getattr(runtime, "_tasks", ())),
         }
 
 
