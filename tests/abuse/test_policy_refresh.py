@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any
 
@@ -109,3 +109,27 @@ def test_requests_waiting_for_a_slow_first_fetch_get_503_after_a_bounded_wait(
     assert [answer.status_code for answer in answers] == [503] * CONCURRENT
     assert all(answer.headers.get("retry-after") for answer in answers)
     assert gate.arrivals == 1
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_waiters_give_up_before_a_slow_fetch_with_retries_ends(adapter: str) -> None:
+    with gated_sandbox() as (sb, gate):
+        headers = _bearer(sb)
+        # The fetching request tries three times, a second each; the others wait one second.
+        config = sb.config(max_retries=2, http_timeout=1)
+        with served(adapter, config, sb.state.clock.now) as url:
+            gate.open.clear()
+
+            def call(_: int) -> tuple[int, int]:
+                with httpx.Client(base_url=url, timeout=30) as http:
+                    status = http.get("/admin", headers=headers).status_code
+                return status, gate.arrivals
+
+            with ThreadPoolExecutor(5) as pool:
+                futures = [pool.submit(call, index) for index in range(5)]
+                answers = [future.result() for future in as_completed(futures)]
+            gate.open.set()
+    assert [status for status, _ in answers] == [503] * 5
+    first_answered_at = answers[0][1]
+    assert first_answered_at < 3  # the waiters answered while the fetch was still retrying
+    assert gate.arrivals == 3
