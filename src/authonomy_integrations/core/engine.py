@@ -337,7 +337,10 @@ class Engine:
             session_cookie = yield from self._save(record, now)
         except Exception as exc:
             yield from self._revoke(answer)
-            raise _after_exchange(exc) from exc
+            replacement = _after_exchange(exc)
+            if replacement is exc:
+                raise
+            raise replacement from exc
         return LoginDone(
             redirect_to=safe_next(attempt.next_path),
             session_cookie=session_cookie,

@@ -126,7 +126,11 @@ class Routes:
     # --- routes ------------------------------------------------------------------------
 
     def login(self, info: RequestInfo) -> Flow[Answer]:
-        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy."""
+        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy.
+
+        An address that started more than ``config.login_rate_limit`` logins in the
+        window gets 429 instead, unless the browser has a live session (a step-up).
+        """
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
