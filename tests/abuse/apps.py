@@ -29,12 +29,38 @@ from authonomy_integrations.starlette import require_policy as starlette_require
 ADAPTERS = ["starlette", "flask"]
 
 
+#: Test-only header the Starlette test app turns into the connection's client address.
+CLIENT_ADDRESS = "x-test-client-address"
+
+
+class _ClientAddress:
+    """Sets ``scope["client"]`` from :data:`CLIENT_ADDRESS`, as a server would from the
+    socket, so one test client can speak for several addresses."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == CLIENT_ADDRESS.encode():
+                scope = {**scope, "client": (value.decode(), 50000)}
+        await self.app(scope, receive, send)
+
+
 @dataclass
 class Kit:
     """A test client of an app, and the runtime the app's kit runs on."""
 
     client: Any
     runtime: AuthonomyAsync | AuthonomySync
+    app: Any = None
+    """The app under test (the ASGI middleware, or the Flask app)."""
+
+    def get_from(self, address: str, url: str, headers: dict[str, str]) -> Any:
+        """GET ``url`` as a client connecting from ``address``."""
+        if isinstance(self.app, Flask):
+            return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": address})
+        return self.client.get(url, headers={**headers, CLIENT_ADDRESS: address})
 
     def state(self) -> dict[str, int]:
         """The size of every table the kit keeps in memory."""
@@ -94,8 +120,8 @@ def kit(
             app = flask_app(config, clock)
             runtime = app.extensions["authonomy"]
             stack.callback(runtime.close)
-            yield Kit(app.test_client(), runtime)
+            yield Kit(app.test_client(), runtime, app)
             return
         middleware = starlette_app(config, clock)
-        client = stack.enter_context(TestClient(middleware, follow_redirects=False))
-        yield Kit(client, middleware.runtime)
+        client = TestClient(_ClientAddress(middleware), follow_redirects=False)
+        yield Kit(stack.enter_context(client), middleware.runtime, middleware)

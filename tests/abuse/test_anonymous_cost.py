@@ -109,6 +109,14 @@ def test_login_starts_over_the_limit_get_429_with_retry_after(adapter: str, sb: 
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
+def test_each_client_address_has_its_own_login_allowance(adapter: str, sb: Sandbox) -> None:
+    with kit(adapter, sb.config(max_retries=0, login_rate_limit=1)) as app:
+        assert app.get_from("192.0.2.1", "/auth/login?next=/", PAGE).status_code == 302
+        assert app.get_from("192.0.2.1", "/auth/login?next=/", PAGE).status_code == 429
+        assert app.get_from("192.0.2.2", "/auth/login?next=/", PAGE).status_code == 302
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
 def test_signed_in_browser_may_start_a_step_up_past_the_limit(adapter: str, sb: Sandbox) -> None:
     with kit(adapter, sb.config(max_retries=0, login_rate_limit=1)) as app:
         start = app.client.get("/auth/login?next=/home", headers=PAGE)
