@@ -43,7 +43,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, app_url: str) -> Iterator[Sandb
         yield sb
 
 
-@pytest.mark.parametrize("app_url", ["http://testserver"])
+@pytest.mark.parametrize("app_url", ["http://localhost"])
 def test_fastapi_snippet_signs_in_and_enforces_the_policy(environment: Sandbox) -> None:
     namespace: dict[str, Any] = {}
     exec(snippet("FastAPI / Starlette"), namespace)

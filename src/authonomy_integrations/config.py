@@ -127,6 +127,13 @@ class AuthonomyConfig:
     """Tokens longer than this are rejected before parsing."""
     policy_cache_ttl: int = 300
     """Seconds a policy fetched from the API is used before it is fetched again."""
+    login_rate_limit: int = 30
+    """Login starts one client address may make per ``login_rate_window`` before the
+    login route answers ``429`` (each start costs a call to Authonomy); 0 turns the
+    limit off. Requests from a signed-in browser (a step-up) are not limited. Behind a
+    proxy, the server must report the browser's address (see the README)."""
+    login_rate_window: int = 60
+    """Seconds over which ``login_rate_limit`` counts."""
 
     def __post_init__(self) -> None:
         self._validate_environment()
@@ -181,10 +188,16 @@ class AuthonomyConfig:
                 raise ConfigurationError(name, f"must be an absolute path, got {value!r}")
 
     def _validate_numbers(self) -> None:
-        for name in ("session_idle_timeout", "session_max_age", "login_timeout", "http_timeout"):
+        for name in (
+            "session_idle_timeout",
+            "session_max_age",
+            "login_timeout",
+            "http_timeout",
+            "login_rate_window",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(name, "must be positive")
-        for name in ("refresh_margin", "leeway", "max_retries"):
+        for name in ("refresh_margin", "leeway", "max_retries", "login_rate_limit"):
             if getattr(self, name) < 0:
                 raise ConfigurationError(name, "must not be negative")
         if self.token_cache_size < 1:
@@ -297,6 +310,8 @@ _INT_FIELDS = frozenset(
         "token_cache_size",
         "max_token_bytes",
         "policy_cache_ttl",
+        "login_rate_limit",
+        "login_rate_window",
     }
 )
 _FLOAT_FIELDS = frozenset({"leeway", "http_timeout"})

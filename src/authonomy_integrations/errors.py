@@ -21,7 +21,9 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     │   └── KeyNotFoundError            no key with the token's ``kid``
     ├── LoginError                    a callback that cannot complete a login
     ├── SessionError                  a session that cannot be stored or read
+    │   └── SessionTooLargeError        too big for the session store (a cookie): permanent
     ├── PolicyViolationError          a user failed a policy
+    ├── ReplayStoreFullError          a replay store cannot remember one more webhook id
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
 
@@ -52,7 +54,9 @@ __all__ = [
     "PayloadTooLargeError",
     "PolicyViolationError",
     "RateLimitedError",
+    "ReplayStoreFullError",
     "SessionError",
+    "SessionTooLargeError",
     "TokenError",
     "TokenExpiredError",
     "WebhookVerificationError",
@@ -248,6 +252,16 @@ class SessionError(AuthonomyError):
     code = "SESSION_ERROR"
 
 
+class SessionTooLargeError(SessionError):
+    """A session too big for its store (the cookie store's size limit).
+
+    Unlike other session errors this one is permanent: trying again later gives the same
+    result. Use a server-side store (``RedisSessionStore``, ``MemorySessionStore``).
+    """
+
+    code = "SESSION_TOO_LARGE"
+
+
 class PolicyViolationError(AuthonomyError):
     """The user failed a policy; ``login_can_cure`` says whether a fresh login helps."""
 
@@ -258,6 +272,14 @@ class PolicyViolationError(AuthonomyError):
         self.policy = policy
         self.reason = reason
         self.login_can_cure = login_can_cure
+
+
+class ReplayStoreFullError(AuthonomyError):
+    """A bounded replay store holds as many ids as it may, all still inside the replay
+    window; forgetting one would let its delivery be replayed, so the new one is refused
+    (and retried by Authonomy later)."""
+
+    code = "REPLAY_STORE_FULL"
 
 
 class WebhookVerificationError(AuthonomyError):

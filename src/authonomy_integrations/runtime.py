@@ -35,7 +35,8 @@ from .core.engine import Engine, LoginDone, LoginStart, SessionState
 from .core.policies import PolicyDecision
 from .core.routes import Routes
 from .core.user import AuthonomyUser
-from .stores.base import SessionStore
+from .errors import AuthonomyUnavailableError
+from .stores.base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores.memory import MemorySessionStore
 
 __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
@@ -64,6 +65,14 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
 def _shares_revocations(store: SessionStore) -> bool:
     """Whether the store records ended Authonomy sessions for every process using it."""
     return callable(getattr(store, "revoke_sid", None))
+
+
+def _still_busy(effect: Exclusive) -> AuthonomyUnavailableError:
+    """What a request that waited too long for another one's fetch answers: 503."""
+    return AuthonomyUnavailableError(
+        f"still waiting for another request's {effect.name} after {effect.timeout} s",
+        retry_after=effect.timeout,
+    )
 
 
 class _Runtime:
@@ -104,8 +113,7 @@ class AuthonomySync(_Runtime):
     ) -> None:
         super().__init__(config, clock)
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.locks = KeyedLocks()
         self.runner = SyncRunner(self._http, self._handlers())
 
     def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
@@ -120,13 +128,12 @@ class AuthonomySync(_Runtime):
             **self._revocation_handlers(""),
         }
 
-    def _lock(self, name: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(name, threading.Lock())
-
     def _exclusive(self, effect: Exclusive) -> Any:
-        with self._lock(effect.name):
-            return self.runner.run(effect.start())
+        try:
+            with self.locks.hold(effect.name, effect.timeout):
+                return self.runner.run(effect.start())
+        except TimeoutError:
+            raise _still_busy(effect) from None
 
     def _session_exclusive(self, effect: SessionExclusive) -> Any:
         with self.store.lock(effect.session_id):
@@ -192,7 +199,7 @@ class AuthonomyAsync(_Runtime):
     ) -> None:
         super().__init__(config, clock)
         self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.locks = AsyncKeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.runner = AsyncRunner(self._http, self._handlers())
 
@@ -209,8 +216,11 @@ class AuthonomyAsync(_Runtime):
         }
 
     async def _exclusive(self, effect: Exclusive) -> Any:
-        async with self._locks.setdefault(effect.name, asyncio.Lock()):
-            return await self.runner.run(effect.start())
+        try:
+            async with self.locks.hold(effect.name, effect.timeout):
+                return await self.runner.run(effect.start())
+        except TimeoutError:
+            raise _still_busy(effect) from None
 
     async def _session_exclusive(self, effect: SessionExclusive) -> Any:
         async with self.store.alock(effect.session_id):

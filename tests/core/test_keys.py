@@ -139,16 +139,43 @@ def test_known_kid_is_served_without_fetching() -> None:
     assert entry is not None and entry.kid == "rsa-1"
 
 
-def test_unknown_kid_waits_for_the_cooldown_since_the_last_fetch() -> None:
+def test_unknown_kid_waits_for_the_cooldown_since_the_last_unknown_kid_fetch() -> None:
     cache = loaded_cache(cooldown=30)
-    assert not cache.should_fetch("forged", T0 + 29)
-    assert cache.should_fetch("forged", T0 + 30)
+    assert cache.begin_fetch("forged-1", T0 + 1)
+    cache.fetched(jwks(RSA.jwk()), "max-age=300", T0 + 1)
+    assert not cache.should_fetch("forged-2", T0 + 30)
+    assert cache.should_fetch("forged-2", T0 + 31)
 
 
 def test_unknown_kid_is_negatively_cached_even_without_cooldown() -> None:
     cache = loaded_cache(cooldown=0, negative_ttl=5)
-    assert not cache.should_fetch("forged", T0 + 4.9)
-    assert cache.should_fetch("forged", T0 + 5)
+    assert cache.begin_fetch("forged-1", T0)
+    assert not cache.should_fetch("forged-2", T0 + 4.9)
+    assert cache.should_fetch("forged-2", T0 + 5)
+
+
+def test_start_up_fetch_leaves_the_unknown_kid_allowance_whole() -> None:
+    cache = loaded_cache(cooldown=30)  # the start-up fetch, at T0
+    assert cache.begin_fetch("rotated-late", T0 + 1)
+    cache.fetched(jwks(RSA.jwk(), EC.jwk()), "max-age=300", T0 + 1)
+    assert cache.lookup("ec-1", T0 + 1) is not None
+
+
+def test_expiry_fetch_leaves_the_unknown_kid_allowance_whole() -> None:
+    cache = loaded_cache(cooldown=30)
+    assert cache.begin_fetch("rsa-1", T0 + 300)  # expired: a routine refetch
+    cache.fetched(jwks(RSA.jwk()), "max-age=300", T0 + 300)
+    assert cache.should_fetch("rotated-late", T0 + 301)
+
+
+def test_flood_of_unknown_kids_fetches_once_per_cooldown() -> None:
+    cache = loaded_cache(cooldown=30)
+    fetches = 0
+    for second in range(0, 90):
+        if cache.begin_fetch(f"forged-{second}", T0 + 1 + second):
+            fetches += 1
+            cache.fetched(jwks(RSA.jwk()), "max-age=3600", T0 + 1 + second)
+    assert fetches == 3
 
 
 def test_rotation_new_kid_is_found_after_a_refetch() -> None:

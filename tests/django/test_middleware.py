@@ -232,7 +232,7 @@ def test_logout_from_the_apps_own_page_ends_the_session(client: Client) -> None:
     foreign = client.post("/auth/logout", headers={"Origin": "http://evil.example"})
     assert foreign.status_code == 403
     assert client.get("/api/me").status_code == 200
-    done = client.post("/auth/logout", headers={"Origin": "http://testserver"})
+    done = client.post("/auth/logout", headers={"Origin": "http://localhost"})
     assert done.status_code == 303 and done.headers["Location"] == "/"
     assert client.get("/api/me").status_code == 401
 
@@ -241,7 +241,7 @@ def test_csrf_middleware_does_not_block_the_kits_logout(config: AuthonomyConfig)
     client = django_client(config, enforce_csrf_checks=True)
     try:
         login_as(client, "bob")
-        done = client.post("/auth/logout", headers={"Origin": "http://testserver"})
+        done = client.post("/auth/logout", headers={"Origin": "http://localhost"})
         assert done.status_code == 303
     finally:
         close(client.handler)
@@ -299,7 +299,7 @@ def test_configuration_from_the_environment_when_the_setting_is_absent(
     monkeypatch.setenv("AUTHONOMY_API_BASE_URL", sandbox.api_base_url)
     monkeypatch.setenv("AUTHONOMY_ISSUER", sandbox.issuer)
     monkeypatch.setenv("AUTHONOMY_AUDIENCE", sandbox.audience)
-    monkeypatch.setenv("AUTHONOMY_APP_URL", "http://testserver")
+    monkeypatch.setenv("AUTHONOMY_APP_URL", "http://localhost")
     monkeypatch.setenv("AUTHONOMY_SESSION_SECRET", "s" * 32)
     with override_settings(AUTHONOMY_CONFIG=None):
         client = Client()

@@ -22,7 +22,7 @@ API = {"accept": "application/json"}
 def config() -> Iterator[AuthonomyConfig]:
     unreachable = RedisSessionStore(f"redis://127.0.0.1:{free_port()}/0")
     with Sandbox() as sb:
-        yield sb.config(app_url="http://testserver", session_store=unreachable)
+        yield sb.config(app_url="http://localhost", session_store=unreachable)
 
 
 def test_starlette_answers_503_when_the_session_store_is_down(config: AuthonomyConfig) -> None:

@@ -19,7 +19,7 @@ from examples.flask_app.app import create_app as create_flask_app
 
 @pytest.fixture
 def fastapi_client(authonomy_sandbox: Sandbox) -> Iterator[TestClient]:
-    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://testserver"))
+    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://localhost"))
     with TestClient(app) as client:
         yield client
 
@@ -54,9 +54,9 @@ def test_login_as_signs_a_flask_test_client_in(flask_app: Flask) -> None:
 
 
 async def test_alogin_as_signs_an_async_client_in(authonomy_sandbox: Sandbox) -> None:
-    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://testserver"))
+    app = create_fastapi_app(authonomy_sandbox.config(app_url="http://localhost"))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         await alogin_as(client, "bob")
         me = await client.get("/api/me")
     assert me.json()["email"] == "bob@acme-corp.com"

@@ -10,7 +10,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations.errors import ConfigurationError, ReplayStoreFullError
 from authonomy_integrations.stores.replay import MemoryReplayStore, RedisReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
@@ -72,14 +72,31 @@ def test_memory_done_id_is_forgotten_after_store_ttl() -> None:
     assert store.claim("evt_1", 30) == "new"
 
 
-def test_memory_store_is_bounded_by_maxsize() -> None:
-    store = MemoryReplayStore(maxsize=3)
-    for index in range(10):
+def test_memory_store_is_bounded_and_refuses_rather_than_forget_a_recent_id() -> None:
+    clock = FakeClock()
+    store = MemoryReplayStore(maxsize=3, window=600, clock=clock)
+    for index in range(3):
         store.claim(f"evt_{index}", 60)
         store.complete(f"evt_{index}")
+    with pytest.raises(ReplayStoreFullError):
+        store.claim("evt_3", 60)
     assert len(store) == 3
-    assert store.claim("evt_9", 60) == "done"
-    assert store.claim("evt_0", 60) == "new"
+    assert store.claim("evt_0", 60) == "done"
+
+
+def test_memory_store_makes_room_by_forgetting_ids_older_than_the_window() -> None:
+    clock = FakeClock()
+    store = MemoryReplayStore(maxsize=3, window=600, clock=clock)
+    for index in range(3):
+        store.claim(f"evt_{index}", 60)
+        store.complete(f"evt_{index}")
+        clock.now += 100
+    clock.now += 400  # evt_0 is 600 s old now, evt_1 500 s
+    assert store.claim("evt_3", 60) == "new"
+    assert len(store) == 3
+    assert store.claim("evt_0", 60) == "new"  # forgotten: out of the replay window
+    with pytest.raises(ReplayStoreFullError):
+        store.claim("evt_4", 60)
 
 
 def test_memory_expired_entries_are_dropped_as_new_ones_arrive() -> None:

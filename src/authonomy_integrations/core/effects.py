@@ -118,11 +118,16 @@ class Exclusive:
     """Run the flow ``start()`` returns while holding this process's lock called ``name``.
 
     Threads and tasks asking for the same name wait for each other, so a key-set fetch
-    or a policy fetch runs once however many requests need it at the same moment.
+    or a policy fetch runs once however many requests need it at the same moment. A
+    request that waited ``timeout`` seconds without getting the lock gets
+    :class:`~authonomy_integrations.errors.AuthonomyUnavailableError` instead (503), so a
+    slow fetch never piles up requests without bound. The lock is forgotten once nobody
+    holds or awaits it.
     """
 
     name: str
     start: Callable[[], Flow[Any]]
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

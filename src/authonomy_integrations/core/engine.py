@@ -24,6 +24,8 @@ from ..errors import (
     InternalServerError,
     InvalidGrantError,
     LoginError,
+    SessionError,
+    SessionTooLargeError,
     TokenError,
 )
 from .api import ApiFlows
@@ -41,7 +43,7 @@ from .effects import (
 )
 from .keys import KeySetCache, SigningKey
 from .login import LoginAttempt, LoginAttempts, check_callback, new_nonce, new_pkce, safe_next
-from .policies import Policy, PolicyDecision, PolicyRegistry, evaluate
+from .policies import Policy, PolicyDecision, PolicyRegistry, evaluate, is_guard_policy
 from .sessions import (
     SessionRecord,
     TokenSet,
@@ -53,6 +55,7 @@ from .sessions import (
     touch,
     with_tokens,
 )
+from .throttle import LoginThrottle
 from .token_cache import TokenCache
 from .tokens import VerifyOptions, read_header, verify
 from .urls import url_problem
@@ -171,6 +174,7 @@ class Engine:
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
+        self.login_throttle = LoginThrottle(config.login_rate_limit, config.login_rate_window)
         self.return_url = (
             f"{config.app_url.rstrip('/')}{config.callback_path}" if config.app_url else None
         )
@@ -255,14 +259,14 @@ class Engine:
         if not isinstance(kid, str) or not kid:
             raise TokenError("token header has no kid")
         if self.keys.should_fetch(kid, now):
-            yield Exclusive("jwks", lambda: self._refresh_keys(kid))
+            yield Exclusive("jwks", lambda: self._refresh_keys(kid), self.config.http_timeout)
         if self.keys.keys is None:
             raise AuthonomyUnavailableError("the signing keys could not be fetched", retry_after=5)
         return self.keys.lookup(kid, now)
 
     def _refresh_keys(self, kid: str) -> Flow[None]:
         now = self.clock()
-        if not self.keys.should_fetch(kid, now):  # another request fetched meanwhile
+        if not self.keys.begin_fetch(kid, now):  # another request fetched meanwhile
             return
         try:
             url = yield from self._jwks_url()
@@ -379,8 +383,15 @@ class Engine:
         email = record.claims.get("email")
         return sub, email if isinstance(email, str) and email else sub
 
+    def uses_policy(self, name: str) -> bool:
+        """Whether the application itself uses the policy ``name``: defined in
+        ``config.policies`` or checked by a ``require_policy`` guard."""
+        return name in self.config.policies or is_guard_policy(name)
+
     def _step_up_parameters(self, step_up: str | None) -> Flow[dict[str, Any]]:
-        if not step_up:
+        # A step_up value comes from the query string: any other name would cost a
+        # policy fetch and a cache entry per value an anonymous client makes up.
+        if not step_up or not self.uses_policy(step_up):
             return {}
         policy = yield from self._policy(step_up)
         conditions = policy.conditions if policy is not None else {}
@@ -411,27 +422,35 @@ class Engine:
         )
         attempt = result.attempt
         answer = yield from self._exchange(result.code, attempt)
-        tokens = TokenSet.from_response(answer, now)
-        claims = yield from self._login_claims(tokens, attempt.nonce)
-        mismatch = self._login_mismatch(attempt, claims)
-        if mismatch is not None:
-            # Nobody may keep tokens the app refuses; the old session stays as it was.
-            yield from self._revoke_tokens(tokens, claims)
-            raise mismatch
-        record = new_record(
-            new_session_id(self.random_bytes),
-            tokens,
-            claims,
-            now,
-            iss=self.config.resolved_issuer,
-            aud=self.config.audience,
-        )
-        if old_session:
-            yield from self._end_local(old_session)
-        ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
-        session_cookie = yield SaveSession(record, ttl)
+        # The code is spent now: whatever goes wrong from here, the tokens it gave are
+        # revoked (nobody else may use them) and the browser gets an answer, never a 500.
+        claims: Mapping[str, Any] | None = None
+        try:
+            tokens = TokenSet.from_response(answer, now)
+            claims = yield from self._login_claims(tokens, attempt.nonce)
+            mismatch = self._login_mismatch(attempt, claims)
+            if mismatch is not None:
+                # The old session stays as it was.
+                raise mismatch
+            record = new_record(
+                new_session_id(self.random_bytes),
+                tokens,
+                claims,
+                now,
+                iss=self.config.resolved_issuer,
+                aud=self.config.audience,
+            )
+            if old_session:
+                yield from self._end_local(old_session)
+            session_cookie = yield from self._save(record, now)
+        except Exception as exc:
+            yield from self._revoke(answer, claims)
+            replacement = _after_exchange(exc)
+            if replacement is exc:
+                raise
+            raise replacement from exc
         return LoginDone(
-            redirect_to=attempt.next_path,
+            redirect_to=safe_next(attempt.next_path),
             session_cookie=session_cookie,
             login_cookie=LoginAttempts.encode(result.remaining, box),
             user=AuthonomyUser.from_claims(claims),
@@ -455,11 +474,18 @@ class Engine:
             )
         return None
 
-    def _revoke_tokens(self, tokens: TokenSet, claims: Mapping[str, Any]) -> Flow[None]:
-        """End the Authonomy session of tokens the app refused (``DELETE /auth/logout``)."""
-        yield from self.revoke_sid(_text_claim(claims, "sid"))
+    def _revoke(
+        self, answer: Mapping[str, Any], claims: Mapping[str, Any] | None = None
+    ) -> Flow[None]:
+        """End the Authonomy session of a token answer the app refused or cannot use: its
+        ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
+        if claims is not None:
+            yield from self.revoke_sid(_text_claim(claims, "sid"))
+        refresh_token = answer.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return
         try:
-            yield from self.api.auth.logout(refresh_token=tokens.refresh_token)
+            yield from self.api.auth.logout(refresh_token=refresh_token)
         except AuthonomyError as exc:
             logger.warning("revoking refused tokens at Authonomy failed: %s", exc)
 
@@ -505,6 +531,28 @@ class Engine:
             )
         return self.login_box, self.return_url
 
+    def login_refused_for(self, client_ip: str | None) -> float | None:
+        """Count a login start from ``client_ip``: ``None`` when allowed, else the seconds
+        before this address may start another (see ``config.login_rate_limit``)."""
+        return self.login_throttle.take(client_ip, self.clock())
+
+    def has_live_session(self, cookie: str | None) -> Flow[bool]:
+        """Whether ``cookie`` names a session that is neither ended nor expired (no
+        refresh, no write: only to tell a signed-in browser from an anonymous one)."""
+        if not cookie:
+            return False
+        if self.cached_session(cookie) is not None:
+            return True
+        record = yield LoadSession(cookie)
+        config = self.config
+        return (
+            record is not None
+            and not self._has_ended(record)
+            and not is_expired(
+                record, self.clock(), config.session_idle_timeout, config.session_max_age
+            )
+        )
+
     # --- sessions --------------------------------------------------------------------
 
     def cached_session(self, cookie: str) -> SessionState | None:
@@ -541,7 +589,10 @@ class Engine:
             return refreshed
         touched = touch(record, now, _TOUCH_INTERVAL)
         if touched is not None:
-            new_cookie = yield from self._save(touched, now)
+            try:
+                new_cookie = yield from self._save(touched, now)
+            except SessionTooLargeError:
+                new_cookie = None  # the session stays as it was; a refresh decides
             return _state(record, cookie, new_cookie)
         state = _state(record, cookie, None)
         self._remember(cookie, record, state, now)
@@ -583,11 +634,18 @@ class Engine:
         changed = _identity_change(current.claims, claims)
         if changed is not None:
             logger.warning("session ended: the refreshed token names another %s", changed)
-            yield from self._revoke_tokens(tokens, claims)
+            yield from self._revoke(answer, claims)
             yield from self._end_local(cookie)
             return _NO_SESSION
         refreshed = with_tokens(current, tokens, claims, now)
-        new_cookie = yield from self._save(refreshed, now)
+        try:
+            new_cookie = yield from self._save(refreshed, now)
+        except SessionTooLargeError as exc:
+            # Permanent: the grown session will never fit again; end it cleanly.
+            logger.error("session ended: %s", exc)
+            yield from self._revoke(answer)
+            yield from self._end_local(cookie)
+            return _NO_SESSION
         return _state(refreshed, cookie, new_cookie)
 
     def _keep_while_unavailable(
@@ -663,7 +721,10 @@ class Engine:
         now = self.clock()
         if self.policies.needs_fetch(name, now):
             return None
-        return self._decide(name, self.policies.lookup(name, now), user, client_ip)
+        policy = self.policies.lookup(name, now)
+        if policy is None and not self.policies.is_missing(name):
+            return None  # never fetched successfully: check_policy says why (503)
+        return self._decide(name, policy, user, client_ip)
 
     def _decide(
         self, name: str, policy: Policy | None, user: AuthonomyUser | None, client_ip: str | None
@@ -678,16 +739,31 @@ class Engine:
     def _policy(self, name: str) -> Flow[Policy | None]:
         now = self.clock()
         known = self.policies.lookup(name, now)
+        if known is not None:
+            # Stale: one request refreshes in the background, every request (that one
+            # too) goes on with the copy it has.
+            if self.policies.claim_refresh(name, now, self._fetch_budget()):
+                yield Background(lambda: self._fetch_policy(name, claimed=True))
+            return known
         if self.policies.needs_fetch(name, now):
-            if known is None:
-                yield Exclusive(f"policy:{name}", lambda: self._fetch_policy(name))
-                return self.policies.lookup(name, now)
-            yield Background(lambda: self._fetch_policy(name))
-        return known
+            # Nothing to serve yet: one request fetches, the others wait for it, but
+            # never longer than one call to Authonomy may take.
+            timeout = self.config.http_timeout
+            yield Exclusive(f"policy:{name}", lambda: self._fetch_policy(name), timeout)
+        found = self.policies.lookup(name, now)
+        if found is None and not self.policies.is_missing(name):
+            raise AuthonomyUnavailableError(
+                f"policy '{name}' could not be fetched: Authonomy is unavailable", retry_after=5
+            )
+        return found
 
-    def _fetch_policy(self, name: str) -> Flow[None]:
+    def _fetch_budget(self) -> float:
+        """Seconds a policy fetch may take, retries included, before another may start."""
+        return self.config.http_timeout * (self.config.max_retries + 1) + 5.0
+
+    def _fetch_policy(self, name: str, *, claimed: bool = False) -> Flow[None]:
         now = self.clock()
-        if not self.policies.needs_fetch(name, now):
+        if not claimed and not self.policies.needs_fetch(name, now):
             return
         try:
             found = yield from self.api.policies.find_by_name(name)
@@ -711,6 +787,28 @@ class Engine:
                 code="UNEXPECTED_RESPONSE",
             ) from exc
         self.policies.fetched(name, policy, now)
+
+
+def _after_exchange(exc: Exception) -> Exception:
+    """What a failure after the code exchange becomes: temporary troubles stay so (503,
+    a new sign-in later works); anything else ends this sign-in with a clear reason."""
+    if isinstance(exc, SessionTooLargeError):
+        logger.error(
+            "sign-in refused: %s. Configure a server-side session store "
+            "(RedisSessionStore, MemorySessionStore) instead of CookieSessionStore",
+            exc,
+        )
+        return LoginError(
+            "the session is too large to be kept in a cookie", error="session_too_large"
+        )
+    if isinstance(exc, LoginError | AuthonomyUnavailableError | InternalServerError):
+        return exc
+    if isinstance(exc, SessionError):
+        return exc
+    logger.error("sign-in failed after the code exchange", exc_info=exc)
+    if isinstance(exc, AuthonomyAPIError):
+        return LoginError(f"Authonomy answered unexpectedly: {exc.message}")
+    return LoginError("the sign-in could not be completed")
 
 
 def _jwks_uri(doc: Any, issuer: str) -> str | None:

@@ -186,14 +186,18 @@ class KeySetCache:
     """When to fetch an issuer's key set, and the last good copy of it.
 
     Fetches happen when there are no keys yet, when the keys are past their max-age, or
-    when a token names an unknown ``kid`` (a rotation) and ``cooldown`` seconds have passed
-    since the last attempt. After a successful fetch an unknown ``kid`` is treated as
-    missing for ``negative_ttl`` seconds even if ``cooldown`` is 0, so forged ``kid`` values
-    cannot turn into a stream of fetches. A failed fetch starts the cooldown and keeps the
-    last good keys, which go on verifying tokens until a fetch succeeds.
+    when a token names an unknown ``kid``. That last kind is the one anybody can cause
+    (a forged ``kid`` costs nothing), so it is rationed on its own: at most one fetch
+    for unknown ``kid`` values per ``cooldown`` (and never more often than
+    ``negative_ttl``, even with ``cooldown`` 0). Fetches at start-up or at expiry do not
+    use up that allowance, so a key that signs right after a fetch (an emergency
+    rotation, published late) is found by the very next token that names it. A failed
+    fetch starts the cooldown and keeps the last good keys, which go on verifying
+    tokens until a fetch succeeds.
 
     Not locked: callers that fetch from several threads or tasks should let one fetch at
-    a time (the others wait for it and then call :meth:`lookup`).
+    a time, and call :meth:`begin_fetch` once they hold the lock (the others wait for
+    it and then call :meth:`lookup`).
     """
 
     def __init__(
@@ -209,7 +213,7 @@ class KeySetCache:
         self._keys: KeySet | None = None
         self._expires_at = 0.0
         self._last_attempt: float | None = None
-        self._last_success: float | None = None
+        self._last_unknown_kid_fetch: float | None = None
         self._last_failed = False
 
     @property
@@ -224,15 +228,28 @@ class KeySetCache:
 
     def should_fetch(self, kid: str | None, now: float) -> bool:
         """Whether to fetch the key set before verifying a token signed by ``kid``."""
+        return self._reason(kid, now) is not None
+
+    def begin_fetch(self, kid: str | None, now: float) -> bool:
+        """:meth:`should_fetch`, and when the fetch is for an unknown ``kid``, count it
+        against the allowance. Call it right before fetching, holding the fetch lock."""
+        reason = self._reason(kid, now)
+        if reason == "unknown kid":
+            self._last_unknown_kid_fetch = now
+        return reason is not None
+
+    def _reason(self, kid: str | None, now: float) -> str | None:
         if self._last_failed and self._within(self._last_attempt, self.cooldown, now):
-            return False
-        if self._keys is None or now >= self._expires_at:
-            return True
+            return None
+        if self._keys is None:
+            return "start"
+        if now >= self._expires_at:
+            return "expired"
         if kid is None or kid in self._keys:
-            return False
-        if self._within(self._last_success, self.negative_ttl, now):
-            return False
-        return not self._within(self._last_attempt, self.cooldown, now)
+            return None
+        if self._within(self._last_unknown_kid_fetch, max(self.cooldown, self.negative_ttl), now):
+            return None
+        return "unknown kid"
 
     def fetched(self, doc: Mapping[str, Any], cache_control: str | None, now: float) -> None:
         """Record a fetched JWK set; a set with no usable key counts as a failure."""
@@ -242,7 +259,7 @@ class KeySetCache:
             return
         self._keys = keys
         self._expires_at = now + self._max_age(cache_control)
-        self._last_attempt = self._last_success = now
+        self._last_attempt = now
         self._last_failed = False
 
     def fetch_failed(self, now: float) -> None:

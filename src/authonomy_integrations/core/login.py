@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from ..errors import LoginError
 from .crypto import SecretBox, b64url_encode
@@ -41,6 +41,8 @@ _MAX_COOKIE_CHARS = 3800
 _MAX_DESCRIPTION = 200
 #: Percent-decoding rounds tried on ``next`` before giving up on it.
 _DECODE_ROUNDS = 3
+#: Kept as they are when a ``next`` path is made ASCII (``%`` too: it is encoded already).
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +102,19 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
     Refuses anything a browser (or a server that decodes and redirects again) could
     read as another origin: ``//host``, ``/\\host``, schemes, control characters, and
-    the percent-encoded forms of those.
+    the percent-encoded forms of those. The path returned is ASCII: characters beyond
+    it are percent-encoded as UTF-8 (``/café`` gives ``/caf%C3%A9``), so it can be sent
+    in a ``Location`` header.
     """
     if not value or len(value) > MAX_NEXT_LENGTH:
         return default
+    if not value.isascii():
+        try:
+            value = quote(value, safe=_PRINTABLE_ASCII)
+        except UnicodeEncodeError:  # lone surrogates: not text any browser sent
+            return default
+        if len(value) > MAX_NEXT_LENGTH:
+            return default
     form = value
     for _ in range(_DECODE_ROUNDS):
         if not _is_local_path(form):

@@ -16,6 +16,7 @@ or one whose value is malformed, fails the policy (fail closed). Conditions:
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +33,8 @@ __all__ = [
     "PolicyDecision",
     "PolicyRegistry",
     "evaluate",
+    "is_guard_policy",
+    "note_guard_policy",
     "validate_conditions",
 ]
 
@@ -315,6 +318,30 @@ def evaluate(
     )
 
 
+# --- which policy names the application uses --------------------------------------
+
+#: Policy names that ``require_policy`` guards were built for in this process. Guards are
+#: made at import time, from the application's code, so the set is small and fixed; the
+#: bound only keeps a guard factory called with request data from growing it for ever.
+_GUARD_POLICIES: set[str] = set()
+_MAX_GUARD_POLICIES = 10_000
+
+
+def note_guard_policy(name: str) -> None:
+    """Remember that a guard checks the policy ``name`` (see :func:`is_guard_policy`)."""
+    if len(_GUARD_POLICIES) < _MAX_GUARD_POLICIES:
+        _GUARD_POLICIES.add(name)
+
+
+def is_guard_policy(name: str) -> bool:
+    """Whether some guard of this process checks the policy ``name``.
+
+    Only such names (and locally defined policies) are worth any work when a request
+    names them: a login's ``step_up`` naming anything else is ignored.
+    """
+    return name in _GUARD_POLICIES
+
+
 # --- which policies to fetch -------------------------------------------------------
 
 
@@ -333,6 +360,7 @@ class PolicyRegistry:
     :meth:`fetch_failed`. A stale policy is still returned by :meth:`lookup`, so requests
     are served by the last good copy while a refresh runs. "No such policy" is remembered
     for ``missing_ttl`` seconds; after a failed fetch the next try waits ``retry_after``.
+    At most ``max_entries`` fetched names are kept (the oldest answer is dropped first).
     """
 
     def __init__(
@@ -342,12 +370,15 @@ class PolicyRegistry:
         ttl: float = 300.0,
         missing_ttl: float = 30.0,
         retry_after: float = 10.0,
+        max_entries: int = 1024,
     ) -> None:
         self._local = {name: Policy.local(name, conds) for name, conds in (local or {}).items()}
         self.ttl = ttl
         self.missing_ttl = missing_ttl
         self.retry_after = retry_after
+        self.max_entries = max_entries
         self._entries: dict[str, _Entry] = {}
+        self._claims = threading.Lock()
 
     def lookup(self, name: str, now: float) -> Policy | None:
         """The policy called ``name``, possibly stale; ``None`` if not known (yet)."""
@@ -365,6 +396,21 @@ class PolicyRegistry:
         entry = self._entries.get(name)
         return entry is None or now >= entry.refresh_at
 
+    def claim_refresh(self, name: str, now: float, hold: float) -> bool:
+        """Whether the caller is the one to refresh the stale policy ``name`` now.
+
+        Exactly one caller gets ``True`` however many see the policy stale at once; the
+        others go on with the stale copy. The claim lasts ``hold`` seconds unless
+        :meth:`fetched` or :meth:`fetch_failed` reports sooner (so a refresh that never
+        reports does not stop the next one).
+        """
+        with self._claims:
+            entry = self._entries.get(name)
+            if entry is None or not self.needs_fetch(name, now):
+                return False
+            self._entries[name] = _Entry(entry.policy, entry.answered, now + hold)
+            return True
+
     def is_missing(self, name: str) -> bool:
         """Whether the API's last answer was that no policy has this name."""
         entry = self._entries.get(name)
@@ -378,13 +424,27 @@ class PolicyRegistry:
     def fetched(self, name: str, policy: Policy | None, now: float) -> None:
         """Record the API's answer for ``name``; ``None`` means there is no such policy."""
         ttl = self.ttl if policy is not None else self.missing_ttl
-        self._entries[name] = _Entry(policy=policy, answered=True, refresh_at=now + ttl)
+        self._keep(name, _Entry(policy=policy, answered=True, refresh_at=now + ttl))
 
     def fetch_failed(self, name: str, now: float) -> None:
         """Record a failed fetch: keep what was known and try again after ``retry_after``."""
         previous = self._entries.get(name)
-        self._entries[name] = _Entry(
-            policy=previous.policy if previous else None,
-            answered=previous.answered if previous else False,
-            refresh_at=now + self.retry_after,
+        self._keep(
+            name,
+            _Entry(
+                policy=previous.policy if previous else None,
+                answered=previous.answered if previous else False,
+                refresh_at=now + self.retry_after,
+            ),
         )
+
+    def _keep(self, name: str, entry: _Entry) -> None:
+        entries = self._entries
+        entries.pop(name, None)
+        entries[name] = entry
+        while len(entries) > self.max_entries:
+            entries.pop(next(iter(entries)), None)
+
+    def __len__(self) -> int:
+        """How many fetched names are remembered (local definitions not counted)."""
+        return len(self._entries)

@@ -25,7 +25,7 @@ from ..errors import (
 from . import web
 from .effects import Flow
 from .engine import Engine
-from .policies import Policy, PolicyDecision, evaluate
+from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
 from .user import AuthonomyUser
 from .web import Reply
 
@@ -87,6 +87,7 @@ class Requirement:
         """A user who meets the policy ``name`` (from ``config.policies`` or the API)."""
         if not isinstance(name, str) or not name:
             raise TypeError("require_policy needs a policy name")
+        note_guard_policy(name)
         return cls(f"require_policy({name!r})", policy_name=name)
 
     @classmethod
@@ -125,10 +126,20 @@ class Routes:
     # --- routes ------------------------------------------------------------------------
 
     def login(self, info: RequestInfo) -> Flow[Answer]:
-        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy."""
+        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy.
+
+        An address that started more than ``config.login_rate_limit`` logins in the
+        window gets 429 instead, unless the browser has a live session (a step-up).
+        """
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        retry_after = self.engine.login_refused_for(info.client_ip)
+        if retry_after is not None:
+            signed_in = yield from self._signed_in(info)
+            if not signed_in:
+                logger.warning("login start refused: too many from %s", info.client_ip)
+                return Answer(web.too_many_logins(retry_after, info.method, info.headers))
         try:
             customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
             start = yield from self.engine.start_login(
@@ -172,6 +183,14 @@ class Routes:
         yield from self.engine.logout(info.session_cookie)
         clear = web.clear_cookie(self.config, self.session_cookie)
         return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
+
+    def _signed_in(self, info: RequestInfo) -> Flow[bool]:
+        """Whether the browser has a live session (its logins are step-ups, not abuse)."""
+        try:
+            live: bool = yield from self.engine.has_live_session(info.session_cookie)
+        except TEMPORARY_ERRORS:
+            return False
+        return live
 
     def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 __all__ = ["LOCAL_HOSTS", "url_problem"]
 
-#: Hosts where plain http is allowed: this machine, and the name Starlette's TestClient
-#: gives the app under test.
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
+#: Hosts where plain http is allowed: this machine only. Test clients' made-up host
+#: names (``testserver``) are not among them: a production setting naming one would
+#: send secrets in clear text to whatever that name resolves to. Tests use ``localhost``.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def url_problem(url: object) -> str | None:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_from_bytes, urlencode, urlsplit
 
 from ..config import AuthonomyConfig
 from ..errors import AuthonomyUnavailableError, LoginError, TokenError
@@ -20,6 +20,8 @@ from .policies import PolicyDecision
 
 __all__ = [
     "Reply",
+    "ascii_target",
+    "ascii_url",
     "bearer_token",
     "clear_cookie",
     "cookie_value",
@@ -35,6 +37,7 @@ __all__ = [
     "redirect",
     "session_cookie_name",
     "set_cookie",
+    "too_many_logins",
     "unauthenticated",
     "unavailable",
 ]
@@ -78,9 +81,35 @@ def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = Non
     return f"{config.login_path}?{urlencode(query)}"
 
 
+#: Characters kept as they are in a URL the kit sends back: printable ASCII, ``%``
+#: included (the URL is already percent-encoded); anything else is percent-encoded.
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+def ascii_target(raw: bytes) -> str:
+    """A request target (path, query) exactly as received, as ASCII text.
+
+    Bytes the client sent percent-encoded stay so (``/files/a%3Fb`` keeps its ``%3F``);
+    raw non-ASCII bytes, spaces and controls are percent-encoded, never decoded.
+    """
+    return quote_from_bytes(raw, safe=_PRINTABLE_ASCII)
+
+
+def ascii_url(url: str) -> str:
+    """``url`` with every character outside printable ASCII percent-encoded (as UTF-8),
+    so it can go into a ``Location`` header whatever it came from."""
+    if url.isascii() and url.isprintable() and " " not in url:
+        return url
+    return quote(url, safe=_PRINTABLE_ASCII, errors="replace")
+
+
 def redirect(location: str, *extra: tuple[str, str], status: int = 302) -> Reply:
-    """A redirect that no cache keeps (``extra`` headers are added)."""
-    headers = (("location", location), ("cache-control", "no-store"), *extra)
+    """A redirect that no cache keeps (``extra`` headers are added).
+
+    ``location`` is made ASCII (see :func:`ascii_url`): header values are bytes, and a
+    non-ASCII one would fail while the response is sent.
+    """
+    headers = (("location", ascii_url(location)), ("cache-control", "no-store"), *extra)
     return Reply(status, content_type="text/plain", headers=headers)
 
 
@@ -150,6 +179,15 @@ def unavailable(
     if is_browser_navigation(method, headers):
         return _page(503, "Temporarily unavailable", message, *retry)
     return Reply(503, error_envelope("TEMPORARILY_UNAVAILABLE", message), headers=retry)
+
+
+def too_many_logins(retry_after: float, method: str, headers: Mapping[str, str]) -> Reply:
+    """429 with ``Retry-After``: this client started too many logins in a short time."""
+    retry = (("retry-after", str(max(1, math.ceil(retry_after)))),)
+    message = "Too many sign-in attempts from this address. Please wait a moment."
+    if is_browser_navigation(method, headers):
+        return _page(429, "Too many sign-in attempts", message, *retry)
+    return Reply(429, error_envelope("RATE_LIMITED", message), headers=retry)
 
 
 def login_failed(exc: LoginError) -> Reply:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from typing import cast
-from urllib.parse import quote
 
 from flask import Response, current_app, request
 from werkzeug.local import LocalProxy
@@ -19,7 +18,7 @@ from ..core import web
 from ..core.routes import RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
 from ..runtime import AuthonomySync
-from ._wsgi import USER_KEY
+from ._wsgi import USER_KEY, raw_target
 
 __all__ = [
     "EXTENSION_KEY",
@@ -33,8 +32,6 @@ __all__ = [
 
 EXTENSION_KEY = "authonomy"
 _MISSING = object()
-
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def runtime() -> AuthonomySync:
@@ -68,10 +65,9 @@ current_user = cast(AuthonomyUser | UnauthenticatedUser, LocalProxy(_current_use
 
 
 def path_with_query() -> str:
-    """The path and query of this request, to come back to after a login."""
-    path = quote(request.path, safe=_PATH_SAFE)
-    query = request.query_string.decode("latin-1")
-    return f"{path}?{query}" if query else path
+    """The path and query of this request as the browser sent them, to come back to
+    after a login."""
+    return raw_target(request.environ)
 
 
 def request_info(*, route: bool = False) -> RequestInfo:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
+from starlette.websockets import WebSocket
 
 from ..core.routes import RequestInfo, Requirement
 from ..core.user import AuthonomyUser
@@ -38,6 +39,7 @@ __all__ = [
     "require_groups",
     "require_policy",
     "runtime_of",
+    "websocket_close_code",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +47,9 @@ Check = Callable[[HTTPConnection], Awaitable[Reply | None]]
 
 #: Keyword under which FastAPI hands the request to a wrapper whose endpoint takes none.
 _INJECTED = "authonomy_request"
+#: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
+_WS_POLICY_VIOLATION = 1008
+_WS_TRY_AGAIN_LATER = 1013
 
 
 class GuardDenied(Exception):
@@ -96,6 +101,13 @@ def _check(requirement: Requirement) -> Check:
         return reply
 
     return check
+
+
+def websocket_close_code(reply: Reply) -> int:
+    """The close code that refuses a WebSocket instead of ``reply``: 1013 ("try again
+    later") for a 503, else 1008 (policy violation); before ``accept`` the server
+    answers the handshake with 403."""
+    return _WS_TRY_AGAIN_LATER if reply.status == 503 else _WS_POLICY_VIOLATION
 
 
 def _takes_request(parameter: inspect.Parameter) -> bool:
@@ -153,7 +165,9 @@ class Guard:
     def __repr__(self) -> str:
         return self._description
 
-    async def _dependency(self, request: Request) -> AuthonomyUser:
+    # Annotated HTTPConnection, not Request: FastAPI then hands over the WebSocket of a
+    # WebSocket route too.
+    async def _dependency(self, request: HTTPConnection) -> AuthonomyUser:
         reply = await self._check(request)
         if reply is not None:
             raise GuardDenied(reply)
@@ -164,13 +178,13 @@ class Guard:
     def __call__(self, endpoint: F, /) -> F: ...
 
     @overload
-    def __call__(self, *, request: Request) -> Awaitable[AuthonomyUser]: ...
+    def __call__(self, *, request: HTTPConnection) -> Awaitable[AuthonomyUser]: ...
 
-    def __call__(self, endpoint: Any = None, request: Request | None = None) -> Any:
+    def __call__(self, endpoint: Any = None, request: HTTPConnection | None = None) -> Any:
         """Decorate ``endpoint``, or (called by FastAPI with ``request=``) run the check."""
         if request is not None:
             return self._dependency(request)
-        if isinstance(endpoint, Request):
+        if isinstance(endpoint, HTTPConnection):
             return self._dependency(endpoint)
         if not callable(endpoint):
             raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
@@ -187,9 +201,12 @@ class Guard:
         async def guarded(*args: Any, **kwargs: Any) -> Any:
             connection, args, kwargs = arguments.split(args, kwargs)
             reply = await check(connection)
-            if reply is not None:
-                return response(reply)
-            return await call(*args, **kwargs)
+            if reply is None:
+                return await call(*args, **kwargs)
+            if isinstance(connection, WebSocket):
+                await connection.close(code=websocket_close_code(reply))
+                return None
+            return response(reply)
 
         if request_name is None:
             guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
@@ -259,9 +276,10 @@ def require_groups(*groups: str) -> Guard:
     return Guard(_check(requirement), requirement.description)
 
 
-async def current_user(request: Request) -> AuthonomyUser:
+async def current_user(request: HTTPConnection) -> AuthonomyUser:
     """FastAPI dependency: the signed-in user; a signed-out request gets 302 or 401.
 
-    ``user: AuthonomyUser = Depends(current_user)``.
+    ``user: AuthonomyUser = Depends(current_user)``, on HTTP and WebSocket routes (a
+    refused WebSocket handshake is closed with 1008).
     """
     return await login_required._dependency(request)

@@ -24,7 +24,7 @@ from ._asgi import (
     target,
     with_cookies,
 )
-from ._guards import GuardDenied
+from ._guards import GuardDenied, websocket_close_code
 from ._routes import serve
 from ._transport import ReopeningTransport
 
@@ -140,6 +140,10 @@ class AuthonomyMiddleware:
         try:
             await self.app(scope, receive, send)
         except GuardDenied as denied:
+            if kind == "websocket":
+                code = websocket_close_code(denied.reply)
+                await send({"type": "websocket.close", "code": code, "reason": ""})
+                return
             await response(denied.reply)(scope, receive, send)
 
     def _state(self, cookie: str | None) -> SessionState | None:

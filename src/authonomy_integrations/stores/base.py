@@ -150,12 +150,19 @@ class KeyedLocks:
         self._registry: _Registry[threading.Lock] = _Registry(threading.Lock)
 
     @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        """Block until the key's lock is free, then hold it for the ``with`` body."""
+    def hold(self, key: str, timeout: float | None = None) -> Iterator[None]:
+        """Block until the key's lock is free, then hold it for the ``with`` body.
+
+        With ``timeout``, give up after that many seconds with :class:`TimeoutError`.
+        """
         lock = self._registry.acquire_ref(key)
         try:
-            with lock:
+            if not lock.acquire(timeout=-1 if timeout is None else timeout):
+                raise TimeoutError(f"lock {key!r} still held after {timeout} s")
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             self._registry.release_ref(key)
 
@@ -170,12 +177,19 @@ class AsyncKeyedLocks:
         self._registry: _Registry[asyncio.Lock] = _Registry(asyncio.Lock)
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        """Wait until the key's lock is free, then hold it for the ``async with`` body."""
+    async def hold(self, key: str, timeout: float | None = None) -> AsyncIterator[None]:
+        """Wait until the key's lock is free, then hold it for the ``async with`` body.
+
+        With ``timeout``, give up after that many seconds with :class:`TimeoutError`.
+        """
         lock = self._registry.acquire_ref(key)
         try:
-            async with lock:
+            async with asyncio.timeout(timeout):
+                await lock.acquire()
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             self._registry.release_ref(key)
 

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from ..core.crypto import SecretBox
 from ..core.sessions import SessionRecord
-from ..errors import ConfigurationError, SessionError
+from ..errors import ConfigurationError, SessionTooLargeError
 from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress
 
 __all__ = ["CookieSessionStore"]
@@ -26,8 +26,11 @@ class CookieSessionStore:
     secret can be rotated without logging users out. The cookie holds the access and
     refresh tokens, so it must fit in ``max_bytes`` (browsers cap a cookie near 4096
     bytes, name and attributes included): a larger session raises
-    :class:`~..errors.SessionError` telling you to use a server-side store
-    (``RedisSessionStore`` or ``MemorySessionStore``).
+    :class:`~..errors.SessionTooLargeError` telling you to use a server-side store
+    (``RedisSessionStore`` or ``MemorySessionStore``). At the login callback that ends
+    the sign-in with a clear error page and revokes the tokens just issued; on a
+    refresh it ends the session. Sessions grow with the access token: many groups or
+    long claims are what push them past the limit.
 
     The store itself cannot revoke a cookie: :meth:`delete` is a no-op. Logging out
     clears the cookie, revokes the refresh token at Authonomy, and the engine refuses
@@ -79,7 +82,7 @@ class CookieSessionStore:
         plain = _DEADLINE.pack(self._clock() + ttl) + record.to_bytes()
         sealed = self._box.seal(compress(plain), self._associated_data())
         if len(sealed) > self.max_bytes:
-            raise SessionError(
+            raise SessionTooLargeError(
                 f"the session is {len(sealed)} bytes sealed, more than the {self.max_bytes} "
                 "that fit in one cookie (large tokens or many groups?); use a server-side "
                 "session store such as RedisSessionStore or MemorySessionStore"

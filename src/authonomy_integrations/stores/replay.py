@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import anyio.to_thread
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ReplayStoreFullError
 
 if TYPE_CHECKING:
     import redis
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DONE_TTL",
+    "DEFAULT_REPLAY_WINDOW",
     "ClaimState",
     "MemoryReplayStore",
     "RedisReplayStore",
@@ -40,6 +41,10 @@ ClaimState: TypeAlias = Literal["new", "in_progress", "done"]
 
 DEFAULT_DONE_TTL = 24 * 3600
 """Seconds a handled id is remembered: far beyond Authonomy's ~13 minutes of retries."""
+
+DEFAULT_REPLAY_WINDOW = 600.0
+"""Seconds a memory store keeps every id whatever the traffic: twice the receivers'
+default tolerance of 300 s, the longest a signed delivery can be replayed."""
 
 _IN_PROGRESS: Literal["in_progress"] = "in_progress"
 _DONE: Literal["done"] = "done"
@@ -74,7 +79,17 @@ class ReplayStore(Protocol):
 
 
 class MemoryReplayStore:
-    """A replay store in this process's memory, bounded to ``maxsize`` ids.
+    """A replay store in this process's memory, holding at most ``maxsize`` ids.
+
+    An id is remembered for ``ttl`` seconds after it was handled while there is room.
+    When the store is full, ids written more than ``window`` seconds ago are forgotten
+    first: a delivery that old fails the receiver's timestamp check anyway (its signed
+    timestamp is at most the tolerance away from when it arrived, and a replay is
+    refused once it is more than the tolerance old), so forgetting it cannot let it be
+    replayed. The default ``window`` is twice the receiver's default tolerance. When
+    every id is younger than that, :meth:`claim` raises
+    :class:`~authonomy_integrations.errors.ReplayStoreFullError` instead of forgetting
+    one early: the receiver answers 503 and Authonomy delivers again later.
 
     Fine for one process; several workers need a shared store such as
     :class:`RedisReplayStore`. ``clock`` (monotonic seconds) is injectable for tests.
@@ -82,36 +97,51 @@ class MemoryReplayStore:
 
     def __init__(
         self,
-        maxsize: int = 10_000,
+        maxsize: int = 100_000,
         ttl: float = DEFAULT_DONE_TTL,
         *,
+        window: float = DEFAULT_REPLAY_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if maxsize < 1:
             raise ConfigurationError("maxsize", "must be at least 1")
         if ttl <= 0:
             raise ConfigurationError("ttl", "must be positive")
+        if window < 0:
+            raise ConfigurationError("window", "must not be negative")
         self._maxsize = maxsize
         self._ttl = ttl
+        self._window = window
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        # id -> (state, expires_at, written_at), oldest write first.
+        self._entries: OrderedDict[str, tuple[str, float, float]] = OrderedDict()
         # One lock for both paths: async callers never block on I/O while holding it.
         self._lock = threading.Lock()
 
+    @property
+    def window(self) -> float:
+        """Seconds an id is kept at least, whatever the traffic."""
+        return self._window
+
     def claim(self, webhook_id: str, ttl: float) -> ClaimState:
-        """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""
+        """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done.
+
+        Raises :class:`~authonomy_integrations.errors.ReplayStoreFullError` when the
+        store is full of ids still inside the replay window.
+        """
         with self._lock:
             now = self._clock()
             entry = self._entries.get(webhook_id)
             if entry is not None and entry[1] > now:
                 return _DONE if entry[0] == _DONE else _IN_PROGRESS
-            self._put(webhook_id, _IN_PROGRESS, now + ttl)
+            self._put(webhook_id, _IN_PROGRESS, now + ttl, now)
             return "new"
 
     def complete(self, webhook_id: str) -> None:
         """Record ``webhook_id`` as handled for the store's ``ttl``."""
         with self._lock:
-            self._put(webhook_id, _DONE, self._clock() + self._ttl)
+            now = self._clock()
+            self._put(webhook_id, _DONE, now + self._ttl, now)
 
     def release(self, webhook_id: str) -> None:
         """Drop an in-progress claim so a retry can run; a done id stays done."""
@@ -135,20 +165,28 @@ class MemoryReplayStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _put(self, webhook_id: str, state: str, expires_at: float) -> None:
-        self._entries[webhook_id] = (state, expires_at)
+    def _put(self, webhook_id: str, state: str, expires_at: float, now: float) -> None:
+        if webhook_id not in self._entries:
+            self._make_room(now)
+        self._entries[webhook_id] = (state, expires_at, now)
         self._entries.move_to_end(webhook_id)
-        self._drop_expired_head(self._clock())
-        while len(self._entries) > self._maxsize:
-            self._entries.popitem(last=False)
 
-    def _drop_expired_head(self, now: float) -> None:
-        # Entries are kept in write order, so expired ones gather at the head.
-        while self._entries:
-            first_id, (_, expires_at) = next(iter(self._entries.items()))
-            if expires_at > now:
-                return
-            del self._entries[first_id]
+    def _make_room(self, now: float) -> None:
+        # Entries are kept in write order: the oldest (expired or out of the window
+        # first) are at the head.
+        entries = self._entries
+        while entries:
+            first_id, (_, expires_at, written_at) = next(iter(entries.items()))
+            if expires_at > now and (
+                len(entries) < self._maxsize or now - written_at < self._window
+            ):
+                break
+            del entries[first_id]
+        if len(entries) >= self._maxsize:
+            raise ReplayStoreFullError(
+                f"the replay store holds {self._maxsize} webhook ids, all from the last "
+                f"{self._window:g} s; raise maxsize or use RedisReplayStore"
+            )
 
 
 # Claim atomically: report an existing marker, or set ours with its expiry.

@@ -174,7 +174,20 @@ class WebhookEvent:
         )
 
 
-_DECODER = json.JSONDecoder()
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Duplicate members let two parsers read different events from one signed body.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member")
+    return obj
+
+
+def _no_constants(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259).
+    raise ValueError(f"invalid number {name}")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_no_constants)
 _JSON_WHITESPACE = " \t\n\r"
 
 

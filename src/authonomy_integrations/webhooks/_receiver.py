@@ -6,6 +6,7 @@ Outcomes (the body follows the API's envelope):
 200   handlers succeeded; or the id was already handled (``"duplicate": true``)
 400   verification failed (``WEBHOOK_VERIFICATION_FAILED``, the reason in ``details``)
 409   the same id is being handled right now (``WEBHOOK_IN_PROGRESS``)
+503   the replay store is full of recent ids (``REPLAY_STORE_FULL``); Authonomy retries
 413   body too large (``PAYLOAD_TOO_LARGE``)
 415   not ``application/json`` (``UNSUPPORTED_MEDIA_TYPE``)
 500   a handler raised (``INTERNAL_ERROR``)
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from ..config import AuthonomyConfig
-from ..errors import ConfigurationError, WebhookVerificationError
+from ..errors import ConfigurationError, ReplayStoreFullError, WebhookVerificationError
 from ..stores.replay import ClaimState, MemoryReplayStore, ReplayStore
 from ._body import (
     DEFAULT_MAX_BODY_BYTES,
@@ -119,7 +120,7 @@ class WebhookReceiver:
             raise ConfigurationError("claim_ttl", "must be positive")
         self.verifier = WebhookVerifier(secrets, tolerance=tolerance)
         self.replay_store: ReplayStore = (
-            MemoryReplayStore() if replay_store is None else replay_store
+            MemoryReplayStore(window=2 * tolerance) if replay_store is None else replay_store
         )
         self.max_body_bytes = max_body_bytes
         self._claim_ttl = claim_ttl
@@ -198,6 +199,11 @@ class WebhookReceiver:
         return _failure(409, "WEBHOOK_IN_PROGRESS", "This delivery is being handled; retry later")
 
     @staticmethod
+    def _store_full(exc: ReplayStoreFullError) -> WebhookResult:
+        logger.error("webhook refused for now: %s", exc)
+        return _failure(503, exc.code, "Too many recent deliveries to track; retry later")
+
+    @staticmethod
     def _handler_failed(event: WebhookEvent, handler: Handler) -> WebhookResult:
         logger.exception(
             "webhook %s (%s): handler %s failed", event.id, event.type, _handler_name(handler)
@@ -220,7 +226,10 @@ class WebhookReceiver:
             return admitted
         handlers = [*first, *self.handlers_for(admitted.type)]
         _refuse_coroutine_functions(handlers)
-        state = self.replay_store.claim(admitted.id, self._claim_ttl)
+        try:
+            state = self.replay_store.claim(admitted.id, self._claim_ttl)
+        except ReplayStoreFullError as exc:
+            return self._store_full(exc)
         if state != "new":
             return self._replayed(admitted, state)
         return self._run_claimed(admitted, handlers)
@@ -273,7 +282,10 @@ class WebhookReceiver:
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
-        state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
+        try:
+            state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
+        except ReplayStoreFullError as exc:
+            return self._store_full(exc)
         if state != "new":
             return self._replayed(admitted, state)
         handlers = [*first, *self.handlers_for(admitted.type)]

@@ -1,0 +1,127 @@
+"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.core import policies
+from authonomy_integrations.flask import Authonomy
+from authonomy_integrations.flask import login_required as flask_login_required
+from authonomy_integrations.flask import require_policy as flask_require_policy
+from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations.starlette import AuthonomyMiddleware
+from authonomy_integrations.starlette import login_required as starlette_login_required
+from authonomy_integrations.starlette import require_policy as starlette_require_policy
+
+#: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
+#: event loop lives as long as the client) and Flask's test client.
+ADAPTERS = ["starlette", "flask"]
+
+
+#: Test-only header the Starlette test app turns into the connection's client address.
+CLIENT_ADDRESS = "x-test-client-address"
+
+
+class _ClientAddress:
+    """Sets ``scope["client"]`` from :data:`CLIENT_ADDRESS`, as a server would from the
+    socket, so one test client can speak for several addresses."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == CLIENT_ADDRESS.encode():
+                scope = {**scope, "client": (value.decode(), 50000)}
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class Kit:
+    """A test client of an app, and the runtime the app's kit runs on."""
+
+    client: Any
+    runtime: AuthonomyAsync | AuthonomySync
+    app: Any = None
+    """The app under test (the ASGI middleware, or the Flask app)."""
+
+    def get_from(self, address: str, url: str, headers: dict[str, str]) -> Any:
+        """GET ``url`` as a client connecting from ``address``."""
+        if isinstance(self.app, Flask):
+            return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": address})
+        return self.client.get(url, headers={**headers, CLIENT_ADDRESS: address})
+
+    def state(self) -> dict[str, int]:
+        """The size of every table the kit keeps in memory."""
+        runtime, engine = self.runtime, self.runtime.engine
+        return {
+            "policies": len(engine.policies),
+            "locks": len(runtime.locks),
+            "login throttle": len(engine.login_throttle),
+            "bearer tokens": len(engine.bearer_cache),
+            "recent sessions": len(engine.recent_sessions),
+            "ended sessions": len(engine._ended),
+            "sessions": len(runtime.store),
+            "guard policies": len(policies._GUARD_POLICIES),
+            "background tasks": len(getattr(runtime, "_tasks", ())),
+        }
+
+
+def starlette_app(
+    config: AuthonomyConfig, clock: Callable[[], float] | None
+) -> AuthonomyMiddleware:
+    @starlette_require_policy("require-mfa")
+    async def admin(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"admin {request.user.id}")
+
+    @starlette_login_required
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"page for {request.user.id}")
+
+    inner = Starlette(routes=[Route("/admin", admin), Route("/{rest:path}", page)])
+    return AuthonomyMiddleware(inner, config=config, clock=clock)
+
+
+def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
+    app = Flask(__name__)
+    Authonomy(app, config=config, clock=clock)
+
+    @app.get("/admin")
+    @flask_require_policy("require-mfa")
+    def admin() -> str:
+        return "admin"
+
+    @app.get("/<path:rest>")
+    @flask_login_required
+    def page(rest: str) -> str:
+        return "page"
+
+    return app
+
+
+@contextmanager
+def kit(
+    adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
+) -> Iterator[Kit]:
+    """The app for ``adapter`` with ``config``, and a client that follows no redirect."""
+    with ExitStack() as stack:
+        if adapter == "flask":
+            app = flask_app(config, clock)
+            runtime = app.extensions["authonomy"]
+            stack.callback(runtime.close)
+            yield Kit(app.test_client(), runtime, app)
+            return
+        middleware = starlette_app(config, clock)
+        client = TestClient(_ClientAddress(middleware), follow_redirects=False)
+        yield Kit(stack.enter_context(client), middleware.runtime, middleware)
