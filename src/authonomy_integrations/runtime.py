@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from ._drivers import AsyncRunner, SyncRunner
+from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
 from .core.effects import (
     Background,
@@ -162,7 +163,12 @@ class AuthonomyAsync(_Runtime):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, clock)
-        self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
+        # The runtime outlives any one event loop (a TestClient without ``with`` runs each
+        # request on a new one): connections are pooled per loop.
+        self._transport = PerLoopTransport()
+        self._http = http_client or httpx.AsyncClient(
+            timeout=config.http_timeout, transport=self._transport
+        )
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.runner = AsyncRunner(self._http, self._handlers())
@@ -239,6 +245,10 @@ class AuthonomyAsync(_Runtime):
             self.engine.check_policy(name, user, client_ip)
         )
         return result
+
+    async def reset_connections(self) -> None:
+        """Close the running loop's pooled connections (the app is shutting down)."""
+        await self._transport.reset()
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

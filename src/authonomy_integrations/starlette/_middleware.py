@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable
 
-import httpx
 from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,7 +25,6 @@ from ._asgi import (
 )
 from ._guards import GuardDenied
 from ._routes import serve
-from ._transport import ReopeningTransport
 
 __all__ = ["AuthonomyMiddleware"]
 
@@ -72,9 +70,7 @@ class AuthonomyMiddleware:
     ) -> None:
         self.app = app
         self.config = config
-        self._transport = ReopeningTransport()
-        http = httpx.AsyncClient(timeout=config.http_timeout, transport=self._transport)
-        self.runtime = AuthonomyAsync(config, http_client=http, clock=clock or time.time)
+        self.runtime = AuthonomyAsync(config, clock=clock or time.time)
         self._engine = self.runtime.engine
         self._route = self.runtime.routes.by_path.get
         self._cached_bearer = self._engine.bearer_cache.get
@@ -182,7 +178,7 @@ class AuthonomyMiddleware:
 
         async def send_and_close(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                await self._transport.reset()
+                await self.runtime.reset_connections()
             await send(message)
 
         return send_and_close
