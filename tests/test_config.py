@@ -68,7 +68,9 @@ def test_bad_setting_names_the_field(changes: dict[str, Any], field: str) -> Non
     with pytest.raises(ConfigurationError) as raised:
         config(**changes)
     assert raised.value.field == field
-    assert str(raised.value).startswith(f"{field}:")
+    variable = None if "[" in field else f"AUTHONOMY_{field.upper()}"
+    assert raised.value.variable == variable
+    assert str(raised.value).startswith(f"{field} ({variable}):" if variable else f"{field}:")
 
 
 def test_http_is_allowed_on_loopback_only() -> None:

@@ -71,13 +71,20 @@ class AuthonomyError(Exception):
 
 
 class ConfigurationError(AuthonomyError):
-    """The configuration is invalid; ``field`` names the offending setting."""
+    """The configuration is invalid; ``field`` names the offending setting.
+
+    ``variable`` is the environment variable that sets it (``AUTHONOMY_APP_URL``), when
+    there is one; the message names both, then says what is wrong and how to fix it.
+    """
 
     code = "CONFIGURATION_ERROR"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, *, variable: str | None = None) -> None:
+        where = f"{field} ({variable})" if variable else field
+        super().__init__(f"{where}: {message}")
         self.field = field
+        self.variable = variable
+        self.reason = message
 
 
 class AuthonomyAPIError(AuthonomyError):

@@ -59,6 +59,7 @@ class _Runtime:
     """What both runtimes hold: the configuration, the session store, the engine."""
 
     def __init__(self, config: AuthonomyConfig, clock: Callable[[], float]) -> None:
+        config.check_logins()  # at start-up, not at a user's first sign-in
         self.config = config
         self.store = default_store(config)
         self.engine = Engine(config, clock=clock, session_cache_ttl=_cache_ttl(self.store))

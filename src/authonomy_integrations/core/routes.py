@@ -116,11 +116,14 @@ class Routes:
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
         #: The route flow serving each of the kit's paths.
-        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {
-            self.config.login_path: self.login,
-            self.config.callback_path: self.callback,
-            self.config.logout_path: self.logout,
-        }
+        #: The route flow serving each of the kit's paths; none for an API-only app.
+        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
+        if self.config.login_path is not None:
+            self.by_path = {
+                self.config.login_path: self.login,
+                self.config.callback_path: self.callback,
+                self.config.logout_path: self.logout,
+            }
 
     # --- routes ------------------------------------------------------------------------
 

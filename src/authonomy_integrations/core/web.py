@@ -108,7 +108,7 @@ def unauthenticated(
     error: TokenError | None = None,
 ) -> Reply:
     """No user: a browser goes to login and back; an API call gets 401."""
-    if error is None and is_browser_navigation(method, headers):
+    if error is None and config.login_path is not None and is_browser_navigation(method, headers):
         return redirect(login_url(config, path_with_query))
     challenge = 'Bearer realm="authonomy"'
     message = "Authentication required"
@@ -131,7 +131,8 @@ def policy_denied(
     path_with_query: str,
 ) -> Reply:
     """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
-    if decision.login_can_cure and is_browser_navigation(method, headers):
+    can_log_in = decision.login_can_cure and config.login_path is not None
+    if can_log_in and is_browser_navigation(method, headers):
         return redirect(login_url(config, path_with_query, step_up=decision.policy))
     details = {"policy": decision.policy, "reason": decision.reason or "denied"}
     message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"

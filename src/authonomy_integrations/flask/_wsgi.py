@@ -41,9 +41,7 @@ class AuthonomyWSGI:
         self.runtime = runtime
         config = runtime.config
         # The kit's own routes read their cookies themselves.
-        self.own_paths = frozenset(
-            {config.login_path, config.callback_path, config.logout_path, config.webhook_path}
-        )
+        self.own_paths = frozenset({*runtime.routes.by_path, config.webhook_path})
         self.session_cookie = runtime.routes.session_cookie
         self._cached_bearer = runtime.engine.bearer_cache.get
         self._clock = runtime.engine.clock
