@@ -126,3 +126,18 @@ def test_config_is_frozen_and_replace_validates_again() -> None:
     with pytest.raises(ConfigurationError):
         base.replace(audience="")
     assert base.replace(customer_id="globex").customer_id == "globex"
+
+
+def test_repr_never_shows_a_secret() -> None:
+    secrets = {
+        "api_key": "ak_sandbox_visible-key-1234",
+        "session_secret": ["first-session-secret-0123456789abcdef", "s" * 40],
+        "webhook_secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+    }
+    shown = repr(config(**secrets))
+    assert "visible-key" not in shown
+    assert "first-session-secret" not in shown and "s" * 40 not in shown
+    assert "c2VjcmV0" not in shown
+    assert "api_key='<hidden>'" in shown
+    assert "audience=" in shown, "the rest of the configuration is still shown"
+    assert str(config(**secrets)) == shown

@@ -45,7 +45,11 @@ def _check_url(field_name: str, url: str) -> None:
         raise ConfigurationError(field_name, problem)
 
 
-@dataclass(frozen=True, kw_only=True)
+#: Fields whose values ``repr`` never shows: logs and tracebacks print configurations.
+_SECRET_FIELDS = frozenset({"api_key", "session_secret", "webhook_secret"})
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
 class AuthonomyConfig:
     """Settings for the middleware, the Flask extension, the client and the receiver.
 
@@ -215,6 +219,14 @@ class AuthonomyConfig:
             raise ConfigurationError("policies", "must map policy names to conditions")
         for name, conditions in self.policies.items():
             validate_conditions(conditions, field=f"policies[{name!r}]")
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = "'<hidden>'" if f.name in _SECRET_FIELDS and value else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"AuthonomyConfig({', '.join(parts)})"
 
     @property
     def resolved_api_base_url(self) -> str:

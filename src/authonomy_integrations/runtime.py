@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -78,6 +79,10 @@ class AuthonomySync(_Runtime):
     ) -> None:
         super().__init__(config, clock)
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
+        if http_client is None:
+            # A Flask app is rarely closed: its pooled sockets are closed when the runtime
+            # is collected or the interpreter exits, not left to a ResourceWarning.
+            weakref.finalize(self, self._http.close)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.runner = SyncRunner(self._http, self._handlers())
