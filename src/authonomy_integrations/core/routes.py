@@ -132,6 +132,15 @@ class Routes:
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        host = web.foreign_host(self.config, info.headers)
+        if host is not None:
+            logger.warning(
+                "login started on host %r but app_url is %r: the browser returns to "
+                "app_url's host without the login cookie set here, and the sign-in fails. "
+                "Open the app at app_url, or set AUTHONOMY_APP_URL to the address in use",
+                host,
+                self.config.app_url,
+            )
         try:
             customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
             start = yield from self.engine.start_login(
@@ -149,6 +158,8 @@ class Routes:
         # Not HEAD either: a link checker's HEAD would spend the single-use code.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        if not info.login_cookie and "state" in info.query:
+            return Answer(_private(self._login_cookie_missing(info)))
         try:
             done = yield from self.engine.finish_login(
                 info.query, login_cookie=info.login_cookie, old_session=info.session_cookie
@@ -181,6 +192,18 @@ class Routes:
 
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
+
+    def _login_cookie_missing(self, info: RequestInfo) -> Reply:
+        host = info.headers.get("host", "")
+        logger.warning(
+            "login callback on host %r came without its login cookie; app_url is %r. "
+            "Sign-ins must start on app_url's host (a cookie set on another host, e.g. "
+            "localhost instead of 127.0.0.1, is not sent back): open the app at app_url "
+            "or set AUTHONOMY_APP_URL to the address the browser uses",
+            host,
+            self.config.app_url,
+        )
+        return web.login_cookie_missing(self.config, host or web.app_host(self.config))
 
     def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
         if isinstance(exc, TEMPORARY_ERRORS):

@@ -20,11 +20,14 @@ from .policies import PolicyDecision
 
 __all__ = [
     "Reply",
+    "app_host",
     "bearer_token",
     "clear_cookie",
     "cookie_value",
     "error_envelope",
+    "foreign_host",
     "is_browser_navigation",
+    "login_cookie_missing",
     "login_cookie_name",
     "login_failed",
     "login_url",
@@ -158,6 +161,38 @@ def login_failed(exc: LoginError) -> Reply:
     if exc.error == "access_denied":
         return _page(403, "Sign-in cancelled", "The sign-in was cancelled or denied.")
     return _page(400, "Sign-in failed", f"The sign-in could not be completed: {exc.reason}")
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def app_host(config: AuthonomyConfig) -> str:
+    """``host[:port]`` of ``app_url`` as a browser sends it in ``Host`` (default port left out)."""
+    parts = urlsplit(config.app_url or "")
+    return parts.netloc.lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+
+
+def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | None:
+    """The request's ``Host`` when it is not ``app_url``'s, else ``None``.
+
+    Cookies belong to a host: a sign-in started on ``localhost`` sets its cookie there,
+    and the browser does not bring it back to the callback at ``127.0.0.1``.
+    """
+    parts = urlsplit(config.app_url or "")
+    host = headers.get("host", "").lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+    return host if host and config.app_url and host != app_host(config) else None
+
+
+def login_cookie_missing(config: AuthonomyConfig, host: str) -> Reply:
+    """A callback without the cookie its login set: where the app must be opened."""
+    app_url = config.app_url or ""
+    elsewhere = f", but this page was reached at {host}" if host != app_host(config) else ""
+    message = (
+        "The sign-in could not be completed: this browser did not bring back the cookie "
+        f"set when the sign-in started. The app's address is {app_url}{elsewhere}. "
+        f"Sign-ins must start at {app_url}: open the app there and sign in again."
+    )
+    return _page(400, "Sign-in failed", message)
 
 
 def logout_allowed(config: AuthonomyConfig, headers: Mapping[str, str]) -> bool:
