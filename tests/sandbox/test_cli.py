@@ -143,3 +143,18 @@ def test_app_from_printed_variables_signs_in_steps_up_and_gets_webhooks() -> Non
             assert client.get("/admin").json() == {"email": "alice@acme-corp.com"}
             assert arrived.wait(10), "no webhook arrived"
     assert "user.authenticated" in {event.type for event in received}
+
+
+def test_cli_log_lines_say_they_are_the_sandboxs() -> None:
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "authonomy_integrations.sandbox", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        try:
+            assert process.stderr is not None
+            first = process.stderr.readline()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert first.startswith("[sandbox] "), first
