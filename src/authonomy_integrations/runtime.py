@@ -175,7 +175,10 @@ class AuthonomyAsync(_Runtime):
         self._http = http_client or httpx.AsyncClient(
             timeout=config.http_timeout, transport=self._transport
         )
-        self._locks: dict[str, asyncio.Lock] = {}
+        # An asyncio lock belongs to the loop it first waited on: one set per loop.
+        self._locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.runner = AsyncRunner(self._http, self._handlers())
 
@@ -191,7 +194,8 @@ class AuthonomyAsync(_Runtime):
         }
 
     async def _exclusive(self, effect: Exclusive) -> Any:
-        async with self._locks.setdefault(effect.name, asyncio.Lock()):
+        locks = self._locks.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault(effect.name, asyncio.Lock()):
             return await self.runner.run(effect.start())
 
     async def _session_exclusive(self, effect: SessionExclusive) -> Any:

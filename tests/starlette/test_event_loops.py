@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from authonomy_integrations import AsyncAuthonomyClient
 from authonomy_integrations._transport import PerLoopTransport
+from authonomy_integrations.core.effects import Exclusive, Flow, Sleep
 from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware
@@ -137,3 +138,28 @@ def test_a_loop_closed_by_hand_is_forgotten(sb: Sandbox) -> None:
     assert transport.open_pools == 0
     assert asyncio.run(client.get(jwks)).status_code == 200
     assert transport.open_pools == 0
+
+
+def test_single_flight_locks_work_on_successive_loops(sb: Sandbox) -> None:
+    runtime = AuthonomyAsync(sb.config(app_url="http://testserver"))
+    order: list[str] = []
+
+    def fetch(name: str) -> Flow[str]:
+        order.append(f"{name} in")
+        yield Sleep(0.01)  # the other task asks for the lock meanwhile
+        order.append(f"{name} out")
+        return name
+
+    def single_flight(name: str) -> Flow[str]:
+        result: str = yield Exclusive("keys", lambda: fetch(name))
+        return result
+
+    async def two_at_once() -> list[str]:
+        return list(
+            await asyncio.gather(runtime.run(single_flight("a")), runtime.run(single_flight("b")))
+        )
+
+    for _ in range(2):  # the second loop finds the lock the first one waited on
+        order.clear()
+        assert asyncio.run(two_at_once()) == ["a", "b"]
+        assert order == ["a in", "a out", "b in", "b out"], "one at a time"
