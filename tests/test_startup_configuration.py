@@ -7,6 +7,7 @@ nor ``session_secret``: it serves no login routes and answers browsers with 401.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -184,3 +185,14 @@ def test_api_only_flask_app_takes_bearer_tokens_and_serves_no_login(sb: Sandbox)
     refused = client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **NAVIGATE})
     assert refused.status_code == 403
     app.extensions["authonomy"].close()
+
+
+def test_starlette_start_up_failure_is_logged_with_its_cause(
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # uvicorn's default lifespan mode logs a failing start-up only as "unsupported".
+    app = _fastapi(AuthonomyConfig(**_settings(sb, "session_secret")))
+    with pytest.raises(ConfigurationError), TestClient(app):
+        pass
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("AUTHONOMY_SESSION_SECRET" in message for message in errors), errors

@@ -14,7 +14,7 @@ from ..core import web
 from ..core.engine import SessionState
 from ..core.routes import TEMPORARY_ERRORS
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import TokenError
+from ..errors import ConfigurationError, TokenError
 from ..runtime import AuthonomyAsync
 from ._asgi import (
     credential_headers,
@@ -70,7 +70,14 @@ class AuthonomyMiddleware:
     ) -> None:
         self.app = app
         self.config = config
-        self.runtime = AuthonomyAsync(config, clock=clock or time.time)
+        try:
+            self.runtime = AuthonomyAsync(config, clock=clock or time.time)
+        except ConfigurationError as exc:
+            # Starlette builds its middleware in the server's lifespan start, and uvicorn's
+            # default lifespan mode reports a failure there only as "lifespan unsupported":
+            # the log line is what makes the cause visible when the server starts.
+            logger.error("AuthonomyMiddleware cannot start: %s", exc)
+            raise
         self._engine = self.runtime.engine
         self._route = self.runtime.routes.by_path.get
         self._cached_bearer = self._engine.bearer_cache.get
