@@ -18,10 +18,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 
 APP_URL = "http://127.0.0.1:8000"
+#: What a browser sends when it follows a link (test clients send neither header).
+NAVIGATE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,7 @@ def test_starlette_callback_names_app_url_when_the_sign_in_began_elsewhere(
 ) -> None:
     caplog.set_level(logging.INFO, "authonomy_integrations")
     app = create_fastapi_app(sb.config(app_url=APP_URL))
-    with TestClient(app, base_url="http://localhost:8000") as client:
+    with TestClient(app, base_url="http://localhost:8000", headers=NAVIGATE) as client:
         start = client.get("/auth/login?next=/profile", follow_redirects=False)
         callback = _sign_in_at_sandbox(start.headers["location"])
         assert callback.startswith(f"{APP_URL}/auth/callback?")
@@ -66,7 +69,9 @@ def test_flask_callback_names_app_url_when_the_sign_in_began_elsewhere(
     caplog.set_level(logging.INFO, "authonomy_integrations")
     app = create_flask_app(sb.config(app_url=APP_URL))
     client = app.test_client()
-    start = client.get("/auth/login?next=/profile", base_url="http://localhost:8000")
+    start = client.get(
+        "/auth/login?next=/profile", base_url="http://localhost:8000", headers=NAVIGATE
+    )
     callback = urlsplit(_sign_in_at_sandbox(start.headers["location"]))
     done = client.get(f"{callback.path}?{callback.query}", base_url=APP_URL)
     _assert_diagnosed(done.status_code, done.get_data(as_text=True), caplog)
@@ -91,4 +96,14 @@ def test_sign_in_on_app_urls_host_is_not_reported(
         start = client.get("/auth/login?next=/profile", follow_redirects=False)
         done = client.get(_sign_in_at_sandbox(start.headers["location"]), follow_redirects=False)
     assert done.headers["location"] == "/profile"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_test_clients_on_their_own_host_are_not_warned_about(
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # login_as follows the callback by its path, so the host of a test client is fine.
+    caplog.set_level(logging.INFO, "authonomy_integrations")
+    app = create_fastapi_app(sb.config(app_url=APP_URL))
+    assert login_as(TestClient(app), "bob", next_path="/profile") == "/profile"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

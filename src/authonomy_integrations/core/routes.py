@@ -132,8 +132,9 @@ class Routes:
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        # Browsers only: a test client that follows the callback by its path is unaffected.
         host = web.foreign_host(self.config, info.headers)
-        if host is not None:
+        if host is not None and web.is_browser_navigation(info.method, info.headers):
             logger.warning(
                 "login started on host %r but app_url is %r: the browser returns to "
                 "app_url's host without the login cookie set here, and the sign-in fails. "
