@@ -68,7 +68,9 @@ def test_bad_setting_names_the_field(changes: dict[str, Any], field: str) -> Non
     with pytest.raises(ConfigurationError) as raised:
         config(**changes)
     assert raised.value.field == field
-    assert str(raised.value).startswith(f"{field}:")
+    variable = None if "[" in field else f"AUTHONOMY_{field.upper()}"
+    assert raised.value.variable == variable
+    assert str(raised.value).startswith(f"{field} ({variable}):" if variable else f"{field}:")
 
 
 def test_http_is_allowed_on_loopback_only() -> None:
@@ -146,3 +148,18 @@ def test_bad_allowed_customers_fail_at_start_up(changes: dict[str, Any]) -> None
     with pytest.raises(ConfigurationError) as raised:
         AuthonomyConfig(audience="app_123", **changes)
     assert raised.value.field == "allowed_customers"
+
+
+def test_repr_never_shows_a_secret() -> None:
+    secrets = {
+        "api_key": "ak_sandbox_visible-key-1234",
+        "session_secret": ["first-session-secret-0123456789abcdef", "s" * 40],
+        "webhook_secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+    }
+    shown = repr(config(**secrets))
+    assert "visible-key" not in shown
+    assert "first-session-secret" not in shown and "s" * 40 not in shown
+    assert "c2VjcmV0" not in shown
+    assert "api_key='<hidden>'" in shown
+    assert "audience=" in shown, "the rest of the configuration is still shown"
+    assert str(config(**secrets)) == shown

@@ -53,6 +53,7 @@ API_NAMES = {
     "authonomy_integrations.webhooks": [
         "WebhookEvent",
         "WebhookReceiver",
+        "WebhookVerificationError",
         "WebhookVerifier",
         "sign",
     ],
@@ -82,3 +83,13 @@ def test_names_promised_in_the_api_exist(name: str, members: list[str]) -> None:
     module = importlib.import_module(name)
     for member in members:
         assert member in module.__all__, member
+
+
+def test_webhook_errors_are_caught_from_the_module_that_raises_them() -> None:
+    from authonomy_integrations import errors
+    from authonomy_integrations.webhooks import WebhookVerificationError, WebhookVerifier
+
+    assert WebhookVerificationError is errors.WebhookVerificationError
+    verifier = WebhookVerifier("whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=")
+    with pytest.raises(WebhookVerificationError):
+        verifier.verify({"webhook-id": "msg_1"}, b"{}")

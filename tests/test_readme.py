@@ -59,10 +59,8 @@ def test_fastapi_snippet_signs_in_and_enforces_the_policy(environment: Sandbox) 
 
 @pytest.mark.parametrize("app_url", ["http://localhost"])
 def test_flask_snippet_signs_in_and_enforces_the_policy(environment: Sandbox) -> None:
-    from authonomy_integrations import AuthonomyConfig
-
-    namespace: dict[str, Any] = {"__name__": __name__, "config": AuthonomyConfig.from_env()}
-    exec(snippet("Flask"), namespace)
+    namespace: dict[str, Any] = {"__name__": __name__}
+    exec(snippet("Flask"), namespace)  # complete: it builds its own config
     app = namespace["app"]
     client = app.test_client()
     login_as(client, "alice")

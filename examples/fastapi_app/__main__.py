@@ -19,9 +19,10 @@ from typing import Any
 import uvicorn
 
 from authonomy_integrations import AuthonomyClient, AuthonomyConfig
-from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
+from ..shared import banner, log_config
 from .app import create_app
 
 _SANDBOX_PORT = 8400
@@ -83,17 +84,6 @@ def _register_webhook(sandbox: Sandbox, config: AuthonomyConfig) -> None:
         client.webhooks.create(url=url, events=list(EVENT_TYPES), secret=config.webhook_secrets[0])
 
 
-def _banner(app_url: str, sandbox: Sandbox | None) -> str:
-    lines = [f"Open {app_url} in your browser."]
-    if sandbox is not None:
-        lines += [
-            f"Authonomy sandbox at {sandbox.issuer} (customer acme-corp).",
-            f"  alice: groups admins, engineering; MFA code {SANDBOX_MFA_CODE}",
-            "  bob:   group engineering, no MFA (the admin page refuses him)",
-        ]
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the sandbox (unless a real tenant is configured) and serve the app."""
     args = _arguments(argv)
@@ -106,8 +96,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         config = build_config(os.environ, app_url, sandbox)
         if sandbox is not None and config.webhook_secrets:
             _register_webhook(sandbox, config)
-        print(_banner(app_url, sandbox), flush=True)
-        uvicorn.run(create_app(config), host="127.0.0.1", port=args.port, log_level="info")
+        print(banner(app_url, sandbox), flush=True)
+        uvicorn.run(
+            create_app(config),
+            host="127.0.0.1",
+            port=args.port,
+            log_level="info",
+            log_config=log_config(),
+        )
 
 
 if __name__ == "__main__":

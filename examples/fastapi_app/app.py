@@ -1,8 +1,11 @@
 """A small FastAPI app that signs users in with Authonomy.
 
-Pages: home, profile (groups), admin (behind the ``require-mfa`` policy, so Alice steps
-up to MFA and Bob is refused), received webhooks, and a bearer-token JSON API at
-``/api/me``. Every page is plain server-rendered HTML.
+Pages: ``/`` (who is signed in), ``/profile`` (signed-in users: profile and groups),
+``/admin`` (behind the ``require-mfa`` policy: Alice, who signs in with MFA, sees it at
+once; Bob, who signs in without, is sent to sign in again with the one-time code),
+``/webhooks`` (events Authonomy sent us), ``/api/me`` (JSON for a bearer token or the
+session), ``/signed-out`` (the confirmation after "Sign out"). Every page is plain
+server-rendered HTML, with the same words and layout as the Flask example.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from authonomy_integrations import AuthonomyConfig, AuthonomyUser
 from authonomy_integrations.starlette import (
@@ -24,6 +27,15 @@ from authonomy_integrations.starlette import (
 )
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
+from ..shared import (
+    FAVICON_LINK,
+    SIGN_IN,
+    SIGN_OUT,
+    SIGNED_OUT_MESSAGE,
+    SIGNED_OUT_PATH,
+    with_signed_out_page,
+)
+
 __all__ = ["create_app"]
 
 #: The signed-in user, as a FastAPI dependency (302 to login or 401 otherwise).
@@ -32,6 +44,7 @@ CurrentUser = Annotated[AuthonomyUser, Depends(current_user)]
 
 def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = None) -> FastAPI:
     """The example app for ``config``; ``clock`` is passed to the middleware (tests)."""
+    config = with_signed_out_page(config)
     app = FastAPI(title="Authonomy FastAPI example", docs_url=None, redoc_url=None)
     app.add_middleware(AuthonomyMiddleware, config=config, clock=clock)
     events: list[WebhookEvent] = []
@@ -58,34 +71,54 @@ def _add_pages(app: FastAPI, config: AuthonomyConfig, events: list[WebhookEvent]
     async def home(request: Request) -> str:
         user = request.user
         if not user.is_authenticated:
-            link = f"{config.login_path}?next=/profile"
-            return _page(config, user, "Welcome", f'<p><a href="{link}">Sign in</a></p>')
-        return _page(config, user, "Welcome", f"<p>Hello, {_e(user.display_name)}.</p>")
+            link = f'<a href="{config.login_path}?next=/profile">{SIGN_IN}</a>'
+            body = f"<p>Nobody is signed in. {link} (sandbox users: alice, bob).</p>"
+            return _page(config, user, "Home", body)
+        body = (
+            f"<p>Signed in as <b>{_e(user.display_name)}</b> ({_e(user.email or '')})"
+            f" through <b>{_e(user.customer_id or '')}</b>.</p>"
+        )
+        return _page(config, user, "Home", body)
+
+    @app.get(SIGNED_OUT_PATH, response_class=HTMLResponse)
+    async def signed_out(request: Request) -> str:
+        return _page(config, request.user, "Signed out", f"<p>{SIGNED_OUT_MESSAGE}</p>")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon, and no 404 in the log
 
     @app.get("/profile", response_class=HTMLResponse)
     @login_required
     async def profile(request: Request) -> str:
         user = request.user
         rows = [
+            ("Id", user.id),
+            ("Name", user.name or ""),
             ("Email", user.email or ""),
             ("Customer", user.customer_id or ""),
+            ("Groups", ", ".join(sorted(user.groups))),
             ("MFA", "yes" if user.mfa else "no"),
         ]
-        body = "<dl>" + "".join(f"<dt>{k}</dt><dd>{_e(v)}</dd>" for k, v in rows) + "</dl>"
-        body += "<h2>Groups</h2>" + _list(sorted(user.groups))
+        body = "<table>" + "".join(f"<tr><th>{k}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+        body += "</table>"
         return _page(config, user, "Profile", body)
 
     @app.get("/admin", response_class=HTMLResponse)
     @require_policy("require-mfa")
     def admin(request: Request) -> str:
-        body = "<p>Only users who signed in with MFA see this page.</p>"
-        return _page(config, request.user, "Admin", body)
+        user = request.user
+        body = (
+            f"<p>Welcome, {_e(user.display_name)}: you signed in with MFA.</p>"
+            f"<p>Your groups: {_e(', '.join(sorted(user.groups)))}</p>"
+        )
+        return _page(config, user, "Admin", body)
 
     @app.get("/webhooks", response_class=HTMLResponse)
     def webhooks(user: CurrentUser) -> str:
         items = [f"{event.type} ({event.id})" for event in reversed(events)]
         body = _list(items) if items else "<p>No webhook received yet.</p>"
-        return _page(config, user, "Received webhooks", body)
+        return _page(config, user, "Webhooks received", body)
 
     @app.get("/api/me")
     async def me(user: CurrentUser) -> dict[str, object]:
@@ -107,20 +140,21 @@ def _list(items: Iterable[str]) -> str:
 
 
 def _nav(config: AuthonomyConfig, user: object) -> str:
-    links = '<a href="/">Home</a> · <a href="/profile">Profile</a> · <a href="/admin">Admin</a>'
-    links += ' · <a href="/webhooks">Webhooks</a>'
+    links = '<a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>'
+    links += '<a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>'
     if getattr(user, "is_authenticated", False):
         links += (
-            f'<form method="post" action="{config.logout_path}" style="display:inline">'
-            ' · <button type="submit">Sign out</button></form>'
+            f'<form method="post" action="{config.logout_path}">'
+            f'<button type="submit">{SIGN_OUT}</button></form>'
         )
+    else:
+        links += f'<a href="{config.login_path}?next=/profile">{SIGN_IN}</a>'
     return f"<nav>{links}</nav>"
 
 
 _STYLE = (
     "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;"
-    "padding:0 1rem;color:#1f2933}nav{padding-bottom:.6rem;border-bottom:1px solid #e4e7eb}"
-    "nav a{margin-right:.4rem}nav form{display:inline}a{color:#2563eb}"
+    "padding:0 1rem}nav a{margin-right:1rem}nav form{display:inline}"
     "td,th{padding:.2rem .6rem;text-align:left}</style>"
 )
 
@@ -128,7 +162,7 @@ _STYLE = (
 def _page(config: AuthonomyConfig, user: object, title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)} · FastAPI + Authonomy</title>{_STYLE}</head>"
+        f"<title>{_e(title)} · FastAPI + Authonomy</title>{FAVICON_LINK}{_STYLE}</head>"
         f"<body>{_nav(config, user)}"
         f"<h1>{_e(title)}</h1>{body}</body></html>"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import logging.config
 import os
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,9 +20,10 @@ from typing import Any
 import waitress
 
 from authonomy_integrations import AuthonomyClient, AuthonomyConfig
-from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
+from ..shared import banner, log_config
 from .app import create_app
 
 _SANDBOX_PORT = 8400
@@ -64,8 +66,9 @@ def _register_webhook(sandbox: Sandbox, config: AuthonomyConfig) -> None:
         client.webhooks.create(url=url, events=sorted(EVENT_TYPES), secret=secret)
 
 
-def _serve(config: AuthonomyConfig, port: int, threads: int) -> None:
-    print(f"App:         http://127.0.0.1:{port}/", flush=True)
+def _serve(config: AuthonomyConfig, port: int, threads: int, sandbox: Sandbox | None) -> None:
+    print(banner(f"http://127.0.0.1:{port}", sandbox), flush=True)
+    logging.config.dictConfig(log_config())
     waitress.serve(create_app(config), host="127.0.0.1", port=port, threads=threads)
 
 
@@ -74,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(argv)
     app_url = f"http://127.0.0.1:{args.port}"
     if os.environ.get("AUTHONOMY_API_KEY"):
-        _serve(_with_env({"app_url": app_url}, os.environ), args.port, args.threads)
+        _serve(_with_env({"app_url": app_url}, os.environ), args.port, args.threads, None)
         return
     with _sandbox() as sandbox:
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -91,9 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         }
         config = _with_env(defaults, os.environ)
         _register_webhook(sandbox, config)
-        print(f"Sandbox API: {sandbox.api_base_url}", flush=True)
-        print(f"Users:       alice (admins, MFA), bob (engineering); MFA code {SANDBOX_MFA_CODE}")
-        _serve(config, args.port, args.threads)
+        _serve(config, args.port, args.threads, sandbox)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """A small Flask app signed in through Authonomy.
 
 Pages: ``/`` (who is signed in), ``/profile`` (signed-in users: profile and groups),
-``/admin`` (behind the ``require-mfa`` policy: MFA and a recent sign-in), ``/api/me``
-(JSON for a bearer token or the session), ``/webhooks`` (events Authonomy sent us), and a
-logout button on every page.
+``/admin`` (behind the ``require-mfa`` policy: Alice, who signs in with MFA, sees it at
+once; Bob, who signs in without, is sent to sign in again with the one-time code),
+``/webhooks`` (events Authonomy sent us), ``/api/me`` (JSON for a bearer token or the
+session), ``/signed-out`` (the confirmation after "Sign out"). Same words and layout as
+the FastAPI example.
 """
 
 from __future__ import annotations
@@ -12,32 +14,43 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, render_template_string
+from flask import Flask, Response, render_template_string
 from markupsafe import Markup
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.flask import Authonomy, current_user, login_required, require_policy
 from authonomy_integrations.webhooks import WebhookEvent
 
+from ..shared import (
+    FAVICON_LINK,
+    SIGN_IN,
+    SIGN_OUT,
+    SIGNED_OUT_MESSAGE,
+    SIGNED_OUT_PATH,
+    with_signed_out_page,
+)
+
 __all__ = ["create_app"]
 
-_LAYOUT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Flask + Authonomy</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
-nav a{margin-right:1rem}nav form{display:inline}td,th{padding:.2rem .6rem;text-align:left}</style>
-</head><body>
+_LAYOUT = (
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Flask + Authonomy</title>"""
+    + FAVICON_LINK
+    + """<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;
+padding:0 1rem}nav a{margin-right:1rem}nav form{display:inline}
+td,th{padding:.2rem .6rem;text-align:left}</style></head><body>
 <nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>
 <a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>
 {% if user.is_authenticated %}
-<form method="post" action="{{ logout_path }}">
-<button>Log out {{ user.display_name }}</button></form>
-{% else %}<a href="{{ login_path }}?next=/profile">Log in</a>{% endif %}
+<form method="post" action="{{ logout_path }}"><button type="submit">{{ sign_out }}</button></form>
+{% else %}<a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>{% endif %}
 </nav><h1>{{ title }}</h1>{{ body }}</body></html>"""
+)
 
 _HOME = """{% if user.is_authenticated %}<p>Signed in as <b>{{ user.display_name }}</b>
 ({{ user.email }}) through <b>{{ user.customer_id }}</b>.</p>
-{% else %}<p>Nobody is signed in. <a href="{{ login_path }}?next=/profile">Log in</a>
-(sandbox users: alice, bob; MFA code 123456).</p>{% endif %}"""
+{% else %}<p>Nobody is signed in. <a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>
+(sandbox users: alice, bob).</p>{% endif %}"""
 
 _PROFILE = """<table>
 <tr><th>Id</th><td>{{ user.id }}</td></tr><tr><th>Name</th><td>{{ user.name }}</td></tr>
@@ -57,6 +70,7 @@ _WEBHOOKS = """{% if events %}<table><tr><th>Id</th><th>Type</th><th>Time</th></
 
 def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = None) -> Flask:
     """The example app for ``config``; ``clock`` replaces ``time.time`` (tests)."""
+    config = with_signed_out_page(config)
     app = Flask(__name__)
     authonomy = Authonomy(app, config=config, clock=clock)
     received: deque[dict[str, Any]] = deque(maxlen=50)
@@ -73,6 +87,8 @@ def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = N
             "user": current_user,
             "login_path": config.login_path,
             "logout_path": config.logout_path,
+            "sign_in": SIGN_IN,
+            "sign_out": SIGN_OUT,
             **values,
         }
         inner = Markup(render_template_string(body, **context))  # already escaped
@@ -105,7 +121,16 @@ def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = N
         }
 
     @app.get("/webhooks")
+    @login_required
     def webhooks() -> str:
         return page("Webhooks received", _WEBHOOKS, events=list(received))
+
+    @app.get(SIGNED_OUT_PATH)
+    def signed_out() -> str:
+        return page("Signed out", f"<p>{SIGNED_OUT_MESSAGE}</p>")
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)  # no icon, and no 404 in the log
 
     return app

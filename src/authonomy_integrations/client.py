@@ -24,6 +24,7 @@ from typing import Any, Self
 import httpx
 
 from ._drivers import AsyncRunner, SyncRunner
+from ._transport import PerLoopTransport
 from .config import ENVIRONMENTS, AuthonomyConfig
 from .core.api import (
     AnalyticsFlows,
@@ -544,7 +545,10 @@ class AsyncAuthonomyClient:
         self.flows = flows
         """The core flows behind this client, for code that drives them itself."""
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        if http_client is None:
+            # Usable from whichever event loop awaits it: connections are pooled per loop.
+            http_client = httpx.AsyncClient(timeout=timeout, transport=PerLoopTransport())
+        self._http = http_client
         runner = AsyncRunner(self._http)
         self.auth = AsyncAuthAPI(runner, flows.auth)
         self.customers = AsyncCustomersAPI(runner, flows.customers)

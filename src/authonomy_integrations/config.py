@@ -48,7 +48,11 @@ def _check_url(field_name: str, url: str) -> None:
         raise ConfigurationError(field_name, problem)
 
 
-@dataclass(frozen=True, kw_only=True)
+#: Fields whose values ``repr`` never shows: logs and tracebacks print configurations.
+_SECRET_FIELDS = frozenset({"api_key", "session_secret", "webhook_secret"})
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
 class AuthonomyConfig:
     """Settings for the middleware, the Flask extension, the client and the receiver.
 
@@ -85,9 +89,11 @@ class AuthonomyConfig:
     """Local policy conditions by policy name; other names are fetched from the API."""
     scopes: tuple[str, ...] = ("openid", "profile", "email", "groups")
     """Scopes requested at login."""
-    login_path: str = "/auth/login"
+    login_path: str | None = "/auth/login"
     """Route that starts a login. Paths are as the browser sees them: an app mounted
-    under a prefix includes it (``/portal/auth/login``)."""
+    under a prefix includes it (``/portal/auth/login``). ``None``: an API-only app that
+    serves no login, callback or logout route and needs no ``app_url`` or
+    ``session_secret`` (requests without a valid bearer token get 401)."""
     callback_path: str = "/auth/callback"
     """Route Authonomy returns to; ``return_url`` is ``app_url`` + this path."""
     logout_path: str = "/auth/logout"
@@ -136,13 +142,35 @@ class AuthonomyConfig:
     """Seconds over which ``login_rate_limit`` counts."""
 
     def __post_init__(self) -> None:
-        self._validate_environment()
-        self._validate_urls()
-        self._validate_secrets()
-        self._validate_paths()
-        self._validate_numbers()
-        self._validate_policies()
-        self._validate_customers()
+        try:
+            self._validate_environment()
+            self._validate_urls()
+            self._validate_secrets()
+            self._validate_paths()
+            self._validate_numbers()
+            self._validate_policies()
+            self._validate_customers()
+        except ConfigurationError as exc:
+            raise _with_variable(exc) from None
+
+    def check_logins(self) -> None:
+        """Raise :class:`ConfigurationError` unless browser logins can work.
+
+        The middleware and the Flask extension call this when they are created: with
+        ``login_path`` set (the default), logins need ``api_key``, ``app_url`` and
+        ``session_secret``. An API-only app (bearer tokens only) sets ``login_path=None``.
+        """
+        if self.login_path is None:
+            return
+        for name, fix in _LOGIN_SETTINGS:
+            if not getattr(self, name):
+                raise _with_variable(
+                    ConfigurationError(
+                        name,
+                        f"is required for browser logins ({fix}); an API-only app that "
+                        "accepts bearer tokens and serves no login pages sets login_path=None",
+                    )
+                )
 
     def _validate_environment(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -184,7 +212,9 @@ class AuthonomyConfig:
     def _validate_paths(self) -> None:
         for name in ("login_path", "callback_path", "logout_path", "webhook_path"):
             value = getattr(self, name)
-            if not value.startswith("/") or value.startswith("//"):
+            if value is None and name == "login_path":
+                continue
+            if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
                 raise ConfigurationError(name, f"must be an absolute path, got {value!r}")
 
     def _validate_numbers(self) -> None:
@@ -241,6 +271,14 @@ class AuthonomyConfig:
             return True
         return isinstance(customer_id, str) and customer_id in self.allowed_customers
 
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = "'<hidden>'" if f.name in _SECRET_FIELDS and value else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"AuthonomyConfig({', '.join(parts)})"
+
     @property
     def resolved_api_base_url(self) -> str:
         """The API base URL in force, without a trailing slash."""
@@ -293,9 +331,34 @@ class AuthonomyConfig:
         for f in dataclasses.fields(cls):
             key = prefix + f.name.upper()
             if key in values and f.name not in overrides:
-                kwargs[f.name] = _coerce(f.name, values[key])
+                try:
+                    kwargs[f.name] = _coerce(f.name, values[key])
+                except ConfigurationError as exc:
+                    raise ConfigurationError(f.name, exc.reason, variable=key) from None
         kwargs.update(overrides)
         return cls(**kwargs)
+
+
+#: What browser logins need, and where to get it.
+_LOGIN_SETTINGS = (
+    ("api_key", "the API key of your Authonomy application"),
+    ("app_url", "your app's public origin, e.g. http://127.0.0.1:8000"),
+    (
+        "session_secret",
+        f"{_MIN_SECRET_LENGTH}+ random characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ),
+)
+#: Fields that no environment variable can set (objects, not text).
+_NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies"})
+
+
+def _with_variable(exc: ConfigurationError) -> ConfigurationError:
+    """``exc`` naming the ``AUTHONOMY_*`` variable of its field too, when it has one."""
+    names = {f.name for f in dataclasses.fields(AuthonomyConfig)} - _NOT_FROM_ENV
+    if exc.variable is not None or exc.field not in names:
+        return exc
+    return ConfigurationError(exc.field, exc.reason, variable=f"AUTHONOMY_{exc.field.upper()}")
 
 
 _LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
@@ -332,6 +395,8 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
     except ValueError:
         raise ConfigurationError(name, f"not a number: {value!r}") from None
+    if name == "login_path" and value.strip().lower() in ("", "none"):
+        return None  # an API-only app: AUTHONOMY_LOGIN_PATH= (empty) or none
     if name == "cookie_secure":
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value

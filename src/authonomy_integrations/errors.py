@@ -4,6 +4,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
 
     AuthonomyError
     ├── ConfigurationError            bad configuration, raised at start-up
+    ├── MissingExtraError             an optional dependency is not installed (also ImportError)
     ├── AuthonomyAPIError             the API answered with an error envelope
     │   ├── InvalidRequestError         INVALID_REQUEST
     │   ├── InvalidGrantError           INVALID_GRANT
@@ -50,6 +51,7 @@ __all__ = [
     "InvalidRequestError",
     "KeyNotFoundError",
     "LoginError",
+    "MissingExtraError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PolicyViolationError",
@@ -75,13 +77,37 @@ class AuthonomyError(Exception):
 
 
 class ConfigurationError(AuthonomyError):
-    """The configuration is invalid; ``field`` names the offending setting."""
+    """The configuration is invalid; ``field`` names the offending setting.
+
+    ``variable`` is the environment variable that sets it (``AUTHONOMY_APP_URL``), when
+    there is one; the message names both, then says what is wrong and how to fix it.
+    """
 
     code = "CONFIGURATION_ERROR"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, message: str, *, variable: str | None = None) -> None:
+        where = f"{field} ({variable})" if variable else field
+        super().__init__(f"{where}: {message}")
         self.field = field
+        self.variable = variable
+        self.reason = message
+
+
+class MissingExtraError(AuthonomyError, ImportError):
+    """A part of the kit needs an optional dependency that is not installed.
+
+    ``extra`` names the extra that brings it: ``pip install 'authonomy-integrations[extra]'``.
+    """
+
+    code = "MISSING_EXTRA"
+
+    def __init__(self, part: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"{part} needs the {module!r} package, which is not installed; install the "
+            f"{extra!r} extra: pip install 'authonomy-integrations[{extra}]'"
+        )
+        self.name = module
+        self.extra = extra
 
 
 class AuthonomyAPIError(AuthonomyError):

@@ -13,12 +13,14 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from ._drivers import AsyncRunner, SyncRunner
+from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
 from .core.effects import (
     Background,
@@ -79,6 +81,7 @@ class _Runtime:
     """What both runtimes hold: the configuration, the session store, the engine."""
 
     def __init__(self, config: AuthonomyConfig, clock: Callable[[], float]) -> None:
+        config.check_logins()  # at start-up, not at a user's first sign-in
         self.config = config
         self.store = default_store(config)
         self.engine = Engine(
@@ -113,6 +116,10 @@ class AuthonomySync(_Runtime):
     ) -> None:
         super().__init__(config, clock)
         self._http = http_client or httpx.Client(timeout=config.http_timeout)
+        if http_client is None:
+            # A Flask app is rarely closed: its pooled sockets are closed when the runtime
+            # is collected or the interpreter exits, not left to a ResourceWarning.
+            weakref.finalize(self, self._http.close)
         self.locks = KeyedLocks()
         self.runner = SyncRunner(self._http, self._handlers())
 
@@ -198,7 +205,13 @@ class AuthonomyAsync(_Runtime):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, clock)
-        self._http = http_client or httpx.AsyncClient(timeout=config.http_timeout)
+        # The runtime outlives any one event loop (a TestClient without ``with`` runs each
+        # request on a new one): connections are pooled per loop.
+        self._transport = PerLoopTransport()
+        self._http = http_client or httpx.AsyncClient(
+            timeout=config.http_timeout, transport=self._transport
+        )
+        # Each lock exists only while a task holds or awaits it, so none outlives its loop.
         self.locks = AsyncKeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.runner = AsyncRunner(self._http, self._handlers())
@@ -279,6 +292,10 @@ class AuthonomyAsync(_Runtime):
             self.engine.check_policy(name, user, client_ip)
         )
         return result
+
+    async def reset_connections(self) -> None:
+        """Close the running loop's pooled connections (the app is shutting down)."""
+        await self._transport.reset()
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

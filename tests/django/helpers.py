@@ -75,9 +75,7 @@ def configure_django() -> None:
 configure_django()
 
 
-def app_config(
-    sb: Sandbox, app_url: str = "http://localhost", **overrides: Any
-) -> AuthonomyConfig:
+def app_config(sb: Sandbox, app_url: str = "http://localhost", **overrides: Any) -> AuthonomyConfig:
     """A configuration against ``sb`` for an app at ``app_url``."""
     values: dict[str, Any] = {"app_url": app_url, "webhook_secret": WEBHOOK_SECRET}
     return sb.config(**{**values, **overrides})

@@ -175,7 +175,7 @@ def test_bad_app_config_fails_at_init_app_naming_the_field(
     with pytest.raises(ConfigurationError) as failure:
         authonomy.init_app(app)
     assert failure.value.field == field
-    assert str(failure.value).startswith(f"{field}:")
+    assert str(failure.value).startswith(f"{field} (AUTHONOMY_{field.upper()}):")
     assert "authonomy" not in app.extensions
 
 
@@ -422,6 +422,7 @@ def test_one_extension_refuses_apps_with_different_webhook_secrets(sandbox: Sand
     base = {
         "AUTHONOMY_AUDIENCE": sandbox.audience,
         "AUTHONOMY_ENVIRONMENT": "sandbox",
+        "AUTHONOMY_LOGIN_PATH": "",  # webhooks only: no browser logins
     }
     first.config.update(base, AUTHONOMY_WEBHOOK_SECRET=WEBHOOK_SECRET)
     second.config.update(base, AUTHONOMY_WEBHOOK_SECRET="whsec_" + "b3RoZXI=")

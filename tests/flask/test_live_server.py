@@ -128,7 +128,7 @@ def test_logout_ends_the_session_and_the_old_cookie_is_refused(
     old = dict(client.cookies.items())
     logouts = sandbox.request_count("DELETE", "/v1/auth/logout")
     response = client.post("/auth/logout", headers={"Origin": live.url})
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/signed-out"
     assert "authonomy_session=;" in response.headers["set-cookie"]
     assert sandbox.request_count("DELETE", "/v1/auth/logout") == logouts + 1
     with httpx.Client(base_url=live.url, cookies=old) as replay:

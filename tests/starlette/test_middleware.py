@@ -204,7 +204,9 @@ async def test_unknown_scope_types_pass_straight_through() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.append(scope["type"])
 
-    config = AuthonomyConfig(audience="app_x", issuer="http://127.0.0.1:9", api_key="k")
+    config = AuthonomyConfig(
+        audience="app_x", issuer="http://127.0.0.1:9", api_key="k", login_path=None
+    )
     await AuthonomyMiddleware(app, config=config)({"type": "custom"}, _unused, _unused)
     assert seen == ["custom"]
 

@@ -117,11 +117,14 @@ class Routes:
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
         #: The route flow serving each of the kit's paths.
-        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {
-            self.config.login_path: self.login,
-            self.config.callback_path: self.callback,
-            self.config.logout_path: self.logout,
-        }
+        #: The route flow serving each of the kit's paths; none for an API-only app.
+        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
+        if self.config.login_path is not None:
+            self.by_path = {
+                self.config.login_path: self.login,
+                self.config.callback_path: self.callback,
+                self.config.logout_path: self.logout,
+            }
 
     # --- routes ------------------------------------------------------------------------
 
@@ -134,6 +137,16 @@ class Routes:
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        # Browsers only: a test client that follows the callback by its path is unaffected.
+        host = web.foreign_host(self.config, info.headers)
+        if host is not None and web.is_browser_navigation(info.method, info.headers):
+            logger.warning(
+                "login started on host %r but app_url is %r: the browser returns to "
+                "app_url's host without the login cookie set here, and the sign-in fails. "
+                "Open the app at app_url, or set AUTHONOMY_APP_URL to the address in use",
+                host,
+                self.config.app_url,
+            )
         retry_after = self.engine.login_refused_for(info.client_ip)
         if retry_after is not None:
             signed_in = yield from self._signed_in(info)
@@ -158,6 +171,8 @@ class Routes:
         # Not HEAD either: a link checker's HEAD would spend the single-use code.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        if not info.login_cookie and "state" in info.query:
+            return Answer(_private(self._login_cookie_missing(info)))
         try:
             done = yield from self.engine.finish_login(
                 info.query, login_cookie=info.login_cookie, old_session=info.session_cookie
@@ -198,6 +213,18 @@ class Routes:
 
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
+
+    def _login_cookie_missing(self, info: RequestInfo) -> Reply:
+        host = info.headers.get("host", "")
+        logger.warning(
+            "login callback on host %r came without its login cookie; app_url is %r. "
+            "Sign-ins must start on app_url's host (a cookie set on another host, e.g. "
+            "localhost instead of 127.0.0.1, is not sent back): open the app at app_url "
+            "or set AUTHONOMY_APP_URL to the address the browser uses",
+            host,
+            self.config.app_url,
+        )
+        return web.login_cookie_missing(self.config, host or web.app_host(self.config))
 
     def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
         if isinstance(exc, TEMPORARY_ERRORS):

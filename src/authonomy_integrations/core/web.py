@@ -20,13 +20,16 @@ from .policies import PolicyDecision
 
 __all__ = [
     "Reply",
+    "app_host",
     "ascii_target",
     "ascii_url",
     "bearer_token",
     "clear_cookie",
     "cookie_value",
     "error_envelope",
+    "foreign_host",
     "is_browser_navigation",
+    "login_cookie_missing",
     "login_cookie_name",
     "login_failed",
     "login_url",
@@ -137,7 +140,7 @@ def unauthenticated(
     error: TokenError | None = None,
 ) -> Reply:
     """No user: a browser goes to login and back; an API call gets 401."""
-    if error is None and is_browser_navigation(method, headers):
+    if error is None and config.login_path is not None and is_browser_navigation(method, headers):
         return redirect(login_url(config, path_with_query))
     challenge = 'Bearer realm="authonomy"'
     message = "Authentication required"
@@ -160,7 +163,8 @@ def policy_denied(
     path_with_query: str,
 ) -> Reply:
     """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
-    if decision.login_can_cure and is_browser_navigation(method, headers):
+    can_log_in = decision.login_can_cure and config.login_path is not None
+    if can_log_in and is_browser_navigation(method, headers):
         return redirect(login_url(config, path_with_query, step_up=decision.policy))
     details = {"policy": decision.policy, "reason": decision.reason or "denied"}
     message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"
@@ -205,6 +209,38 @@ def login_failed(exc: LoginError) -> Reply:
     if exc.error in ("customer_mismatch", "customer_not_allowed"):
         return _page(400, "Sign-in refused", f"The sign-in was refused: {exc.reason}.")
     return _page(400, "Sign-in failed", f"The sign-in could not be completed: {exc.reason}")
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def app_host(config: AuthonomyConfig) -> str:
+    """``host[:port]`` of ``app_url`` as a browser sends it in ``Host`` (default port left out)."""
+    parts = urlsplit(config.app_url or "")
+    return parts.netloc.lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+
+
+def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | None:
+    """The request's ``Host`` when it is not ``app_url``'s, else ``None``.
+
+    Cookies belong to a host: a sign-in started on ``localhost`` sets its cookie there,
+    and the browser does not bring it back to the callback at ``127.0.0.1``.
+    """
+    parts = urlsplit(config.app_url or "")
+    host = headers.get("host", "").lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+    return host if host and config.app_url and host != app_host(config) else None
+
+
+def login_cookie_missing(config: AuthonomyConfig, host: str) -> Reply:
+    """A callback without the cookie its login set: where the app must be opened."""
+    app_url = config.app_url or ""
+    elsewhere = f", but this page was reached at {host}" if host != app_host(config) else ""
+    message = (
+        "The sign-in could not be completed: this browser did not bring back the cookie "
+        f"set when the sign-in started. The app's address is {app_url}{elsewhere}. "
+        f"Sign-ins must start at {app_url}: open the app there and sign in again."
+    )
+    return _page(400, "Sign-in failed", message)
 
 
 def logout_allowed(config: AuthonomyConfig, headers: Mapping[str, str]) -> bool:

@@ -22,6 +22,11 @@ or an unauthenticated user. ``app.extensions["authonomy"]`` is the app's
 :class:`~authonomy_integrations.runtime.AuthonomySync`.
 """
 
+# ruff: noqa: E402 -- the extras are checked before the imports that need them
+from .._extras import require_extra
+
+require_extra("authonomy_integrations.flask", "flask", "flask")
+
 from ._context import current_user
 from ._extension import Authonomy
 from ._guards import login_required, require_groups, require_policy

@@ -26,12 +26,13 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 def make_blueprint(config: AuthonomyConfig, receiver: WebhookReceiver | None) -> Blueprint:
     """The ``authonomy`` blueprint with the routes at the paths ``config`` names."""
     blueprint = Blueprint("authonomy", __name__)
-    for path, name in (
-        (config.login_path, "login"),
-        (config.callback_path, "callback"),
-        (config.logout_path, "logout"),
-    ):
-        blueprint.add_url_rule(path, name, _view(name), methods=_METHODS)
+    if config.login_path is not None:  # else an API-only app: no login routes
+        for path, name in (
+            (config.login_path, "login"),
+            (config.callback_path, "callback"),
+            (config.logout_path, "logout"),
+        ):
+            blueprint.add_url_rule(path, name, _view(name), methods=_METHODS)
     if receiver is not None:
         view = make_webhook_view(receiver)
         blueprint.add_url_rule(config.webhook_path, "webhook", view, methods=["POST"])

@@ -49,9 +49,7 @@ class AuthonomyWSGI:
         self.runtime = runtime
         config = runtime.config
         # The kit's own routes read their cookies themselves.
-        self.own_paths = frozenset(
-            {config.login_path, config.callback_path, config.logout_path, config.webhook_path}
-        )
+        self.own_paths = frozenset({*runtime.routes.by_path, config.webhook_path})
         self.session_cookie = runtime.routes.session_cookie
         # A shared store is asked about revoked sessions on every request: no shortcut.
         self._cached_bearer = (

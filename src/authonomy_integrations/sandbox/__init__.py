@@ -19,6 +19,15 @@ Seeded world (stable values, safe to hard-code in tests)::
 A customer created through the API gets one mock user, ``<customer id>-user``.
 """
 
+# ruff: noqa: E402 -- the extras are checked before the imports that need them
+from .._extras import require_extra
+
+# Checked before anything imports them: a plain ModuleNotFoundError would not say which
+# extra brings them.
+require_extra(
+    "authonomy_integrations.sandbox", "sandbox", "uvicorn", ("python_multipart", "multipart")
+)
+
 from .app import create_app
 from .browser import HostedLoginError, hosted_login
 from .models import Delivery, MockUser

@@ -30,6 +30,7 @@ def _page(title: str, body: str) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
+        '<link rel=icon href="data:,">'  # no /favicon.ico request, no 404
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><main>{body}<footer>Authonomy sandbox: mock identity provider</footer>"
         "</main></body></html>"

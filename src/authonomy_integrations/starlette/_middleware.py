@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable
 
-import httpx
 from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,7 +14,7 @@ from ..core import web
 from ..core.engine import SessionState
 from ..core.routes import TEMPORARY_ERRORS
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import TokenError
+from ..errors import ConfigurationError, TokenError
 from ..runtime import AuthonomyAsync
 from ._asgi import (
     credential_headers,
@@ -26,7 +25,6 @@ from ._asgi import (
 )
 from ._guards import GuardDenied, websocket_close_code
 from ._routes import serve
-from ._transport import ReopeningTransport
 
 __all__ = ["AuthonomyMiddleware"]
 
@@ -76,9 +74,14 @@ class AuthonomyMiddleware:
     ) -> None:
         self.app = app
         self.config = config
-        self._transport = ReopeningTransport()
-        http = httpx.AsyncClient(timeout=config.http_timeout, transport=self._transport)
-        self.runtime = AuthonomyAsync(config, http_client=http, clock=clock or time.time)
+        try:
+            self.runtime = AuthonomyAsync(config, clock=clock or time.time)
+        except ConfigurationError as exc:
+            # Starlette builds its middleware in the server's lifespan start, and uvicorn's
+            # default lifespan mode reports a failure there only as "lifespan unsupported":
+            # the log line is what makes the cause visible when the server starts.
+            logger.error("AuthonomyMiddleware cannot start: %s", exc)
+            raise
         self._engine = self.runtime.engine
         self._route = self.runtime.routes.by_path.get
         # A shared store is asked about revoked sessions on every request: no shortcut.
@@ -193,7 +196,7 @@ class AuthonomyMiddleware:
 
         async def send_and_close(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
-                await self._transport.reset()
+                await self.runtime.reset_connections()
             await send(message)
 
         return send_and_close

@@ -10,6 +10,16 @@ import pytest
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
 
+#: Starlette's ``TestClient`` warns when it runs on ``httpx`` rather than its fork: the
+#: kit depends on ``httpx``, so every user of the kit would see this on every run.
+KIT_WARNINGS = ("ignore:Using `httpx` with `starlette.testclient` is deprecated",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the warnings the kit's own dependencies cause out of users' test runs."""
+    for line in KIT_WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
+
 
 @pytest.fixture(scope="session")
 def authonomy_sandbox() -> Iterator[Sandbox]:

@@ -9,10 +9,15 @@
     @receiver.on("policy.violated")
     async def handle(event: WebhookEvent) -> None: ...
 
+    try:
+        event = WebhookVerifier(secret).verify(headers, body)
+    except WebhookVerificationError: ...   # bad signature, stale timestamp, bad body
+
 Framework routes: ``authonomy_integrations.starlette.webhook_endpoint`` and the Flask
 extension's webhook view.
 """
 
+from ..errors import WebhookVerificationError
 from ._body import DEFAULT_MAX_BODY_BYTES, PayloadTooLargeError, aread_limited, read_limited
 from ._event import (
     EVENT_TYPES,
@@ -44,6 +49,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookReceiver",
     "WebhookResult",
+    "WebhookVerificationError",
     "WebhookVerifier",
     "aread_limited",
     "read_limited",

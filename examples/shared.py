@@ -1,0 +1,82 @@
+"""What both example apps share: their words, the sandbox's users, the signed-out page and
+how their log lines are told apart from the embedded sandbox's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+
+__all__ = [
+    "FAVICON_LINK",
+    "SIGNED_OUT_MESSAGE",
+    "SIGNED_OUT_PATH",
+    "SIGN_IN",
+    "SIGN_OUT",
+    "banner",
+    "log_config",
+    "with_signed_out_page",
+]
+
+SIGN_IN = "Sign in"
+SIGN_OUT = "Sign out"
+#: Where the logout route sends the browser in the demos: a page that confirms it.
+SIGNED_OUT_PATH = "/signed-out"
+SIGNED_OUT_MESSAGE = "You are signed out."
+#: An empty icon: the browser asks for no ``/favicon.ico``.
+FAVICON_LINK = '<link rel="icon" href="data:,">'
+
+
+def with_signed_out_page(config: AuthonomyConfig) -> AuthonomyConfig:
+    """``config`` sending the browser to the signed-out page after logout, unless the
+    configuration chose another page."""
+    if config.after_logout_path != "/":
+        return config
+    return config.replace(after_logout_path=SIGNED_OUT_PATH)
+
+
+def banner(app_url: str, sandbox: Sandbox | None) -> str:
+    """What a demo prints at start: where to go and what each sandbox user experiences."""
+    lines = [f"Open {app_url} in your browser."]
+    if sandbox is not None:
+        lines += [
+            f"Authonomy sandbox at {sandbox.issuer} (customer acme-corp). Users:",
+            "  alice: groups admins, engineering; MFA enrolled: asked for the one-time "
+            f"code {SANDBOX_MFA_CODE} at every sign-in, so the admin page opens at once",
+            "  bob:   group engineering; no MFA at sign-in: the admin page (policy "
+            f"require-mfa) sends him to sign in again with the code {SANDBOX_MFA_CODE}",
+        ]
+    return "\n".join(lines)
+
+
+def log_config() -> dict[str, Any]:
+    """``logging.config.dictConfig`` settings: the app's lines start with ``[app]``, the
+    embedded sandbox's with ``[sandbox]`` (both run in the demo's process)."""
+
+    def handler(formatter: str) -> dict[str, str]:
+        return {
+            "class": "logging.StreamHandler",
+            "formatter": formatter,
+            "stream": "ext://sys.stderr",
+        }
+
+    def logger(name: str) -> dict[str, Any]:
+        return {"handlers": [name], "level": "INFO", "propagate": False}
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "app": {"format": "[app]     %(levelname)-8s %(message)s"},
+            "sandbox": {"format": "[sandbox] %(levelname)-8s %(message)s"},
+        },
+        "handlers": {"app": handler("app"), "sandbox": handler("sandbox")},
+        "loggers": {
+            "uvicorn": logger("app"),
+            "uvicorn.access": logger("app"),
+            "waitress": logger("app"),
+            "authonomy_integrations": logger("app"),
+            "authonomy_integrations.sandbox": logger("sandbox"),
+        },
+    }
