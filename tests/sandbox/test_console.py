@@ -7,6 +7,7 @@ on the test's own actions. Webhooks go to a receiver on 127.0.0.1 started here.
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -440,3 +441,17 @@ def test_delivery_history_keeps_only_the_newest_and_forgets_the_rest() -> None:
     assert [record.event_id for record in dispatcher.records] == ["evt_3", "evt_2"]
     assert dispatcher.resend("evt_1", "wh_1") is None
     assert dispatcher.resend("evt_3", "wh_1") == 0
+
+
+def test_unreachable_receiver_shows_no_answer_and_the_error(
+    sb: Sandbox, client: httpx.Client
+) -> None:
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks"
+        subscribe(client, url)
+        sign_in(client, "bob")
+        sb.wait_for_deliveries(lambda log: len(log) == 2)
+        [row] = console(sb).rows("webhooks")
+    assert row[2:4] == [url, "2"]
+    assert row[4].startswith("no answer ConnectError")

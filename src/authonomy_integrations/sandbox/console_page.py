@@ -25,7 +25,7 @@ box-shadow:0 1px 4px rgba(0,0,0,.08)}
 th,td{text-align:left;padding:.45rem .75rem;border-bottom:1px solid #e6e8ec;vertical-align:top}
 th{background:#eef0f4;font-weight:600;font-size:.85rem;color:#3d4454}
 td.time{white-space:nowrap;font-variant-numeric:tabular-nums;color:#3d4454}
-small,.muted{color:#6b7385}code{font-size:.85rem}td.url{word-break:break-all}
+small,.muted{color:#6b7385}code{font-size:.85rem}td.url{overflow-wrap:anywhere}td.status{white-space:nowrap}
 .ok{color:#1b7a3a;font-weight:600}.fail{color:#b42318;font-weight:600}
 .pending{color:#8a6100;font-weight:600}p.empty{background:#fff;padding:.75rem 1rem;
 border-radius:8px;color:#6b7385;margin:0}p.notice{background:#e7f5ec;color:#14532d;
@@ -117,12 +117,12 @@ def _revoked_row(entry: RevokedEntry) -> str:
 
 def _status(record: DeliveryRecord) -> str:
     if record.attempts == 0:
-        return '<td class="pending">pending</td>'
+        return '<td class="status pending">pending</td>'
     if record.last_status is None:
-        return (
-            f'<td class="fail">no answer<br><small>{escape(record.last_error or "")}</small></td>'
-        )
-    return f'<td class="{"ok" if record.ok else "fail"}">HTTP {record.last_status}</td>'
+        # The error names the exception and its text: wraps, unlike a status code.
+        error = escape(record.last_error or "")
+        return f'<td class="fail">no answer<br><small>{error}</small></td>'
+    return f'<td class="status {"ok" if record.ok else "fail"}">HTTP {record.last_status}</td>'
 
 
 class ConsoleView:
