@@ -88,6 +88,7 @@ def _banner(app_url: str, sandbox: Sandbox | None) -> str:
     if sandbox is not None:
         lines += [
             f"Authonomy sandbox at {sandbox.issuer} (customer acme-corp).",
+            f"  console: {sandbox.issuer}/console (logins, tokens, webhook deliveries)",
             f"  alice: groups admins, engineering; MFA code {SANDBOX_MFA_CODE}",
             "  bob:   group engineering, no MFA (the admin page refuses him)",
         ]

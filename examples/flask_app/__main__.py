@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         }
         config = _with_env(defaults, os.environ)
         _register_webhook(sandbox, config)
-        print(f"Sandbox API: {sandbox.api_base_url}", flush=True)
+        print(
+            f"Sandbox API: {sandbox.api_base_url}  (console: {sandbox.issuer}/console)", flush=True
+        )
         print(f"Users:       alice (admins, MFA), bob (engineering); MFA code {SANDBOX_MFA_CODE}")
         _serve(config, args.port, args.threads)
 

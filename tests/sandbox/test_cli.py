@@ -40,6 +40,7 @@ def test_cli_prints_urls_keys_users_and_exports_then_serves() -> None:
             process.wait(timeout=10)
     text = "\n".join(lines)
     assert f"API URL:          {issuer}/v1" in text
+    assert f"{issuer}/console" in text
     assert FULL_API_KEY in text and READ_ONLY_API_KEY in text
     assert "alice" in text and "bob" in text and "app_sandbox" in text
     assert f"export AUTHONOMY_API_BASE_URL={issuer}/v1" in lines
