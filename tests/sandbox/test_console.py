@@ -19,7 +19,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from authonomy_integrations.sandbox import Sandbox, hosted_login
+from authonomy_integrations.sandbox import HostedLoginError, Sandbox, hosted_login
 from authonomy_integrations.sandbox.activity import ActivityLog
 from authonomy_integrations.sandbox.clock import Clock
 from authonomy_integrations.sandbox.models import Webhook
@@ -236,6 +236,17 @@ def test_a_refused_code_exchange_shows_as_a_failed_login(sb: Sandbox, client: ht
         "no",
         "code_verifier does not match the code_challenge",
     ]
+
+
+def test_a_wrong_mfa_code_shows_as_a_failed_login_for_that_user(
+    sb: Sandbox, client: httpx.Client
+) -> None:
+    login = start_login(client)
+    with httpx.Client() as browser, pytest.raises(HostedLoginError):
+        hosted_login(browser, login.authorization_url, "alice", mfa_code="000000")
+
+    [row] = console(sb).rows("logins")
+    assert row[1:] == ["alice@acme-corp.com", "Acme Corp acme-corp", "yes", "wrong MFA code"]
 
 
 def test_tokens_issued_and_refreshed_are_listed_without_token_values(
