@@ -466,3 +466,22 @@ def test_unreachable_receiver_shows_no_answer_and_the_error(
         [row] = console(sb).rows("webhooks")
     assert row[2:4] == [url, "2"]
     assert row[4].startswith("no answer ConnectError")
+
+
+def test_two_sandboxes_keep_their_own_activity_and_form_tokens(
+    sb: Sandbox, client: httpx.Client, receiver: Receiver
+) -> None:
+    subscribe(client, receiver.url)
+    sign_in(client, "bob")
+    receiver.wait_for(1)
+    form = console(sb).sections["webhooks"].forms[0]
+    with Sandbox() as other, api(other) as other_client:
+        subscribe(other_client, receiver.url)
+        sign_in(other_client, "alice")
+        receiver.wait_for(2)
+        other_page = console(other)
+        assert [row[1] for row in other_page.rows("logins")] == ["alice@acme-corp.com"]
+        other_form = other_page.sections["webhooks"].forms[0]
+        assert other_form["token"] != form["token"]
+        assert resend(other, {**other_form, "token": form["token"]}).status_code == 403
+    assert [row[1] for row in console(sb).rows("logins")] == ["bob@acme-corp.com"]
