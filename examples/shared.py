@@ -41,7 +41,9 @@ def banner(app_url: str, sandbox: Sandbox | None) -> str:
     lines = [f"Open {app_url} in your browser."]
     if sandbox is not None:
         lines += [
-            f"Authonomy sandbox at {sandbox.issuer} (customer acme-corp). Users:",
+            f"Authonomy sandbox at {sandbox.issuer} (customer acme-corp).",
+            f"  console: {sandbox.issuer}/console (logins, tokens, webhook deliveries)",
+            "Users:",
             "  alice: groups admins, engineering; MFA enrolled: asked for the one-time "
             f"code {SANDBOX_MFA_CODE} at every sign-in, so the admin page opens at once",
             "  bob:   group engineering; no MFA at sign-in: the admin page (policy "

@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         django.setup()
         _register_webhook(sandbox)
-        print(f"Sandbox API: {sandbox.api_base_url}", flush=True)
+        print(
+            f"Sandbox API: {sandbox.api_base_url}  (console: {sandbox.issuer}/console)", flush=True
+        )
         print(f"Users:       alice (admins, MFA), bob (engineering); MFA code {SANDBOX_MFA_CODE}")
         _serve(args)
 

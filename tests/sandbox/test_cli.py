@@ -67,6 +67,7 @@ def test_cli_prints_urls_keys_users_and_every_variable_then_serves() -> None:
         discovery = httpx.get(f"{issuer}/.well-known/openid-configuration").json()
     text = "\n".join(lines)
     assert f"API URL:          {issuer}/v1" in text
+    assert f"{issuer}/console" in text
     assert FULL_API_KEY in text and READ_ONLY_API_KEY in text
     assert "alice" in text and "bob" in text and "app_sandbox" in text
     assert discovery["issuer"] == issuer

@@ -95,6 +95,7 @@ def _banner(
         "Authonomy sandbox",
         f"  API URL:          {state.issuer}/v1",
         f"  Issuer:           {state.issuer}",
+        f"  Console:          {state.issuer}/console",
         f"  API key (full):   {FULL_API_KEY}",
         f"  API key (read):   {READ_ONLY_API_KEY}",
         f"  Audience:         {AUDIENCE}",

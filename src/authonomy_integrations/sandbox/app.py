@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .analytics_routes import analytics_routes
 from .api import Call, api_route
 from .auth_routes import auth_routes
+from .console_routes import console_routes
 from .customer_routes import customer_routes
 from .envelope import ApiError, Reply
 from .issuer_routes import issuer_routes
@@ -45,6 +46,7 @@ def create_app(state: SandboxState) -> Starlette:
     routes: list[BaseRoute] = [
         *issuer_routes(),
         *login_routes(),
+        *console_routes(),
         *auth_routes(state),
         *customer_routes(state),
         *policy_routes(state),

@@ -42,6 +42,7 @@ __all__ = [
     "refresh",
     "sso_session",
     "start_login",
+    "wrong_mfa_code",
 ]
 
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -154,6 +155,11 @@ def cancel_redirect(state: SandboxState, login: LoginRequest, description: str) 
     with state.lock:
         login.finished = True
     state.record("authentication_failed", customer_id=login.customer_id, reason="access_denied")
+    pending = login.pending.user.email if login.pending else None
+    state.activity.login(
+        user=pending, customer=_customer(state, login.customer_id), mfa=None, ok=False,
+        result=description,
+    )  # fmt: skip
     params = {
         "error": "access_denied",
         "error_description": description,
@@ -161,6 +167,15 @@ def cancel_redirect(state: SandboxState, login: LoginRequest, description: str) 
         "iss": state.issuer,
     }
     return _with_query(login.return_url, params)
+
+
+def wrong_mfa_code(state: SandboxState, login: LoginRequest) -> None:
+    """Show a rejected one-time code on the console; the login stays open for a retry."""
+    user = login.pending.user.email if login.pending else None
+    state.activity.login(
+        user=user, customer=_customer(state, login.customer_id), mfa=True, ok=False,
+        result="wrong MFA code",
+    )  # fmt: skip
 
 
 def issue_code(
@@ -196,6 +211,34 @@ def _fail(state: SandboxState, message: str, customer_id: str | None = None) -> 
     return ApiError.invalid_grant(message)
 
 
+def _customer(state: SandboxState, customer_id: str) -> tuple[str, str | None]:
+    """A customer's id and its name now, for the console."""
+    with state.lock:
+        customer = state.customers.get(customer_id)
+    return customer_id, customer.name if customer else None
+
+
+def _code_refused(state: SandboxState, record: AuthCode | None, message: str) -> ApiError:
+    """A failed code exchange, shown on the console as a failed login."""
+    if record is None:
+        state.activity.login(user=None, customer=None, mfa=None, ok=False, result=message)
+        return _fail(state, message)
+    customer_id, identity = record.request.customer_id, record.identity
+    state.activity.login(
+        user=identity.user.email, customer=_customer(state, customer_id), mfa=identity.mfa,
+        ok=False, result=message,
+    )  # fmt: skip
+    return _fail(state, message, customer_id)
+
+
+def _tokens_handed_out(state: SandboxState, kind: str, session: Session, tokens: TokenSet) -> None:
+    user = session.identity.user
+    state.activity.token(
+        kind, user=user.email, customer=_customer(state, user.customer_id),
+        session_id=session.id, expires_in=tokens.expires_in,
+    )  # fmt: skip
+
+
 def _pkce_matches(verifier: str, challenge: str) -> bool:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -222,18 +265,18 @@ def exchange_code(
     with state.lock:
         record = state.codes.get(code)
         if record is None:
-            raise _fail(state, "Authorization code is invalid")
+            raise _code_refused(state, None, "Authorization code is invalid")
         customer_id = record.request.customer_id
         if record.used:
             if record.session_id is not None:
                 _revoke(state, state.sessions[record.session_id], "code_reuse")
-            raise _fail(state, "Authorization code was already used", customer_id)
+            raise _code_refused(state, record, "Authorization code was already used")
         record.used = True
         if state.clock.now() > record.expires_at:
-            raise _fail(state, "Authorization code has expired", customer_id)
+            raise _code_refused(state, record, "Authorization code has expired")
         problem = _check_code(record, key, state_param, verifier, return_url)
         if problem:
-            raise _fail(state, problem, customer_id)
+            raise _code_refused(state, record, problem)
         session = _open_session(state, record)
         record.session_id = session.id
         tokens = _rotate_into(state, session)
@@ -244,6 +287,11 @@ def exchange_code(
         session_id=session.id,
         mfa=session.identity.mfa,
     )
+    state.activity.login(
+        user=session.identity.user.email, customer=_customer(state, customer_id),
+        mfa=session.identity.mfa, ok=True, result="signed in",
+    )  # fmt: skip
+    _tokens_handed_out(state, "issued", session, tokens)
     state.emit("user.authenticated", _session_data(session))
     _report_violations(state, session)
     return tokens
@@ -332,6 +380,7 @@ def refresh(state: SandboxState, key: ApiKey, token: str) -> TokenSet:
         "token_refresh", customer_id=customer_id, user_id=session.identity.user.id,
         session_id=session.id,
     )  # fmt: skip
+    _tokens_handed_out(state, "refreshed", session, tokens)
     return tokens
 
 
@@ -344,6 +393,10 @@ def _revoke(state: SandboxState, session: Session, reason: str) -> None:
     state.record(
         "session_revoked", customer_id=user.customer_id, user_id=user.id,
         session_id=session.id, reason=reason,
+    )  # fmt: skip
+    state.activity.revoked(
+        user=user.email, customer=_customer(state, user.customer_id), session_id=session.id,
+        reason=reason,
     )  # fmt: skip
     state.emit("session.revoked", {**_session_data(session), "reason": reason})
 
@@ -365,6 +418,10 @@ def logout(state: SandboxState, refresh_token: str | None, session_id: str | Non
         state.idp_sessions.pop(session.idp_session_id, None)
     user = session.identity.user
     state.record("logout", customer_id=user.customer_id, user_id=user.id, session_id=session.id)
+    state.activity.revoked(
+        user=user.email, customer=_customer(state, user.customer_id), session_id=session.id,
+        reason="logout",
+    )  # fmt: skip
     state.emit("user.logged_out", _session_data(session))
 
 

@@ -121,6 +121,7 @@ async def _verify_mfa(request: Request) -> Response:
         login.mfa_failures += 1
         failures = login.mfa_failures
     state.record("authentication_failed", customer_id=login.customer_id, reason="wrong_mfa_code")
+    auth_flow.wrong_mfa_code(state, login)
     if failures >= _MAX_MFA_FAILURES:
         return _redirect(auth_flow.cancel_redirect(state, login, "Too many wrong MFA codes"))
     page = mfa_page(login, login.pending, SANDBOX_MFA_CODE, "That code is not right. Try again.")

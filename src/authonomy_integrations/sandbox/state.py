@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .activity import ActivityLog
 from .clock import Clock, isoformat
 from .keys import KeyRing
 from .models import (
@@ -64,6 +65,10 @@ class SandboxState:
             DEFAULT_RETRY_SCHEDULE if webhook_retry_schedule is None else webhook_retry_schedule
         )
         self.dispatcher = WebhookDispatcher(self.clock, schedule)
+        #: Recent logins, token sets and revoked sessions, for the console.
+        self.activity = ActivityLog(self.clock)
+        #: Proves a console form was read from the console itself (cross-site POSTs lack it).
+        self.console_token = secrets.token_urlsafe(32)
         self.api_keys: dict[str, ApiKey] = {}
         self.customers: dict[str, Customer] = {}
         self.users: dict[str, MockUser] = {}
