@@ -55,10 +55,15 @@ def _dispatch(receiver: WebhookReceiver, request: HttpRequest) -> WebhookResult:
     # The view also works without the middleware; back-channel logout needs its sessions.
     found = getattr(request, REQUEST_KEY, None)
     runtime = found.runtime if isinstance(found, RequestAuth) else None
-    first: Sequence[Handler] = (runtime.back_channel_logout,) if runtime is not None else ()
-    if receiver.has_async_handlers or isinstance(runtime, AuthonomyAsync):
-        # Under ASGI this runs on the server's loop, where the async runtime lives; under
-        # WSGI on a loop of its own.
+    if receiver.has_async_handlers:
+        first: Sequence[Handler] = (runtime.back_channel_logout,) if runtime else ()
+        # Under ASGI this runs on the server's loop; under WSGI on a loop of its own.
         result: WebhookResult = async_to_sync(receiver.ahandle)(headers, body, first=first)
         return result
+    if isinstance(runtime, AuthonomyAsync):
+        # Blocking handlers stay in this view's thread; the async runtime runs on the
+        # server's loop, as the guards run it.
+        first = (async_to_sync(runtime.back_channel_logout),)
+    else:
+        first = (runtime.back_channel_logout,) if runtime else ()
     return receiver.handle(headers, body, first=first)
