@@ -158,9 +158,12 @@ def _django(
     sock = bound_socket()
     config = config_for(url_of(sock))
     own_urls = f"{OwnUrls.__module__}.{OwnUrls.__qualname__}"
-    # The settings are read while the middleware is made, then left as they were.
+    # The settings are read while the middleware is made, then left as they were. Making
+    # the app imports ROOT_URLCONF: this module, not the example's URLs, which would keep
+    # this app's configuration for the Django tests that import them later.
     with override_settings(
         MIDDLEWARE=[own_urls, *DJANGO_MIDDLEWARE],
+        ROOT_URLCONF=__name__,
         SECURITY_TEST_URLCONF=_django_urls(config, seen),
     ):
         app = create_app(config, clock=clock, asgi=asgi)
