@@ -40,6 +40,7 @@ from .core.user import AuthonomyUser
 from .errors import AuthonomyUnavailableError
 from .stores.base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores.memory import MemorySessionStore
+from .webhooks import WebhookEvent
 
 __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
 
@@ -62,6 +63,11 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
             bind(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
+
+
+def _ended_sid(event: WebhookEvent) -> str | None:
+    """The Authonomy session a webhook event is about, if it has one."""
+    return event.session.id if event.session is not None else None
 
 
 def _shares_revocations(store: SessionStore) -> bool:
@@ -189,6 +195,11 @@ class AuthonomySync(_Runtime):
         """Evaluate a policy by name (fetched from Authonomy when not local)."""
         return self.runner.run(self.engine.check_policy(name, user, client_ip))
 
+    def back_channel_logout(self, event: WebhookEvent) -> None:
+        """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
+        Authonomy session here (its local sessions end, its tokens are refused)."""
+        self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
+
     def close(self) -> None:
         """Close the HTTP client."""
         self._http.close()
@@ -296,6 +307,11 @@ class AuthonomyAsync(_Runtime):
     async def reset_connections(self) -> None:
         """Close the running loop's pooled connections (the app is shutting down)."""
         await self._transport.reset()
+
+    async def back_channel_logout(self, event: WebhookEvent) -> None:
+        """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
+        Authonomy session here (its local sessions end, its tokens are refused)."""
+        await self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

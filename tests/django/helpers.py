@@ -201,6 +201,10 @@ class _Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets=sockets)
         await self.runtime.aclose()
+        # Django has no lifespan: a store's async client (Redis) made on this loop ends here.
+        aclose = getattr(self.runtime.store, "aclose", None)
+        if aclose is not None:
+            await aclose()
         await asyncio.sleep(0)
 
 

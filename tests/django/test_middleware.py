@@ -18,6 +18,7 @@ from authonomy_integrations.django.apps import check_settings
 from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.stores import CookieSessionStore
 from authonomy_integrations.testing import alogin_as, login_as
 from tests.flask.helpers import API, PAGE, issue_tokens
 
@@ -289,6 +290,23 @@ def test_a_clock_that_is_not_callable_is_refused_at_start_up(config: AuthonomyCo
     ):
         Client().handler.load_middleware()
     assert failure.value.field == "AUTHONOMY_CLOCK"
+
+
+def test_a_store_object_already_serving_another_app_is_refused_at_start_up(
+    config: AuthonomyConfig,
+) -> None:
+    store = CookieSessionStore("a-session-secret-of-both-apps-0123456789")
+    first = django_client(config.replace(session_store=store))
+    try:
+        other = config.replace(session_store=store, audience="app_other")
+        with (
+            override_settings(AUTHONOMY_CONFIG=other),
+            pytest.raises(AuthonomyImproperlyConfigured) as failure,
+        ):
+            Client().handler.load_middleware()
+        assert failure.value.field == "session_store"
+    finally:
+        close(first.handler)
 
 
 def test_configuration_from_the_environment_when_the_setting_is_absent(

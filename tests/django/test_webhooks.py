@@ -14,6 +14,7 @@ from django.test import AsyncClient, Client
 from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import sign
+from tests.starlette.helpers import bearer, mint
 from tests.webhooks.conftest import event_body
 
 from . import receivers
@@ -112,3 +113,34 @@ def test_stray_authorization_header_does_not_refuse_a_delivery(client: Client) -
         client, "/webhooks/authonomy", body, {**headers, "Authorization": "Bearer not-a-token"}
     )
     assert response.status_code == 200
+
+
+def _session_revoked() -> tuple[bytes, dict[str, str]]:
+    """A signed ``session.revoked`` delivery about Authonomy session ``sess_789``."""
+    event_id = f"evt_{uuid.uuid4().hex}"
+    body = event_body(event_id, "session.revoked")
+    return body, sign(WEBHOOK_SECRET, event_id, int(time.time()), body)
+
+
+@pytest.mark.parametrize("path", ["/hooks/blocking", "/hooks/async"])
+def test_back_channel_logout_refuses_the_sessions_tokens(
+    client: Client, sandbox: Sandbox, path: str
+) -> None:
+    token, other = mint(sandbox, sid="sess_789"), mint(sandbox, sid="sess_other")
+    assert client.get("/whoami", headers=bearer(token)).status_code == 200
+    body, headers = _session_revoked()
+    assert _post(client, path, body, headers).status_code == 200
+    assert client.get("/whoami", headers=bearer(token)).status_code == 401
+    assert client.get("/whoami", headers=bearer(other)).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/hooks/blocking", "/hooks/async"])
+async def test_back_channel_logout_on_the_async_stack(
+    aclient: AsyncClient, sandbox: Sandbox, path: str
+) -> None:
+    token = mint(sandbox, sid="sess_789")
+    assert (await aclient.get("/whoami", headers=bearer(token))).status_code == 200
+    body, headers = _session_revoked()
+    response = await aclient.post(path, data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 200
+    assert (await aclient.get("/whoami", headers=bearer(token))).status_code == 401

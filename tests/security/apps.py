@@ -14,8 +14,15 @@ from contextlib import (
     contextmanager,
 )
 from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.test.utils import override_settings
+from django.urls import path
+from django.utils.deprecation import MiddlewareMixin
 from flask import Flask, jsonify
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,12 +30,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.django import require_policy as django_require_policy
+from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoint
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
+from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
+from ..django.helpers import create_app, serve_asgi, serve_wsgi, url_of
 from ..flask.helpers import bound_socket
 from ..flask.helpers import serve as serve_flask
 from ..starlette.helpers import serve as serve_starlette
@@ -107,6 +118,60 @@ def _flask(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) -> Ite
         yield live.url
 
 
+class OwnUrls(MiddlewareMixin):
+    """Routes each Django app's requests by the URLconf it was made with.
+
+    Django's ``ROOT_URLCONF`` is one per process; apps served side by side here each
+    have their own webhook receiver, so each sets ``request.urlconf`` instead.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        self.urlconf = settings.SECURITY_TEST_URLCONF
+
+    def process_request(self, request: HttpRequest) -> None:
+        """Resolve this request against the app's own URLconf."""
+        request.urlconf = self.urlconf
+
+
+def _django_urls(config: AuthonomyConfig, seen: Seen) -> ModuleType:
+    def whoami(request: HttpRequest) -> HttpResponse:
+        return JsonResponse(_whoami(request.user))
+
+    patterns = [
+        path("whoami", whoami),
+        path("mfa", django_require_policy("require-mfa")(whoami)),
+    ]
+    if config.webhook_secrets:
+        receiver = WebhookReceiver(config)
+        receiver.on_any(seen.append)
+        patterns.append(path(config.webhook_path.lstrip("/"), webhook_view(receiver)))
+    urls = ModuleType("security_test_urls")
+    urls.urlpatterns = patterns  # type: ignore[attr-defined]
+    return urls
+
+
+@contextmanager
+def _django(
+    config_for: ConfigFor, clock: Callable[[], float], seen: Seen, *, asgi: bool
+) -> Iterator[str]:
+    sock = bound_socket()
+    config = config_for(url_of(sock))
+    own_urls = f"{OwnUrls.__module__}.{OwnUrls.__qualname__}"
+    # The settings are read while the middleware is made, then left as they were. Making
+    # the app imports ROOT_URLCONF: this module, not the example's URLs, which would keep
+    # this app's configuration for the Django tests that import them later.
+    with override_settings(
+        MIDDLEWARE=[own_urls, *DJANGO_MIDDLEWARE],
+        ROOT_URLCONF=__name__,
+        SECURITY_TEST_URLCONF=_django_urls(config, seen),
+    ):
+        app = create_app(config, clock=clock, asgi=asgi)
+    serving = serve_asgi if asgi else serve_wsgi
+    with serving(app, sock) as url:  # type: ignore[arg-type]
+        yield url
+
+
 @dataclass(frozen=True)
 class Adapter:
     """One framework adapter: serves the test app over real HTTP and yields its URL."""
@@ -124,4 +189,9 @@ class Adapter:
         return self.name
 
 
-ADAPTERS = [Adapter("starlette", _starlette), Adapter("flask", _flask)]
+ADAPTERS = [
+    Adapter("starlette", _starlette),
+    Adapter("flask", _flask),
+    Adapter("django-wsgi", partial(_django, asgi=False)),  # waitress
+    Adapter("django-asgi", partial(_django, asgi=True)),  # uvicorn
+]

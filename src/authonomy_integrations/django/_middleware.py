@@ -19,10 +19,10 @@ from ..core import web
 from ..core.engine import SessionState
 from ..core.routes import TEMPORARY_ERRORS, RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import TokenError
+from ..errors import ConfigurationError, TokenError
 from ..runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, to_response, with_cookie
-from ._settings import configured, configured_clock
+from ._settings import configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
 
@@ -60,9 +60,13 @@ class AuthonomyMiddleware:
         config = configured()
         self.is_async = iscoroutinefunction(get_response)
         runtime_type = AuthonomyAsync if self.is_async else AuthonomySync
-        self.runtime: AuthonomySync | AuthonomyAsync = runtime_type(
-            config, clock=configured_clock()
-        )
+        clock = configured_clock()
+        try:
+            # The session store is bound to this app's audience here; a store object
+            # already serving another app is refused.
+            self.runtime: AuthonomySync | AuthonomyAsync = runtime_type(config, clock=clock)
+        except ConfigurationError as exc:
+            raise improperly(exc) from exc
         if self.is_async:
             markcoroutinefunction(self)
         self.config = config

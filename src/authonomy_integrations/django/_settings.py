@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ..config import AuthonomyConfig
 from ..errors import ConfigurationError
 
-__all__ = ["AuthonomyImproperlyConfigured", "configured", "configured_clock"]
+__all__ = ["AuthonomyImproperlyConfigured", "configured", "configured_clock", "improperly"]
 
 
 class AuthonomyImproperlyConfigured(ConfigurationError, ImproperlyConfigured):
@@ -31,7 +31,7 @@ def configured() -> AuthonomyConfig:
         try:
             return AuthonomyConfig.from_env()
         except ConfigurationError as exc:
-            raise AuthonomyImproperlyConfigured(exc.field, _reason(exc)) from exc
+            raise improperly(exc) from exc
     if not isinstance(config, AuthonomyConfig):
         raise AuthonomyImproperlyConfigured(
             "AUTHONOMY_CONFIG",
@@ -51,6 +51,11 @@ def configured_clock() -> Callable[[], float]:
             "AUTHONOMY_CLOCK", "must be a callable returning seconds"
         )
     return clock  # type: ignore[no-any-return]
+
+
+def improperly(exc: ConfigurationError) -> AuthonomyImproperlyConfigured:
+    """The kit's configuration error as the one Django reports at start-up."""
+    return AuthonomyImproperlyConfigured(exc.field, _reason(exc))
 
 
 def _reason(exc: ConfigurationError) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..core import web
+from ..runtime import AuthonomyAsync
 from ..webhooks import WebhookReceiver, WebhookResult
-from ._http import to_response
+from ..webhooks._receiver import Handler
+from ._http import REQUEST_KEY, RequestAuth, to_response
 
 __all__ = ["webhook_view"]
 
@@ -29,6 +31,10 @@ def webhook_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpRespo
     raw body itself: ``Content-Length`` is checked before anything is read, and reading
     stops with 413 once the body passes ``receiver.max_body_bytes``. It answers 2xx only
     after the handlers succeeded; ``async def`` handlers run on an event loop.
+
+    Behind :class:`AuthonomyMiddleware`, ``user.logged_out`` and ``session.revoked``
+    also end the matching sessions and refuse their tokens (back-channel logout),
+    before the receiver's own handlers run.
     """
 
     @csrf_exempt
@@ -46,8 +52,18 @@ def _dispatch(receiver: WebhookReceiver, request: HttpRequest) -> WebhookResult:
     body = receiver.read_body(headers, _chunks(request))
     if isinstance(body, WebhookResult):
         return body
+    # The view also works without the middleware; back-channel logout needs its sessions.
+    found = getattr(request, REQUEST_KEY, None)
+    runtime = found.runtime if isinstance(found, RequestAuth) else None
     if receiver.has_async_handlers:
+        first: Sequence[Handler] = (runtime.back_channel_logout,) if runtime else ()
         # Under ASGI this runs on the server's loop; under WSGI on a loop of its own.
-        result: WebhookResult = async_to_sync(receiver.ahandle)(headers, body)
+        result: WebhookResult = async_to_sync(receiver.ahandle)(headers, body, first=first)
         return result
-    return receiver.handle(headers, body)
+    if isinstance(runtime, AuthonomyAsync):
+        # Blocking handlers stay in this view's thread; the async runtime runs on the
+        # server's loop, as the guards run it.
+        first = (async_to_sync(runtime.back_channel_logout),)
+    else:
+        first = (runtime.back_channel_logout,) if runtime else ()
+    return receiver.handle(headers, body, first=first)

@@ -9,8 +9,7 @@ from typing import IO
 from flask import Response, current_app, jsonify, request
 
 from ..runtime import AuthonomySync
-from ..webhooks import WebhookEvent, WebhookReceiver, WebhookResult
-from ..webhooks._receiver import Handler
+from ..webhooks import WebhookReceiver, WebhookResult
 from ._context import EXTENSION_KEY
 
 __all__ = ["make_webhook_view"]
@@ -48,15 +47,7 @@ def _dispatch(receiver: WebhookReceiver) -> WebhookResult:
         return body
     # The view also works on its own; back-channel logout needs the extension's sessions.
     kit = current_app.extensions.get(EXTENSION_KEY)
-    first = (_back_channel(kit),) if isinstance(kit, AuthonomySync) else ()
+    first = (kit.back_channel_logout,) if isinstance(kit, AuthonomySync) else ()
     if receiver.has_async_handlers:
         return asyncio.run(receiver.ahandle(headers, body, first=first))
     return receiver.handle(headers, body, first=first)
-
-
-def _back_channel(kit: AuthonomySync) -> Handler:
-    def end_authonomy_session(event: WebhookEvent) -> None:
-        sid = event.session.id if event.session is not None else None
-        kit.run(kit.engine.back_channel_logout(event.type, sid))
-
-    return end_authonomy_session

@@ -8,8 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..runtime import AuthonomyAsync
-from ..webhooks import WebhookEvent, WebhookReceiver
-from ..webhooks._receiver import Handler
+from ..webhooks import WebhookReceiver
 
 __all__ = ["webhook_endpoint"]
 
@@ -28,16 +27,8 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
 
     async def authonomy_webhook(request: Request) -> Response:
         runtime = request.scope.get("authonomy")
-        first = (_back_channel(runtime),) if isinstance(runtime, AuthonomyAsync) else ()
+        first = (runtime.back_channel_logout,) if isinstance(runtime, AuthonomyAsync) else ()
         result = await receiver.ahandle_stream(request.headers, request.stream(), first=first)
         return JSONResponse(result.body, status_code=result.status)
 
     return authonomy_webhook
-
-
-def _back_channel(runtime: AuthonomyAsync) -> Handler:
-    async def end_authonomy_session(event: WebhookEvent) -> None:
-        sid = event.session.id if event.session is not None else None
-        await runtime.run(runtime.engine.back_channel_logout(event.type, sid))
-
-    return end_authonomy_session
