@@ -48,7 +48,7 @@ class _Flask:
 
 class _FastAPI:
     def __init__(self, sb: Sandbox) -> None:
-        self.client = TestClient(create_fastapi_app(sb.config(app_url="http://testserver")))
+        self.client = TestClient(create_fastapi_app(sb.config(app_url="http://localhost")))
 
     def get(self, path: str) -> tuple[int, str]:
         response = self.client.get(path, headers=HTML, follow_redirects=False)
@@ -56,7 +56,7 @@ class _FastAPI:
 
     def sign_out(self) -> str:
         response = self.client.post(
-            "/auth/logout", headers={"Origin": "http://testserver"}, follow_redirects=False
+            "/auth/logout", headers={"Origin": "http://localhost"}, follow_redirects=False
         )
         return str(response.headers["location"])
 

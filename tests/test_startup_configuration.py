@@ -40,7 +40,7 @@ def _settings(sb: Sandbox, *drop: str, **changes: Any) -> dict[str, Any]:
         "issuer": sb.issuer,
         "audience": sb.audience,
         "customer_id": "acme-corp",
-        "app_url": "http://testserver",
+        "app_url": "http://localhost",
         "session_secret": "s" * 40,
     }
     values.update(changes)

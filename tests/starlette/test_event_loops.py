@@ -44,7 +44,7 @@ def _open_pools(app: FastAPI) -> int:
 
 
 def test_plain_test_client_signs_in_and_keeps_no_socket(sb: Sandbox) -> None:
-    app = create_app(sb.config(app_url="http://testserver"))
+    app = create_app(sb.config(app_url="http://localhost"))
     client = TestClient(app)  # no ``with``: each request on a new event loop
     assert login_as(client, "alice", next_path="/profile") == "/profile"
     assert client.get("/api/me").json()["email"] == "alice@acme-corp.com"
@@ -55,7 +55,7 @@ def test_plain_test_client_signs_in_and_keeps_no_socket(sb: Sandbox) -> None:
 
 
 def test_test_client_with_block_reuses_one_pool_and_closes_it(sb: Sandbox) -> None:
-    app = create_app(sb.config(app_url="http://testserver"))
+    app = create_app(sb.config(app_url="http://localhost"))
     with TestClient(app) as client:
         login_as(client, "bob")
         http = _runtime(app)._http
@@ -70,7 +70,7 @@ def test_test_client_with_block_reuses_one_pool_and_closes_it(sb: Sandbox) -> No
 
 
 def test_both_client_styles_alternate_on_one_app(sb: Sandbox) -> None:
-    app = create_app(sb.config(app_url="http://testserver"))
+    app = create_app(sb.config(app_url="http://localhost"))
     for _ in range(2):
         login_as(TestClient(app), "bob")
         with TestClient(app) as client:
@@ -81,7 +81,7 @@ def test_both_client_styles_alternate_on_one_app(sb: Sandbox) -> None:
 @pytest.fixture(scope="module")
 def shared_app(sb: Sandbox) -> Iterator[FastAPI]:
     """One app for several tests, each on its own event loop (pytest-asyncio's default)."""
-    yield create_app(sb.config(app_url="http://testserver"))
+    yield create_app(sb.config(app_url="http://localhost"))
 
 
 @pytest.mark.parametrize("run", ["first", "second"])
@@ -89,18 +89,18 @@ async def test_each_pytest_asyncio_loop_signs_in(shared_app: FastAPI, run: str) 
     # A previous test's loop has closed its pool: none is left behind here.
     assert _open_pools(shared_app) == 0
     transport = httpx.ASGITransport(app=shared_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         await alogin_as(client, "bob")
         me = await client.get("/api/me")
     assert me.json()["email"] == "bob@acme-corp.com"
 
 
 def test_anyio_runs_sign_in_on_new_loops(sb: Sandbox) -> None:
-    app = create_app(sb.config(app_url="http://testserver"))
+    app = create_app(sb.config(app_url="http://localhost"))
 
     async def sign_in() -> str:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             await alogin_as(c, "alice")
             return str((await c.get("/api/me")).json()["email"])
 
@@ -141,7 +141,7 @@ def test_a_loop_closed_by_hand_is_forgotten(sb: Sandbox) -> None:
 
 
 def test_single_flight_locks_work_on_successive_loops(sb: Sandbox) -> None:
-    runtime = AuthonomyAsync(sb.config(app_url="http://testserver"))
+    runtime = AuthonomyAsync(sb.config(app_url="http://localhost"))
     order: list[str] = []
 
     def fetch(name: str) -> Flow[str]:

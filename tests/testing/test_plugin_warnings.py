@@ -22,7 +22,7 @@ from authonomy_integrations.testing import login_as
 
 
 def test_fastapi(authonomy_sandbox):
-    config = authonomy_sandbox.config(app_url="http://testserver")
+    config = authonomy_sandbox.config(app_url="http://localhost")
     app = FastAPI()
     app.add_middleware(AuthonomyMiddleware, config=config)
 
