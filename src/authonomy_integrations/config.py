@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .core.events import AuthEvent
 from .core.policies import validate_conditions
 from .core.urls import url_problem
 from .errors import ConfigurationError
@@ -140,6 +141,11 @@ class AuthonomyConfig:
     proxy, the server must report the browser's address (see the README)."""
     login_rate_window: int = 60
     """Seconds over which ``login_rate_limit`` counts."""
+    on_event: Callable[[AuthEvent], None] | None = None
+    """``callable(event)`` called with every :class:`AuthEvent` (login, token, session,
+    policy, webhook and API decisions), in the thread or task that made the decision.
+    It must be quick and must not block: hand slow work to a queue. An exception it
+    raises is logged and never changes the request's answer."""
 
     def __post_init__(self) -> None:
         try:
@@ -150,6 +156,7 @@ class AuthonomyConfig:
             self._validate_numbers()
             self._validate_policies()
             self._validate_customers()
+            self._validate_on_event()
         except ConfigurationError as exc:
             raise _with_variable(exc) from None
 
@@ -265,6 +272,10 @@ class AuthonomyConfig:
         # Frozen: normalise in place once, so every reader sees a tuple.
         object.__setattr__(self, "allowed_customers", allowed)
 
+    def _validate_on_event(self) -> None:
+        if self.on_event is not None and not callable(self.on_event):
+            raise ConfigurationError("on_event", "must be a callable taking an AuthEvent")
+
     def accepts_customer(self, customer_id: object) -> bool:
         """Whether tokens and sessions of ``customer_id`` are accepted here."""
         if self.allowed_customers is None:
@@ -350,7 +361,7 @@ _LOGIN_SETTINGS = (
     ),
 )
 #: Fields that no environment variable can set (objects, not text).
-_NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies"})
+_NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies", "on_event"})
 
 
 def _with_variable(exc: ConfigurationError) -> ConfigurationError:

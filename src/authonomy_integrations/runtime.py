@@ -38,6 +38,7 @@ from .core.policies import PolicyDecision
 from .core.routes import Routes
 from .core.user import AuthonomyUser
 from .errors import AuthonomyUnavailableError
+from .observability import events_for
 from .stores.base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores.memory import MemorySessionStore
 from .webhooks import WebhookEvent
@@ -95,6 +96,7 @@ class _Runtime:
             clock=clock,
             session_cache_ttl=_cache_ttl(self.store),
             shared_revocations=_shares_revocations(self.store),
+            events=events_for(config),
         )
         self.routes = Routes(self.engine)
 

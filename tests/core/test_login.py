@@ -277,7 +277,7 @@ def test_callback_error_is_checked_for_issuer_first() -> None:
     params = {"error": "access_denied", "state": "st-1", "iss": "https://evil.example"}
     with pytest.raises(LoginError, match="iss") as caught:
         check_callback(params, [attempt()], issuer=ISSUER, now=NOW, ttl=TTL)
-    assert caught.value.error is None
+    assert caught.value.error == "wrong_issuer"  # not the unchecked "access_denied"
 
 
 def test_callback_error_description_is_trimmed_to_printable_text() -> None:

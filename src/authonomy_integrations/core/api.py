@@ -18,6 +18,7 @@ retried, because an authorization code must not be spent twice.
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +35,7 @@ from ..errors import (
     api_error_for,
 )
 from .effects import Flow, HttpRequest, HttpResponse, Sleep
+from .events import API_CALL, QUIET, Events
 from .urls import url_problem
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
     "WebhookFlows",
     "error_from_response",
     "fetch_json",
+    "observed_send",
     "send",
+    "send_counted",
     "server_wait",
     "unwrap",
 ]
@@ -213,8 +217,19 @@ def send(request: HttpRequest, retry: RetryPolicy, *, idempotent: bool) -> Flow[
 
     The response may be an error; :func:`unwrap` or :func:`error_from_response` read it.
     """
+    response, _ = yield from send_counted(request, retry, idempotent=idempotent)
+    return response
+
+
+def send_counted(
+    request: HttpRequest, retry: RetryPolicy, *, idempotent: bool, retries: list[int] | None = None
+) -> Flow[tuple[HttpResponse, int]]:
+    """:func:`send`, also returning how many retries it made. ``retries``, when given,
+    holds that count as it grows, for a caller that sees the call fail."""
     attempt = 0
     while True:
+        if retries is not None:
+            retries[:] = [attempt]
         try:
             response: HttpResponse = yield request
         except AuthonomyUnavailableError:
@@ -225,9 +240,87 @@ def send(request: HttpRequest, retry: RetryPolicy, *, idempotent: bool) -> Flow[
             continue
         wait = retry.delay(response, attempt) if idempotent else None
         if wait is None:
-            return response
+            return response, attempt
         yield Sleep(wait)
         attempt += 1
+
+
+def observed_send(
+    request: HttpRequest, retry: RetryPolicy, *, idempotent: bool, events: Events
+) -> Flow[HttpResponse]:
+    """:func:`send` inside a client span, reported as an ``api.call`` event (endpoint,
+    status, retries, latency). The URL is reported without its query string."""
+    parts = urlsplit(request.url)
+    port = parts.port
+    url_full = f"{parts.scheme}://{parts.hostname}{f':{port}' if port else ''}{parts.path}"
+    attributes = {
+        "http.request.method": request.method,
+        "url.full": url_full,
+        "server.address": parts.hostname,
+        "server.port": port,
+    }
+    started = retry.clock()
+    retries = [0]
+    with events.span(request.method, **attributes) as span:
+        try:
+            response, _ = yield from send_counted(
+                request, retry, idempotent=idempotent, retries=retries
+            )
+        except AuthonomyUnavailableError:
+            _report_call(
+                events,
+                request.method,
+                parts.path,
+                parts.hostname,
+                retries[0],
+                retry.clock() - started,
+                None,
+            )
+            raise
+        span.set_attribute("http.response.status_code", response.status)
+        if response.status >= 400:
+            span.set_attribute("error.type", str(response.status))
+        _report_call(
+            events,
+            request.method,
+            parts.path,
+            parts.hostname,
+            retries[0],
+            retry.clock() - started,
+            response.status,
+        )
+    return response
+
+
+def _report_call(
+    events: Events,
+    method: str,
+    endpoint: str,
+    server: str | None,
+    retries: int,
+    duration: float,
+    status: int | None,
+) -> None:
+    if status is None:
+        level, error = logging.WARNING, "unavailable"
+    elif status >= 500:
+        level, error = logging.WARNING, str(status)
+    elif status >= 400:
+        level, error = logging.INFO, str(status)
+    else:
+        level, error = logging.DEBUG, None
+    events.emit(
+        API_CALL,
+        error,
+        duration=max(0.0, duration),
+        level=level,
+        method=method,
+        endpoint=endpoint,
+        server=server,
+        status=status,
+        retries=retries,
+        error=error,
+    )
 
 
 # --- envelopes and errors ------------------------------------------------------------
@@ -324,7 +417,7 @@ def _request_id(response: HttpResponse, body: Any) -> str | None:
 
 
 def fetch_json(
-    url: str, *, timeout: float = 10.0, retry: RetryPolicy | None = None
+    url: str, *, timeout: float = 10.0, retry: RetryPolicy | None = None, events: Events = QUIET
 ) -> Flow[tuple[Any, Mapping[str, str]]]:
     """GET an absolute URL (key set, discovery) without the API key; return JSON and headers.
 
@@ -333,7 +426,7 @@ def fetch_json(
     """
     retry = retry or RetryPolicy()
     request = HttpRequest("GET", url, {"Accept": "application/json"}, timeout=timeout)
-    response = yield from send(request, retry, idempotent=True)
+    response = yield from observed_send(request, retry, idempotent=True, events=events)
     if response.status >= 400:
         raise error_from_response(response, retry.clock())
     try:
@@ -487,13 +580,16 @@ class ApiFlows:
         max_delay: float = 30.0,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
+        events: Events = QUIET,
     ) -> None:
+        """``events``: where each call is reported (``api.call``, a client span)."""
         if not api_key:
             raise ConfigurationError("api_key", "is required to call the Authonomy API")
         if timeout <= 0:
             raise ConfigurationError("timeout", "must be positive")
         self.base_url = _check_base_url(base_url)
         self.timeout = timeout
+        self.events = events
         self.retry = RetryPolicy(
             max_retries=max_retries,
             max_delay=max_delay,
@@ -518,7 +614,7 @@ class ApiFlows:
 
     def fetch_json(self, url: str) -> Flow[tuple[Any, Mapping[str, str]]]:
         """:func:`fetch_json` with this API's timeout and retry policy."""
-        return fetch_json(url, timeout=self.timeout, retry=self.retry)
+        return fetch_json(url, timeout=self.timeout, retry=self.retry, events=self.events)
 
     def _call(
         self,
@@ -531,7 +627,9 @@ class ApiFlows:
         request = HttpRequest(
             method, self.base_url + path, self._headers, json, params, self.timeout
         )
-        response = yield from send(request, self.retry, idempotent=method in IDEMPOTENT_METHODS)
+        response = yield from observed_send(
+            request, self.retry, idempotent=method in IDEMPOTENT_METHODS, events=self.events
+        )
         return unwrap(response, self.retry.clock())
 
     def _data(

@@ -28,6 +28,7 @@ from ..errors import (
     SessionTooLargeError,
     TokenError,
 )
+from . import events as ev
 from .api import ApiFlows
 from .crypto import SecretBox
 from .effects import (
@@ -41,6 +42,7 @@ from .effects import (
     SessionExclusive,
     SidRevoked,
 )
+from .events import Events, short_hash, token_reason
 from .keys import KeySetCache, SigningKey
 from .login import LoginAttempt, LoginAttempts, check_callback, new_nonce, new_pkce, safe_next
 from .policies import Policy, PolicyDecision, PolicyRegistry, evaluate, is_guard_policy
@@ -64,6 +66,8 @@ from .user import AuthonomyUser
 __all__ = ["SESSION_END_EVENTS", "Engine", "LoginDone", "LoginStart", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
+_token_logger = logging.getLogger("authonomy_integrations.tokens")
+_policy_logger = logging.getLogger("authonomy_integrations.policies")
 
 _CUSTOMER_ID = CUSTOMER_ID_PATTERN
 #: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
@@ -126,13 +130,17 @@ class Engine:
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
         session_cache_ttl: float = 0.0,
         shared_revocations: bool = False,
+        events: Events | None = None,
     ) -> None:
         """``session_cache_ttl``: seconds a decoded session may be reused without reading
         the store again; 0 (the default) for stores other processes write to.
         ``shared_revocations``: the session store records ended Authonomy sessions for
         every process (the ``RevokeSid`` and ``SidRevoked`` effects), so each bearer
-        token and session is checked there, not only against this process's memory."""
+        token and session is checked there, not only against this process's memory.
+        ``events``: where decisions are reported (the log and ``config.on_event`` when
+        not given)."""
         self.config = config
+        self.events = events if events is not None else Events(config.on_event)
         self.clock = clock
         self.random_bytes = random_bytes
         self.api = api or ApiFlows(
@@ -141,6 +149,7 @@ class Engine:
             timeout=config.http_timeout,
             max_retries=config.max_retries,
             clock=clock,
+            events=self.events,
         )
         self.access_options = VerifyOptions(
             issuer=config.resolved_issuer,
@@ -201,10 +210,32 @@ class Engine:
         if self.shared_revocations:
             return None
         user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
+        # The fast path: quiet unless someone listens or the tokens logger is at DEBUG.
+        if user is not None and (self.events.listening or _token_logger.isEnabledFor(10)):
+            self._accepted(user, cached=True)
         return user
+
+    def _accepted(self, user: AuthonomyUser, *, cached: bool) -> None:
+        self.events.emit(
+            ev.TOKEN_ACCEPTED,
+            user_id=user.id,
+            customer_id=user.customer_id,
+            level=logging.DEBUG if cached else None,
+            cached=cached,
+        )
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
+        try:
+            user = yield from self._authenticate_bearer(token)
+        except TokenError as exc:
+            self.events.emit(
+                ev.TOKEN_REFUSED, token_reason(exc), detail=exc.reason, claim=exc.claim
+            )
+            raise
+        return user
+
+    def _authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
         claims = None
         if user is None:
@@ -217,6 +248,7 @@ class Engine:
             raise TokenError("the token's session has ended (signed out)")
         if claims is not None:
             self.bearer_cache.put(token, claims, user)
+        self._accepted(user, cached=claims is None)
         return user
 
     # --- revocation ------------------------------------------------------------------
@@ -239,7 +271,7 @@ class Engine:
         """React to a verified webhook: ``user.logged_out`` and ``session.revoked`` end
         the Authonomy session ``sid`` here (its local sessions and tokens are refused)."""
         if event_type in SESSION_END_EVENTS and sid:
-            logger.info("back-channel logout: Authonomy session ended (%s)", event_type)
+            self.events.emit(ev.SESSION_ENDED, "back_channel_logout", event_type=event_type)
             yield from self.revoke_sid(sid)
 
     def _sid_revoked(self, sid: Any) -> Flow[bool]:
@@ -268,14 +300,26 @@ class Engine:
         now = self.clock()
         if not self.keys.begin_fetch(kid, now):  # another request fetched meanwhile
             return
-        try:
-            url = yield from self._jwks_url()
-            doc, headers = yield from self.api.fetch_json(url)
-        except AuthonomyError as exc:
-            logger.warning("fetching the key set failed: %s", exc)
-            self.keys.fetch_failed(now)
-            return
-        self.keys.fetched(doc if isinstance(doc, dict) else {}, headers.get("cache-control"), now)
+        with self.events.span("authonomy.keys.fetch", **{"authonomy.kid": kid}):
+            try:
+                url = yield from self._jwks_url()
+                doc, headers = yield from self.api.fetch_json(url)
+            except AuthonomyError as exc:
+                self.keys.fetch_failed(now)
+                self.events.emit(
+                    ev.KEYS_FAILED, exc.code.lower(), duration=self.clock() - now, detail=str(exc)
+                )
+                return
+            self.keys.fetched(
+                doc if isinstance(doc, dict) else {}, headers.get("cache-control"), now
+            )
+            found = self.keys.keys
+            self.events.emit(
+                ev.KEYS_FETCHED,
+                duration=self.clock() - now,
+                keys=len(found) if found is not None else 0,
+                kid=kid,
+            )
 
     def _jwks_url(self) -> Flow[str]:
         """``config.jwks_url``, else the discovery document's ``jwks_uri``, else the
@@ -340,6 +384,20 @@ class Engine:
         A step-up login (``step_up``) of a browser with a live session asks Authonomy to
         sign in that same user again (``login_hint``); the callback insists on it.
         """
+        with self.events.span("authonomy.login", **{"authonomy.customer_id": customer_id}):
+            start: LoginStart = yield from self._start_login(
+                customer_id, next_path, login_cookie, step_up, session_cookie
+            )
+        return start
+
+    def _start_login(
+        self,
+        customer_id: str,
+        next_path: str | None,
+        login_cookie: str | None,
+        step_up: str | None,
+        session_cookie: str | None,
+    ) -> Flow[LoginStart]:
         box, return_url = self._login_settings()
         now = self.clock()
         verifier, challenge = new_pkce(self.random_bytes)
@@ -370,7 +428,18 @@ class Engine:
         )
         pending = LoginAttempts.decode(login_cookie, box, now, self.config.login_timeout)
         cookie = LoginAttempts.encode(LoginAttempts.add(pending, attempt), box)
-        return LoginStart(_checked_redirect(answer["authorization_url"]), cookie)
+        start = LoginStart(_checked_redirect(answer["authorization_url"]), cookie)
+        stepping_up = "prompt" in extra
+        if stepping_up:
+            self.events.emit(
+                ev.STEP_UP_STARTED,
+                user_id=subject,
+                customer_id=customer_id,
+                policy=step_up,
+                mfa=extra.get("acr_values") == "mfa",
+            )
+        self.events.emit(ev.LOGIN_STARTED, customer_id=customer_id, step_up=stepping_up or None)
+        return start
 
     def _signed_in_subject(self, cookie: str) -> Flow[tuple[str | None, str]]:
         """The ``sub`` of the live session behind ``cookie``, and the hint naming them."""
@@ -410,6 +479,13 @@ class Engine:
         old_session: str | None,
     ) -> Flow[LoginDone]:
         """Check the callback, exchange the code, verify the tokens, start a session."""
+        with self.events.span("authonomy.callback"):
+            done: LoginDone = yield from self._finish_login(params, login_cookie, old_session)
+        return done
+
+    def _finish_login(
+        self, params: Mapping[str, str], login_cookie: str | None, old_session: str | None
+    ) -> Flow[LoginDone]:
         box, _ = self._login_settings()
         now = self.clock()
         pending = LoginAttempts.decode(login_cookie, box, now, self.config.login_timeout)
@@ -449,11 +525,28 @@ class Engine:
             if replacement is exc:
                 raise
             raise replacement from exc
+        user = AuthonomyUser.from_claims(claims)
+        self._login_completed(user, record, self.clock() - attempt.created_at, attempt)
         return LoginDone(
             redirect_to=safe_next(attempt.next_path),
             session_cookie=session_cookie,
             login_cookie=LoginAttempts.encode(result.remaining, box),
-            user=AuthonomyUser.from_claims(claims),
+            user=user,
+        )
+
+    def _login_completed(
+        self, user: AuthonomyUser, record: SessionRecord, took: float, attempt: LoginAttempt
+    ) -> None:
+        uid, customer = user.id, user.customer_id
+        session = short_hash(record.id)
+        self.events.emit(ev.SESSION_CREATED, user_id=uid, customer_id=customer, session=session)
+        self.events.emit(
+            ev.LOGIN_COMPLETED,
+            user_id=uid,
+            customer_id=customer,
+            duration=max(0.0, took),
+            mfa=user.mfa,
+            step_up=attempt.subject is not None or None,
         )
 
     def _login_mismatch(
@@ -508,19 +601,25 @@ class Engine:
                 return_url=attempt.return_url,
             )
         except InvalidGrantError as exc:
-            raise LoginError(f"the sign-in could not be completed: {exc.message}") from exc
+            raise LoginError(
+                f"the sign-in could not be completed: {exc.message}", error="invalid_grant"
+            ) from exc
         return answer
 
     def _login_claims(self, tokens: TokenSet, nonce: str) -> Flow[dict[str, Any]]:
         try:
             claims = yield from self.verify_access_token(tokens.access_token)
             if not tokens.id_token:
-                raise LoginError("Authonomy returned no ID token")
+                raise LoginError("Authonomy returned no ID token", error="no_id_token")
             id_claims = yield from self.verify_id_token(tokens.id_token, nonce)
         except TokenError as exc:
-            raise LoginError(f"token from Authonomy rejected: {exc.reason}") from exc
+            raise LoginError(
+                f"token from Authonomy rejected: {exc.reason}", error=f"token_{token_reason(exc)}"
+            ) from exc
         if id_claims.get("sub") != claims.get("sub"):
-            raise LoginError("ID token and access token name different users")
+            raise LoginError(
+                "ID token and access token name different users", error="subject_mismatch"
+            )
         return claims
 
     def _login_settings(self) -> tuple[SecretBox, str]:
@@ -571,15 +670,16 @@ class Engine:
             logger.warning("session refused: it was made by another app (iss or aud differs)")
             return _NO_SESSION
         if not self.config.accepts_customer(record.claims.get("customer_id")):
-            logger.warning("session ended: its customer is not accepted by this app")
+            self._ended_event(record, "customer_not_accepted", logging.WARNING)
             yield from self._end_local(cookie)
             return _NO_SESSION
         revoked = yield from self._sid_revoked(record.claims.get("sid"))
         if revoked:
-            logger.info("session ended: its Authonomy session was signed out")
+            self._ended_event(record, "signed_out")
             yield from self._end_local(cookie)
             return _NO_SESSION
         if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
+            self._ended_event(record, "expired")
             yield DeleteSession(cookie)
             return _NO_SESSION
         if needs_refresh(record, now, self.config.refresh_margin):
@@ -613,7 +713,24 @@ class Engine:
         )
         self.recent_sessions.keep(cookie, state, until)
 
+    def _ended_event(self, record: SessionRecord, why: str, level: int | None = None) -> None:
+        """Report that the session of ``record`` ended, and ``why``."""
+        claims = record.claims
+        self.events.emit(
+            ev.SESSION_ENDED,
+            why,
+            user_id=_text_claim(claims, "sub"),
+            customer_id=_text_claim(claims, "customer_id"),
+            level=level,
+            session=short_hash(record.id),
+        )
+
     def _refresh_session(self, cookie: str) -> Flow[SessionState]:
+        with self.events.span("authonomy.refresh"):
+            state: SessionState = yield from self._refresh_locked(cookie)
+        return state
+
+    def _refresh_locked(self, cookie: str) -> Flow[SessionState]:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
         current = yield LoadSession(cookie)
@@ -626,14 +743,17 @@ class Engine:
             tokens = TokenSet.from_response(answer, now)
             claims = yield from self.verify_access_token(tokens.access_token)
         except (InvalidGrantError, TokenError) as exc:
-            logger.info("session ended: refresh refused (%s)", exc)
+            why = token_reason(exc) if isinstance(exc, TokenError) else "invalid_grant"
+            self._refresh_failed(current, why, now, detail=str(exc))
+            self._ended_event(current, "refresh_refused")
             yield from self._end_local(cookie)
             return _NO_SESSION
         except (AuthonomyUnavailableError, InternalServerError) as exc:
+            self._refresh_failed(current, "unavailable", now, detail=str(exc))
             return self._keep_while_unavailable(current, cookie, now, exc)
         changed = _identity_change(current.claims, claims)
         if changed is not None:
-            logger.warning("session ended: the refreshed token names another %s", changed)
+            self._ended_event(current, f"{changed}_changed", logging.WARNING)
             yield from self._revoke(answer, claims)
             yield from self._end_local(cookie)
             return _NO_SESSION
@@ -642,17 +762,35 @@ class Engine:
             new_cookie = yield from self._save(refreshed, now)
         except SessionTooLargeError as exc:
             # Permanent: the grown session will never fit again; end it cleanly.
-            logger.error("session ended: %s", exc)
+            self._ended_event(current, "too_large", logging.ERROR)
+            logger.error("the refreshed session does not fit its store: %s", exc)
             yield from self._revoke(answer)
             yield from self._end_local(cookie)
             return _NO_SESSION
+        self.events.emit(
+            ev.SESSION_REFRESHED,
+            user_id=_text_claim(claims, "sub"),
+            customer_id=_text_claim(claims, "customer_id"),
+            duration=max(0.0, self.clock() - now),
+            session=short_hash(current.id),
+        )
         return _state(refreshed, cookie, new_cookie)
+
+    def _refresh_failed(self, record: SessionRecord, why: str, now: float, detail: str) -> None:
+        self.events.emit(
+            ev.REFRESH_FAILED,
+            why,
+            user_id=_text_claim(record.claims, "sub"),
+            customer_id=_text_claim(record.claims, "customer_id"),
+            duration=max(0.0, self.clock() - now),
+            session=short_hash(record.id),
+            detail=detail,
+        )
 
     def _keep_while_unavailable(
         self, record: SessionRecord, cookie: str, now: float, exc: AuthonomyError
     ) -> SessionState:
         if record.tokens.expires_at + self.config.leeway > now:
-            logger.warning("refresh postponed, Authonomy unavailable: %s", exc)
             return _state(record, cookie, None)
         raise AuthonomyUnavailableError(
             "Authonomy is temporarily unavailable; the session is kept",
@@ -697,6 +835,7 @@ class Engine:
         record = yield from self._end_local(cookie)
         if record is None:
             return
+        self._ended_event(record, "logout")
         yield from self.revoke_sid(_text_claim(record.claims, "sid"))
         try:
             yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
@@ -711,7 +850,34 @@ class Engine:
     ) -> Flow[PolicyDecision]:
         """Evaluate the policy called ``name`` for ``user`` on this request."""
         policy = yield from self._policy(name)
-        return self._decide(name, policy, user, client_ip)
+        decision = self._decide(name, policy, user, client_ip)
+        self.report_policy(decision, user)
+        return decision
+
+    def report_policy(self, decision: PolicyDecision, user: AuthonomyUser | None) -> None:
+        """Report a policy decision. Passes are DEBUG and built only when someone listens:
+        they happen on every guarded request."""
+        if decision.allowed and not (self.events.listening or _policy_logger.isEnabledFor(10)):
+            return
+        uid = user.id if user is not None else None
+        customer = user.customer_id if user is not None else None
+        if decision.allowed:
+            self.events.emit(
+                ev.POLICY_PASSED, user_id=uid, customer_id=customer, policy=decision.policy
+            )
+            return
+        reason = "+".join(decision.failed) or (
+            "unauthenticated" if decision.login_can_cure else "undefined"
+        )
+        self.events.emit(
+            ev.POLICY_FAILED,
+            reason,
+            user_id=uid,
+            customer_id=customer,
+            policy=decision.policy,
+            failed=list(decision.failed),
+            detail=decision.reason,
+        )
 
     def policy_now(
         self, name: str, user: AuthonomyUser | None, client_ip: str | None

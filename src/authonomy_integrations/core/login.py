@@ -22,6 +22,7 @@ from ..errors import LoginError
 from .crypto import SecretBox, b64url_encode
 
 __all__ = [
+    "CALLBACK_REFUSALS",
     "MAX_NEXT_LENGTH",
     "CallbackResult",
     "LoginAttempt",
@@ -251,22 +252,31 @@ def check_callback(
     fresh = [a for a in attempts if not a.is_expired(now, ttl)]
     attempt, remaining = LoginAttempts.take(fresh, params.get("state"))
     if attempt is None:
-        raise LoginError("state does not match a login started in this browser (or it expired)")
+        raise LoginError(
+            "state does not match a login started in this browser (or it expired)",
+            error="unknown_state",
+        )
     _check_issuer(params.get("iss"), issuer)
     error = params.get("error")
     if error:
         raise LoginError(_describe_error(error, params.get("error_description")), error=error)
     code = params.get("code")
     if not code:
-        raise LoginError("callback has no authorization code")
+        raise LoginError("callback has no authorization code", error="missing_code")
     return CallbackResult(attempt=attempt, code=code, remaining=remaining)
+
+
+#: ``LoginError.error`` codes of a callback request refused before any code exchange.
+CALLBACK_REFUSALS = frozenset({"unknown_state", "missing_code", "missing_issuer", "wrong_issuer"})
 
 
 def _check_issuer(received: str | None, expected: str) -> None:
     if not received:
-        raise LoginError("callback has no iss parameter (RFC 9207)")
+        raise LoginError("callback has no iss parameter (RFC 9207)", error="missing_issuer")
     if not hmac.compare_digest(received.encode("utf-8"), expected.encode("utf-8")):
-        raise LoginError(f"callback iss {received[:100]!r} is not the configured issuer")
+        raise LoginError(
+            f"callback iss {received[:100]!r} is not the configured issuer", error="wrong_issuer"
+        )
 
 
 def _describe_error(error: str, description: str | None) -> str:

@@ -25,6 +25,8 @@ from ..errors import (
 from . import web
 from .effects import Flow
 from .engine import Engine
+from .events import CALLBACK_REFUSED, LOGIN_FAILED, reason_code
+from .login import CALLBACK_REFUSALS
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
 from .user import AuthonomyUser
 from .web import Reply
@@ -95,6 +97,11 @@ class Requirement:
         """A user in at least one of ``groups``: a local ``allowed_groups`` policy."""
         policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
         return cls(f"require_groups{groups!r}", local_policy=policy)
+
+
+def _code(value: str | None) -> str | None:
+    """A customer id read off the query, only when it has the form of one."""
+    return value if value is not None and reason_code(value, "") == value else None
 
 
 def _private(reply: Reply) -> Reply:
@@ -216,6 +223,7 @@ class Routes:
 
     def _login_cookie_missing(self, info: RequestInfo) -> Reply:
         host = info.headers.get("host", "")
+        self.engine.events.emit(CALLBACK_REFUSED, "login_cookie_missing")
         logger.warning(
             "login callback on host %r came without its login cookie; app_url is %r. "
             "Sign-ins must start on app_url's host (a cookie set on another host, e.g. "
@@ -227,16 +235,27 @@ class Routes:
         return web.login_cookie_missing(self.config, host or web.app_host(self.config))
 
     def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
+        events = self.engine.events
+        customer = info.query.get("customer")
         if isinstance(exc, TEMPORARY_ERRORS):
-            logger.warning("login could not complete: %s", exc)
+            events.emit(
+                LOGIN_FAILED, "unavailable", level=logging.WARNING, detail=str(exc), stage=None
+            )
             return web.unavailable(exc, info.method, info.headers)
         if isinstance(exc, LoginError):
-            logger.info("login refused: %s", exc.reason)
+            if exc.error in CALLBACK_REFUSALS:
+                events.emit(CALLBACK_REFUSED, exc.error, detail=exc.reason)
+            else:
+                reason = reason_code(exc.error, "login_failed")
+                events.emit(LOGIN_FAILED, reason, customer_id=_code(customer), detail=exc.reason)
             return web.login_failed(exc)
         if isinstance(exc, AuthonomyAPIError):
             # INVALID_CUSTOMER, IDP_NOT_CONFIGURED, ...: the user can act on the message.
-            logger.warning("login refused by Authonomy: %s", exc)
-            return web.login_failed(LoginError(exc.message, error=exc.code.lower()))
+            code = exc.code.lower()
+            events.emit(
+                LOGIN_FAILED, reason_code(code, "api_error"), level=logging.WARNING, detail=str(exc)
+            )
+            return web.login_failed(LoginError(exc.message, error=code))
         raise exc
 
     # --- guards ------------------------------------------------------------------------
@@ -254,11 +273,17 @@ class Routes:
             return False
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            return evaluate(requirement.local_policy, user, client_ip=client_ip, now=now).allowed
-        if requirement.policy_name is None:
+            decision = evaluate(requirement.local_policy, user, client_ip=client_ip, now=now)
+        elif requirement.policy_name is None:
             return True
-        decision = self.engine.policy_now(requirement.policy_name, user, client_ip)
-        return decision is not None and decision.allowed
+        else:
+            found = self.engine.policy_now(requirement.policy_name, user, client_ip)
+            if found is None:
+                return False
+            decision = found
+        if decision.allowed:
+            self.engine.report_policy(decision, user)
+        return decision.allowed
 
     def guard(
         self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser | None
@@ -279,7 +304,9 @@ class Routes:
     ) -> Flow[PolicyDecision | None]:
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            return evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+            local = evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+            self.engine.report_policy(local, user)
+            return local
         if requirement.policy_name is None:
             return None
         decision: PolicyDecision = yield from self.engine.check_policy(

@@ -29,6 +29,8 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from ..config import AuthonomyConfig
+from ..core import events as ev
+from ..core.events import Events
 from ..errors import ConfigurationError, ReplayStoreFullError, WebhookVerificationError
 from ..stores.replay import ClaimState, MemoryReplayStore, ReplayStore
 from ._body import (
@@ -44,7 +46,6 @@ from ._verifier import DEFAULT_TOLERANCE, WebhookVerifier
 
 __all__ = ["DEFAULT_CLAIM_TTL", "Handler", "WebhookReceiver", "WebhookResult"]
 
-logger = logging.getLogger("authonomy_integrations.webhooks")
 
 Handler = Callable[[WebhookEvent], Any]
 """A handler: ``def f(event)`` or ``async def f(event)``; its return value is ignored."""
@@ -88,6 +89,11 @@ def _header(headers: Headers, wanted: str) -> str | None:
     return None
 
 
+def _about(event: WebhookEvent) -> dict[str, Any]:
+    """What an event report says of a delivery: its id and type, nothing of its data."""
+    return {"webhook_id": event.id, "event_type": event.type}
+
+
 def _handler_name(handler: Handler) -> str:
     return getattr(handler, "__qualname__", None) or repr(handler)
 
@@ -112,8 +118,15 @@ class WebhookReceiver:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         claim_ttl: float = DEFAULT_CLAIM_TTL,
         clock: Callable[[], float] = time.time,
+        events: Events | None = None,
     ) -> None:
         secrets = self._secrets(config, secret)
+        if events is None:
+            from ..observability import events_for
+
+            events = events_for(config) if config is not None else Events()
+        #: Where deliveries are reported: verified, rejected, duplicate, handler failed.
+        self.events = events
         if max_body_bytes < 1:
             raise ConfigurationError("max_body_bytes", "must be positive")
         if claim_ttl <= 0:
@@ -174,39 +187,54 @@ class WebhookReceiver:
         if len(body) > self.max_body_bytes:
             return self._too_large(PayloadTooLargeError(self.max_body_bytes))
         try:
-            return self.verifier.verify(headers, body, now=self._clock())
+            event = self.verifier.verify(headers, body, now=self._clock())
         except WebhookVerificationError as exc:
-            logger.warning("webhook refused: %s", exc.reason)
+            self.events.emit(ev.WEBHOOK_REJECTED, "verification_failed", detail=exc.reason)
             return _failure(400, exc.code, "Webhook verification failed", reason=exc.reason)
+        self.events.emit(ev.WEBHOOK_VERIFIED, **_about(event))
+        return event
 
     def _refuse_early(self, headers: Headers) -> WebhookResult | None:
         if not is_json_content_type(_header(headers, "content-type")):
-            logger.warning("webhook refused: content type is not application/json")
+            self.events.emit(
+                ev.WEBHOOK_REJECTED,
+                "unsupported_media_type",
+                detail="content type is not application/json",
+            )
             return _failure(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
         return None
 
-    @staticmethod
-    def _too_large(exc: PayloadTooLargeError) -> WebhookResult:
-        logger.warning("webhook refused: %s", exc.reason)
+    def _too_large(self, exc: PayloadTooLargeError) -> WebhookResult:
+        self.events.emit(ev.WEBHOOK_REJECTED, "too_large", detail=exc.reason)
         return _failure(413, exc.code, "Webhook body too large", limit=exc.limit)
 
-    @staticmethod
-    def _replayed(event: WebhookEvent, state: ClaimState) -> WebhookResult:
+    def _replayed(self, event: WebhookEvent, state: ClaimState) -> WebhookResult:
         if state == "done":
-            logger.info("webhook %s already handled; acknowledged again", event.id)
+            self.events.emit(ev.WEBHOOK_DUPLICATE, **_about(event))
             return _received(event.id, duplicate=True)
-        logger.warning("webhook %s refused: the same id is being handled", event.id)
+        self.events.emit(
+            ev.WEBHOOK_REJECTED,
+            "in_progress",
+            detail="the same id is being handled",
+            **_about(event),
+        )
         return _failure(409, "WEBHOOK_IN_PROGRESS", "This delivery is being handled; retry later")
 
-    @staticmethod
-    def _store_full(exc: ReplayStoreFullError) -> WebhookResult:
-        logger.error("webhook refused for now: %s", exc)
+    def _store_full(self, exc: ReplayStoreFullError) -> WebhookResult:
+        self.events.emit(
+            ev.WEBHOOK_REJECTED, "replay_store_full", level=logging.ERROR, detail=str(exc)
+        )
         return _failure(503, exc.code, "Too many recent deliveries to track; retry later")
 
-    @staticmethod
-    def _handler_failed(event: WebhookEvent, handler: Handler) -> WebhookResult:
-        logger.exception(
-            "webhook %s (%s): handler %s failed", event.id, event.type, _handler_name(handler)
+    def _handler_failed(
+        self, event: WebhookEvent, handler: Handler, exc: Exception
+    ) -> WebhookResult:
+        self.events.emit(
+            ev.WEBHOOK_HANDLER_FAILED,
+            type(exc).__name__,
+            exc_info=exc,
+            handler=_handler_name(handler),
+            **_about(event),
         )
         return _failure(500, "INTERNAL_ERROR", "Webhook handler failed")
 
@@ -221,6 +249,10 @@ class WebhookReceiver:
         adapters' routes end sessions there on ``user.logged_out``). Raises
         ``TypeError`` when an ``async def`` handler would run: use :meth:`ahandle`.
         """
+        with self.events.span("authonomy.webhook"):
+            return self._handle(headers, body, first)
+
+    def _handle(self, headers: Headers, body: bytes, first: Sequence[Handler]) -> WebhookResult:
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
@@ -238,9 +270,9 @@ class WebhookReceiver:
         for handler in handlers:
             try:
                 _call_blocking(handler, event)
-            except Exception:
+            except Exception as exc:
                 self.replay_store.release(event.id)
-                return self._handler_failed(event, handler)
+                return self._handler_failed(event, handler, exc)
             except BaseException:
                 self.replay_store.release(event.id)
                 raise
@@ -279,6 +311,12 @@ class WebhookReceiver:
 
         ``first`` run before the registered handlers, as in :meth:`handle`.
         """
+        with self.events.span("authonomy.webhook"):
+            return await self._ahandle(headers, body, first)
+
+    async def _ahandle(
+        self, headers: Headers, body: bytes, first: Sequence[Handler]
+    ) -> WebhookResult:
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
@@ -295,9 +333,9 @@ class WebhookReceiver:
         for handler in handlers:
             try:
                 await _call_async(handler, event)
-            except Exception:
+            except Exception as exc:
                 await self.replay_store.arelease(event.id)
-                return self._handler_failed(event, handler)
+                return self._handler_failed(event, handler, exc)
             except BaseException:
                 await self.replay_store.arelease(event.id)
                 raise
