@@ -37,10 +37,6 @@ _NO_SESSION = SessionState(None)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def _never(token: str, now: float) -> None:
-    return None
-
-
 class AuthonomyWSGI:
     """Authenticates the bearer token or session cookie of each request for ``app``."""
 
@@ -51,10 +47,7 @@ class AuthonomyWSGI:
         # The kit's own routes read their cookies themselves.
         self.own_paths = frozenset({*runtime.routes.by_path, config.webhook_path})
         self.session_cookie = runtime.routes.session_cookie
-        # A shared store is asked about revoked sessions on every request: no shortcut.
-        self._cached_bearer = (
-            _never if runtime.engine.shared_revocations else runtime.engine.bearer_cache.get
-        )
+        self._cached_bearer = runtime.engine.fast_bearer()
         self._clock = runtime.engine.clock
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -41,10 +41,6 @@ _WS_TRY_AGAIN_LATER = 1013
 _REFUSED = (TokenError, *TEMPORARY_ERRORS)
 
 
-def _never(token: str, now: float) -> None:
-    return None
-
-
 class AuthonomyMiddleware:
     """Signs users in with Authonomy and puts them in the scope.
 
@@ -84,10 +80,7 @@ class AuthonomyMiddleware:
             raise
         self._engine = self.runtime.engine
         self._route = self.runtime.routes.by_path.get
-        # A shared store is asked about revoked sessions on every request: no shortcut.
-        self._cached_bearer = (
-            _never if self._engine.shared_revocations else self._engine.bearer_cache.get
-        )
+        self._cached_bearer = self._engine.fast_bearer()
         self._clock = self._engine.clock
         self._cookie = web.session_cookie_name(config)
         self._cached_session = self._engine.recent_sessions.get
