@@ -22,6 +22,7 @@ SUITES: dict[str, list[str]] = {
     "webhooks": ["benchmarks.webhook_bench"],
     "http": ["benchmarks.http_bench"],
     "memory": ["benchmarks.memory_bench"],
+    "observability": ["benchmarks.observability_bench"],
 }
 SUITE_TIMEOUT = 300
 
