@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,13 @@ class Captured:
 
 @pytest.fixture
 def captured(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
+    """Fresh OpenTelemetry SDK providers with in-memory exporters, and logs at DEBUG."""
+    with capturing(caplog) as capture:
+        yield capture
+
+
+@contextmanager
+def capturing(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
     """Fresh OpenTelemetry SDK providers with in-memory exporters, and logs at DEBUG."""
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()

@@ -187,6 +187,7 @@ class Engine:
         self.return_url = (
             f"{config.app_url.rstrip('/')}{config.callback_path}" if config.app_url else None
         )
+        self._fast_bearer = self.fast_bearer()
 
     # --- tokens ----------------------------------------------------------------------
 
@@ -228,13 +229,7 @@ class Engine:
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
         """The user of an already verified, unexpired bearer token when no flow is needed
         (``None`` with a shared store: every request asks it about revocations)."""
-        if self.shared_revocations:
-            return None
-        user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
-        # The fast path: quiet unless someone listens or the tokens logger is at DEBUG.
-        if user is not None and (self.events.listening or _token_logger.isEnabledFor(10)):
-            self._accepted(user, cached=True)
-        return user
+        return self._fast_bearer(token, self.clock())
 
     def _accepted(self, user: AuthonomyUser, *, cached: bool) -> None:
         self.events.emit(
