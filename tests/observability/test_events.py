@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,7 +27,7 @@ from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.starlette import require_policy as starlette_policy
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
-from tests.starlette.helpers import bearer, forged, mint
+from tests.starlette.helpers import access_claims, bearer, forged, mint
 from tests.webhooks.conftest import OTHER_SECRET, SECRET, make_delivery
 
 from .conftest import Captured
@@ -211,19 +213,14 @@ def test_bearer_tokens_accepted_then_repeat_at_debug_and_refused_with_reasons(
     captured.assert_free_of(config.api_key, good, expired, wrong_audience, fake)
 
 
-def test_unknown_key_is_refused_as_unknown_key(sb: Sandbox, captured: Captured) -> None:
-    token = mint(sb)
-    header_kid = sb.state.keys.current_kid
-    other = token.replace(token.split(".")[0], token.split(".")[0])  # same token
-    assert other == token and header_kid
-    import jwt as pyjwt
-
-    claims = pyjwt.decode(token, options={"verify_signature": False})
-    unknown = pyjwt.encode(claims, "x" * 32, algorithm="HS256", headers={"kid": "nope"})
-    with client_for("flask", _config(sb, captured, algorithms=("RS256",))) as client:
+def test_token_of_an_unknown_key_is_refused_as_unknown_key(sb: Sandbox, captured: Captured) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    headers = {"kid": "key_nobody_published", "typ": "at+jwt"}
+    unknown = jwt.encode(access_claims(sb), key, algorithm="RS256", headers=headers)
+    with client_for("flask", _config(sb, captured)) as client:
         assert client.get("/me", headers=bearer(unknown)).status_code == 401
-    refused = captured.events("token.refused")
-    assert refused and refused[-1].reason in {"bad_algorithm", "unknown_key"}
+    captured.expect("token.refused", "unknown_key")
+    captured.assert_free_of(unknown)
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -234,8 +231,8 @@ def test_key_set_that_cannot_be_fetched_is_keys_failed(
     config = _config(sb, captured, http_timeout=2.0, max_retries=0)
     with client_for(adapter, config) as client, sb.down():
         assert client.get("/me", headers=bearer(token)).status_code == 503
-    failed = captured.expect("keys.failed")
-    assert failed.reason == "service_unavailable" or failed.reason
+    failed = captured.expect("keys.failed", "unavailable")
+    assert "unreachable" in failed.fields["detail"]
     (span,) = captured.finished("authonomy.keys.fetch")
     assert "keys.failed" in [e.name for e in span.events]
     captured.expect("api.call", "unavailable")

@@ -322,8 +322,9 @@ class Engine:
                 doc, headers = yield from self.api.fetch_json(url)
             except AuthonomyError as exc:
                 self.keys.fetch_failed(now)
+                why = "unavailable" if isinstance(exc, AuthonomyUnavailableError) else exc.code
                 self.events.emit(
-                    ev.KEYS_FAILED, exc.code.lower(), duration=self.clock() - now, detail=str(exc)
+                    ev.KEYS_FAILED, why.lower(), duration=self.clock() - now, detail=str(exc)
                 )
                 return
             self.keys.fetched(
