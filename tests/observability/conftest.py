@@ -149,6 +149,9 @@ def capturing(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
     caplog.set_level(logging.DEBUG, "authonomy_integrations")
     try:
         yield Captured(caplog, exporter, reader)
+        # Spans opened inside flows are closed in the context that opened them.
+        troubles = [r for r in caplog.records if r.name.startswith("opentelemetry")]
+        assert not troubles, [r.getMessage() for r in troubles]
     finally:
         _reset_globals()
         tracer_provider.shutdown()

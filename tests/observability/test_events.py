@@ -159,6 +159,15 @@ def test_login_refused_for_another_customer_is_login_failed(
     assert failed.fields["detail"]
 
 
+def test_too_many_login_starts_are_login_failed(sb: Sandbox, captured: Captured) -> None:
+    with client_for("flask", _config(sb, captured, login_rate_limit=1)) as client:
+        assert client.get("/auth/login").status_code == 302
+        assert client.get("/auth/login").status_code == 429
+    failed = captured.expect("login.failed", "rate_limited")
+    assert captured.records("login.failed")[-1].levelno == logging.WARNING
+    assert failed.fields["client_ip"]
+
+
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_forged_callback_is_refused_with_its_reason(
     sb: Sandbox, captured: Captured, adapter: str

@@ -158,7 +158,9 @@ class Routes:
         if retry_after is not None:
             signed_in = yield from self._signed_in(info)
             if not signed_in:
-                logger.warning("login start refused: too many from %s", info.client_ip)
+                self.engine.events.emit(
+                    LOGIN_FAILED, "rate_limited", level=logging.WARNING, client_ip=info.client_ip
+                )
                 return Answer(web.too_many_logins(retry_after, info.method, info.headers))
         try:
             customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
@@ -238,9 +240,7 @@ class Routes:
         events = self.engine.events
         customer = info.query.get("customer")
         if isinstance(exc, TEMPORARY_ERRORS):
-            events.emit(
-                LOGIN_FAILED, "unavailable", level=logging.WARNING, detail=str(exc), stage=None
-            )
+            events.emit(LOGIN_FAILED, "unavailable", level=logging.WARNING, detail=str(exc))
             return web.unavailable(exc, info.method, info.headers)
         if isinstance(exc, LoginError):
             if exc.error in CALLBACK_REFUSALS:
