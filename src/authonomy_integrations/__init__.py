@@ -8,6 +8,7 @@ session stores in :mod:`authonomy_integrations.stores`, the embedded sandbox in
 
 from .client import AsyncAuthonomyClient, AuthonomyClient
 from .config import AuthonomyConfig
+from .core.events import AuthEvent
 from .core.policies import PolicyDecision
 from .core.user import AuthonomyUser, UnauthenticatedUser
 from .errors import (
@@ -37,6 +38,7 @@ from .errors import (
 __all__ = [
     "APIValidationError",
     "AsyncAuthonomyClient",
+    "AuthEvent",
     "AuthonomyAPIError",
     "AuthonomyClient",
     "AuthonomyConfig",
