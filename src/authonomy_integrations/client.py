@@ -43,6 +43,7 @@ from .core.api import (
     WebhookFlows,
 )
 from .errors import ConfigurationError
+from .observability import events_for
 
 __all__ = [
     "AnalyticsAPI",
@@ -76,7 +77,7 @@ def _flows(
     if not key:
         raise ConfigurationError("api_key", "is required: pass api_key= or set AUTHONOMY_API_KEY")
     url = base_url or ENVIRONMENTS[environment][0]
-    return ApiFlows(url, key, timeout=timeout, max_retries=max_retries)
+    return ApiFlows(url, key, timeout=timeout, max_retries=max_retries, events=events_for(None))
 
 
 def _iterate(runner: SyncRunner, pages: Pages[Any]) -> Iterator[Any]:

@@ -58,10 +58,11 @@ def otel_configured() -> bool:
     )
 
 
-def events_for(config: AuthonomyConfig) -> Events:
-    """The events of an app with ``config``: logs, its ``on_event`` hook, OpenTelemetry."""
+def events_for(config: AuthonomyConfig | None) -> Events:
+    """The events of an app with ``config``: logs, its ``on_event`` hook, OpenTelemetry
+    (``None``: an API client without a configuration, logs and OpenTelemetry only)."""
     telemetry = OpenTelemetry() if otel_configured() else None
-    return Events(config.on_event, telemetry)
+    return Events(config.on_event if config is not None else None, telemetry)
 
 
 class OpenTelemetry:

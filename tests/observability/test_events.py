@@ -415,3 +415,29 @@ def test_on_event_must_be_callable(sb: Sandbox) -> None:
 
     with pytest.raises(ConfigurationError, match="on_event"):
         sb.config(on_event="print")
+
+
+def test_api_client_calls_are_reported_with_their_retries(sb: Sandbox, captured: Captured) -> None:
+    from authonomy_integrations import AuthonomyClient
+
+    sb.fail_next("GET", "/v1/customers/acme-corp", times=1)
+    with AuthonomyClient(api_key=sb.api_key, base_url=sb.api_base_url) as client:
+        assert client.customers.get("acme-corp")["id"] == "acme-corp"
+    # No configuration, so no hook: the log and OpenTelemetry get the call.
+    (record,) = captured.records("api.call")
+    assert record.authonomy_fields["endpoint"] == "/v1/customers/acme-corp"
+    assert (record.authonomy_fields["status"], record.authonomy_fields["retries"]) == (200, 1)
+    assert record.authonomy_duration > 0
+    assert captured.counted("api.call") == 1
+    (span,) = captured.finished("GET")
+    assert span.attributes["http.response.status_code"] == 200
+    assert span.attributes["url.full"] == f"{sb.api_base_url}/customers/acme-corp"
+    points = captured.points("http.client.request.duration")
+    assert [dict(p.attributes) for p in points] == [
+        {
+            "http.request.method": "GET",
+            "server.address": "127.0.0.1",
+            "http.response.status_code": 200,
+        }
+    ]
+    captured.assert_free_of(sb.api_key)

@@ -35,7 +35,7 @@ from ..errors import (
     api_error_for,
 )
 from .effects import Flow, HttpRequest, HttpResponse, Sleep
-from .events import API_CALL, QUIET, Events
+from .events import API_CALL, LOG_ONLY, Events
 from .urls import url_problem
 
 __all__ = [
@@ -417,7 +417,7 @@ def _request_id(response: HttpResponse, body: Any) -> str | None:
 
 
 def fetch_json(
-    url: str, *, timeout: float = 10.0, retry: RetryPolicy | None = None, events: Events = QUIET
+    url: str, *, timeout: float = 10.0, retry: RetryPolicy | None = None, events: Events = LOG_ONLY
 ) -> Flow[tuple[Any, Mapping[str, str]]]:
     """GET an absolute URL (key set, discovery) without the API key; return JSON and headers.
 
@@ -580,7 +580,7 @@ class ApiFlows:
         max_delay: float = 30.0,
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
-        events: Events = QUIET,
+        events: Events = LOG_ONLY,
     ) -> None:
         """``events``: where each call is reported (``api.call``, a client span)."""
         if not api_key:

@@ -34,9 +34,9 @@ __all__ = [
     "LOGIN_COMPLETED",
     "LOGIN_FAILED",
     "LOGIN_STARTED",
+    "LOG_ONLY",
     "POLICY_FAILED",
     "POLICY_PASSED",
-    "QUIET",
     "REFRESH_FAILED",
     "SESSION_CREATED",
     "SESSION_ENDED",
@@ -320,5 +320,5 @@ def _extra(event: AuthEvent) -> dict[str, Any]:
     }
 
 
-#: Events that report nothing: the default of flows built without an emitter.
-QUIET = Events()
+#: Events reported to the log only: the default of flows built without an emitter.
+LOG_ONLY = Events()
