@@ -22,7 +22,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware
 
 from ._asgi import Client, http_scope
-from ._harness import SuiteResult, Target, Variant, finish, measure, median_of, rows
+from ._harness import SuiteResult, Variant, finish, measure, median_of, rows
 from ._world import build_world
 from .asgi_bench import BARE, starlette_app
 
@@ -99,13 +99,9 @@ def main(argv: list[str]) -> None:
             result.notes.append(
                 f"{name}: +{row.median_us - off.median_us:.2f} µs per request over no sink"
             )
-        result.targets.append(
-            Target(
-                "observability off: repeat bearer token",
-                ">= 0.85 of bare throughput (the starlette target)",
-                f"{off.ratio:.3f} (+{off.median_us - bare.median_us:.2f} µs)",
-                (off.ratio or 0) >= 0.85,
-            )
+        # The target itself (the starlette suite's) is checked there, on "no sink".
+        result.notes.append(
+            f"{OFF}: ratio {off.ratio:.3f} (+{off.median_us - bare.median_us:.2f} µs over bare)"
         )
     finish(result, argv)
 
