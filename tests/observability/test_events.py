@@ -8,7 +8,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,7 +24,7 @@ from starlette.testclient import TestClient
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.flask import Authonomy, login_required
 from authonomy_integrations.flask import require_policy as flask_policy
-from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.starlette import require_policy as starlette_policy
 from authonomy_integrations.stores import MemorySessionStore
@@ -441,3 +443,32 @@ def test_api_client_calls_are_reported_with_their_retries(sb: Sandbox, captured:
         }
     ]
     captured.assert_free_of(sb.api_key)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_login_errors_from_the_callback_keep_metric_labels_bounded(
+    sb: Sandbox, captured: Captured, adapter: str
+) -> None:
+    config = _config(sb, captured)
+    with client_for(adapter, config) as client:
+        with httpx.Client() as browser:
+            cancelled = hosted_login(
+                browser, client.get("/auth/login").headers["location"], cancel=True
+            )
+        assert client.get(_path_and_query(cancelled)).status_code == 403
+        with httpx.Client() as browser:
+            signed = hosted_login(browser, client.get("/auth/login").headers["location"])
+        state = dict(parse_qsl(urlsplit(signed).query))["state"]
+        made_up = f"/auth/callback?state={state}&iss={sb.issuer}&error=zz_label_{id(client)}"
+        assert client.get(made_up).status_code == 400
+    captured.expect("login.failed", "access_denied")
+    captured.expect("login.failed", "login_failed")
+    labels = {
+        dict(p.attributes).get("authonomy.reason") for p in captured.points("authonomy.events")
+    }
+    assert not any(label and label.startswith("zz_label") for label in labels)
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"

@@ -52,6 +52,7 @@ __all__ = [
     "Events",
     "Span",
     "Telemetry",
+    "login_reason",
     "reason_code",
     "short_hash",
     "token_reason",
@@ -216,6 +217,45 @@ def token_reason(exc: TokenError) -> str:
     if exc.claim in _CLAIM_REASONS:
         return _CLAIM_REASONS[exc.claim]
     return _TEXT_REASONS.get(exc.reason, "malformed")
+
+
+#: Codes a failed login may be reported with: the OAuth errors an identity provider
+#: returns (RFC 6749, OpenID Connect) and the kit's own. Anything else in the callback's
+#: ``error`` parameter comes from the request and is reported as ``login_failed``.
+_LOGIN_REASONS = frozenset(
+    {
+        "access_denied",
+        "invalid_request",
+        "unauthorized_client",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "login_required",
+        "consent_required",
+        "interaction_required",
+        "account_selection_required",
+        "customer_not_allowed",
+        "customer_required",
+        "invalid_customer",
+        "not_configured",
+        "session_too_large",
+        "customer_mismatch",
+        "wrong_user",
+        "invalid_grant",
+        "no_id_token",
+        "subject_mismatch",
+        *(f"token_{reason}" for reason in {*_CLAIM_REASONS.values(), *_TEXT_REASONS.values()}),
+        "token_expired",
+        "token_unknown_key",
+        "token_malformed",
+    }
+)
+
+
+def login_reason(error: str | None) -> str:
+    """The reason code of a failed login with ``LoginError.error`` ``error``."""
+    return error if error in _LOGIN_REASONS else "login_failed"
 
 
 def _line(event: AuthEvent) -> str:

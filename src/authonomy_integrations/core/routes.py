@@ -25,7 +25,7 @@ from ..errors import (
 from . import web
 from .effects import Flow
 from .engine import Engine
-from .events import CALLBACK_REFUSED, LOGIN_FAILED, reason_code
+from .events import CALLBACK_REFUSED, LOGIN_FAILED, login_reason, reason_code
 from .login import CALLBACK_REFUSALS
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
 from .user import AuthonomyUser
@@ -246,7 +246,7 @@ class Routes:
             if exc.error in CALLBACK_REFUSALS:
                 events.emit(CALLBACK_REFUSED, exc.error, detail=exc.reason)
             else:
-                reason = reason_code(exc.error, "login_failed")
+                reason = login_reason(exc.error)
                 events.emit(LOGIN_FAILED, reason, customer_id=_code(customer), detail=exc.reason)
             return web.login_failed(exc)
         if isinstance(exc, AuthonomyAPIError):
