@@ -32,8 +32,8 @@ def demo(request: pytest.FixtureRequest) -> Iterator[str]:
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(3)]
-        assert lines[-1].strip() == f"App:         http://127.0.0.1:{port}/", lines
+        first = process.stdout.readline()
+        assert first.strip() == f"Open http://127.0.0.1:{port} in your browser.", first
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
