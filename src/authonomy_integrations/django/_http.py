@@ -60,6 +60,9 @@ def raw_target(request: HttpRequest) -> str:
     """
     scope = getattr(request, "scope", None)  # an ASGI request
     if isinstance(scope, dict):
+        query = scope.get("query_string")
+        if isinstance(query, str):  # Django's AsyncClient writes text where servers give bytes
+            scope = {**scope, "query_string": query.encode()}
         return web.asgi_target(scope)
     return web.wsgi_target(request.META)
 
