@@ -78,6 +78,7 @@ def log_config() -> dict[str, Any]:
             "uvicorn": logger("app"),
             "uvicorn.access": logger("app"),
             "waitress": logger("app"),
+            "django": logger("app"),
             "authonomy_integrations": logger("app"),
             "authonomy_integrations.sandbox": logger("sandbox"),
         },

@@ -1,4 +1,4 @@
-"""The two example apps say the same things, truthfully, in the same way.
+"""The example apps say the same things, truthfully, in the same way.
 
 Same words ("Sign in" / "Sign out"), the same confirmation after signing out, no 404 for
 the icon a browser asks for, banners that describe what each sandbox user experiences,
@@ -20,6 +20,7 @@ from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 from examples.shared import banner, log_config
+from tests.django.helpers import django_client, example_config
 
 HTML = {"accept": "text/html"}
 
@@ -61,7 +62,26 @@ class _FastAPI:
         return str(response.headers["location"])
 
 
-EXAMPLES: dict[str, Callable[[Sandbox], Any]] = {"fastapi": _FastAPI, "flask": _Flask}
+class _Django:
+    """Django's plain test ``Client``; its middleware is made from the example's settings."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.client = django_client(example_config(sb))
+
+    def get(self, path: str) -> tuple[int, str]:
+        response = self.client.get(path, headers=HTML)
+        return response.status_code, response.content.decode()
+
+    def sign_out(self) -> str:
+        response = self.client.post("/auth/logout", headers={"Origin": "http://localhost"})
+        return str(response.headers["location"])
+
+
+EXAMPLES: dict[str, Callable[[Sandbox], Any]] = {
+    "fastapi": _FastAPI,
+    "flask": _Flask,
+    "django": _Django,
+}
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -105,11 +125,12 @@ def test_app_and_sandbox_log_lines_are_told_apart(capsys: pytest.CaptureFixture[
         logging.getLogger("authonomy_integrations").warning("from the app's kit")
         logging.getLogger("authonomy_integrations.sandbox").warning("from the sandbox")
         logging.getLogger("uvicorn.access").info("GET / 200")
+        logging.getLogger("django.request").warning("Not Found: /missing")
     finally:
         for name, state in saved.items():
             _restore(logging.getLogger(name), state)
     lines = capsys.readouterr().err.splitlines()
-    assert [line.split()[0] for line in lines] == ["[app]", "[sandbox]", "[app]"]
+    assert [line.split()[0] for line in lines] == ["[app]", "[sandbox]", "[app]", "[app]"]
 
 
 def _logger_state(logger: logging.Logger) -> tuple[list[logging.Handler], int, bool]:

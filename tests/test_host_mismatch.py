@@ -1,4 +1,4 @@
-"""A sign-in started on another host than ``app_url``'s is diagnosed, in both adapters.
+"""A sign-in started on another host than ``app_url``'s is diagnosed, in every adapter.
 
 The login cookie belongs to the host the sign-in started on (``localhost``); Authonomy
 sends the browser back to ``app_url`` (``127.0.0.1``), where that cookie is not sent.
@@ -21,6 +21,8 @@ from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from tests.django.helpers import close as close_django
+from tests.django.helpers import django_client, example_config
 
 APP_URL = "http://127.0.0.1:8000"
 #: What a browser sends when it follows a link (test clients send neither header).
@@ -78,6 +80,23 @@ def test_flask_callback_names_app_url_when_the_sign_in_began_elsewhere(
     app.extensions["authonomy"].close()
 
 
+def test_django_callback_names_app_url_when_the_sign_in_began_elsewhere(
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "authonomy_integrations")
+    client = django_client(example_config(sb, APP_URL))
+    start = client.get("/auth/login?next=/profile", headers=NAVIGATE, HTTP_HOST="localhost:8000")
+    callback = urlsplit(_sign_in_at_sandbox(start.headers["location"]))
+    # Django's test client keeps one cookie jar for every host; a browser keeps the login
+    # cookie with localhost, and sends none to 127.0.0.1.
+    client.cookies.clear()
+    done = client.get(
+        f"{callback.path}?{callback.query}", headers=NAVIGATE, HTTP_HOST="127.0.0.1:8000"
+    )
+    _assert_diagnosed(done.status_code, done.content.decode(), caplog)
+    close_django(client.handler)
+
+
 def test_callback_reached_through_another_host_names_it(sb: Sandbox) -> None:
     app = create_fastapi_app(sb.config(app_url=APP_URL))
     with TestClient(app, base_url="http://app.internal:9000") as client:
@@ -107,3 +126,15 @@ def test_test_clients_on_their_own_host_are_not_warned_about(
     app = create_fastapi_app(sb.config(app_url=APP_URL))
     assert login_as(TestClient(app), "bob", next_path="/profile") == "/profile"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_django_test_client_on_its_own_host_is_not_warned_about(
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Django's plain test Client, on its own host ("testserver"), signs in with login_as.
+    caplog.set_level(logging.INFO, "authonomy_integrations")
+    client = django_client(example_config(sb, APP_URL))
+    assert login_as(client, "bob", next_path="/profile") == "/profile"
+    assert "engineering" in client.get("/profile").content.decode()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    close_django(client.handler)

@@ -15,6 +15,12 @@ CASES = [
     ("uvicorn", "from authonomy_integrations.testing import login_as", "sandbox"),
     ("uvicorn", "from authonomy_integrations.sandbox.__main__ import main", "sandbox"),
     ("flask", "from authonomy_integrations.flask import Authonomy", "flask"),
+    ("django", "from authonomy_integrations.django import AuthonomyMiddleware", "django"),
+    (
+        "rest_framework",
+        "from authonomy_integrations.django.rest_framework import AuthonomyAuthentication",
+        "drf",
+    ),
     (
         "redis",
         "from authonomy_integrations.stores import RedisSessionStore\n"

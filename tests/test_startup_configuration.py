@@ -1,28 +1,42 @@
 """A configuration that cannot sign anyone in fails when the app starts, not at a login.
 
-Through both adapters: the error names the field and its ``AUTHONOMY_*`` variable and
-says how to fix it, and an API-only app (``login_path=None``) needs neither ``app_url``
-nor ``session_secret``: it serves no login routes and answers browsers with 401.
+Through every adapter (Django under WSGI and ASGI too): the error names the field and its
+``AUTHONOMY_*`` variable and says how to fix it, and an API-only app (``login_path=None``)
+needs neither ``app_url`` nor ``session_secret``: it serves no login routes and answers
+browsers with 401.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, JsonResponse
+from django.test import AsyncClient, Client
+from django.test.utils import override_settings
+from django.urls import path
 from fastapi import FastAPI, Request
 from flask import Flask
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.django import AuthonomyImproperlyConfigured
+from authonomy_integrations.django import login_required as django_login_required
+from authonomy_integrations.django import require_policy as django_policy
 from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.flask import Authonomy, require_policy
 from authonomy_integrations.flask import current_user as flask_user
+from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware, login_required
 from authonomy_integrations.starlette import require_policy as starlette_policy
+from tests.django.helpers import runtime_of
 from tests.starlette.helpers import NAVIGATE, bearer, mint
 
 
@@ -114,6 +128,33 @@ def test_flask_app_without_a_login_setting_fails_at_init_app(sb: Sandbox, field:
         deferred.init_app(Flask("y"))
 
 
+@pytest.mark.parametrize("handler", [WSGIHandler, ASGIHandler])
+@pytest.mark.parametrize("field", MISSING)
+def test_django_app_without_a_login_setting_fails_at_start_up(
+    sb: Sandbox, field: str, handler: type[WSGIHandler | ASGIHandler]
+) -> None:
+    config = AuthonomyConfig(**_settings(sb, field))
+    # Django makes its middleware when the WSGI or ASGI application is created.
+    with override_settings(AUTHONOMY_CONFIG=config), pytest.raises(ImproperlyConfigured) as failure:
+        handler()
+    assert isinstance(failure.value, AuthonomyImproperlyConfigured)
+    _assert_names(failure.value, field)
+
+
+def test_django_settings_from_the_environment_name_the_variable(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without AUTHONOMY_CONFIG the middleware reads the AUTHONOMY_* variables itself.
+    for name, value in _settings(sb, "session_secret").items():
+        monkeypatch.setenv(f"AUTHONOMY_{name.upper()}", value)
+    with (
+        override_settings(AUTHONOMY_CONFIG=None),
+        pytest.raises(AuthonomyImproperlyConfigured) as failure,
+    ):
+        WSGIHandler()
+    _assert_names(failure.value, "session_secret")
+
+
 def test_flask_app_config_without_app_url_names_the_key(sb: Sandbox) -> None:
     app = Flask("from_config")
     env = {f"AUTHONOMY_{name.upper()}": value for name, value in _settings(sb).items()}
@@ -185,6 +226,53 @@ def test_api_only_flask_app_takes_bearer_tokens_and_serves_no_login(sb: Sandbox)
     refused = client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **NAVIGATE})
     assert refused.status_code == 403
     app.extensions["authonomy"].close()
+
+
+def _django_urls() -> ModuleType:
+    """An API-only Django app's URLs: ``/me`` for anyone, ``/admin`` behind a policy."""
+
+    def me(request: HttpRequest) -> JsonResponse:
+        user: Any = request.user
+        return JsonResponse({"id": user.id if user.is_authenticated else None})
+
+    @django_login_required
+    def signed_in(request: HttpRequest) -> JsonResponse:
+        return me(request)
+
+    urls = ModuleType("api_only_urls")
+    urls.urlpatterns = [  # type: ignore[attr-defined]
+        path("me", me),
+        path("signed-in", signed_in),
+        path("admin", django_policy("require-mfa")(me)),
+    ]
+    return urls
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+async def test_api_only_django_app_takes_bearer_tokens_and_serves_no_login(
+    sb: Sandbox, asgi: bool
+) -> None:
+    with override_settings(AUTHONOMY_CONFIG=_api_only(sb), ROOT_URLCONF=_django_urls()):
+        client: Any = AsyncClient() if asgi else Client()
+
+        async def get(url: str, *headers: dict[str, str]) -> Any:
+            answer = client.get(url, headers={k: v for h in headers for k, v in h.items()})
+            return await answer if asgi else answer
+
+        me = await get("/me", bearer(mint(sb)))
+        assert me.json() == {"id": "user_alice"}
+        assert (await get("/auth/login")).status_code == 404
+        assert (await get("/auth/callback?code=x&state=y")).status_code == 404
+        page = await get("/signed-in", NAVIGATE)
+        assert page.status_code == 401
+        assert "location" not in page.headers
+        refused = await get("/admin", bearer(mint(sb, amr=["pwd"])), NAVIGATE)
+        assert refused.status_code == 403
+        runtime = runtime_of(client.handler)
+        if isinstance(runtime, AuthonomyAsync):
+            await runtime.aclose()
+        else:
+            runtime.close()
 
 
 def test_starlette_start_up_failure_is_logged_with_its_cause(

@@ -17,8 +17,10 @@ import secrets
 from collections.abc import Iterator, Sequence
 
 from authonomy_integrations import AuthonomyClient
-from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
+
+from ..shared import banner, log_config
 
 _SANDBOX_PORT = 8400
 
@@ -73,14 +75,16 @@ def _register_webhook(sandbox: Sandbox) -> None:
         )
 
 
-def _serve(args: argparse.Namespace) -> None:
-    print(f"App:         http://127.0.0.1:{args.port}/", flush=True)
+def _serve(args: argparse.Namespace, sandbox: Sandbox | None) -> None:
+    print(banner(f"http://127.0.0.1:{args.port}", sandbox), flush=True)
     if args.asgi:
         import uvicorn
 
         from .asgi import application as asgi_app
 
-        uvicorn.run(asgi_app, host="127.0.0.1", port=args.port, lifespan="off")
+        uvicorn.run(
+            asgi_app, host="127.0.0.1", port=args.port, lifespan="off", log_config=log_config()
+        )
         return
     import waitress
 
@@ -96,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     app_url = f"http://127.0.0.1:{args.port}"
     if os.environ.get("AUTHONOMY_API_KEY"):
         os.environ.setdefault("AUTHONOMY_APP_URL", app_url)
-        _serve(args)
+        _serve(args, None)
         return
     with _sandbox() as sandbox:
         _sandbox_environment(sandbox, app_url)
@@ -104,11 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         django.setup()
         _register_webhook(sandbox)
-        print(
-            f"Sandbox API: {sandbox.api_base_url}  (console: {sandbox.issuer}/console)", flush=True
-        )
-        print(f"Users:       alice (admins, MFA), bob (engineering); MFA code {SANDBOX_MFA_CODE}")
-        _serve(args)
+        _serve(args, sandbox)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from django.urls import URLPattern, path
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.webhooks import WebhookReceiver
 
+from ..shared import SIGNED_OUT_PATH
 from . import views
 
 urlpatterns: list[URLPattern] = [
@@ -16,6 +17,8 @@ urlpatterns: list[URLPattern] = [
     path("admin", views.admin),
     path("api/me", views.me),
     path("webhooks", views.webhooks),
+    path(SIGNED_OUT_PATH.lstrip("/"), views.signed_out),
+    path("favicon.ico", views.favicon),
 ]
 
 _config = settings.AUTHONOMY_CONFIG

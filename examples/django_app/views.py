@@ -1,9 +1,11 @@
 """The example's pages: the same as the FastAPI and Flask examples.
 
 ``/`` (who is signed in), ``/profile`` (signed-in users: profile and groups), ``/admin``
-(behind the ``require-mfa`` policy: MFA and a recent sign-in), ``/api/me`` (JSON for a
-bearer token or the session), ``/webhooks`` (events Authonomy sent us), and a logout
-button on every page.
+(behind the ``require-mfa`` policy: Alice, who signs in with MFA, sees it at once; Bob,
+who signs in without, is sent to sign in again with the one-time code), ``/webhooks``
+(events Authonomy sent us), ``/api/me`` (JSON for a bearer token or the session),
+``/signed-out`` (the confirmation after "Sign out"). Same words and layout as the
+FastAPI and Flask examples.
 """
 
 from __future__ import annotations
@@ -18,27 +20,31 @@ from django.template import Context, Engine
 from authonomy_integrations.django import login_required, require_policy
 from authonomy_integrations.webhooks import WebhookEvent
 
-__all__ = ["admin", "home", "me", "profile", "remember", "webhooks"]
+from ..shared import FAVICON_LINK, SIGN_IN, SIGN_OUT, SIGNED_OUT_MESSAGE
+
+__all__ = ["admin", "favicon", "home", "me", "profile", "remember", "signed_out", "webhooks"]
 
 _ENGINE = Engine(autoescape=True)
 
-_LAYOUT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Django + Authonomy</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
-nav a{margin-right:1rem}nav form{display:inline}td,th{padding:.2rem .6rem;text-align:left}</style>
-</head><body>
+_LAYOUT = (
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Django + Authonomy</title>"""
+    + FAVICON_LINK
+    + """<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;
+padding:0 1rem}nav a{margin-right:1rem}nav form{display:inline}
+td,th{padding:.2rem .6rem;text-align:left}</style></head><body>
 <nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>
 <a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>
 {% if user.is_authenticated %}
-<form method="post" action="{{ logout_path }}">
-<button>Log out {{ user.display_name }}</button></form>
-{% else %}<a href="{{ login_path }}?next=/profile">Log in</a>{% endif %}
+<form method="post" action="{{ logout_path }}"><button type="submit">{{ sign_out }}</button></form>
+{% else %}<a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>{% endif %}
 </nav><h1>{{ title }}</h1>{% block body %}{% endblock %}</body></html>"""
+)
 
 _HOME = """{% if user.is_authenticated %}<p>Signed in as <b>{{ user.display_name }}</b>
 ({{ user.email }}) through <b>{{ user.customer_id }}</b>.</p>
-{% else %}<p>Nobody is signed in. <a href="{{ login_path }}?next=/profile">Log in</a>
-(sandbox users: alice, bob; MFA code 123456).</p>{% endif %}"""
+{% else %}<p>Nobody is signed in. <a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>
+(sandbox users: alice, bob).</p>{% endif %}"""
 
 _PROFILE = """<table>
 <tr><th>Id</th><td>{{ user.id }}</td></tr><tr><th>Name</th><td>{{ user.name }}</td></tr>
@@ -78,6 +84,8 @@ def _page(request: HttpRequest, title: str, body: str, **values: Any) -> HttpRes
         "groups": sorted(getattr(user, "groups", ())),
         "login_path": _CONFIG.login_path,
         "logout_path": _CONFIG.logout_path,
+        "sign_in": SIGN_IN,
+        "sign_out": SIGN_OUT,
         **values,
     }
     return HttpResponse(template.render(Context(context)))
@@ -116,6 +124,17 @@ def me(request: HttpRequest) -> JsonResponse:
     )
 
 
+@login_required
 def webhooks(request: HttpRequest) -> HttpResponse:
     """The webhooks Authonomy sent us."""
     return _page(request, "Webhooks received", _WEBHOOKS, events=list(received))
+
+
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """The confirmation the logout route sends the browser to."""
+    return _page(request, "Signed out", "<p>{{ message }}</p>", message=SIGNED_OUT_MESSAGE)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """No icon, and no 404 in the log."""
+    return HttpResponse(status=204)

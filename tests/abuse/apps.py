@@ -1,12 +1,23 @@
-"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests."""
+"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests.
+
+Django's app is served over real HTTP (waitress for WSGI, uvicorn for ASGI) and reached
+with an ``httpx.Client``; the server runs in this process, so its runtime is at hand.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
+import httpx
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.test.utils import override_settings
+from django.urls import path, re_path
+from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +27,8 @@ from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.core import policies
+from authonomy_integrations.django import login_required as django_login_required
+from authonomy_integrations.django import require_policy as django_require_policy
 from authonomy_integrations.flask import Authonomy
 from authonomy_integrations.flask import login_required as flask_login_required
 from authonomy_integrations.flask import require_policy as flask_require_policy
@@ -24,9 +37,20 @@ from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.starlette import login_required as starlette_login_required
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
 
+from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
+from ..django.helpers import (
+    bound_socket,
+    create_app,
+    runtime_of,
+    serve_asgi,
+    serve_wsgi,
+    url_of,
+)
+
 #: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
-#: event loop lives as long as the client) and Flask's test client.
-ADAPTERS = ["starlette", "flask"]
+#: event loop lives as long as the client), Flask's test client, and Django's app under
+#: waitress (WSGI) and uvicorn (ASGI).
+ADAPTERS = ["starlette", "flask", "django-wsgi", "django-asgi"]
 
 
 #: Test-only header the Starlette test app turns into the connection's client address.
@@ -60,6 +84,7 @@ class Kit:
         """GET ``url`` as a client connecting from ``address``."""
         if isinstance(self.app, Flask):
             return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": address})
+        # Starlette's and Django's test apps turn this header into the client's address.
         return self.client.get(url, headers={**headers, CLIENT_ADDRESS: address})
 
     def state(self) -> dict[str, int]:
@@ -110,6 +135,75 @@ def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Fla
     return app
 
 
+class DjangoTestApp(MiddlewareMixin):
+    """First in the Django test app's middleware: routes by the app's own URLconf and,
+    like :class:`_ClientAddress`, takes the client's address from :data:`CLIENT_ADDRESS`.
+
+    Django's ``ROOT_URLCONF`` is one per process; each app made here keeps its own.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        self.urlconf = settings.ABUSE_TEST_URLCONF
+
+    def process_request(self, request: HttpRequest) -> None:
+        """Resolve against the app's URLconf; a test may speak for another address."""
+        request.urlconf = self.urlconf
+        address = request.headers.get(CLIENT_ADDRESS)
+        if address:
+            request.META["REMOTE_ADDR"] = address
+
+
+def django_urls() -> ModuleType:
+    """The Django test app's URLs: ``/admin`` behind ``require-mfa`` (an async view, which
+    runs on the server's loop under ASGI instead of Django's one thread for sync views),
+    any other path for signed-in users (a sync view)."""
+
+    @django_require_policy("require-mfa")
+    async def admin(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("admin")
+
+    @django_login_required
+    def page(request: HttpRequest, rest: str) -> HttpResponse:
+        return HttpResponse("page")
+
+    urls = ModuleType("abuse_test_urls")
+    urls.urlpatterns = [  # type: ignore[attr-defined]
+        path("admin", admin),
+        re_path(r"^(?P<rest>.*)$", page),
+    ]
+    return urls
+
+
+@contextmanager
+def serve_django(
+    config: AuthonomyConfig,
+    clock: Callable[[], float] | None,
+    *,
+    asgi: bool,
+    urls: ModuleType | None = None,
+) -> Iterator[tuple[str, Any]]:
+    """The Django test app (or one with ``urls``) under uvicorn (``asgi``) or waitress;
+    its URL and handler.
+
+    The app's ``app_url`` is where it is served, as in production.
+    """
+    sock = bound_socket()
+    config = config.replace(app_url=url_of(sock))
+    own = f"{DjangoTestApp.__module__}.{DjangoTestApp.__qualname__}"
+    # ROOT_URLCONF is this module while the app is made: making it imports the URLconf,
+    # which must not be the example's (that would keep this configuration for later).
+    with override_settings(
+        MIDDLEWARE=[own, *DJANGO_MIDDLEWARE],
+        ROOT_URLCONF=__name__,
+        ABUSE_TEST_URLCONF=urls or django_urls(),
+    ):
+        app = create_app(config, clock=clock, asgi=asgi)
+    serving = serve_asgi if asgi else serve_wsgi
+    with serving(app, sock) as url:  # type: ignore[arg-type]
+        yield url, app
+
+
 @contextmanager
 def kit(
     adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
@@ -121,6 +215,13 @@ def kit(
             runtime = app.extensions["authonomy"]
             stack.callback(runtime.close)
             yield Kit(app.test_client(), runtime, app)
+            return
+        if adapter.startswith("django"):
+            url, handler = stack.enter_context(
+                serve_django(config, clock, asgi=adapter == "django-asgi")
+            )
+            client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+            yield Kit(client, runtime_of(handler), handler)
             return
         middleware = starlette_app(config, clock)
         client = TestClient(_ClientAddress(middleware), follow_redirects=False)

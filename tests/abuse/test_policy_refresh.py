@@ -20,7 +20,7 @@ from tests.flask.helpers import serve as serve_flask
 from tests.starlette.helpers import mint
 from tests.starlette.helpers import serve as serve_starlette
 
-from .apps import ADAPTERS, flask_app, starlette_app
+from .apps import ADAPTERS, flask_app, serve_django, starlette_app
 
 CONCURRENT = 20
 
@@ -61,6 +61,10 @@ def served(adapter: str, config: AuthonomyConfig, clock: Callable[[], float]) ->
     if adapter == "flask":
         with serve_flask(flask_app(config, clock), bound_socket(), threads=8) as live:
             yield live.url
+        return
+    if adapter.startswith("django"):
+        with serve_django(config, clock, asgi=adapter == "django-asgi") as (url, _):
+            yield url
         return
     with serve_starlette(lambda _url: starlette_app(config, clock)) as url:
         yield url

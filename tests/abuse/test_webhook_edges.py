@@ -1,23 +1,39 @@
 """Webhook bodies with duplicate keys are refused; the memory replay store never forgets
-a recent id early, through the Starlette and Flask routes."""
+a recent id early, through the Starlette and Flask routes and Django's view (served by
+waitress and uvicorn)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
+from django.urls import path
 from starlette.testclient import TestClient
 
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.django import webhook_view
 from authonomy_integrations.stores.replay import MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver
 from tests.webhooks.conftest import SECRET, make_delivery
 from tests.webhooks.test_routes import PATH, flask_app, starlette_app
 
-from .apps import ADAPTERS
+from .apps import ADAPTERS, serve_django
 
 Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]
+
+
+#: The Django app's middleware needs a configuration; deliveries use none of it.
+_API_ONLY = AuthonomyConfig(
+    audience="app_webhook_edges",
+    environment="sandbox",
+    api_base_url="http://127.0.0.1:9/v1",
+    issuer="http://127.0.0.1:9",
+    login_path=None,
+)
 
 
 @contextmanager
@@ -31,6 +47,20 @@ def route(adapter: str, receiver: WebhookReceiver) -> Iterator[Post]:
             return answer.status_code, answer.get_json()
 
         yield post_flask
+        return
+    if adapter.startswith("django"):
+        urls = ModuleType("webhook_test_urls")
+        urls.urlpatterns = [path(PATH.lstrip("/"), webhook_view(receiver))]  # type: ignore[attr-defined]
+        with (
+            serve_django(_API_ONLY, None, asgi=adapter == "django-asgi", urls=urls) as (url, _),
+            httpx.Client(base_url=url, timeout=30) as http,
+        ):
+
+            def post_django(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+                answer = http.post(PATH, content=body, headers=headers)
+                return answer.status_code, answer.json()
+
+            yield post_django
         return
     with TestClient(starlette_app(receiver)) as test_client:
 

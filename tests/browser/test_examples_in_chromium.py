@@ -18,7 +18,7 @@ from playwright.sync_api import sync_playwright
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
-from tests.django.helpers import app_config as django_config
+from tests.django.helpers import example_config as django_config
 from tests.django.helpers import serve as serve_django
 from tests.flask.helpers import bound_socket
 from tests.flask.helpers import serve as serve_wsgi

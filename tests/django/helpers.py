@@ -31,6 +31,7 @@ from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import AuthonomyMiddleware
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
+from examples.shared import with_signed_out_page
 
 WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 
@@ -79,6 +80,12 @@ def app_config(sb: Sandbox, app_url: str = "http://localhost", **overrides: Any)
     """A configuration against ``sb`` for an app at ``app_url``."""
     values: dict[str, Any] = {"app_url": app_url, "webhook_secret": WEBHOOK_SECRET}
     return sb.config(**{**values, **overrides})
+
+
+def example_config(sb: Sandbox, app_url: str = "http://localhost") -> AuthonomyConfig:
+    """The configuration the example's settings make for ``sb``: after sign-out the
+    browser lands on the demos' confirmation page."""
+    return with_signed_out_page(app_config(sb, app_url))
 
 
 @contextmanager

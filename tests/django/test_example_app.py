@@ -21,19 +21,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["wsgi", "asgi"])
-def demo(request: pytest.FixtureRequest) -> Iterator[str]:
+def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
+    log = tmp_path / "stderr.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
     command = [sys.executable, "-m", "examples.django_app", "--port", str(port)]
     if request.param == "asgi":
         command.append("--asgi")
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(3)]
-        assert lines[-1].strip() == f"App:         http://127.0.0.1:{port}/", lines
+        first = process.stdout.readline()
+        assert first.strip() == f"Open http://127.0.0.1:{port} in your browser.", first
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -41,6 +43,10 @@ def demo(request: pytest.FixtureRequest) -> Iterator[str]:
         process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
+    # Every log line says whether the app or the embedded sandbox wrote it.
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert any(line.startswith("[app]") for line in lines), lines
+    assert all(line.startswith(("[app]", "[sandbox]")) for line in lines), lines
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -3,6 +3,7 @@ view sees, each guard's answer, the kit's routes, settings and start-up errors."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -394,3 +395,21 @@ def test_guards_trust_the_middleware_not_request_user(
             assert client.get("/sync/login", headers=API).status_code == 401
         finally:
             close(client.handler)
+
+
+def test_one_async_client_works_from_one_event_loop_after_another(
+    config: AuthonomyConfig, sandbox: Sandbox
+) -> None:
+    # Tests without an async plugin call asyncio.run per step: each is a new event loop,
+    # and the middleware's HTTP connections must not belong to the first one.
+    client = django_async_client(config)
+    asyncio.run(alogin_as(client, "alice", mfa=True))
+    lookups = sandbox.request_count("GET", "/v1/policies")
+    admin = asyncio.run(client.get("/admin"))  # the policy is fetched on this loop
+    assert admin.status_code == 200 and b"signed in with MFA" in admin.content
+    assert sandbox.request_count("GET", "/v1/policies") == lookups + 1
+    me = asyncio.run(client.get("/api/me"))
+    assert me.status_code == 200 and me.json()["id"] == "user_alice"
+    runtime = runtime_of(client.handler)
+    assert isinstance(runtime, AuthonomyAsync)
+    asyncio.run(runtime.aclose())

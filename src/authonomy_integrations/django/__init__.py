@@ -26,6 +26,11 @@ The middleware serves ``login_path`` (GET), ``callback_path`` (GET) and ``logout
 :mod:`authonomy_integrations.django.rest_framework`.
 """
 
+# ruff: noqa: E402 -- the extras are checked before the imports that need them
+from .._extras import require_extra
+
+require_extra("authonomy_integrations.django", "django", "django", "asgiref")
+
 from ._guards import login_required, require_groups, require_policy
 from ._middleware import AuthonomyMiddleware
 from ._settings import AuthonomyImproperlyConfigured

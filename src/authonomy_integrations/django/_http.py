@@ -22,6 +22,7 @@ __all__ = [
     "REQUEST_KEY",
     "RequestAuth",
     "answer_response",
+    "raw_target",
     "request_auth",
     "request_info",
     "to_response",
@@ -51,6 +52,21 @@ def request_auth(request: HttpRequest) -> RequestAuth:
     return found
 
 
+def raw_target(request: HttpRequest) -> str:
+    """The path and query as the client sent them (percent-encoded, ASCII).
+
+    Django's ``get_full_path()`` re-encodes the decoded path, which turns
+    ``/files/a%2Fb`` into ``/files/a/b``; the server's raw target keeps it.
+    """
+    scope = getattr(request, "scope", None)  # an ASGI request
+    if isinstance(scope, dict):
+        query = scope.get("query_string")
+        if isinstance(query, str):  # Django's AsyncClient writes text where servers give bytes
+            scope = {**scope, "query_string": query.encode()}
+        return web.asgi_target(scope)
+    return web.wsgi_target(request.META)
+
+
 def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestInfo:
     """What the core needs to know about ``request``.
 
@@ -62,7 +78,7 @@ def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestI
         method=request.method or "GET",
         # Django's request.headers looks names up case-insensitively, as the core expects.
         headers=request.headers,
-        target=request.get_full_path(),
+        target=raw_target(request),
         query=request.GET if routes is not None else {},
         client_ip=request.META.get("REMOTE_ADDR"),
         # The core's parser, not Django's lenient one: a duplicated name means no cookie.

@@ -54,11 +54,6 @@ def configured_clock() -> Callable[[], float]:
 
 
 def improperly(exc: ConfigurationError) -> AuthonomyImproperlyConfigured:
-    """The kit's configuration error as the one Django reports at start-up."""
-    return AuthonomyImproperlyConfigured(exc.field, _reason(exc))
-
-
-def _reason(exc: ConfigurationError) -> str:
-    prefix = f"{exc.field}: "
-    text = str(exc)
-    return text[len(prefix) :] if text.startswith(prefix) else text
+    """The kit's configuration error as the one Django reports at start-up: the same
+    field, ``AUTHONOMY_*`` variable and fix."""
+    return AuthonomyImproperlyConfigured(exc.field, exc.reason, variable=exc.variable)

@@ -19,7 +19,12 @@ with the kit's error envelope: 401 with ``WWW-Authenticate: Bearer``, 403
 user lives in ``django.contrib.auth``).
 """
 
+# ruff: noqa: E402 -- the extras are checked before the imports that need them
 from __future__ import annotations
+
+from .._extras import require_extra
+
+require_extra("authonomy_integrations.django.rest_framework", "drf", "rest_framework")
 
 import json
 from typing import Any

@@ -9,11 +9,9 @@ to the response's headers on the way out.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote, quote_from_bytes
 
 from ..core import web
 from ..core.engine import SessionState
@@ -33,8 +31,6 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _NO_SESSION = SessionState(None)
-#: Characters a path keeps when it has to be encoded again from its decoded form.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 class AuthonomyWSGI:
@@ -115,28 +111,9 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def raw_target(environ: dict[str, Any]) -> str:
-    """The path and query of the request as the client sent them (percent-encoded, ASCII).
-
-    ``REQUEST_URI`` (or ``RAW_URI``) is the target before any decoding, which keeps
-    ``/files/a%3Fb`` apart from ``/files/a?b``; servers that do not give it get the
-    decoded ``SCRIPT_NAME`` + ``PATH_INFO`` encoded again.
-    """
-    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
-    if isinstance(raw, str) and raw.startswith("/") and not raw.startswith("//"):
-        with contextlib.suppress(UnicodeEncodeError):
-            return web.ascii_target(raw.encode("latin-1"))
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    try:
-        # WSGI strings carry the request's bytes as Latin-1 (PEP 3333).
-        encoded = quote_from_bytes(path.encode("latin-1"), safe=_PATH_SAFE)
-    except UnicodeEncodeError:
-        encoded = quote(path, safe=_PATH_SAFE)
-    query = environ.get("QUERY_STRING")
-    if not query:
-        return encoded
-    with contextlib.suppress(UnicodeEncodeError):
-        return f"{encoded}?{web.ascii_target(query.encode('latin-1'))}"
-    return f"{encoded}?{web.ascii_url(query)}"
+    """The path and query of the request as the client sent them (percent-encoded, ASCII);
+    see :func:`~authonomy_integrations.core.web.wsgi_target`."""
+    return web.wsgi_target(environ)
 
 
 def _answer(reply: web.Reply, start_response: StartResponse) -> Iterable[bytes]:

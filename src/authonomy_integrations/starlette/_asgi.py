@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -17,9 +16,6 @@ from starlette.types import Message, Scope, Send
 
 from ..core import web
 from ..core.web import Reply
-
-#: Characters a path keeps when it has to be encoded again from its decoded form.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 __all__ = [
     "client_ip",
@@ -56,15 +52,8 @@ def request_headers(scope: Scope) -> Headers:
 
 def target(scope: Scope) -> str:
     """The requested path with its query string, as the client sent them (percent-encoded,
-    ASCII): where to come back to after a login.
-
-    The raw path is used when the server gives it: the decoded ``path`` has lost the
-    difference between ``/files/a%3Fb`` and ``/files/a?b``.
-    """
-    raw: bytes | None = scope.get("raw_path")
-    path = web.ascii_target(raw) if raw else quote(scope["path"], safe=_PATH_SAFE)
-    query: bytes = scope.get("query_string", b"")
-    return f"{path}?{web.ascii_target(query)}" if query else path
+    ASCII); see :func:`~authonomy_integrations.core.web.asgi_target`."""
+    return web.asgi_target(scope)
 
 
 def client_ip(scope: Scope) -> str | None:
