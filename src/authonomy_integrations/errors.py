@@ -21,6 +21,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     │   └── KeyNotFoundError            no key with the token's ``kid``
     ├── LoginError                    a callback that cannot complete a login
     ├── SessionError                  a session that cannot be stored or read
+    │   └── StoreUnavailableError       a shared store (Redis) out of reach or failing
     ├── PolicyViolationError          a user failed a policy
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
@@ -53,6 +54,7 @@ __all__ = [
     "PolicyViolationError",
     "RateLimitedError",
     "SessionError",
+    "StoreUnavailableError",
     "TokenError",
     "TokenExpiredError",
     "WebhookVerificationError",
@@ -246,6 +248,20 @@ class SessionError(AuthonomyError):
     """A session that cannot be stored or read (too large, store failure)."""
 
     code = "SESSION_ERROR"
+
+
+class StoreUnavailableError(SessionError):
+    """A shared store (sessions, webhook replay, locks) cannot be reached or failed.
+
+    Requests that need it are answered 503 with ``Retry-After: retry_after`` and keep
+    their session; webhook deliveries are not acknowledged, so they are retried.
+    """
+
+    code = "STORE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PolicyViolationError(AuthonomyError):

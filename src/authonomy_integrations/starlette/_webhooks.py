@@ -22,6 +22,6 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
 
     async def authonomy_webhook(request: Request) -> Response:
         result = await receiver.ahandle_stream(request.headers, request.stream())
-        return JSONResponse(result.body, status_code=result.status)
+        return JSONResponse(result.body, status_code=result.status, headers=result.headers)
 
     return authonomy_webhook
