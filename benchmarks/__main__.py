@@ -22,8 +22,12 @@ SUITES: dict[str, list[str]] = {
     "webhooks": ["benchmarks.webhook_bench"],
     "http": ["benchmarks.http_bench"],
     "memory": ["benchmarks.memory_bench"],
+    "workers": ["benchmarks.workers_bench"],
+    "soak": ["benchmarks.soak"],
 }
 SUITE_TIMEOUT = 300
+#: The soak runs for ten minutes by design.
+SUITE_TIMEOUTS = {"soak": 900}
 
 
 def run_suite(name: str, quick: bool, workdir: Path) -> dict[str, Any]:
@@ -34,7 +38,8 @@ def run_suite(name: str, quick: bool, workdir: Path) -> dict[str, Any]:
         command.append("--quick")
     print(f"running {name} ...", flush=True)
     started = time.monotonic()
-    subprocess.run(command, check=True, timeout=SUITE_TIMEOUT, cwd=HERE.parent)
+    timeout = SUITE_TIMEOUTS.get(name, SUITE_TIMEOUT)
+    subprocess.run(command, check=True, timeout=timeout, cwd=HERE.parent)
     print(f"  {name} done in {time.monotonic() - started:.0f} s", flush=True)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
