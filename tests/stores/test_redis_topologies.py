@@ -361,3 +361,22 @@ def test_sentinel_url_with_password_and_db(redis_sentinel: SentinelSetup, prefix
         assert cli(port, "-n", "0", "exists", f"{prefix}{{evt_db3}}") == "0"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["}", "{x}", "A" * 42 + "}", "{" + "A" * 41 + "}", "*", "A" * 43 + ":lock", ""],
+)
+def test_hostile_cookies_never_reach_another_key(
+    redis_cluster: RedisClusterSetup, prefix: str, make_record: RecordFactory, cookie: str
+) -> None:
+    """A cookie cannot pick its own hash tag or address a lock key: it loads nothing."""
+    store = RedisSessionStore(redis_cluster.url, prefix=prefix)
+    try:
+        session_id = store.save(make_record(), ttl=60)
+        with store.lock(session_id):
+            assert store.load(cookie) is None
+            store.delete(cookie)
+        assert store.load(session_id) is not None
+    finally:
+        store.close()
