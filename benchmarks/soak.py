@@ -53,6 +53,8 @@ class SoakReport:
     seconds: float = 0.0
     restarts: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    #: Requests that got no answer at all (connection refused, 30 s without a reply).
+    unanswered: Counter[str] = field(default_factory=Counter)
     lost: list[str] = field(default_factory=list)
     logins: int = 0
     logins_failed: int = 0
@@ -115,8 +117,8 @@ class _Soak:
                         f"{session.app}/api/me",
                         headers={"accept": "application/json", "cookie": _cookie(session)},
                     )
-                except httpx.HTTPError:
-                    self.report.statuses[0] += 1
+                except httpx.HTTPError as exc:
+                    self.report.unanswered[type(exc).__name__] += 1
                     continue
                 if session.cookie in self.ending:
                     continue  # logged out meanwhile: its 401 is the expected answer
@@ -136,11 +138,15 @@ class _Soak:
                     continue
                 session = self.live.pop(random.randrange(len(self.live)))
                 self.ending.add(session.cookie)
-                answer = await http.post(
-                    f"{session.app}/auth/logout",
-                    headers={"cookie": _cookie(session), "sec-fetch-site": "same-origin"},
-                )
-                if answer.status_code == 303:
+                try:
+                    answer = await http.post(
+                        f"{session.app}/auth/logout",
+                        headers={"cookie": _cookie(session), "sec-fetch-site": "same-origin"},
+                    )
+                except httpx.HTTPError as exc:
+                    self.report.unanswered[type(exc).__name__] += 1
+                    answer = None
+                if answer is not None and answer.status_code == 303:
                     self.report.logouts += 1
                     self.ended.append(session)
                 else:  # not confirmed (Redis down): the session goes on
@@ -157,7 +163,8 @@ class _Soak:
                         answer = await http.post(
                             "/webhooks/authonomy", content=body, headers=headers
                         )
-                    except httpx.HTTPError:
+                    except httpx.HTTPError as exc:
+                        self.report.unanswered[type(exc).__name__] += 1
                         answer = None
                     if answer is not None and answer.status_code == 200:
                         if not answer.json()["data"].get("duplicate"):
@@ -298,6 +305,10 @@ def summary(report: SoakReport) -> list[tuple[str, str]]:
             f"{sum(report.webhooks.values())} handler runs",
         ),
         ("sessions lost", str(len(report.lost))),
+        (
+            "requests without an answer",
+            ", ".join(f"{n} x {e}" for e, n in report.unanswered.items()) or "none",
+        ),
         ("Redis keys at the end", f"{report.keys}, every one with a TTL"),
         ("worst worker memory growth once warmed up", f"{worst:.1f} MB"),
         ("problems", "; ".join(report.problems[:5]) or "none"),
@@ -374,8 +385,11 @@ def main(argv: list[str]) -> None:
             f"soak: {seconds / 60:.0f} min, {workers} workers per app, Redis restarts",
             "no 500, no session lost, every confirmed action accounted for, flat memory",
             f"{len(report.problems)} problems, {len(report.lost)} lost, "
-            f"{report.statuses.get(500, 0)} x 500",
-            not report.problems and not report.lost and not report.statuses.get(500),
+            f"{report.statuses.get(500, 0)} x 500, {sum(report.unanswered.values())} unanswered",
+            not report.problems
+            and not report.lost
+            and not report.statuses.get(500)
+            and not report.unanswered,
         )
     )
     finish(result, argv)

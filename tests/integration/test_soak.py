@@ -62,6 +62,7 @@ def test_soak_with_redis_restarts(redis_server: RedisServer, tmp_path: Path) -> 
     assert report.restarts >= SECONDS // RESTART_EVERY - 1, summary
     assert not report.problems, summary
     assert not report.lost, summary
+    assert not report.unanswered, summary  # never a hang or a dropped connection
     # Outages are answered 503, never 500; nothing else is ever answered.
     assert set(report.statuses) <= {200, 503}, summary
     assert report.statuses[503] > 0, "no request met an outage: the soak tested nothing"
