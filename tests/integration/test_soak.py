@@ -36,7 +36,11 @@ def test_soak_with_redis_restarts(redis_server: RedisServer, tmp_path: Path) -> 
         threading.Event().wait(OUTAGE)  # Redis stays down a moment, as a crash would
         redis_server.start()
 
-    with Sandbox(token_ttl=soak.TOKEN_TTL, webhook_retry_schedule=(0.5, 1.0, 2.0, 5.0)) as sb:
+    with Sandbox(
+        token_ttl=soak.TOKEN_TTL,
+        rate_limits=soak.RATE_LIMITS,
+        webhook_retry_schedule=(0.5, 1.0, 2.0, 5.0),
+    ) as sb:
         with ThreadPoolExecutor(2) as pool:
             apps = list(
                 pool.map(
