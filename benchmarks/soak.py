@@ -57,7 +57,8 @@ class SoakReport:
     statuses: Counter[int] = field(default_factory=Counter)
     #: Requests that got no answer at all (connection refused, 30 s without a reply).
     unanswered: Counter[str] = field(default_factory=Counter)
-    lost: list[str] = field(default_factory=list)
+    #: Live sessions (not logged out) that were answered 401 at least once.
+    lost: set[str] = field(default_factory=set)
     logins: int = 0
     logins_failed: int = 0
     logouts: int = 0
@@ -126,7 +127,7 @@ class _Soak:
                     continue  # logged out meanwhile: its 401 is the expected answer
                 self.report.statuses[answer.status_code] += 1
                 if answer.status_code == 401:
-                    self.report.lost.append(session.cookie)
+                    self.report.lost.add(session.cookie)
                 elif answer.status_code == 200 and answer.json()["id"] != session.user_id:
                     self.report.problems.append("a session answered for another user")
                 elif answer.status_code == 503:
@@ -313,7 +314,12 @@ def summary(report: SoakReport) -> list[tuple[str, str]]:
         ),
         ("Redis keys at the end", f"{report.keys}, every one with a TTL"),
         ("worst worker memory growth once warmed up", f"{worst:.1f} MB"),
-        ("problems", "; ".join(report.problems[:5]) or "none"),
+        (
+            "problems",
+            f"{len(report.problems)}: " + "; ".join(sorted(set(report.problems))[:5])
+            if report.problems
+            else "none",
+        ),
     ]
 
 
@@ -385,6 +391,7 @@ def main(argv: list[str]) -> None:
                 app.stop()
             server.stop()
     for name, text in summary(report):
+        print(f"  {name}: {text}", flush=True)
         result.rows.append(Row("soak", name, 0.0, (0.0, 0.0), None, None, text))
     result.targets.append(
         Target(
