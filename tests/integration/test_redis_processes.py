@@ -81,6 +81,30 @@ def test_logout_in_one_process_ends_the_session_in_the_other(
     assert second.authenticate_session(cookie).user is None
 
 
+def test_logout_waits_for_a_refresh_in_progress_in_another_process(
+    workers: list[AuthonomySync],
+) -> None:
+    first, second = workers
+    cookie = sign_in(first).session_cookie
+    record = first.store.load(cookie)
+    assert record is not None
+    logged_out = threading.Event()
+
+    def logout() -> None:
+        second.logout(cookie)
+        logged_out.set()
+
+    with first.store.lock(record.id):  # the first process is refreshing this session
+        thread = threading.Thread(target=logout)
+        thread.start()
+        assert not logged_out.wait(0.3), "the logout did not wait for the refresh"
+        first.store.save(record, ttl=600)  # the refresh saves its result
+    assert logged_out.wait(10)
+    thread.join(10)
+    assert first.store.load(cookie) is None
+    assert second.authenticate_session(cookie).user is None
+
+
 def test_concurrent_requests_in_two_processes_refresh_once(
     sb: Sandbox, workers: list[AuthonomySync]
 ) -> None:
