@@ -34,7 +34,7 @@ pytest: $(BIN)/.installed
 test: lint types pytest
 
 bench: $(BIN)/.installed
-	./scripts/system-deps.sh wrk
+	./scripts/system-deps.sh wrk redis-server
 	$(BIN)/python -m benchmarks
 
 clean:

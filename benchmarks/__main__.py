@@ -23,8 +23,12 @@ SUITES: dict[str, list[str]] = {
     "http": ["benchmarks.http_bench"],
     "memory": ["benchmarks.memory_bench"],
     "observability": ["benchmarks.observability_bench"],
+    "workers": ["benchmarks.workers_bench"],
+    "soak": ["benchmarks.soak"],
 }
 SUITE_TIMEOUT = 300
+#: The soak runs for ten minutes by design; the workers suite starts 18 servers.
+SUITE_TIMEOUTS = {"soak": 900, "workers": 600}
 
 
 def run_suite(name: str, quick: bool, workdir: Path) -> dict[str, Any]:
@@ -35,7 +39,8 @@ def run_suite(name: str, quick: bool, workdir: Path) -> dict[str, Any]:
         command.append("--quick")
     print(f"running {name} ...", flush=True)
     started = time.monotonic()
-    subprocess.run(command, check=True, timeout=SUITE_TIMEOUT, cwd=HERE.parent)
+    timeout = SUITE_TIMEOUTS.get(name, SUITE_TIMEOUT)
+    subprocess.run(command, check=True, timeout=timeout, cwd=HERE.parent)
     print(f"  {name} done in {time.monotonic() - started:.0f} s", flush=True)
     result: dict[str, Any] = json.loads(out.read_text())
     return result

@@ -104,6 +104,20 @@ def group_tables(suites: list[dict[str, Any]]) -> list[str]:
         elif group == "bounds":
             lines += ["| what | entries held |", "|---|---|"]
             lines += [f"| {r['name']} | {r['note']} |" for r in rows]
+        elif group.startswith("several workers"):
+            # Rows carry p50 and p99 in spread_us, requests per second in note.
+            lines += [
+                f"| set-up | requests/s | p50 ms | p99 ms | throughput vs {rows[0]['base']} |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {r['name']} | {float(r['note']):.0f} | {r['spread_us'][0] / 1000:.1f} "
+                f"| {r['spread_us'][1] / 1000:.1f} | {r['ratio']:.2f} |"
+                for r in rows
+            ]
+        elif group == "soak":
+            lines += ["| what | measured |", "|---|---|"]
+            lines += [f"| {r['name']} | {r['note']} |" for r in rows]
         elif group.startswith("breakdown"):
             lines += ["| step | µs per call |", "|---|---|"]
             lines += [f"| {r['name']} | {r['median_us']:.1f} |" for r in rows]

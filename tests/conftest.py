@@ -8,8 +8,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from .redis_servers import RedisClusterSetup, SentinelSetup
 
 
 def free_port() -> int:
@@ -62,3 +67,29 @@ def redis_url() -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterSetup]:
+    """A real three-primary Redis Cluster, created with ``redis-cli --cluster create``."""
+    from .redis_servers import RedisClusterSetup, scratch_dir
+
+    with scratch_dir() as workdir:
+        cluster = RedisClusterSetup(Path(workdir))
+        try:
+            yield cluster.start()
+        finally:
+            cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[SentinelSetup]:
+    """A real primary, replica and Sentinel; ``.url`` is a ``redis+sentinel://`` URL."""
+    from .redis_servers import SentinelSetup, scratch_dir
+
+    with scratch_dir() as workdir:
+        setup = SentinelSetup(Path(workdir))
+        try:
+            yield setup.start()
+        finally:
+            setup.stop()

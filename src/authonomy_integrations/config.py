@@ -105,6 +105,9 @@ class AuthonomyConfig:
     """Where the browser goes after logout."""
     session_store: Any = None
     """A session store (memory by default; ``CookieSessionStore``, ``RedisSessionStore``)."""
+    replay_store: Any = None
+    """Where webhook receivers built from this config remember delivery ids (memory by
+    default, per process; ``RedisReplayStore`` when several workers receive webhooks)."""
     session_cookie: str = "authonomy_session"
     """Cookie name; gets the ``__Host-`` prefix when the app URL is https."""
     login_cookie: str = "authonomy_login"

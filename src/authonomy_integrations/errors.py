@@ -23,6 +23,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     ├── LoginError                    a callback that cannot complete a login
     ├── SessionError                  a session that cannot be stored or read
     │   └── SessionTooLargeError        too big for the session store (a cookie): permanent
+    │   └── StoreUnavailableError       a shared store (Redis) out of reach or failing
     ├── PolicyViolationError          a user failed a policy
     ├── ReplayStoreFullError          a replay store cannot remember one more webhook id
     └── WebhookVerificationError      a webhook delivery failed verification
@@ -59,6 +60,7 @@ __all__ = [
     "ReplayStoreFullError",
     "SessionError",
     "SessionTooLargeError",
+    "StoreUnavailableError",
     "TokenError",
     "TokenExpiredError",
     "WebhookVerificationError",
@@ -286,6 +288,20 @@ class SessionTooLargeError(SessionError):
     """
 
     code = "SESSION_TOO_LARGE"
+
+
+class StoreUnavailableError(SessionError):
+    """A shared store (sessions, webhook replay, locks) cannot be reached or failed.
+
+    Requests that need it are answered 503 with ``Retry-After: retry_after`` and keep
+    their session; webhook deliveries are not acknowledged, so they are retried.
+    """
+
+    code = "STORE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PolicyViolationError(AuthonomyError):

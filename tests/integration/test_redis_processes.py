@@ -1,5 +1,8 @@
 """Several app processes sharing Redis: one session, one refresh, one webhook run.
 
+Each test runs against one Redis server, a three-primary Redis Cluster and a
+Sentinel-managed primary.
+
 Each "process" is its own runtime (its own engine, caches and locks) over its own Redis
 connections, as two workers of one app would be.
 """
@@ -20,6 +23,7 @@ from authonomy_integrations.stores import RedisSessionStore
 from authonomy_integrations.stores.replay import RedisReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver, sign
 
+from ..redis_servers import RedisClusterSetup, SentinelSetup
 from .helpers import sign_in
 
 SECRET = "whsec_cmVkaXMtcHJvY2Vzc2VzLXRlc3Qtc2VjcmV0LTAx"
@@ -31,12 +35,24 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
+@pytest.fixture(params=["server", "cluster", "sentinel"])
+def shared_redis_url(request: pytest.FixtureRequest) -> str:
+    """One Redis server, a three-primary Redis Cluster, and a Sentinel-managed primary."""
+    if request.param == "server":
+        url: str = request.getfixturevalue("redis_url")
+        return url
+    deployment: RedisClusterSetup | SentinelSetup = request.getfixturevalue(
+        f"redis_{request.param}"
+    )
+    return deployment.url
+
+
 @pytest.fixture
-def workers(sb: Sandbox, redis_url: str) -> Iterator[list[AuthonomySync]]:
+def workers(sb: Sandbox, shared_redis_url: str) -> Iterator[list[AuthonomySync]]:
     config = sb.config(refresh_margin=60)
     runtimes = []
     for _ in range(2):
-        store = RedisSessionStore(redis_url)
+        store = RedisSessionStore(shared_redis_url)
         runtimes.append(
             AuthonomySync(config.replace(session_store=store), clock=sb.state.clock.now)
         )
@@ -65,6 +81,30 @@ def test_logout_in_one_process_ends_the_session_in_the_other(
     assert second.authenticate_session(cookie).user is None
 
 
+def test_logout_waits_for_a_refresh_in_progress_in_another_process(
+    workers: list[AuthonomySync],
+) -> None:
+    first, second = workers
+    cookie = sign_in(first).session_cookie
+    record = first.store.load(cookie)
+    assert record is not None
+    logged_out = threading.Event()
+
+    def logout() -> None:
+        second.logout(cookie)
+        logged_out.set()
+
+    with first.store.lock(record.id):  # the first process is refreshing this session
+        thread = threading.Thread(target=logout)
+        thread.start()
+        assert not logged_out.wait(0.3), "the logout did not wait for the refresh"
+        first.store.save(record, ttl=600)  # the refresh saves its result
+    assert logged_out.wait(10)
+    thread.join(10)
+    assert first.store.load(cookie) is None
+    assert second.authenticate_session(cookie).user is None
+
+
 def test_concurrent_requests_in_two_processes_refresh_once(
     sb: Sandbox, workers: list[AuthonomySync]
 ) -> None:
@@ -84,11 +124,10 @@ def test_concurrent_requests_in_two_processes_refresh_once(
     assert sb.request_count("POST", "/v1/auth/refresh") == before + 1
 
 
-def test_one_event_delivered_to_two_processes_runs_once(redis_url: str) -> None:
+def test_one_event_delivered_to_two_processes_runs_once(shared_redis_url: str) -> None:
     runs: list[str] = []
-    receivers = [
-        WebhookReceiver(secret=SECRET, replay_store=RedisReplayStore(redis_url)) for _ in range(2)
-    ]
+    stores = [RedisReplayStore(shared_redis_url) for _ in range(2)]
+    receivers = [WebhookReceiver(secret=SECRET, replay_store=store) for store in stores]
     for receiver in receivers:
         receiver.on("user.authenticated")(lambda event: runs.append(event.id))
     body = json.dumps(
@@ -104,6 +143,8 @@ def test_one_event_delivered_to_two_processes_runs_once(redis_url: str) -> None:
         "content-type": "application/json",
     }
     answers = [receiver.handle(headers, body) for receiver in receivers]
+    for store in stores:
+        store.close()
     assert [answer.status for answer in answers] == [200, 200]
     assert answers[1].body["data"]["duplicate"] is True
     assert runs == ["evt_shared"]

@@ -46,7 +46,7 @@ def test_session_key_gets_the_ttl(
 ) -> None:
     store = RedisSessionStore(client=client, prefix=prefix)
     session_id = store.save(make_record(), ttl=120)
-    assert 119_000 < client.pttl(prefix + session_id) <= 120_000
+    assert 119_000 < client.pttl(store.key(session_id)) <= 120_000
 
 
 async def test_session_key_gets_the_ttl_async(
@@ -57,7 +57,7 @@ async def test_session_key_gets_the_ttl_async(
 ) -> None:
     store = RedisSessionStore(async_client=async_client, prefix=prefix)
     session_id = await store.asave(make_record(), ttl=120)
-    assert 119_000 < client.pttl(prefix + session_id) <= 120_000
+    assert 119_000 < client.pttl(store.key(session_id)) <= 120_000
 
 
 def test_sessions_are_shared_between_separate_clients(
@@ -81,14 +81,14 @@ def test_record_stored_under_another_id_is_not_served(
     store = RedisSessionStore(client=client, prefix=prefix)
     record = make_record()
     other_id = new_session_id()
-    client.set(prefix + other_id, record.to_bytes())
+    client.set(store.key(other_id), record.to_bytes())
     assert store.load(other_id) is None
 
 
 def test_garbage_value_loads_nothing(client: redis.Redis, prefix: str) -> None:
     store = RedisSessionStore(client=client, prefix=prefix)
     session_id = new_session_id()
-    client.set(prefix + session_id, b"\x00not json")
+    client.set(store.key(session_id), b"\x00not json")
     assert store.load(session_id) is None
 
 
@@ -154,7 +154,7 @@ async def test_async_lock_serializes_two_separate_clients(redis_url: str, prefix
 
 def test_lock_held_elsewhere_past_lock_timeout_raises(client: redis.Redis, prefix: str) -> None:
     session_id = new_session_id()
-    client.set(f"{prefix}{session_id}:lock", b"someone else", px=60_000)
+    client.set(f"{prefix}{{{session_id}}}:lock", b"someone else", px=60_000)
     store = RedisSessionStore(client=client, prefix=prefix, lock_timeout=0.2)
     with pytest.raises(SessionError, match="session lock"), store.lock(session_id):
         pass
@@ -164,7 +164,7 @@ def test_lock_does_not_release_a_lock_taken_over_by_another_holder(
     client: redis.Redis, prefix: str
 ) -> None:
     session_id = new_session_id()
-    lock_key = f"{prefix}{session_id}:lock"
+    lock_key = f"{prefix}{{{session_id}}}:lock"
     store = RedisSessionStore(client=client, prefix=prefix)
     with store.lock(session_id):
         # Our lock expired and another process took it: our release must leave it.

@@ -145,6 +145,7 @@ async def async_redis_store(redis_url: str, prefix: str) -> AsyncIterator[RedisR
     store = RedisReplayStore(async_client=client, prefix=prefix, ttl=3600)
     yield store
     await store.aclose()
+    await client.aclose()  # the store leaves clients it did not create open
 
 
 def test_redis_claim_complete_release(redis_store: RedisReplayStore) -> None:
@@ -162,8 +163,8 @@ def test_redis_markers_expire(redis_url: str, redis_store: RedisReplayStore, pre
     redis_store.claim("evt_done", 60)
     redis_store.complete("evt_done")
     with redis.Redis.from_url(redis_url) as client:
-        claim_ms = client.pttl(prefix + "evt_claimed")
-        done_ms = client.pttl(prefix + "evt_done")
+        claim_ms = client.pttl(prefix + "{evt_claimed}")
+        done_ms = client.pttl(prefix + "{evt_done}")
     assert 0 < claim_ms <= 60_000
     assert 60_000 < done_ms <= 3_600_000
 
@@ -173,7 +174,7 @@ def test_redis_claim_after_marker_expiry_is_new(
 ) -> None:
     redis_store.claim("evt_1", 60)
     with redis.Redis.from_url(redis_url) as client:
-        client.delete(prefix + "evt_1")  # what expiry does once the ttl has passed
+        client.delete(prefix + "{evt_1}")  # what expiry does once the ttl has passed
     assert redis_store.claim("evt_1", 60) == "new"
 
 
@@ -190,26 +191,20 @@ async def test_redis_async_client(async_redis_store: RedisReplayStore) -> None:
 async def test_redis_async_methods_fall_back_to_blocking_client(
     redis_url: str, prefix: str
 ) -> None:
-    store = RedisReplayStore(client=redis.Redis.from_url(redis_url), prefix=prefix)
-    try:
+    with redis.Redis.from_url(redis_url) as client:
+        store = RedisReplayStore(client=client, prefix=prefix)
         assert await store.aclaim("evt_1", 60) == "new"
         await store.acomplete("evt_1")
         assert store.claim("evt_1", 60) == "done"
-    finally:
-        store.close()
 
 
 def test_redis_store_works_with_decoded_responses(redis_url: str, prefix: str) -> None:
-    store = RedisReplayStore(
-        client=redis.Redis.from_url(redis_url, decode_responses=True), prefix=prefix
-    )
-    try:
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        store = RedisReplayStore(client=client, prefix=prefix)
         assert store.claim("evt_1", 60) == "new"
         assert store.claim("evt_1", 60) == "in_progress"
         store.complete("evt_1")
         assert store.claim("evt_1", 60) == "done"
-    finally:
-        store.close()
 
 
 def test_two_receivers_sharing_redis_run_handler_once(
@@ -249,12 +244,14 @@ def test_redis_store_without_connection_details_is_a_configuration_error() -> No
         RedisReplayStore()
 
 
-def test_blocking_call_without_blocking_client_is_a_configuration_error(
+async def test_blocking_call_without_blocking_client_is_a_configuration_error(
     redis_url: str,
 ) -> None:
-    store = RedisReplayStore(async_client=redis.asyncio.Redis.from_url(redis_url))
+    client = redis.asyncio.Redis.from_url(redis_url)
+    store = RedisReplayStore(async_client=client)
     with pytest.raises(ConfigurationError, match="no blocking client"):
         store.claim("evt_1", 60)
+    await client.aclose()
 
 
 def test_missing_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

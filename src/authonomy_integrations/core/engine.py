@@ -849,7 +849,14 @@ class Engine:
         """End the session here and at Authonomy (its refresh tokens stop working)."""
         if not cookie:
             return
-        record = yield from self._end_local(cookie)
+        found: SessionRecord | None = yield LoadSession(cookie)
+        if found is None:
+            record = yield from self._end_local(cookie)
+        else:
+            # Under the session's refresh lock: a refresh running in another worker
+            # saves its result first and the delete comes after, instead of the
+            # refreshed record being saved back over the logout.
+            record = yield SessionExclusive(found.id, lambda: self._end_local(cookie))
         if record is None:
             return
         self._ended_event(record, "logout")

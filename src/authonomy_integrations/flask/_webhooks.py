@@ -22,7 +22,9 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def make_webhook_view(receiver: WebhookReceiver) -> Callable[[], tuple[Response, int]]:
+def make_webhook_view(
+    receiver: WebhookReceiver,
+) -> Callable[[], tuple[Response, int, dict[str, str]]]:
     """A Flask view that feeds deliveries to ``receiver``; mount it for POST.
 
     ``Content-Length`` is checked before anything is read, and the body is read in chunks
@@ -33,9 +35,9 @@ def make_webhook_view(receiver: WebhookReceiver) -> Callable[[], tuple[Response,
     receiver's own handlers run.
     """
 
-    def authonomy_webhook() -> tuple[Response, int]:
+    def authonomy_webhook() -> tuple[Response, int, dict[str, str]]:
         result = _dispatch(receiver)
-        return jsonify(result.body), result.status
+        return jsonify(result.body), result.status, result.headers
 
     return authonomy_webhook
 

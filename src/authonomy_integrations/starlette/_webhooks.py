@@ -29,6 +29,6 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
         runtime = request.scope.get("authonomy")
         first = (runtime.back_channel_logout,) if isinstance(runtime, AuthonomyAsync) else ()
         result = await receiver.ahandle_stream(request.headers, request.stream(), first=first)
-        return JSONResponse(result.body, status_code=result.status)
+        return JSONResponse(result.body, status_code=result.status, headers=result.headers)
 
     return authonomy_webhook

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -11,16 +10,18 @@ from contextlib import (
     contextmanager,
     suppress,
 )
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..core.sessions import SessionRecord
 from ..errors import ConfigurationError, SessionError
+from ._redis import RedisClients, check_prefix, hash_tagged, import_redis
 from .base import is_session_id
 
 if TYPE_CHECKING:
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.cluster import RedisCluster
 
 __all__ = ["RedisSessionStore"]
 
@@ -30,52 +31,60 @@ _LOCK_POLL = 0.05
 DEFAULT_PREFIX = "authonomy:session:"
 
 
-def _import_redis() -> ModuleType:
-    try:
-        return importlib.import_module("redis")
-    except ImportError:
-        raise ConfigurationError(
-            "session_store",
-            "RedisSessionStore needs the redis package: "
-            "pip install 'authonomy-integrations[redis]'",
-        ) from None
-
-
 class RedisSessionStore:
     """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
 
-    Give a ``url`` (``redis://host:6379/0``), and the sync and ``redis.asyncio`` clients
-    are created on first use; or pass ready ``client`` / ``async_client`` objects. The
-    async client is bound to the event loop it is first used in, as redis-py requires.
-    Keys are ``prefix`` + session id; by default the prefix is
-    ``authonomy:session:{audience}:``, the audience being that of the app the store
-    serves (the middleware or extension binds it at start-up), so apps sharing a Redis
-    never read each other's sessions; one store object serves one app. The refresh lock
-    of a session is a separate key set with ``NX PX`` and released only by its holder,
-    living at most ``lock_timeout`` seconds. An unreachable Redis raises
-    :class:`~..errors.SessionError`.
+    Give a ``url`` and the blocking and ``redis.asyncio`` clients are created on first
+    use: ``redis://host:6379/0`` (one server), ``redis+cluster://host:7000`` (a Redis
+    Cluster) or ``redis+sentinel://host:26379,host2:26379/mymaster`` (the primary that
+    Sentinel names). Or pass a ready ``client``: ``redis.Redis``, ``redis.asyncio.Redis``,
+    either ``RedisCluster``, or ``Sentinel(...).master_for(...)``; an asyncio client serves
+    the async methods (``async_client`` takes one too, next to a blocking ``client``).
+    The async client is bound to the event loop it is first used in, as redis-py requires.
+
+    A session's key is ``prefix{session_id}`` and its refresh lock ``prefix{session_id}:lock``
+    (set with ``NX PX``, released only by its holder, living at most ``lock_timeout``
+    seconds): the hash tag keeps both in one Redis Cluster slot. Clients built from
+    ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
+    Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
+    the adapters answer with 503 and ``Retry-After``; :meth:`close` / :meth:`aclose`
+    close only the clients this store created.
+
+    By default the prefix is ``authonomy:session:<audience>:`` with the audience of the
+    app the store serves (the middleware or extension binds it at start-up), so apps
+    sharing a Redis never read each other's sessions; one store object serves one app.
     """
 
     def __init__(
         self,
         url: str | None = None,
         *,
-        client: Redis | None = None,
-        async_client: AsyncRedis | None = None,
+        client: Redis | AsyncRedis | RedisCluster | AsyncRedisCluster | None = None,
+        async_client: AsyncRedis | AsyncRedisCluster | None = None,
         prefix: str | None = None,
         lock_timeout: float = 10,
+        timeout: float = 2.0,
     ) -> None:
-        self._redis = _import_redis()
-        if url is None and client is None and async_client is None:
-            raise ConfigurationError("session_store", "RedisSessionStore needs url= or a client")
+        redis = import_redis("session_store", "RedisSessionStore")
+        self._redis = redis
+        self._clients = RedisClients(
+            redis,
+            owner="RedisSessionStore",
+            field="session_store",
+            url=url,
+            client=client,
+            async_client=async_client,
+            timeout=timeout,
+        )
         self.url = url
-        self._prefix = prefix
+        self._prefix = None if prefix is None else check_prefix(prefix)
         self._audience: str | None = None
         self.lock_timeout = lock_timeout
-        self._client = client
-        self._async_client = async_client
-        self._owns_client = False
-        self._owns_async_client = False
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a command may take on the clients this store builds."""
+        return self._clients.timeout
 
     @property
     def prefix(self) -> str:
@@ -94,44 +103,30 @@ class RedisSessionStore:
                 f"this RedisSessionStore already serves the app {self._audience!r}; give "
                 "each app its own store (or an explicit prefix=)",
             )
+        check_prefix(f"{DEFAULT_PREFIX}{audience}:", "audience")
         self._audience = audience
 
-    def _key(self, session_id: str) -> str:
-        return self.prefix + session_id
+    def key(self, session_id: str) -> str:
+        """The Redis key of a session: ``prefix{session_id}``."""
+        return hash_tagged(self.prefix, session_id)
 
-    def _lock_key(self, session_id: str) -> str:
-        return f"{self.prefix}{session_id}:lock"
+    def lock_key(self, session_id: str) -> str:
+        """The Redis key of a session's refresh lock, in the session's hash slot."""
+        return hash_tagged(self.prefix, session_id, ":lock")
 
-    def _sync(self) -> Redis:
-        if self._client is None:
-            if self.url is None:
-                raise SessionError("RedisSessionStore has no sync client: pass url= or client=")
-            self._client = self._redis.Redis.from_url(self.url)
-            self._owns_client = True
-        return self._client
+    def _sync(self) -> Any:
+        return self._clients.sync()
 
-    def _async(self) -> AsyncRedis:
-        if self._async_client is None:
-            if self.url is None:
-                raise SessionError(
-                    "RedisSessionStore has no async client: pass url= or async_client="
-                )
-            asyncio_redis = importlib.import_module("redis.asyncio")
-            self._async_client = asyncio_redis.Redis.from_url(self.url)
-            self._owns_async_client = True
-        return self._async_client
+    def _async(self) -> Any:
+        return self._clients.async_()
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except self._redis.exceptions.RedisError as exc:
-            raise SessionError(f"Redis session store failed: {exc}") from exc
+    def _errors(self) -> AbstractContextManager[None]:
+        return self._clients.errors()
 
     def save(self, record: SessionRecord, ttl: int) -> str:
-        """``SET prefix+id record EX ttl``; the cookie value is the session id."""
+        """``SET prefix{id} record EX ttl``; the cookie value is the session id."""
         with self._errors():
-            self._sync().set(self._key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+            self._sync().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
         return record.id
 
     def load(self, cookie_value: str) -> SessionRecord | None:
@@ -139,19 +134,19 @@ class RedisSessionStore:
         if not is_session_id(cookie_value):
             return None
         with self._errors():
-            data = self._sync().get(self._key(cookie_value))
+            data = self._sync().get(self.key(cookie_value))
         return _decode(data, cookie_value)
 
     def delete(self, cookie_value: str) -> None:
         """Remove the session's key."""
         if is_session_id(cookie_value):
             with self._errors():
-                self._sync().delete(self._key(cookie_value))
+                self._sync().delete(self.key(cookie_value))
 
     async def asave(self, record: SessionRecord, ttl: int) -> str:
         """Awaitable :meth:`save` on the ``redis.asyncio`` client."""
         with self._errors():
-            await self._async().set(self._key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+            await self._async().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
         return record.id
 
     async def aload(self, cookie_value: str) -> SessionRecord | None:
@@ -159,14 +154,14 @@ class RedisSessionStore:
         if not is_session_id(cookie_value):
             return None
         with self._errors():
-            data = await self._async().get(self._key(cookie_value))
+            data = await self._async().get(self.key(cookie_value))
         return _decode(data, cookie_value)
 
     async def adelete(self, cookie_value: str) -> None:
         """Awaitable :meth:`delete`."""
         if is_session_id(cookie_value):
             with self._errors():
-                await self._async().delete(self._key(cookie_value))
+                await self._async().delete(self.key(cookie_value))
 
     # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
     # access tokens are refused everywhere, not only in the process that saw the logout.
@@ -206,7 +201,7 @@ class RedisSessionStore:
     @contextmanager
     def _hold(self, session_id: str) -> Iterator[None]:
         lock = self._sync().lock(
-            self._lock_key(session_id),
+            self.lock_key(session_id),
             timeout=self.lock_timeout,
             blocking_timeout=self.lock_timeout,
             sleep=_LOCK_POLL,
@@ -227,7 +222,7 @@ class RedisSessionStore:
     @asynccontextmanager
     async def _ahold(self, session_id: str) -> AsyncIterator[None]:
         lock = self._async().lock(
-            self._lock_key(session_id),
+            self.lock_key(session_id),
             timeout=self.lock_timeout,
             blocking_timeout=self.lock_timeout,
             sleep=_LOCK_POLL,
@@ -244,16 +239,12 @@ class RedisSessionStore:
                 await lock.release()
 
     def close(self) -> None:
-        """Close the sync client this store created (clients passed in are left open)."""
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client, self._owns_client = None, False
+        """Close the blocking client this store created (clients passed in are left open)."""
+        self._clients.close()
 
     async def aclose(self) -> None:
-        """Close the async client this store created (clients passed in are left open)."""
-        if self._async_client is not None and self._owns_async_client:
-            await self._async_client.aclose()
-            self._async_client, self._owns_async_client = None, False
+        """Close the asyncio client this store created (clients passed in are left open)."""
+        await self._clients.aclose()
 
 
 def _decode(data: Any, session_id: str) -> SessionRecord | None:

@@ -17,15 +17,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 import anyio.to_thread
 
 from ..errors import ConfigurationError, ReplayStoreFullError
-
-if TYPE_CHECKING:
-    import redis
-    import redis.asyncio
+from ._redis import RedisClients, check_prefix, hash_tagged, import_redis
 
 __all__ = [
     "DEFAULT_DONE_TTL",
@@ -204,18 +201,6 @@ return 0
 """
 
 
-def _import_redis() -> Any:
-    try:
-        import redis
-        import redis.asyncio
-    except ImportError:
-        raise ConfigurationError(
-            "replay_store",
-            "RedisReplayStore needs the 'redis' extra: pip install 'authonomy-integrations[redis]'",
-        ) from None
-    return redis
-
-
 def _state(value: bytes | str | None) -> ClaimState:
     text = value.decode() if isinstance(value, bytes) else value
     if text == "new":
@@ -230,87 +215,94 @@ def _milliseconds(seconds: float) -> int:
 class RedisReplayStore:
     """A replay store in Redis, shared by every worker and process.
 
-    Give a ``url`` (both clients are made from it), or ready ``client`` and/or
-    ``async_client`` instances. Without an async client, the async methods run the
-    blocking client in a worker thread.
+    Give a ``url`` (``redis://``, ``redis+cluster://`` or ``redis+sentinel://``, as for
+    :class:`~.redis.RedisSessionStore`; both clients are made from it on first use), or
+    a ready ``client`` (blocking or asyncio: ``redis.Redis``, ``RedisCluster``, a
+    Sentinel ``master_for`` client) and/or ``async_client``. Without an asyncio client,
+    the async methods run the blocking client in a worker thread. A delivery's marker
+    is ``prefix{webhook_id}``. An unreachable Redis raises
+    :class:`~..errors.StoreUnavailableError`, which the receiver answers with 503 so the
+    delivery is retried; clients built from ``url`` give up after ``timeout`` seconds.
     """
 
     def __init__(
         self,
         url: str | None = None,
         *,
-        client: redis.Redis | None = None,
-        async_client: redis.asyncio.Redis | None = None,
+        client: Any = None,
+        async_client: Any = None,
         prefix: str = "authonomy:webhook:",
         ttl: float = DEFAULT_DONE_TTL,
+        timeout: float = 2.0,
     ) -> None:
-        redis_module = _import_redis()
-        if url is None and client is None and async_client is None:
-            raise ConfigurationError("replay_store", "give a Redis url, client or async_client")
+        redis_module = import_redis("replay_store", "RedisReplayStore")
         if ttl <= 0:
             raise ConfigurationError("ttl", "must be positive")
-        if url is not None:
-            if client is None:
-                client = redis_module.Redis.from_url(url)
-            if async_client is None:
-                async_client = redis_module.asyncio.Redis.from_url(url)
-        self._client = client
-        self._async_client = async_client
-        self._prefix = prefix
+        self._clients = RedisClients(
+            redis_module,
+            owner="RedisReplayStore",
+            field="replay_store",
+            url=url,
+            client=client,
+            async_client=async_client,
+            timeout=timeout,
+        )
+        self._prefix = check_prefix(prefix)
         self._ttl_ms = _milliseconds(ttl)
 
     def _key(self, webhook_id: str) -> str:
-        return self._prefix + webhook_id
-
-    def _sync(self) -> redis.Redis:
-        if self._client is None:
-            raise ConfigurationError("replay_store", "this RedisReplayStore has no blocking client")
-        return self._client
+        return hash_tagged(self._prefix, webhook_id)
 
     def claim(self, webhook_id: str, ttl: float) -> ClaimState:
         """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""
-        found = self._sync().eval(
-            _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
-        )
+        with self._clients.errors():
+            found = self._clients.sync().eval(
+                _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
+            )
         return _state(found)
 
     def complete(self, webhook_id: str) -> None:
         """Record ``webhook_id`` as handled for the store's ``ttl``."""
-        self._sync().set(self._key(webhook_id), _DONE, px=self._ttl_ms)
+        with self._clients.errors():
+            self._clients.sync().set(self._key(webhook_id), _DONE, px=self._ttl_ms)
 
     def release(self, webhook_id: str) -> None:
         """Drop an in-progress claim so a retry can run; a done id stays done."""
-        self._sync().eval(_RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS)
+        with self._clients.errors():
+            self._clients.sync().eval(_RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS)
 
     async def aclaim(self, webhook_id: str, ttl: float) -> ClaimState:
         """Asynchronous :meth:`claim`."""
-        if self._async_client is None:
+        if not self._clients.has_async:
             return await anyio.to_thread.run_sync(self.claim, webhook_id, ttl)
-        found = await self._async_client.eval(
-            _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
-        )
+        with self._clients.errors():
+            found = await self._clients.async_().eval(
+                _CLAIM_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS, _milliseconds(ttl)
+            )
         return _state(found)
 
     async def acomplete(self, webhook_id: str) -> None:
         """Asynchronous :meth:`complete`."""
-        if self._async_client is None:
+        if not self._clients.has_async:
             await anyio.to_thread.run_sync(self.complete, webhook_id)
             return
-        await self._async_client.set(self._key(webhook_id), _DONE, px=self._ttl_ms)
+        with self._clients.errors():
+            await self._clients.async_().set(self._key(webhook_id), _DONE, px=self._ttl_ms)
 
     async def arelease(self, webhook_id: str) -> None:
         """Asynchronous :meth:`release`."""
-        if self._async_client is None:
+        if not self._clients.has_async:
             await anyio.to_thread.run_sync(self.release, webhook_id)
             return
-        await self._async_client.eval(_RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS)
+        with self._clients.errors():
+            await self._clients.async_().eval(
+                _RELEASE_SCRIPT, 1, self._key(webhook_id), _IN_PROGRESS
+            )
 
     def close(self) -> None:
-        """Close the blocking client's connections."""
-        if self._client is not None:
-            self._client.close()
+        """Close the blocking client this store created (clients passed in are left open)."""
+        self._clients.close()
 
     async def aclose(self) -> None:
-        """Close the asynchronous client's connections."""
-        if self._async_client is not None:
-            await self._async_client.aclose()
+        """Close the asyncio client this store created (clients passed in are left open)."""
+        await self._clients.aclose()

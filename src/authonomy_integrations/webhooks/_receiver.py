@@ -10,19 +10,24 @@ Outcomes (the body follows the API's envelope):
 413   body too large (``PAYLOAD_TOO_LARGE``)
 415   not ``application/json`` (``UNSUPPORTED_MEDIA_TYPE``)
 500   a handler raised (``INTERNAL_ERROR``)
+503   the replay store is out of reach (``TEMPORARILY_UNAVAILABLE``, with ``Retry-After``)
 ====  ==========================================================================
 
 Authonomy retries anything but a 2xx, so a concurrent duplicate gets 409 instead of
 waiting: the retry arrives after the first delivery has finished and is acknowledged as
-a duplicate, or runs the handlers if the first one failed.
+a duplicate, or runs the handlers if the first one failed. While the replay store cannot
+be reached nothing is acknowledged: a delivery whose handlers ran but whose completion
+could not be recorded is answered 503 too, so it is retried (handlers run at least once).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import math
 import time
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,7 +36,12 @@ import anyio.to_thread
 from ..config import AuthonomyConfig
 from ..core import events as ev
 from ..core.events import Events
-from ..errors import ConfigurationError, ReplayStoreFullError, WebhookVerificationError
+from ..errors import (
+    ConfigurationError,
+    ReplayStoreFullError,
+    StoreUnavailableError,
+    WebhookVerificationError,
+)
 from ..stores.replay import ClaimState, MemoryReplayStore, ReplayStore
 from ._body import (
     DEFAULT_MAX_BODY_BYTES,
@@ -58,10 +68,11 @@ DEFAULT_CLAIM_TTL = 60.0
 
 @dataclass(frozen=True, slots=True)
 class WebhookResult:
-    """The HTTP answer to a delivery: a status code and a JSON body."""
+    """The HTTP answer to a delivery: a status code, a JSON body and extra headers."""
 
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -102,9 +113,10 @@ class WebhookReceiver:
     """Receives Authonomy webhooks: verification, idempotency and dispatch to handlers.
 
     Build it from a config (``WebhookReceiver(config)`` reads ``config.webhook_secrets``)
-    or from a ``secret`` (a list while rotating). Register handlers with :meth:`on` and
-    :meth:`on_any`, then mount an adapter's route, or call :meth:`handle` /
-    :meth:`ahandle` yourself. A delivery's id is recorded as done only after every
+    or from a ``secret`` (a list while rotating); ``replay_store`` defaults to the
+    config's (``config.replay_store``), else a per-process memory store. Register
+    handlers with :meth:`on` and :meth:`on_any`, then mount an adapter's route, or call
+    :meth:`handle` / :meth:`ahandle` yourself. A delivery's id is recorded as done only after every
     handler succeeded, so a failed delivery is retried by Authonomy and runs again.
     """
 
@@ -132,6 +144,8 @@ class WebhookReceiver:
         if claim_ttl <= 0:
             raise ConfigurationError("claim_ttl", "must be positive")
         self.verifier = WebhookVerifier(secrets, tolerance=tolerance)
+        if replay_store is None and config is not None:
+            replay_store = config.replay_store
         self.replay_store: ReplayStore = (
             MemoryReplayStore(window=2 * tolerance) if replay_store is None else replay_store
         )
@@ -226,6 +240,20 @@ class WebhookReceiver:
         )
         return _failure(503, exc.code, "Too many recent deliveries to track; retry later")
 
+    def _unavailable(self, event: WebhookEvent, exc: StoreUnavailableError) -> WebhookResult:
+        self.events.emit(
+            ev.WEBHOOK_REJECTED,
+            "replay_store_unavailable",
+            level=logging.WARNING,
+            detail=str(exc),
+            **_about(event),
+        )
+        result = _failure(
+            503, "TEMPORARILY_UNAVAILABLE", "The replay store is out of reach; retry later"
+        )
+        retry_after = max(1, math.ceil(exc.retry_after or 1))
+        return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})
+
     def _handler_failed(
         self, event: WebhookEvent, handler: Handler, exc: Exception
     ) -> WebhookResult:
@@ -262,6 +290,8 @@ class WebhookReceiver:
             state = self.replay_store.claim(admitted.id, self._claim_ttl)
         except ReplayStoreFullError as exc:
             return self._store_full(exc)
+        except StoreUnavailableError as exc:
+            return self._unavailable(admitted, exc)
         if state != "new":
             return self._replayed(admitted, state)
         return self._run_claimed(admitted, handlers)
@@ -271,12 +301,18 @@ class WebhookReceiver:
             try:
                 _call_blocking(handler, event)
             except Exception as exc:
-                self.replay_store.release(event.id)
+                # An unreleased claim expires by itself after the claim ttl.
+                with suppress(StoreUnavailableError):
+                    self.replay_store.release(event.id)
                 return self._handler_failed(event, handler, exc)
             except BaseException:
-                self.replay_store.release(event.id)
+                with suppress(StoreUnavailableError):
+                    self.replay_store.release(event.id)
                 raise
-        self.replay_store.complete(event.id)
+        try:
+            self.replay_store.complete(event.id)
+        except StoreUnavailableError as exc:
+            return self._unavailable(event, exc)
         return _received(event.id)
 
     def read_body(self, headers: Headers, chunks: Iterable[bytes]) -> bytes | WebhookResult:
@@ -324,6 +360,8 @@ class WebhookReceiver:
             state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
         except ReplayStoreFullError as exc:
             return self._store_full(exc)
+        except StoreUnavailableError as exc:
+            return self._unavailable(admitted, exc)
         if state != "new":
             return self._replayed(admitted, state)
         handlers = [*first, *self.handlers_for(admitted.type)]
@@ -334,12 +372,17 @@ class WebhookReceiver:
             try:
                 await _call_async(handler, event)
             except Exception as exc:
-                await self.replay_store.arelease(event.id)
+                with suppress(StoreUnavailableError):
+                    await self.replay_store.arelease(event.id)
                 return self._handler_failed(event, handler, exc)
             except BaseException:
-                await self.replay_store.arelease(event.id)
+                with suppress(StoreUnavailableError):
+                    await self.replay_store.arelease(event.id)
                 raise
-        await self.replay_store.acomplete(event.id)
+        try:
+            await self.replay_store.acomplete(event.id)
+        except StoreUnavailableError as exc:
+            return self._unavailable(event, exc)
         return _received(event.id)
 
     async def aread_body(
