@@ -235,13 +235,16 @@ def run(
     report.refreshes = sb.request_count("POST", "/v1/auth/refresh") - refreshes_before
     # The sandbox sends the apps its own events too (sign-ins, refreshes, logouts).
     sandbox_events = len({delivery.event_id for delivery in sb.deliveries})
-    _account(report, soak, redis_url, sandbox_events)
+    _account(report, soak, redis_url, sandbox_events, sb.audience)
     return report
 
 
-def _account(report: SoakReport, soak: _Soak, redis_url: str, sandbox_events: int) -> None:
+def _account(
+    report: SoakReport, soak: _Soak, redis_url: str, sandbox_events: int, audience: str
+) -> None:
     """With Redis up: every confirmed action is where it should be."""
     store = RedisSessionStore(redis_url)
+    store.bind_audience(audience)  # the apps' key prefix
     raw = redis.Redis.from_url(redis_url)
     try:
         fleet.wait_until(lambda: _reachable(raw), "Redis after the soak")

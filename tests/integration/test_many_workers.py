@@ -63,6 +63,7 @@ def test_each_session_is_refreshed_once_across_all_workers(
     sb: Sandbox, apps: list[fleet.Served], redis_url: str
 ) -> None:
     store = RedisSessionStore(redis_url)
+    store.bind_audience(sb.audience)  # the apps' key prefix
     refreshes_before = sb.request_count("POST", "/v1/auth/refresh")
     started = time.monotonic()
     sessions = fleet.sign_in_many([app.url for app in apps], SESSIONS_PER_APP)

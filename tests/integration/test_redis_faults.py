@@ -100,7 +100,7 @@ class App:
 
 
 def starlette_app(config: AuthonomyConfig) -> App:
-    app = create_fastapi_app(config.replace(app_url="http://testserver"))
+    app = create_fastapi_app(config.replace(app_url="http://localhost"))
     events: list[WebhookEvent] = app.state.webhook_events
     client = TestClient(app).__enter__()  # one event loop for the app's whole life
     return App(

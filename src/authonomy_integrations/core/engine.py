@@ -26,6 +26,7 @@ from ..errors import (
     LoginError,
     SessionError,
     SessionTooLargeError,
+    StoreUnavailableError,
     TokenError,
 )
 from . import events as ev
@@ -298,7 +299,13 @@ class Engine:
             return True
         if not self.shared_revocations:
             return False
-        revoked = bool((yield SidRevoked(sid)))
+        try:
+            revoked = bool((yield SidRevoked(sid)))
+        except StoreUnavailableError as exc:
+            # Bearer tokens need no store and keep working while it is out of reach; only
+            # revocations recorded there by other processes go unseen until it is back.
+            logger.warning("revocations of other processes not checked: %s", exc)
+            return False
         if revoked:
             self._revoked_sids.keep(sid, True, now + self.config.session_max_age)
         return revoked
