@@ -3,6 +3,8 @@ how their log lines are told apart from the embedded sandbox's."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from authonomy_integrations import AuthonomyConfig
@@ -15,6 +17,7 @@ __all__ = [
     "SIGN_IN",
     "SIGN_OUT",
     "banner",
+    "demo_sandbox",
     "log_config",
     "with_signed_out_page",
 ]
@@ -26,6 +29,23 @@ SIGNED_OUT_PATH = "/signed-out"
 SIGNED_OUT_MESSAGE = "You are signed out."
 #: An empty icon: the browser asks for no ``/favicon.ico``.
 FAVICON_LINK = '<link rel="icon" href="data:,">'
+#: The embedded sandbox's usual port in the demos.
+SANDBOX_PORT = 8400
+
+
+@contextlib.contextmanager
+def demo_sandbox() -> Iterator[Sandbox]:
+    """The demo's embedded sandbox, on its usual port when that is free, else any."""
+    sandbox = Sandbox(port=SANDBOX_PORT)
+    try:
+        sandbox.start()
+    except OSError:  # the usual port is taken: any free one will do
+        sandbox = Sandbox()
+        sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
 
 
 def with_signed_out_page(config: AuthonomyConfig) -> AuthonomyConfig:

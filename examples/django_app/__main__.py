@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, log_config
-
-_SANDBOX_PORT = 8400
+from ..shared import banner, demo_sandbox, log_config
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -31,20 +28,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (8)")
     parser.add_argument("--asgi", action="store_true", help="serve with uvicorn (ASGI)")
     return parser.parse_args(argv)
-
-
-@contextlib.contextmanager
-def _sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox(port=_SANDBOX_PORT)
-    try:
-        sandbox.start()
-    except OSError:  # the usual port is taken: any free one will do
-        sandbox = Sandbox()
-        sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def _sandbox_environment(sandbox: Sandbox, app_url: str) -> None:
@@ -102,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ.setdefault("AUTHONOMY_APP_URL", app_url)
         _serve(args, None)
         return
-    with _sandbox() as sandbox:
+    with demo_sandbox() as sandbox:
         _sandbox_environment(sandbox, app_url)
         import django
 

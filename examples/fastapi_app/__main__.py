@@ -22,10 +22,8 @@ from authonomy_integrations import AuthonomyClient, AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, log_config
+from ..shared import banner, demo_sandbox, log_config
 from .app import create_app
-
-_SANDBOX_PORT = 8400
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -34,16 +32,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8000, help="port of the app on 127.0.0.1")
     return parser.parse_args(argv)
-
-
-def _start_sandbox() -> Sandbox:
-    try:
-        sandbox = Sandbox(port=_SANDBOX_PORT)
-        sandbox.start()
-    except OSError:  # the usual port is taken: any free one will do
-        sandbox = Sandbox()
-        sandbox.start()
-    return sandbox
 
 
 def _settings(app_url: str, sandbox: Sandbox | None) -> dict[str, Any]:
@@ -91,8 +79,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with contextlib.ExitStack() as stack:
         sandbox = None
         if "AUTHONOMY_API_KEY" not in os.environ:
-            sandbox = _start_sandbox()
-            stack.callback(sandbox.stop)
+            sandbox = stack.enter_context(demo_sandbox())
         config = build_config(os.environ, app_url, sandbox)
         if sandbox is not None and config.webhook_secrets:
             _register_webhook(sandbox, config)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import logging.config
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import waitress
@@ -23,10 +22,8 @@ from authonomy_integrations import AuthonomyClient, AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, log_config
+from ..shared import banner, demo_sandbox, log_config
 from .app import create_app
-
-_SANDBOX_PORT = 8400
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -43,20 +40,6 @@ def _with_env(defaults: Mapping[str, Any], environ: Mapping[str, str]) -> Authon
     }
     values.update({key: value for key, value in environ.items() if key.startswith("AUTHONOMY_")})
     return AuthonomyConfig.from_mapping(values)
-
-
-@contextlib.contextmanager
-def _sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox(port=_SANDBOX_PORT)
-    try:
-        sandbox.start()
-    except OSError:  # the usual port is taken: any free one will do
-        sandbox = Sandbox()
-        sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def _register_webhook(sandbox: Sandbox, config: AuthonomyConfig) -> None:
@@ -79,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if os.environ.get("AUTHONOMY_API_KEY"):
         _serve(_with_env({"app_url": app_url}, os.environ), args.port, args.threads, None)
         return
-    with _sandbox() as sandbox:
+    with demo_sandbox() as sandbox:
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         defaults = {
             "environment": "sandbox",
