@@ -22,6 +22,7 @@ import httpx
 from ._drivers import AsyncRunner, SyncRunner
 from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
+from .core.caller import Callers
 from .core.effects import (
     Background,
     DeleteSession,
@@ -99,6 +100,8 @@ class _Runtime:
             events=events_for(config),
         )
         self.routes = Routes(self.engine)
+        #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
+        self.callers = Callers(self.engine)
 
     def _revocation_handlers(self, prefix: str) -> dict[type, Callable[[Any], Any]]:
         """Handlers of the revocation effects, on the store's sync or async (``a``) methods."""
