@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..config import AuthonomyConfig
 from ..errors import (
     AuthonomyError,
     AuthonomyUnavailableError,
@@ -51,22 +52,8 @@ class TokenVerifier(Part):
         and session is checked there, not only against this process's memory."""
         super().__init__(ctx)
         config = ctx.config
-        self.access_options = VerifyOptions(
-            issuer=config.resolved_issuer,
-            audience=config.audience,
-            algorithms=config.algorithms,
-            leeway=config.leeway,
-            max_token_bytes=config.max_token_bytes,
-            typ="at+jwt",
-        )
-        self.id_options = VerifyOptions(
-            issuer=config.resolved_issuer,
-            audience=config.audience,
-            algorithms=config.algorithms,
-            leeway=config.leeway,
-            max_token_bytes=config.max_token_bytes,
-            typ="JWT",
-        )
+        self.access_options = _options(config, "at+jwt")
+        self.id_options = _options(config, "JWT")
         self.keys = KeySetCache()
         self._discovered_jwks_url: str | None = config.jwks_url
         self.bearer_cache = TokenCache(config.token_cache_size)
@@ -288,3 +275,15 @@ def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:
 
 def _nothing() -> None:
     return None
+
+
+def _options(config: AuthonomyConfig, typ: str) -> VerifyOptions:
+    """What a token of header type ``typ`` from this app's issuer must satisfy."""
+    return VerifyOptions(
+        issuer=config.resolved_issuer,
+        audience=config.audience,
+        algorithms=config.algorithms,
+        leeway=config.leeway,
+        max_token_bytes=config.max_token_bytes,
+        typ=typ,
+    )
