@@ -39,11 +39,15 @@ def real_login(sb: Sandbox, config: AuthonomyConfig, user: str = "alice") -> Log
     configured store, so a middleware built from the same config accepts the cookie."""
     kit = AuthonomySync(config)
     try:
-        start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+        start = kit.run(
+            kit.engine.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+        )
         with httpx.Client() as browser:
             location = hosted_login(browser, start.redirect_url, user=user)
         params = dict(parse_qsl(urlsplit(location).query))
-        done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+        done = kit.run(
+            kit.engine.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+        )
         record = kit.store.load(done.session_cookie)
     finally:
         kit.close()

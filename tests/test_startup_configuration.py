@@ -284,3 +284,22 @@ def test_starlette_start_up_failure_is_logged_with_its_cause(
         pass
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any("AUTHONOMY_SESSION_SECRET" in message for message in errors), errors
+
+
+class _HalfStore:
+    """Loads and saves, but declares nothing else a session store must."""
+
+    def load(self, cookie_value: str) -> None:
+        return None
+
+    def save(self, record: Any, ttl: int) -> str:
+        return "x"
+
+
+def test_an_object_that_is_not_a_session_store_fails_at_start_up(sb: Sandbox) -> None:
+    config = AuthonomyConfig(**_settings(sb, session_store=_HalfStore()))
+    with pytest.raises(ConfigurationError) as failure:
+        Authonomy(Flask("half"), config=config)
+    assert "session_store" in str(failure.value) and "_HalfStore" in str(failure.value)
+    with pytest.raises(ConfigurationError), TestClient(_fastapi(config)):
+        pass

@@ -31,7 +31,9 @@ def _unavailable(request: HttpRequest, exc: Exception) -> AuthonomyUnavailableEr
     return AuthonomyUnavailableError(f"Authonomy {kind}: {request.method} {request.url}")
 
 
-def _build(client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> httpx.Request:
+def _build(client: httpx.Client | httpx.AsyncClient | None, request: HttpRequest) -> httpx.Request:
+    if client is None:  # a runner for flows that make no HTTP calls (webhook deliveries)
+        raise RuntimeError(f"this runner makes no HTTP requests: {request.method} {request.url}")
     return client.build_request(
         request.method,
         request.url,
@@ -47,7 +49,7 @@ class SyncRunner:
 
     def __init__(
         self,
-        http: httpx.Client,
+        http: httpx.Client | None,
         handlers: Mapping[type, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.http = http
@@ -57,7 +59,9 @@ class SyncRunner:
         """Perform one effect and return its result."""
         if isinstance(effect, HttpRequest):
             try:
-                return to_response(self.http.send(_build(self.http, effect)))
+                request = _build(self.http, effect)
+                assert self.http is not None
+                return to_response(self.http.send(request))
             except httpx.TransportError as exc:
                 raise _unavailable(effect, exc) from exc
         if isinstance(effect, Sleep):
@@ -85,7 +89,7 @@ class AsyncRunner:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | None,
         handlers: Mapping[type, Callable[[Any], Awaitable[Any]]] | None = None,
     ) -> None:
         self.http = http
@@ -95,7 +99,9 @@ class AsyncRunner:
         """Perform one effect and return its result."""
         if isinstance(effect, HttpRequest):
             try:
-                return to_response(await self.http.send(_build(self.http, effect)))
+                request = _build(self.http, effect)
+                assert self.http is not None
+                return to_response(await self.http.send(request))
             except httpx.TransportError as exc:
                 raise _unavailable(effect, exc) from exc
         if isinstance(effect, Sleep):

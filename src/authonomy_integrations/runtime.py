@@ -22,6 +22,7 @@ import httpx
 from ._drivers import AsyncRunner, SyncRunner
 from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
+from .core.caller import Callers
 from .core.effects import (
     Background,
     DeleteSession,
@@ -33,11 +34,11 @@ from .core.effects import (
     SessionExclusive,
     SidRevoked,
 )
-from .core.engine import Engine, LoginDone, LoginStart, SessionState
+from .core.engine import Engine, SessionState
 from .core.policies import PolicyDecision
 from .core.routes import Routes
 from .core.user import AuthonomyUser
-from .errors import AuthonomyUnavailableError
+from .errors import AuthonomyUnavailableError, ConfigurationError
 from .observability import events_for
 from .stores.base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores.memory import MemorySessionStore
@@ -48,20 +49,18 @@ __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
 logger = logging.getLogger("authonomy_integrations")
 
 
-def _cache_ttl(store: SessionStore) -> float:
-    """How long a decoded session may be reused: only stores no other process writes."""
-    return float(getattr(store, "local_cache_ttl", 0.0))
-
-
 def default_store(config: AuthonomyConfig) -> SessionStore:
     """The configured session store, or a memory store sized for one process."""
     if config.session_store is not None:
-        store: SessionStore = config.session_store
+        store = config.session_store
+        if not isinstance(store, SessionStore):
+            raise ConfigurationError(
+                "session_store",
+                f"{type(store).__name__} is not a session store (see stores.SessionStore)",
+            )
         # Stores shared with other apps (a Redis, a cookie secret) keep each app's
         # sessions apart by its audience.
-        bind = getattr(store, "bind_audience", None)
-        if callable(bind):
-            bind(config.audience)
+        store.bind_audience(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
 
@@ -69,11 +68,6 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
 def _ended_sid(event: WebhookEvent) -> str | None:
     """The Authonomy session a webhook event is about, if it has one."""
     return event.session.id if event.session is not None else None
-
-
-def _shares_revocations(store: SessionStore) -> bool:
-    """Whether the store records ended Authonomy sessions for every process using it."""
-    return callable(getattr(store, "revoke_sid", None))
 
 
 def _still_busy(effect: Exclusive) -> AuthonomyUnavailableError:
@@ -94,22 +88,13 @@ class _Runtime:
         self.engine = Engine(
             config,
             clock=clock,
-            session_cache_ttl=_cache_ttl(self.store),
-            shared_revocations=_shares_revocations(self.store),
+            session_cache_ttl=self.store.local_cache_ttl,
+            shared_revocations=self.store.shares_revocations,
             events=events_for(config),
         )
         self.routes = Routes(self.engine)
-
-    def _revocation_handlers(self, prefix: str) -> dict[type, Callable[[Any], Any]]:
-        """Handlers of the revocation effects, on the store's sync or async (``a``) methods."""
-        if not self.engine.shared_revocations:
-            return {}
-        revoke = getattr(self.store, f"{prefix}revoke_sid")
-        is_revoked = getattr(self.store, f"{prefix}is_sid_revoked")
-        return {
-            RevokeSid: lambda e: revoke(e.sid, e.ttl),
-            SidRevoked: lambda e: is_revoked(e.sid),
-        }
+        #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
+        self.callers = Callers(self.engine)
 
 
 class AuthonomySync(_Runtime):
@@ -140,7 +125,8 @@ class AuthonomySync(_Runtime):
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
-            **self._revocation_handlers(""),
+            RevokeSid: lambda e: store.revoke_sid(e.sid, e.ttl),
+            SidRevoked: lambda e: store.is_sid_revoked(e.sid),
         }
 
     def _exclusive(self, effect: Exclusive) -> Any:
@@ -178,14 +164,6 @@ class AuthonomySync(_Runtime):
         if state is not None:
             return state
         return self.runner.run(self.engine.authenticate_session(cookie))
-
-    def start_login(self, **kwargs: Any) -> LoginStart:
-        """See :meth:`Engine.start_login`."""
-        return self.runner.run(self.engine.start_login(**kwargs))
-
-    def finish_login(self, params: Mapping[str, str], **kwargs: Any) -> LoginDone:
-        """See :meth:`Engine.finish_login`."""
-        return self.runner.run(self.engine.finish_login(params, **kwargs))
 
     def logout(self, cookie: str | None) -> None:
         """See :meth:`Engine.logout`."""
@@ -238,7 +216,8 @@ class AuthonomyAsync(_Runtime):
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
-            **self._revocation_handlers("a"),
+            RevokeSid: lambda e: store.arevoke_sid(e.sid, e.ttl),
+            SidRevoked: lambda e: store.ais_sid_revoked(e.sid),
         }
 
     async def _exclusive(self, effect: Exclusive) -> Any:
@@ -281,16 +260,6 @@ class AuthonomyAsync(_Runtime):
         if state is not None:
             return state
         result: SessionState = await self.runner.run(self.engine.authenticate_session(cookie))
-        return result
-
-    async def start_login(self, **kwargs: Any) -> LoginStart:
-        """See :meth:`Engine.start_login`."""
-        result: LoginStart = await self.runner.run(self.engine.start_login(**kwargs))
-        return result
-
-    async def finish_login(self, params: Mapping[str, str], **kwargs: Any) -> LoginDone:
-        """See :meth:`Engine.finish_login`."""
-        result: LoginDone = await self.runner.run(self.engine.finish_login(params, **kwargs))
         return result
 
     async def logout(self, cookie: str | None) -> None:

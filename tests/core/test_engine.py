@@ -161,11 +161,15 @@ def kit(authonomy: FakeAuthonomy, clock: Clock) -> Iterator[AuthonomySync]:
 
 
 def login(kit: AuthonomySync, next_path: str = "/") -> str:
-    start = kit.start_login(customer_id="acme-corp", next_path=next_path, login_cookie=None)
+    start = kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path=next_path, login_cookie=None)
+    )
     state = dict(parse_qsl(urlsplit(start.redirect_url).query))
     assert state == {"code": "handle"}
     params = {"code": "c1", "state": "st_1", "iss": ISSUER}
-    done = kit.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+    done = kit.run(
+        kit.engine.finish_login(params, login_cookie=start.login_cookie, old_session=None)
+    )
     return done.session_cookie
 
 
@@ -190,9 +194,13 @@ def test_login_rejects_id_token_with_another_nonce(
 
 def test_each_login_gets_a_new_session_id(kit: AuthonomySync) -> None:
     first = login(kit)
-    start = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    start = kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    )
     params = {"code": "c2", "state": "st_2", "iss": ISSUER}
-    second = kit.finish_login(params, login_cookie=start.login_cookie, old_session=first)
+    second = kit.run(
+        kit.engine.finish_login(params, login_cookie=start.login_cookie, old_session=first)
+    )
     assert second.session_cookie != first
     assert kit.authenticate_session(first).user is None
 
@@ -200,7 +208,11 @@ def test_each_login_gets_a_new_session_id(kit: AuthonomySync) -> None:
 def test_step_up_login_asks_for_mfa_and_a_fresh_sign_in(
     kit: AuthonomySync, authonomy: FakeAuthonomy
 ) -> None:
-    kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None, step_up="local-mfa")
+    kit.run(
+        kit.engine.start_login(
+            customer_id="acme-corp", next_path="/", login_cookie=None, step_up="local-mfa"
+        )
+    )
     body = authonomy.authorize_bodies[0]
     assert body["acr_values"] == "mfa" and body["prompt"] == "login" and body["max_age"] == 0
 

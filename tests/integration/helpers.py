@@ -18,11 +18,15 @@ def callback_params(location: str) -> dict[str, str]:
 
 def sign_in(kit: AuthonomySync, user: str = "bob", next_path: str = "/") -> LoginDone:
     """Start a login, sign ``user`` in at the hosted pages, finish it: a new session."""
-    start = kit.start_login(customer_id="acme-corp", next_path=next_path, login_cookie=None)
+    start = kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path=next_path, login_cookie=None)
+    )
     with httpx.Client() as browser:
         location = hosted_login(browser, start.redirect_url, user=user)
-    return kit.finish_login(
-        callback_params(location), login_cookie=start.login_cookie, old_session=None
+    return kit.run(
+        kit.engine.finish_login(
+            callback_params(location), login_cookie=start.login_cookie, old_session=None
+        )
     )
 
 

@@ -66,23 +66,33 @@ def test_callback_replayed_with_another_browsers_cookie_is_refused(
     sandbox: Sandbox, make_kit: Callable[..., AuthonomySync]
 ) -> None:
     kit = make_kit(sandbox.config())
-    mine = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
-    theirs = kit.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    mine = kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    )
+    theirs = kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path="/", login_cookie=None)
+    )
     with httpx.Client() as browser:
         location = hosted_login(browser, mine.redirect_url, user="bob")
     with pytest.raises(LoginError):
-        kit.finish_login(
-            callback_params(location), login_cookie=theirs.login_cookie, old_session=None
+        kit.run(
+            kit.engine.finish_login(
+                callback_params(location), login_cookie=theirs.login_cookie, old_session=None
+            )
         )
 
 
 async def test_async_login_bearer_and_refresh(sandbox: Sandbox) -> None:
     kit = AuthonomyAsync(sandbox.config(refresh_margin=3600))
-    start = await kit.start_login(customer_id="acme-corp", next_path=None, login_cookie=None)
+    start = await kit.run(
+        kit.engine.start_login(customer_id="acme-corp", next_path=None, login_cookie=None)
+    )
     with httpx.Client() as browser:
         location = hosted_login(browser, start.redirect_url, user="alice")
-    done = await kit.finish_login(
-        callback_params(location), login_cookie=start.login_cookie, old_session=None
+    done = await kit.run(
+        kit.engine.finish_login(
+            callback_params(location), login_cookie=start.login_cookie, old_session=None
+        )
     )
     assert done.user.mfa and "admins" in done.user.groups
     # refresh_margin longer than the token's life: every request refreshes.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
-from ..errors import LoginError
+from ..errors import (
+    AuthonomyAPIError,
+    AuthonomyUnavailableError,
+    InternalServerError,
+    LoginError,
+    SessionError,
+    SessionTooLargeError,
+)
 from .crypto import SecretBox, b64url_encode
 
 __all__ = [
@@ -27,12 +35,15 @@ __all__ = [
     "CallbackResult",
     "LoginAttempt",
     "LoginAttempts",
+    "after_exchange",
     "check_callback",
     "new_nonce",
     "new_pkce",
     "pkce_challenge",
     "safe_next",
 ]
+
+logger = logging.getLogger("authonomy_integrations")
 
 #: Longest ``next`` path kept; longer ones fall back to the default.
 MAX_NEXT_LENGTH = 1024
@@ -285,3 +296,25 @@ def _describe_error(error: str, description: str | None) -> str:
         printable = "".join(c for c in description if c.isprintable())
         text += f": {printable[:_MAX_DESCRIPTION]}"
     return text
+
+
+def after_exchange(exc: Exception) -> Exception:
+    """What a failure after the code exchange becomes: temporary troubles stay so (503,
+    a new sign-in later works); anything else ends this sign-in with a clear reason."""
+    if isinstance(exc, SessionTooLargeError):
+        logger.error(
+            "sign-in refused: %s. Configure a server-side session store "
+            "(RedisSessionStore, MemorySessionStore) instead of CookieSessionStore",
+            exc,
+        )
+        return LoginError(
+            "the session is too large to be kept in a cookie", error="session_too_large"
+        )
+    if isinstance(exc, LoginError | AuthonomyUnavailableError | InternalServerError):
+        return exc
+    if isinstance(exc, SessionError):
+        return exc
+    logger.error("sign-in failed after the code exchange", exc_info=exc)
+    if isinstance(exc, AuthonomyAPIError):
+        return LoginError(f"Authonomy answered unexpectedly: {exc.message}")
+    return LoginError("the sign-in could not be completed")

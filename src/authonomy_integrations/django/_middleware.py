@@ -15,11 +15,10 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from ..core import web
-from ..core.engine import SessionState
-from ..core.routes import TEMPORARY_ERRORS, RequestInfo
+from ..core.caller import ASK, Caller, refusal
+from ..core.routes import RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import ConfigurationError, TokenError
+from ..errors import ConfigurationError
 from ..runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, to_response, with_cookie
 from ._settings import configured, configured_clock, improperly
@@ -30,9 +29,6 @@ logger = logging.getLogger("authonomy_integrations")
 
 GetResponse = Callable[[HttpRequest], Any]
 _ANONYMOUS = UnauthenticatedUser()
-_NO_SESSION = SessionState(None)
-#: What stops a request before the view: a bad token, or Authonomy out of reach.
-_REFUSED = (TokenError, *TEMPORARY_ERRORS)
 
 
 class AuthonomyMiddleware:
@@ -74,7 +70,8 @@ class AuthonomyMiddleware:
         self._route = routes.by_path.get
         # Deliveries carry no user; a stray Authorization header must not refuse them.
         self._unauthenticated_paths = frozenset({*routes.by_path, config.webhook_path})
-        self._cookie = routes.session_cookie
+        self._known = self.runtime.callers.known
+        self._flow = self.runtime.callers.flow
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         """Answer the kit's routes, or settle the caller and call the view."""
@@ -87,10 +84,16 @@ class AuthonomyMiddleware:
             return answer_response(runtime.run(route(request_info(request, runtime.routes))))
         user, cookie = None, None
         if request.path_info not in self._unauthenticated_paths:
-            try:
-                user, cookie = self._caller(request, runtime)
-            except _REFUSED as exc:
-                return self._refuse(request, exc)
+            meta = request.META
+            authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
+            known = self._known(authorization, cookies)
+            if known is ASK:
+                caller: Caller = runtime.run(self._flow(authorization, cookies))
+                if caller.refused is not None:
+                    return self._refuse(request, caller.refused)
+                user, cookie = caller.user, caller.set_cookie
+            else:
+                user = known
         self._attach(request, user)
         response: HttpResponse = self.get_response(request)
         return with_cookie(response, cookie) if cookie is not None else response
@@ -104,44 +107,19 @@ class AuthonomyMiddleware:
             return answer_response(answer)
         user, cookie = None, None
         if request.path_info not in self._unauthenticated_paths:
-            try:
-                user, cookie = await self._acaller(request, runtime)
-            except _REFUSED as exc:
-                return self._refuse(request, exc)
+            meta = request.META
+            authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
+            known = self._known(authorization, cookies)
+            if known is ASK:
+                caller: Caller = await runtime.run(self._flow(authorization, cookies))
+                if caller.refused is not None:
+                    return self._refuse(request, caller.refused)
+                user, cookie = caller.user, caller.set_cookie
+            else:
+                user = known
         self._attach(request, user)
         response: HttpResponse = await self.get_response(request)
         return with_cookie(response, cookie) if cookie is not None else response
-
-    def _caller(
-        self, request: HttpRequest, runtime: AuthonomySync
-    ) -> tuple[AuthonomyUser | None, str | None]:
-        """The caller, and the ``Set-Cookie`` a refreshed or ended session needs."""
-        authorization = request.META.get("HTTP_AUTHORIZATION")
-        if authorization:
-            token = web.bearer_token(authorization)
-            return (runtime.authenticate_bearer(token) if token else None), None
-        cookie = web.cookie_value(request.META.get("HTTP_COOKIE"), self._cookie)
-        state = runtime.authenticate_session(cookie) if cookie else _NO_SESSION
-        return state.user, self._session_cookie(state)
-
-    async def _acaller(
-        self, request: HttpRequest, runtime: AuthonomyAsync
-    ) -> tuple[AuthonomyUser | None, str | None]:
-        authorization = request.META.get("HTTP_AUTHORIZATION")
-        if authorization:
-            token = web.bearer_token(authorization)
-            return (await runtime.authenticate_bearer(token) if token else None), None
-        cookie = web.cookie_value(request.META.get("HTTP_COOKIE"), self._cookie)
-        state = await runtime.authenticate_session(cookie) if cookie else _NO_SESSION
-        return state.user, self._session_cookie(state)
-
-    def _session_cookie(self, state: SessionState) -> str | None:
-        config = self.config
-        if state.set_cookie is not None:
-            return web.set_cookie(config, self._cookie, state.set_cookie, config.session_max_age)
-        if state.clear_cookie:
-            return web.clear_cookie(config, self._cookie)
-        return None
 
     def _attach(self, request: HttpRequest, user: AuthonomyUser | None) -> None:
         setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
@@ -151,9 +129,4 @@ class AuthonomyMiddleware:
     def _refuse(self, request: HttpRequest, exc: Exception) -> HttpResponse:
         """401 for a bad token; 503 while Authonomy is out of reach (the cookie is kept)."""
         info: RequestInfo = request_info(request)
-        if isinstance(exc, TEMPORARY_ERRORS):
-            logger.warning("request answered 503: %s", exc)
-            return to_response(web.unavailable(exc, info.method, info.headers))
-        assert isinstance(exc, TokenError)
-        reply = web.unauthenticated(self.config, info.method, info.headers, info.target, exc)
-        return to_response(reply)
+        return to_response(refusal(self.config, exc, info.method, info.headers, info.target))

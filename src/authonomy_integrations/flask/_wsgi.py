@@ -9,28 +9,20 @@ to the response's headers on the way out.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core import web
-from ..core.engine import SessionState
-from ..core.routes import TEMPORARY_ERRORS
-from ..core.user import AuthonomyUser
-from ..errors import TokenError
+from ..core.caller import ASK, Caller, refusal
 from ..runtime import AuthonomySync
 
 __all__ = ["USER_KEY", "AuthonomyWSGI", "raw_target"]
-
-logger = logging.getLogger("authonomy_integrations")
 
 #: Where the request's ``AuthonomyUser`` (or ``None``) is kept in the environ.
 USER_KEY = "authonomy.user"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-_NO_SESSION = SessionState(None)
 
 
 class AuthonomyWSGI:
@@ -42,9 +34,8 @@ class AuthonomyWSGI:
         config = runtime.config
         # The kit's own routes read their cookies themselves.
         self.own_paths = frozenset({*runtime.routes.by_path, config.webhook_path})
-        self.session_cookie = runtime.routes.session_cookie
-        self._cached_bearer = runtime.engine.fast_bearer()
-        self._clock = runtime.engine.clock
+        self._known = runtime.callers.known
+        self._flow = runtime.callers.flow
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Put the caller in ``environ`` and run the app, or answer 401 / 503 at once."""
@@ -52,50 +43,22 @@ class AuthonomyWSGI:
             environ[USER_KEY] = None
             return self.app(environ, start_response)
         authorization = environ.get("HTTP_AUTHORIZATION")
-        try:
-            if authorization:
-                environ[USER_KEY] = self._bearer(authorization)
-                return self.app(environ, start_response)
-            state = self._session(environ.get("HTTP_COOKIE"))
-        except TokenError as exc:
-            return _answer(self._unauthenticated(environ, exc), start_response)
-        except TEMPORARY_ERRORS as exc:
-            # The cookie is left alone: the session is still good once Authonomy is back.
-            logger.warning("request answered 503: %s", exc)
-            reply = web.unavailable(exc, environ.get("REQUEST_METHOD", "GET"), _headers(environ))
-            return _answer(reply, start_response)
-        environ[USER_KEY] = state.user
-        cookie = self._set_cookie(state)
-        if cookie is not None:
-            start_response = _with_cookie(start_response, cookie)
-        return self.app(environ, start_response)
-
-    def _bearer(self, authorization: str) -> AuthonomyUser | None:
-        token = web.bearer_token(authorization)
-        if token is None:
-            return None
-        user: AuthonomyUser | None = self._cached_bearer(token, self._clock())
-        return user if user is not None else self.runtime.authenticate_bearer(token)
-
-    def _session(self, cookies: str | None) -> SessionState:
-        cookie = web.cookie_value(cookies, self.session_cookie)
-        return self.runtime.authenticate_session(cookie) if cookie else _NO_SESSION
-
-    def _set_cookie(self, state: SessionState) -> str | None:
-        config = self.runtime.config
-        if state.set_cookie is not None:
-            return web.set_cookie(
-                config, self.session_cookie, state.set_cookie, config.session_max_age
+        cookies = environ.get("HTTP_COOKIE")
+        user = self._known(authorization, cookies)
+        if user is not ASK:
+            environ[USER_KEY] = user
+            return self.app(environ, start_response)
+        caller: Caller = self.runtime.run(self._flow(authorization, cookies))
+        if caller.refused is not None:
+            method = environ.get("REQUEST_METHOD", "GET")
+            reply = refusal(
+                self.runtime.config, caller.refused, method, _headers(environ), raw_target(environ)
             )
-        if state.clear_cookie:
-            return web.clear_cookie(config, self.session_cookie)
-        return None
-
-    def _unauthenticated(self, environ: dict[str, Any], exc: TokenError) -> web.Reply:
-        method = environ.get("REQUEST_METHOD", "GET")
-        return web.unauthenticated(
-            self.runtime.config, method, _headers(environ), raw_target(environ), exc
-        )
+            return _answer(reply, start_response)
+        environ[USER_KEY] = caller.user
+        if caller.set_cookie is not None:
+            start_response = _with_cookie(start_response, caller.set_cookie)
+        return self.app(environ, start_response)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:

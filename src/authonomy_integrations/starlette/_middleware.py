@@ -10,11 +10,10 @@ from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import AuthonomyConfig
-from ..core import web
-from ..core.engine import SessionState
+from ..core.caller import ASK, Caller, refusal
 from ..core.routes import TEMPORARY_ERRORS
 from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import ConfigurationError, TokenError
+from ..errors import ConfigurationError
 from ..runtime import AuthonomyAsync
 from ._asgi import (
     credential_headers,
@@ -31,14 +30,11 @@ __all__ = ["AuthonomyMiddleware"]
 logger = logging.getLogger("authonomy_integrations")
 
 _ANONYMOUS = UnauthenticatedUser()
-_NO_SESSION = SessionState(None)
 _NO_CREDENTIALS = AuthCredentials()
 _CREDENTIALS_CACHE_SIZE = 1024
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 _WS_POLICY_VIOLATION = 1008
 _WS_TRY_AGAIN_LATER = 1013
-#: What stops a request before the app: a bad token, or Authonomy out of reach.
-_REFUSED = (TokenError, *TEMPORARY_ERRORS)
 
 
 class AuthonomyMiddleware:
@@ -78,12 +74,11 @@ class AuthonomyMiddleware:
             # the log line is what makes the cause visible when the server starts.
             logger.error("AuthonomyMiddleware cannot start: %s", exc)
             raise
-        self._engine = self.runtime.engine
         self._route = self.runtime.routes.by_path.get
-        self._cached_bearer = self._engine.fast_bearer()
-        self._clock = self._engine.clock
-        self._cookie = web.session_cookie_name(config)
-        self._cached_session = self._engine.recent_sessions.get
+        callers = self.runtime.callers
+        self._known = callers.known
+        self._flow = callers.flow
+        self._run = self.runtime.run
         self._credentials: dict[frozenset[str], AuthCredentials] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,26 +100,16 @@ class AuthonomyMiddleware:
             return
         scope["authonomy"] = self.runtime
         authorization, cookies = credential_headers(scope["headers"])
+        header = authorization.decode("latin-1") if authorization is not None else None
+        cookie = cookies.decode("latin-1") if cookies is not None else None
         set_cookie = None
-        try:
-            if authorization is not None:
-                user = None
-                if authorization.startswith(b"Bearer "):  # a cache hit was verified before
-                    user = self._cached_bearer(authorization[7:].decode("latin-1"), self._clock())
-                if user is None:
-                    user = await self._bearer(authorization)
-            elif cookies is not None:
-                state = self._state(web.cookie_value(cookies.decode("latin-1"), self._cookie))
-                if state is None:
-                    state = await self._session(cookies)
-                user = state.user
-                if state.set_cookie is not None or state.clear_cookie:
-                    set_cookie = self._session_cookie_header(state)
-            else:
-                user = None
-        except _REFUSED as exc:
-            await self._refuse(exc, scope, receive, send)
-            return
+        user = self._known(header, cookie)
+        if user is ASK:
+            caller: Caller = await self._run(self._flow(header, cookie))
+            if caller.refused is not None:
+                await self._refuse(caller.refused, scope, receive, send)
+                return
+            user, set_cookie = caller.user, caller.set_cookie
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = _NO_CREDENTIALS
@@ -142,25 +127,6 @@ class AuthonomyMiddleware:
                 return
             await response(denied.reply)(scope, receive, send)
 
-    def _state(self, cookie: str | None) -> SessionState | None:
-        """The remembered state of a repeat session cookie (``None``: ask the runtime)."""
-        return self._cached_session(cookie, self._clock()) if cookie is not None else _NO_SESSION
-
-    async def _bearer(self, authorization: bytes) -> AuthonomyUser | None:
-        token = web.bearer_token(authorization.decode("latin-1"))
-        return await self.runtime.authenticate_bearer(token) if token is not None else None
-
-    async def _session(self, cookies: bytes) -> SessionState:
-        cookie = web.cookie_value(cookies.decode("latin-1"), self._cookie)
-        return await self.runtime.authenticate_session(cookie) if cookie else _NO_SESSION
-
-    def _session_cookie_header(self, state: SessionState) -> str:
-        """``Set-Cookie`` for a refreshed session, or one that deletes an ended one."""
-        config = self.config
-        if state.set_cookie is not None:
-            return web.set_cookie(config, self._cookie, state.set_cookie, config.session_max_age)
-        return web.clear_cookie(config, self._cookie)
-
     def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
             self._credentials.clear()
@@ -170,18 +136,12 @@ class AuthonomyMiddleware:
 
     async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""
-        unavailable = isinstance(exc, TEMPORARY_ERRORS)
         if scope["type"] == "websocket":
+            unavailable = isinstance(exc, TEMPORARY_ERRORS)
             code = _WS_TRY_AGAIN_LATER if unavailable else _WS_POLICY_VIOLATION
             await send({"type": "websocket.close", "code": code, "reason": ""})
             return
-        method, headers = scope["method"], request_headers(scope)
-        if unavailable:
-            logger.warning("request answered 503: %s", exc)
-            reply = web.unavailable(exc, method, headers)
-        else:
-            error = exc if isinstance(exc, TokenError) else None
-            reply = web.unauthenticated(self.config, method, headers, target(scope), error=error)
+        reply = refusal(self.config, exc, scope["method"], request_headers(scope), target(scope))
         await response(reply)(scope, receive, send)
 
     def _on_shutdown(self, send: Send) -> Send:

@@ -20,6 +20,7 @@ from ..core.sessions import SessionRecord
 __all__ = [
     "AsyncKeyedLocks",
     "KeyedLocks",
+    "ProcessLocalStore",
     "SessionStore",
     "compress",
     "decompress",
@@ -74,6 +75,10 @@ class SessionStore(Protocol):
         asave / aload / adelete           # the same, awaitable, for the event loop
         lock(session_id)                  # context manager: one refresh at a time (threads)
         alock(session_id)                 # async context manager: the same for tasks
+        bind_audience(audience)           # the app it serves (at start-up)
+        local_cache_ttl                   # seconds a decoded session may be reused here
+        shares_revocations                # whether revoke_sid / is_sid_revoked (and the
+                                          # a-variants) record ended sessions for all processes
 
     ``lock`` and ``alock`` are separate: an app uses threads (Flask) or an event loop
     (Starlette), not both for the same sessions. Failures to reach a backing service
@@ -111,6 +116,58 @@ class SessionStore(Protocol):
     def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
         """Hold the session's refresh lock (suspending the task while another holds it)."""
         ...
+
+    #: Seconds the engine may reuse a decoded session without loading it again: 0 for
+    #: stores other processes write to.
+    local_cache_ttl: float
+    #: Whether :meth:`revoke_sid` records ended Authonomy sessions for every process.
+    shares_revocations: bool
+
+    def bind_audience(self, audience: str) -> None:
+        """Serve the app whose tokens carry ``audience`` (called when the app starts)."""
+        ...
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        """Record that Authonomy session ``sid`` ended, for ``ttl`` seconds."""
+        ...
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        """Whether Authonomy session ``sid`` was recorded as ended."""
+        ...
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        """Awaitable :meth:`revoke_sid`."""
+        ...
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        """Awaitable :meth:`is_sid_revoked`."""
+        ...
+
+
+class ProcessLocalStore:
+    """What a store only this process uses declares: decoded sessions may be reused for
+    ``local_cache_ttl`` seconds, and ended Authonomy sessions are remembered by the
+    engine of this process, so there is nothing to record here."""
+
+    local_cache_ttl: float = 30.0
+    shares_revocations: bool = False
+
+    def bind_audience(self, audience: str) -> None:
+        """Nothing to bind: no other app reads this store."""
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        """Nothing to record: the engine remembers revocations in this process."""
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        """Never: the engine remembers revocations in this process."""
+        return False
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        """Awaitable :meth:`revoke_sid`."""
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        """Awaitable :meth:`is_sid_revoked`."""
+        return False
 
 
 L = TypeVar("L")

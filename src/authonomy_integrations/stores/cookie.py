@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from ..core.crypto import SecretBox
 from ..core.sessions import SessionRecord
 from ..errors import ConfigurationError, SessionTooLargeError
-from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress
+from .base import AsyncKeyedLocks, KeyedLocks, ProcessLocalStore, compress, decompress
 
 __all__ = ["CookieSessionStore"]
 
@@ -19,7 +19,7 @@ __all__ = ["CookieSessionStore"]
 _DEADLINE = struct.Struct("<d")
 
 
-class CookieSessionStore:
+class CookieSessionStore(ProcessLocalStore):
     """Sessions sealed (AES-256-GCM) into the cookie: no server-side state at all.
 
     ``secrets`` are newest first; a cookie sealed with an older one still loads, so a
@@ -45,8 +45,6 @@ class CookieSessionStore:
     two apps sharing a secret cannot open each other's cookies; one store object serves
     one app.
     """
-
-    local_cache_ttl: float = 30.0
 
     def __init__(
         self,

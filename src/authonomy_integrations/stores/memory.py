@@ -10,7 +10,14 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 
 from ..core.sessions import SessionRecord
-from .base import AsyncKeyedLocks, KeyedLocks, compress, decompress, is_session_id
+from .base import (
+    AsyncKeyedLocks,
+    KeyedLocks,
+    ProcessLocalStore,
+    compress,
+    decompress,
+    is_session_id,
+)
 
 __all__ = ["MemorySessionStore"]
 
@@ -19,7 +26,7 @@ __all__ = ["MemorySessionStore"]
 _DEADLINE = struct.Struct("<d")
 
 
-class MemorySessionStore:
+class MemorySessionStore(ProcessLocalStore):
     """Sessions kept in a dict in this process: for one-process apps and tests.
 
     At most ``maxsize`` sessions are kept; saving one more evicts the least recently
@@ -32,8 +39,6 @@ class MemorySessionStore:
     Only this process writes here, so the engine may reuse a decoded session for up to
     ``local_cache_ttl`` seconds instead of decoding it on every request.
     """
-
-    local_cache_ttl: float = 30.0
 
     def __init__(
         self,

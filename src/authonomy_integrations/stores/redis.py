@@ -55,6 +55,11 @@ class RedisSessionStore:
     sharing a Redis never read each other's sessions; one store object serves one app.
     """
 
+    #: Other processes write here: every request loads its session.
+    local_cache_ttl: float = 0.0
+    #: Ended Authonomy sessions are recorded here for every process.
+    shares_revocations: bool = True
+
     def __init__(
         self,
         url: str | None = None,

@@ -31,10 +31,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio.to_thread
-
+from .._drivers import AsyncRunner, SyncRunner
 from ..config import AuthonomyConfig
 from ..core import events as ev
+from ..core.effects import Flow
 from ..core.events import Events
 from ..errors import (
     ConfigurationError,
@@ -50,15 +50,23 @@ from ._body import (
     is_json_content_type,
     read_limited,
 )
+from ._delivery import (
+    Claim,
+    Complete,
+    Handler,
+    Interrupted,
+    Release,
+    RunHandler,
+    handler_name,
+    run_async,
+    run_blocking,
+)
 from ._event import WebhookEvent
 from ._signature import Headers, Secret, header_pairs
 from ._verifier import DEFAULT_TOLERANCE, WebhookVerifier
 
 __all__ = ["DEFAULT_CLAIM_TTL", "Handler", "WebhookReceiver", "WebhookResult"]
 
-
-Handler = Callable[[WebhookEvent], Any]
-"""A handler: ``def f(event)`` or ``async def f(event)``; its return value is ignored."""
 
 H = TypeVar("H", bound=Handler)
 
@@ -103,10 +111,6 @@ def _header(headers: Headers, wanted: str) -> str | None:
 def _about(event: WebhookEvent) -> dict[str, Any]:
     """What an event report says of a delivery: its id and type, nothing of its data."""
     return {"webhook_id": event.id, "event_type": event.type}
-
-
-def _handler_name(handler: Handler) -> str:
-    return getattr(handler, "__qualname__", None) or repr(handler)
 
 
 class WebhookReceiver:
@@ -154,6 +158,25 @@ class WebhookReceiver:
         self._clock = clock
         self._handlers: dict[str, list[Handler]] = {}
         self._catch_all: list[Handler] = []
+        store = self.replay_store
+        self._runner = SyncRunner(
+            None,
+            {
+                Claim: lambda e: store.claim(e.event_id, e.ttl),
+                Complete: lambda e: store.complete(e.event_id),
+                Release: lambda e: store.release(e.event_id),
+                RunHandler: lambda e: run_blocking(e.handler, e.event),
+            },
+        )
+        self._arunner = AsyncRunner(
+            None,
+            {
+                Claim: lambda e: store.aclaim(e.event_id, e.ttl),
+                Complete: lambda e: store.acomplete(e.event_id),
+                Release: lambda e: store.arelease(e.event_id),
+                RunHandler: lambda e: run_async(e.handler, e.event),
+            },
+        )
 
     @staticmethod
     def _secrets(
@@ -261,7 +284,7 @@ class WebhookReceiver:
             ev.WEBHOOK_HANDLER_FAILED,
             type(exc).__name__,
             exc_info=exc,
-            handler=_handler_name(handler),
+            handler=handler_name(handler),
             **_about(event),
         )
         return _failure(500, "INTERNAL_ERROR", "Webhook handler failed")
@@ -278,42 +301,44 @@ class WebhookReceiver:
         ``TypeError`` when an ``async def`` handler would run: use :meth:`ahandle`.
         """
         with self.events.span("authonomy.webhook"):
-            return self._handle(headers, body, first)
+            result: WebhookResult = self._runner.run(
+                self._delivery(headers, body, first, blocking=True)
+            )
+        return result
 
-    def _handle(self, headers: Headers, body: bytes, first: Sequence[Handler]) -> WebhookResult:
+    def _delivery(
+        self, headers: Headers, body: bytes, first: Sequence[Handler], *, blocking: bool
+    ) -> Flow[WebhookResult]:
+        """Verify, claim the id, run the handlers, then complete (or release) the claim."""
         admitted = self._admit(headers, body)
         if isinstance(admitted, WebhookResult):
             return admitted
         handlers = [*first, *self.handlers_for(admitted.type)]
-        _refuse_coroutine_functions(handlers)
+        if blocking:
+            _refuse_coroutine_functions(handlers)
         try:
-            state = self.replay_store.claim(admitted.id, self._claim_ttl)
+            state = yield Claim(admitted.id, self._claim_ttl)
         except ReplayStoreFullError as exc:
             return self._store_full(exc)
         except StoreUnavailableError as exc:
             return self._unavailable(admitted, exc)
         if state != "new":
             return self._replayed(admitted, state)
-        return self._run_claimed(admitted, handlers)
-
-    def _run_claimed(self, event: WebhookEvent, handlers: list[Handler]) -> WebhookResult:
         for handler in handlers:
             try:
-                _call_blocking(handler, event)
+                yield RunHandler(handler, admitted)
             except Exception as exc:
                 # An unreleased claim expires by itself after the claim ttl.
                 with suppress(StoreUnavailableError):
-                    self.replay_store.release(event.id)
-                return self._handler_failed(event, handler, exc)
-            except BaseException:
-                with suppress(StoreUnavailableError):
-                    self.replay_store.release(event.id)
-                raise
+                    yield Release(admitted.id)
+                if isinstance(exc, Interrupted):
+                    raise exc.error from None
+                return self._handler_failed(admitted, handler, exc)
         try:
-            self.replay_store.complete(event.id)
+            yield Complete(admitted.id)
         except StoreUnavailableError as exc:
-            return self._unavailable(event, exc)
-        return _received(event.id)
+            return self._unavailable(admitted, exc)
+        return _received(admitted.id)
 
     def read_body(self, headers: Headers, chunks: Iterable[bytes]) -> bytes | WebhookResult:
         """The body from ``chunks``, or the refusal (415, 413) decided before or while reading.
@@ -348,42 +373,10 @@ class WebhookReceiver:
         ``first`` run before the registered handlers, as in :meth:`handle`.
         """
         with self.events.span("authonomy.webhook"):
-            return await self._ahandle(headers, body, first)
-
-    async def _ahandle(
-        self, headers: Headers, body: bytes, first: Sequence[Handler]
-    ) -> WebhookResult:
-        admitted = self._admit(headers, body)
-        if isinstance(admitted, WebhookResult):
-            return admitted
-        try:
-            state = await self.replay_store.aclaim(admitted.id, self._claim_ttl)
-        except ReplayStoreFullError as exc:
-            return self._store_full(exc)
-        except StoreUnavailableError as exc:
-            return self._unavailable(admitted, exc)
-        if state != "new":
-            return self._replayed(admitted, state)
-        handlers = [*first, *self.handlers_for(admitted.type)]
-        return await self._arun_claimed(admitted, handlers)
-
-    async def _arun_claimed(self, event: WebhookEvent, handlers: list[Handler]) -> WebhookResult:
-        for handler in handlers:
-            try:
-                await _call_async(handler, event)
-            except Exception as exc:
-                with suppress(StoreUnavailableError):
-                    await self.replay_store.arelease(event.id)
-                return self._handler_failed(event, handler, exc)
-            except BaseException:
-                with suppress(StoreUnavailableError):
-                    await self.replay_store.arelease(event.id)
-                raise
-        try:
-            await self.replay_store.acomplete(event.id)
-        except StoreUnavailableError as exc:
-            return self._unavailable(event, exc)
-        return _received(event.id)
+            result: WebhookResult = await self._arunner.run(
+                self._delivery(headers, body, first, blocking=False)
+            )
+        return result
 
     async def aread_body(
         self, headers: Headers, chunks: AsyncIterable[bytes]
@@ -412,25 +405,6 @@ def _refuse_coroutine_functions(handlers: Iterable[Handler]) -> None:
     for handler in handlers:
         if inspect.iscoroutinefunction(handler):
             raise TypeError(
-                f"webhook handler {_handler_name(handler)} is async; "
+                f"webhook handler {handler_name(handler)} is async; "
                 "call WebhookReceiver.ahandle (or use an async framework route) to run it"
             )
-
-
-def _call_blocking(handler: Handler, event: WebhookEvent) -> None:
-    result = handler(event)
-    if inspect.isawaitable(result):
-        if inspect.iscoroutine(result):
-            result.close()
-        raise TypeError(
-            f"webhook handler {_handler_name(handler)} returned an awaitable; use ahandle"
-        )
-
-
-async def _call_async(handler: Handler, event: WebhookEvent) -> None:
-    if inspect.iscoroutinefunction(handler):
-        await handler(event)
-        return
-    result = await anyio.to_thread.run_sync(handler, event)
-    if inspect.isawaitable(result):
-        await result

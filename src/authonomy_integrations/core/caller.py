@@ -1,0 +1,134 @@
+"""Who is calling: a request's ``Authorization`` and ``Cookie`` headers to a decision.
+
+Every adapter asks :class:`Callers` the same two questions and only translates the
+answer: :meth:`Callers.known` answers from memory (a repeat bearer token, a session seen
+moments ago, no credentials at all) without a flow; when it says :data:`ASK`, the adapter
+drives :meth:`Callers.flow` with its runtime and gets a :class:`Caller`: the user, the
+``Set-Cookie`` a refreshed or ended session needs, or why the request is refused
+(an invalid token: 401; Authonomy or the store out of reach: 503).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from ..config import AuthonomyConfig
+from ..errors import TokenError
+from . import web
+from .effects import Flow
+from .routes import TEMPORARY_ERRORS
+from .user import AuthonomyUser
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["ASK", "Ask", "Caller", "Callers", "refusal"]
+
+logger = logging.getLogger("authonomy_integrations")
+
+
+class Ask(enum.Enum):
+    """The type of :data:`ASK`."""
+
+    FLOW = "flow"
+
+
+#: :meth:`Callers.known` cannot tell without I/O: run :meth:`Callers.flow`.
+ASK: Final = Ask.FLOW
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The caller of one request.
+
+    ``user`` is ``None`` for nobody; ``set_cookie`` a ``Set-Cookie`` value to add to the
+    response; ``refused`` the error the request is answered with instead of the app
+    (build the answer with :func:`refusal`).
+    """
+
+    user: AuthonomyUser | None
+    set_cookie: str | None = None
+    refused: Exception | None = None
+
+
+_NOBODY = Caller(None)
+
+
+class Callers:
+    """The one place that decides who is calling, for every adapter."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.cookie_name = web.session_cookie_name(engine.config)
+        # Bound once: the repeat-token path is a header test, a clock read and a lookup.
+        self._bearer_hit = engine.fast_bearer()
+        self._session_hit = engine.cached_session
+        self._clock = engine.clock
+
+    def known(self, authorization: str | None, cookies: str | None) -> AuthonomyUser | Ask | None:
+        """The user when memory answers (``None``: nobody), else :data:`ASK`.
+
+        ``authorization`` and ``cookies`` are the request's headers (``None`` or empty when
+        absent). An ``Authorization`` header decides alone, even beside a session cookie.
+        """
+        if authorization:
+            if authorization.startswith("Bearer "):  # a hit was verified before
+                user: AuthonomyUser | None = self._bearer_hit(authorization[7:], self._clock())
+                if user is not None:
+                    return user
+            return ASK
+        if cookies is None:
+            return None
+        cookie = web.cookie_value(cookies, self.cookie_name)
+        if cookie is None:
+            return None
+        state = self._session_hit(cookie)
+        return ASK if state is None else state.user
+
+    def flow(self, authorization: str | None, cookies: str | None) -> Flow[Caller]:
+        """The caller, verifying the token or loading (and refreshing) the session."""
+        try:
+            if authorization:
+                token = web.bearer_token(authorization)
+                if token is None:
+                    return _NOBODY
+                user = yield from self.engine.authenticate_bearer(token)
+                return Caller(user)
+            cookie = web.cookie_value(cookies, self.cookie_name)
+            if cookie is None:
+                return _NOBODY
+            state = yield from self.engine.authenticate_session(cookie)
+        except TokenError as exc:
+            return Caller(None, refused=exc)
+        except TEMPORARY_ERRORS as exc:
+            # The cookie is left alone: the session is still good once Authonomy is back.
+            logger.warning("request answered 503: %s", exc)
+            return Caller(None, refused=exc)
+        config = self.config
+        if state.set_cookie is not None:
+            header = web.set_cookie(
+                config, self.cookie_name, state.set_cookie, config.session_max_age
+            )
+            return Caller(state.user, header)
+        if state.clear_cookie:
+            return Caller(state.user, web.clear_cookie(config, self.cookie_name))
+        return Caller(state.user)
+
+
+def refusal(
+    config: AuthonomyConfig,
+    exc: Exception,
+    method: str,
+    headers: Mapping[str, str],
+    target: str,
+) -> web.Reply:
+    """The answer to a refused caller: 503 while Authonomy is out of reach, else 401."""
+    if isinstance(exc, TEMPORARY_ERRORS):
+        return web.unavailable(exc, method, headers)
+    error = exc if isinstance(exc, TokenError) else None
+    return web.unauthenticated(config, method, headers, target, error=error)
