@@ -9,20 +9,19 @@ screenshots land in the test's tmp dir, for a person to look at.
 from __future__ import annotations
 
 import base64
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
 from examples.fastapi_app import create_app as create_fastapi_app
 from tests.starlette.helpers import serve as serve_asgi
 
-from .test_examples_in_chromium import CHROMIUM_ARGS
+from .chromium import launch_chromium
 
 SECRET = "whsec_" + base64.b64encode(b"console-in-chromium-test-secret!").decode()
 
@@ -35,15 +34,8 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _subscribe(sb: Sandbox, url: str) -> None:

@@ -7,13 +7,11 @@ sends with the sign-out form, which the logout route's CSRF check must accept.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
 from examples.fastapi_app import create_app as create_fastapi_app
@@ -24,15 +22,7 @@ from tests.flask.helpers import bound_socket
 from tests.flask.helpers import serve as serve_wsgi
 from tests.starlette.helpers import serve as serve_asgi
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .chromium import launch_chromium
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +33,8 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @contextmanager

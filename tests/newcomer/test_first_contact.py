@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE
-from tests.browser.test_examples_in_chromium import CHROMIUM_ARGS
+from tests.browser.chromium import launch_chromium
 
 from ..conftest import free_port, wait_for_port
 
@@ -139,15 +137,8 @@ def adapted(command: str, port: int) -> str:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def sign_in_alice(chromium: Any, app_url: str, issuer: str) -> str:
