@@ -10,6 +10,7 @@ import pytest
 import redis
 import redis.asyncio
 
+from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.errors import ConfigurationError, ReplayStoreFullError
 from authonomy_integrations.stores.replay import MemoryReplayStore, RedisReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
@@ -218,6 +219,38 @@ def test_two_receivers_sharing_redis_run_handler_once(
     statuses = [r.handle(delivery.headers, delivery.body).body["data"] for r in receivers]
     assert statuses[1] == {"received": True, "id": "evt_shared", "duplicate": True}
     assert calls == ["evt_shared"]
+
+
+def test_two_apps_sharing_redis_each_handle_the_same_event(redis_url: str) -> None:
+    # Authonomy sends the same event id to every subscribed app: one app's delivery
+    # must not make the other's look like a replay.
+    calls: list[str] = []
+    stores = [RedisReplayStore(redis_url) for _ in range(3)]
+    audiences = [f"app_{uuid.uuid4().hex[:8]}", f"app_{uuid.uuid4().hex[:8]}"]
+    receivers = [
+        WebhookReceiver(AuthonomyConfig(audience=audience, webhook_secret=SECRET), replay_store=s)
+        for audience, s in zip([*audiences, audiences[0]], stores, strict=True)
+    ]
+    for receiver in receivers:
+        receiver.on_any(lambda event: calls.append(event.id))
+    delivery = make_delivery(event_id=f"evt_{uuid.uuid4().hex}")
+    answers = [r.handle(delivery.headers, delivery.body).body["data"] for r in receivers]
+    assert [answer.get("duplicate", False) for answer in answers] == [False, False, True]
+    assert len(calls) == 2, "each app ran its handler once; the first app's second worker did not"
+    assert stores[0].prefix == f"authonomy:webhook:{audiences[0]}:"
+    for store in stores:
+        store.close()
+
+
+def test_one_redis_replay_store_serves_one_app(redis_url: str) -> None:
+    store = RedisReplayStore(redis_url)
+    WebhookReceiver(AuthonomyConfig(audience="app_one", webhook_secret=SECRET), replay_store=store)
+    with pytest.raises(ConfigurationError) as raised:
+        WebhookReceiver(
+            AuthonomyConfig(audience="app_two", webhook_secret=SECRET), replay_store=store
+        )
+    assert raised.value.field == "replay_store"
+    store.close()
 
 
 async def test_receiver_with_redis_retries_after_handler_failure(

@@ -212,6 +212,10 @@ def _milliseconds(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
+#: Key prefix of webhook ids; the app's audience is appended once a receiver binds it.
+DEFAULT_REPLAY_PREFIX = "authonomy:webhook:"
+
+
 class RedisReplayStore:
     """A replay store in Redis, shared by every worker and process.
 
@@ -220,7 +224,10 @@ class RedisReplayStore:
     a ready ``client`` (blocking or asyncio: ``redis.Redis``, ``RedisCluster``, a
     Sentinel ``master_for`` client) and/or ``async_client``. Without an asyncio client,
     the async methods run the blocking client in a worker thread. A delivery's marker
-    is ``prefix{webhook_id}``. An unreachable Redis raises
+    is ``prefix{webhook_id}``; by default the prefix is ``authonomy:webhook:<audience>:``
+    once a receiver built from an app's configuration uses the store (before that,
+    ``authonomy:webhook:``), so apps sharing a Redis, which receive the same event ids,
+    never take each other's deliveries for replays. An unreachable Redis raises
     :class:`~..errors.StoreUnavailableError`, which the receiver answers with 503 so the
     delivery is retried; clients built from ``url`` give up after ``timeout`` seconds.
     """
@@ -231,7 +238,7 @@ class RedisReplayStore:
         *,
         client: Any = None,
         async_client: Any = None,
-        prefix: str = "authonomy:webhook:",
+        prefix: str | None = None,
         ttl: float = DEFAULT_DONE_TTL,
         timeout: float = 2.0,
     ) -> None:
@@ -247,11 +254,34 @@ class RedisReplayStore:
             async_client=async_client,
             timeout=timeout,
         )
-        self._prefix = check_prefix(prefix)
+        self._given_prefix = None if prefix is None else check_prefix(prefix)
+        self._audience: str | None = None
         self._ttl_ms = _milliseconds(ttl)
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix in force: the one given, else the default with the audience."""
+        if self._given_prefix is not None:
+            return self._given_prefix
+        if self._audience is not None:
+            return f"{DEFAULT_REPLAY_PREFIX}{self._audience}:"
+        return DEFAULT_REPLAY_PREFIX
+
+    def bind_audience(self, audience: str) -> None:
+        """Serve the app whose audience is ``audience`` (a receiver built from its
+        configuration calls this); one store object serves one app."""
+        if self._given_prefix is not None or self._audience == audience:
+            return
+        if self._audience is not None:
+            raise ConfigurationError(
+                "replay_store",
+                f"this RedisReplayStore already serves the app {self._audience!r}; give "
+                "each app its own store (or an explicit prefix=)",
+            )
+        self._audience = check_prefix(audience, "audience")
+
     def _key(self, webhook_id: str) -> str:
-        return hash_tagged(self._prefix, webhook_id)
+        return hash_tagged(self.prefix, webhook_id)
 
     def claim(self, webhook_id: str, ttl: float) -> ClaimState:
         """Claim ``webhook_id`` for ``ttl`` seconds unless it is in progress or done."""

@@ -42,7 +42,7 @@ from ..errors import (
     StoreUnavailableError,
     WebhookVerificationError,
 )
-from ..stores.replay import ClaimState, MemoryReplayStore, ReplayStore
+from ..stores.replay import ClaimState, MemoryReplayStore, RedisReplayStore, ReplayStore
 from ._body import (
     DEFAULT_MAX_BODY_BYTES,
     PayloadTooLargeError,
@@ -153,6 +153,9 @@ class WebhookReceiver:
         self.replay_store: ReplayStore = (
             MemoryReplayStore(window=2 * tolerance) if replay_store is None else replay_store
         )
+        if isinstance(replay_store, RedisReplayStore) and config is not None:
+            # Apps sharing a Redis receive the same event ids: keep each app's apart.
+            replay_store.bind_audience(config.audience)
         self.max_body_bytes = max_body_bytes
         self._claim_ttl = claim_ttl
         self._clock = clock
