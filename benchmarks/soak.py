@@ -45,6 +45,7 @@ MARGIN = 12
 RATE_LIMITS = {"authentication": 1_000_000, "management": 1_000_000}
 #: Growth of a worker's memory, warmed-up to end, still counted as flat.
 FLAT_MB = 12.0
+#: The replay store's default prefix; the apps' audience follows it.
 WEBHOOK_PREFIX = "authonomy:webhook:"
 
 
@@ -59,6 +60,10 @@ class SoakReport:
     unanswered: Counter[str] = field(default_factory=Counter)
     #: Live sessions (not logged out) that were answered 401 at least once.
     lost: set[str] = field(default_factory=set)
+    #: Sessions Authonomy revoked because a refresh token came back after its grace
+    #: window: the one known way an outage can cost a session (README, "Running several
+    #: workers"): Redis failed after a refresh rotated the token, before it was saved.
+    refresh_reuse_revocations: int = 0
     logins: int = 0
     logins_failed: int = 0
     logouts: int = 0
@@ -233,6 +238,9 @@ def run(
     report.seconds = time.monotonic() - started
     report.restarts = restarts.runs
     report.refreshes = sb.request_count("POST", "/v1/auth/refresh") - refreshes_before
+    report.refresh_reuse_revocations = sum(
+        entry.reason == "refresh_token_reuse" for entry in sb.state.activity.revoked_sessions
+    )
     # The sandbox sends the apps its own events too (sign-ins, refreshes, logouts).
     sandbox_events = len({delivery.event_id for delivery in sb.deliveries})
     _account(report, soak, redis_url, sandbox_events, sb.audience)
@@ -269,7 +277,7 @@ def _account(
         for event_id in report.webhooks_acknowledged:
             if report.webhooks[event_id] != 1:
                 report.problems.append(f"webhook {event_id} ran {report.webhooks[event_id]} times")
-            if raw.get(f"{WEBHOOK_PREFIX}{{{event_id}}}") != b"done":
+            if raw.get(f"{WEBHOOK_PREFIX}{audience}:{{{event_id}}}") != b"done":
                 report.problems.append(f"webhook {event_id} is not remembered as done")
         keys = list(raw.scan_iter(count=1000))
         report.keys = len(keys)
@@ -315,6 +323,7 @@ def summary(report: SoakReport) -> list[tuple[str, str]]:
             f"{sum(report.webhooks.values())} handler runs",
         ),
         ("sessions lost", str(len(report.lost))),
+        ("refresh tokens revoked for reuse", str(report.refresh_reuse_revocations)),
         (
             "requests without an answer",
             ", ".join(f"{n} x {e}" for e, n in report.unanswered.items()) or "none",

@@ -192,26 +192,22 @@ _JSON_WHITESPACE = " \t\n\r"
 
 
 def _decode(body: bytes) -> dict[str, Any]:
+    # raw_decode skips json.loads' encoding sniffing and whitespace regexes (JSON bodies are
+    # UTF-8, RFC 8259, and rarely padded); a body it cannot take gets the full decoder.
     try:
-        payload = _decode_text(body.decode("utf-8"))
+        text = body.decode("utf-8")
+        try:
+            payload, end = _DECODER.raw_decode(text)
+        except ValueError:
+            payload, end = _DECODER.decode(text), len(text)
+        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+            payload = _DECODER.decode(text)
     except (ValueError, RecursionError):
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting recurses.
         raise WebhookVerificationError("body is not valid JSON") from None
     if type(payload) is not dict:
         raise WebhookVerificationError("body is not a JSON object")
     return payload
-
-
-def _decode_text(text: str) -> Any:
-    # raw_decode skips json.loads' encoding sniffing and whitespace regexes (JSON bodies are
-    # UTF-8, RFC 8259, and rarely padded); a body it cannot take gets the full decoder.
-    try:
-        value, end = _DECODER.raw_decode(text)
-    except ValueError:
-        return _DECODER.decode(text)
-    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-        return _DECODER.decode(text)
-    return value
 
 
 def _event_time(value: Any, header_timestamp: int) -> datetime:
