@@ -19,6 +19,7 @@ __all__ = [
     "banner",
     "demo_sandbox",
     "log_config",
+    "page_layout",
     "with_signed_out_page",
 ]
 
@@ -29,6 +30,29 @@ SIGNED_OUT_PATH = "/signed-out"
 SIGNED_OUT_MESSAGE = "You are signed out."
 #: An empty icon: the browser asks for no ``/favicon.ico``.
 FAVICON_LINK = '<link rel="icon" href="data:,">'
+
+
+def page_layout(framework: str, body: str) -> str:
+    """The demos' page template, in the syntax Jinja and Django templates share: a page's
+    content goes where ``body`` (the engine's own slot) stands."""
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{{{{ title }}}} · {framework} + Authonomy</title>"
+        + FAVICON_LINK
+        + """<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;
+padding:0 1rem}nav a{margin-right:1rem}nav form{display:inline}
+td,th{padding:.2rem .6rem;text-align:left}</style></head><body>
+<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>
+<a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>
+{% if user.is_authenticated %}
+<form method="post" action="{{ logout_path }}"><button type="submit">{{ sign_out }}</button></form>
+{% else %}<a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>{% endif %}
+</nav><h1>{{ title }}</h1>"""
+        + body
+        + "</body></html>"
+    )
+
+
 #: The embedded sandbox's usual port in the demos.
 SANDBOX_PORT = 8400
 

@@ -20,26 +20,13 @@ from django.template import Context, Engine
 from authonomy_integrations.django import login_required, require_policy
 from authonomy_integrations.webhooks import WebhookEvent
 
-from ..shared import FAVICON_LINK, SIGN_IN, SIGN_OUT, SIGNED_OUT_MESSAGE
+from ..shared import SIGN_IN, SIGN_OUT, SIGNED_OUT_MESSAGE, page_layout
 
 __all__ = ["admin", "favicon", "home", "me", "profile", "remember", "signed_out", "webhooks"]
 
 _ENGINE = Engine(autoescape=True)
 
-_LAYOUT = (
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }} · Django + Authonomy</title>"""
-    + FAVICON_LINK
-    + """<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;
-padding:0 1rem}nav a{margin-right:1rem}nav form{display:inline}
-td,th{padding:.2rem .6rem;text-align:left}</style></head><body>
-<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/admin">Admin</a>
-<a href="/api/me">/api/me</a><a href="/webhooks">Webhooks</a>
-{% if user.is_authenticated %}
-<form method="post" action="{{ logout_path }}"><button type="submit">{{ sign_out }}</button></form>
-{% else %}<a href="{{ login_path }}?next=/profile">{{ sign_in }}</a>{% endif %}
-</nav><h1>{{ title }}</h1>{% block body %}{% endblock %}</body></html>"""
-)
+_LAYOUT = page_layout("Django", "{% block body %}{% endblock %}")
 
 _HOME = """{% if user.is_authenticated %}<p>Signed in as <b>{{ user.display_name }}</b>
 ({{ user.email }}) through <b>{{ user.customer_id }}</b>.</p>
