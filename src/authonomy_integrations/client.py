@@ -35,10 +35,10 @@ from .core.api import (
     Customer,
     CustomerFlows,
     Pages,
-    Policy,
     PolicyFlows,
-    PolicyList,
-    TokenSet,
+    PolicyRecord,
+    PolicyRecordList,
+    TokenResponse,
     Webhook,
     WebhookFlows,
 )
@@ -128,11 +128,11 @@ class AuthAPI:
             )
         )  # fmt: skip
 
-    def token(self, code: str, state: str, code_verifier: str, return_url: str) -> TokenSet:
+    def token(self, code: str, state: str, code_verifier: str, return_url: str) -> TokenResponse:
         """Exchange an authorization code for tokens (never retried)."""
         return self._runner.run(self._flows.token(code, state, code_verifier, return_url))
 
-    def refresh(self, refresh_token: str) -> TokenSet:
+    def refresh(self, refresh_token: str) -> TokenResponse:
         """Trade a refresh token for a new token set."""
         return self._runner.run(self._flows.refresh(refresh_token))
 
@@ -176,7 +176,7 @@ class CustomersAPI:
         """Set the customer's IdP; ``client_secret`` is write-only."""
         return self._runner.run(self._flows.configure_idp(id, type, **settings))
 
-    def policies(self, id: str) -> PolicyList:
+    def policies(self, id: str) -> PolicyRecordList:
         """The policies assigned to a customer."""
         return self._runner.run(self._flows.policies(id))
 
@@ -192,21 +192,21 @@ class PoliciesAPI:
         self._runner = runner
         self._flows = flows
 
-    def list(self, limit: int = 100) -> Iterator[Policy]:
+    def list(self, limit: int = 100) -> Iterator[PolicyRecord]:
         """Every policy, fetched page by page."""
         return _iterate(self._runner, self._flows.list(limit))
 
-    def get(self, id: str) -> Policy:
+    def get(self, id: str) -> PolicyRecord:
         """One policy by id."""
         return self._runner.run(self._flows.get(id))
 
     def create(
         self, name: str, type: str, conditions: Mapping[str, Any], description: str = ""
-    ) -> Policy:
+    ) -> PolicyRecord:
         """Create a policy."""
         return self._runner.run(self._flows.create(name, type, conditions, description))
 
-    def update(self, id: str, **fields: Any) -> Policy:
+    def update(self, id: str, **fields: Any) -> PolicyRecord:
         """Change some fields of a policy."""
         return self._runner.run(self._flows.update(id, **fields))
 
@@ -214,7 +214,7 @@ class PoliciesAPI:
         """Assign policies to a customer."""
         return self._runner.run(self._flows.assign(customer_id, policy_ids))
 
-    def find_by_name(self, name: str) -> Policy | None:
+    def find_by_name(self, name: str) -> PolicyRecord | None:
         """The policy called ``name``, or ``None``."""
         return self._runner.run(self._flows.find_by_name(name))
 
@@ -374,11 +374,13 @@ class AsyncAuthAPI:
             )
         )  # fmt: skip
 
-    async def token(self, code: str, state: str, code_verifier: str, return_url: str) -> TokenSet:
+    async def token(
+        self, code: str, state: str, code_verifier: str, return_url: str
+    ) -> TokenResponse:
         """Exchange an authorization code for tokens (never retried)."""
         return await self._runner.run(self._flows.token(code, state, code_verifier, return_url))
 
-    async def refresh(self, refresh_token: str) -> TokenSet:
+    async def refresh(self, refresh_token: str) -> TokenResponse:
         """Trade a refresh token for a new token set."""
         return await self._runner.run(self._flows.refresh(refresh_token))
 
@@ -424,7 +426,7 @@ class AsyncCustomersAPI:
         """Set the customer's IdP; ``client_secret`` is write-only."""
         return await self._runner.run(self._flows.configure_idp(id, type, **settings))
 
-    async def policies(self, id: str) -> PolicyList:
+    async def policies(self, id: str) -> PolicyRecordList:
         """The policies assigned to a customer."""
         return await self._runner.run(self._flows.policies(id))
 
@@ -440,21 +442,21 @@ class AsyncPoliciesAPI:
         self._runner = runner
         self._flows = flows
 
-    def list(self, limit: int = 100) -> AsyncIterator[Policy]:
+    def list(self, limit: int = 100) -> AsyncIterator[PolicyRecord]:
         """Every policy, fetched page by page (``async for``)."""
         return _aiterate(self._runner, self._flows.list(limit))
 
-    async def get(self, id: str) -> Policy:
+    async def get(self, id: str) -> PolicyRecord:
         """One policy by id."""
         return await self._runner.run(self._flows.get(id))
 
     async def create(
         self, name: str, type: str, conditions: Mapping[str, Any], description: str = ""
-    ) -> Policy:
+    ) -> PolicyRecord:
         """Create a policy."""
         return await self._runner.run(self._flows.create(name, type, conditions, description))
 
-    async def update(self, id: str, **fields: Any) -> Policy:
+    async def update(self, id: str, **fields: Any) -> PolicyRecord:
         """Change some fields of a policy."""
         return await self._runner.run(self._flows.update(id, **fields))
 
@@ -462,7 +464,7 @@ class AsyncPoliciesAPI:
         """Assign policies to a customer."""
         return await self._runner.run(self._flows.assign(customer_id, policy_ids))
 
-    async def find_by_name(self, name: str) -> Policy | None:
+    async def find_by_name(self, name: str) -> PolicyRecord | None:
         """The policy called ``name``, or ``None``."""
         return await self._runner.run(self._flows.find_by_name(name))
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from authonomy_integrations.core.crypto import SecretBox
-from authonomy_integrations.core.keys import SigningKey
+from authonomy_integrations.core.keys import VerificationKey
 from authonomy_integrations.core.login import LoginAttempts, safe_next
 from authonomy_integrations.core.sessions import SessionRecord
 from authonomy_integrations.core.tokens import VerifyOptions, read_header, verify
@@ -124,7 +124,7 @@ def test_safe_next_keeps_what_it_accepts(value: str) -> None:
 _OPTIONS = VerifyOptions(issuer="https://auth.example", audience="app_1")
 
 
-def _no_key(kid: str) -> SigningKey | None:
+def _no_key(kid: str) -> VerificationKey | None:
     return None
 
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from authonomy_integrations.core.keys import KeySet, SigningKey
+from authonomy_integrations.core.keys import KeySet, VerificationKey
 from authonomy_integrations.core.tokens import VerifyOptions, read_header, verify
 from authonomy_integrations.errors import (
     ConfigurationError,
@@ -187,7 +187,7 @@ def test_key_urls_in_the_header_are_ignored(member: str) -> None:
     attacker = rsa_key("attacker")
     looked_up: list[str] = []
 
-    def lookup(kid: str) -> SigningKey | None:
+    def lookup(kid: str) -> VerificationKey | None:
         looked_up.append(kid)
         return KEYS.get(kid)
 
@@ -313,7 +313,7 @@ def test_tampered_signature_is_refused(key: Any) -> None:
 
 
 def test_oversize_token_is_refused_before_it_is_parsed() -> None:
-    def lookup(kid: str) -> SigningKey | None:
+    def lookup(kid: str) -> VerificationKey | None:
         raise AssertionError("an oversize token must not reach key lookup")
 
     token = factory.access_token(padding="x" * 9000)

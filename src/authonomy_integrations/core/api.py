@@ -51,10 +51,10 @@ __all__ = [
     "Envelope",
     "Page",
     "Pages",
-    "Policy",
     "PolicyFlows",
+    "PolicyRecord",
     "RetryPolicy",
-    "TokenSet",
+    "TokenResponse",
     "Webhook",
     "WebhookFlows",
     "error_from_response",
@@ -89,7 +89,7 @@ class Authorization(TypedDict):
     """Seconds the login request stays valid."""
 
 
-class TokenSet(TypedDict):
+class TokenResponse(TypedDict):
     """Answer of ``POST /auth/token`` and ``POST /auth/refresh``."""
 
     access_token: str
@@ -115,7 +115,7 @@ class Customer(TypedDict):
     created_at: str
 
 
-class Policy(TypedDict):
+class PolicyRecord(TypedDict):
     """An access policy."""
 
     id: str
@@ -138,7 +138,7 @@ class Webhook(TypedDict):
     created_at: str
 
 
-PolicyList = list[Policy]
+PolicyRecordList = list[PolicyRecord]
 
 
 # --- retry decisions ---------------------------------------------------------------
@@ -702,7 +702,9 @@ class AuthFlows(_Group):
             "POST", "/auth/authorize", json=body, require=("authorization_url", "state")
         )
 
-    def token(self, code: str, state: str, code_verifier: str, return_url: str) -> Flow[TokenSet]:
+    def token(
+        self, code: str, state: str, code_verifier: str, return_url: str
+    ) -> Flow[TokenResponse]:
         """Exchange an authorization code for tokens; never retried (a code is single-use)."""
         body = {
             "code": _text("code", code),
@@ -712,7 +714,7 @@ class AuthFlows(_Group):
         }
         return self._api._data("POST", "/auth/token", json=body, require=("access_token",))
 
-    def refresh(self, refresh_token: str) -> Flow[TokenSet]:
+    def refresh(self, refresh_token: str) -> Flow[TokenResponse]:
         """Trade a refresh token for a new token set (the old refresh token is spent)."""
         body = {"refresh_token": _text("refresh_token", refresh_token)}
         return self._api._data("POST", "/auth/refresh", json=body, require=("access_token",))
@@ -769,7 +771,7 @@ class CustomerFlows(_Group):
         body = {"type": _text("type", type), **settings}
         return self._api._data("POST", f"/customers/{_segment('id', id)}/idp", json=body)
 
-    def policies(self, id: str) -> Flow[PolicyList]:
+    def policies(self, id: str) -> Flow[PolicyRecordList]:
         """The policies assigned to a customer."""
         return self._api._pages(f"/customers/{_segment('id', id)}/policies", {}).collect()
 
@@ -782,17 +784,17 @@ class CustomerFlows(_Group):
 class PolicyFlows(_Group):
     """``/policies``: access policies and their conditions."""
 
-    def list(self, limit: int = 100) -> Pages[Policy]:
+    def list(self, limit: int = 100) -> Pages[PolicyRecord]:
         """Every policy."""
         return self._api._pages("/policies", {"limit": _limit(limit)})
 
-    def get(self, id: str) -> Flow[Policy]:
+    def get(self, id: str) -> Flow[PolicyRecord]:
         """One policy by ``pol_...`` id."""
         return self._api._data("GET", f"/policies/{_segment('id', id)}")
 
     def create(
         self, name: str, type: str, conditions: Mapping[str, Any], description: str = ""
-    ) -> Flow[Policy]:
+    ) -> Flow[PolicyRecord]:
         """Create a policy; unknown conditions are refused with ``VALIDATION_ERROR``."""
         if not isinstance(conditions, Mapping):
             raise TypeError("conditions must be a mapping of condition name to value")
@@ -804,7 +806,7 @@ class PolicyFlows(_Group):
         }
         return self._api._data("POST", "/policies", json=body)
 
-    def update(self, id: str, **fields: Any) -> Flow[Policy]:
+    def update(self, id: str, **fields: Any) -> Flow[PolicyRecord]:
         """Change some fields of a policy."""
         path = f"/policies/{_segment('id', id)}"
         return self._api._data("PUT", path, json=dict(_has_fields(fields)))
@@ -813,13 +815,13 @@ class PolicyFlows(_Group):
         """Assign policies to a customer (same as ``customers.assign_policies``)."""
         return self._api.customers.assign_policies(customer_id, policy_ids)
 
-    def find_by_name(self, name: str) -> Flow[Policy | None]:
+    def find_by_name(self, name: str) -> Flow[PolicyRecord | None]:
         """The policy called ``name``, or ``None``; walks pages only as far as needed."""
         _text("name", name)
         return self._find(self.list(), name)
 
     @staticmethod
-    def _find(pages: Pages[Policy], name: str) -> Flow[Policy | None]:
+    def _find(pages: Pages[PolicyRecord], name: str) -> Flow[PolicyRecord | None]:
         number: int | None = 1
         while number is not None:
             page = yield from pages.page(number)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPubli
 __all__ = [
     "KeySet",
     "KeySetCache",
-    "SigningKey",
+    "VerificationKey",
     "b64url_decode",
     "parse_max_age",
 ]
@@ -61,7 +61,7 @@ PublicKey = RSAPublicKey | EllipticCurvePublicKey
 
 
 @dataclass(frozen=True, slots=True)
-class SigningKey:
+class VerificationKey:
     """One public key from the issuer's key set.
 
     ``algorithms`` are the JWS algorithms this key may verify: its type decides them,
@@ -106,7 +106,7 @@ def _ec_key(jwk: Mapping[str, Any]) -> tuple[PublicKey, frozenset[str]]:
 _KEY_PARSERS = {"RSA": _rsa_key, "EC": _ec_key}
 
 
-def _parse_jwk(jwk: Any) -> SigningKey:
+def _parse_jwk(jwk: Any) -> VerificationKey:
     """Build one key; raises :class:`ValueError` for anything this kit will not use."""
     if not isinstance(jwk, Mapping):
         raise ValueError("not an object")
@@ -125,14 +125,14 @@ def _parse_jwk(jwk: Any) -> SigningKey:
         if declared not in algorithms:
             raise ValueError("alg does not fit the key type")
         algorithms = frozenset({declared})
-    return SigningKey(kid=kid, key=key, algorithms=algorithms)
+    return VerificationKey(kid=kid, key=key, algorithms=algorithms)
 
 
 @dataclass(frozen=True, slots=True)
 class KeySet:
     """The usable signing keys of a JWK set, by ``kid``."""
 
-    keys: Mapping[str, SigningKey]
+    keys: Mapping[str, VerificationKey]
 
     @classmethod
     def from_jwks(cls, doc: Mapping[str, Any]) -> KeySet:
@@ -143,7 +143,7 @@ class KeySet:
         so one odd key cannot lock every user out. Private members are never read.
         """
         entries = doc.get("keys") if isinstance(doc, Mapping) else None
-        keys: dict[str, SigningKey] = {}
+        keys: dict[str, VerificationKey] = {}
         for jwk in entries if isinstance(entries, list) else ():
             try:
                 parsed = _parse_jwk(jwk)
@@ -152,7 +152,7 @@ class KeySet:
             keys.setdefault(parsed.kid, parsed)
         return cls(keys=keys)
 
-    def get(self, kid: str) -> SigningKey | None:
+    def get(self, kid: str) -> VerificationKey | None:
         """The key with this ``kid``, or ``None``."""
         return self.keys.get(kid)
 
@@ -221,7 +221,7 @@ class KeySetCache:
         """The last good key set, or ``None`` before the first successful fetch."""
         return self._keys
 
-    def lookup(self, kid: str, now: float) -> SigningKey | None:
+    def lookup(self, kid: str, now: float) -> VerificationKey | None:
         """The key for ``kid`` from the last good set, even when that set is stale."""
         del now  # stale keys still verify: rotation keeps old keys published
         return self._keys.get(kid) if self._keys is not None else None

@@ -23,12 +23,12 @@ from typing import Any
 from jwt.algorithms import Algorithm, get_default_algorithms
 
 from ..errors import ConfigurationError, KeyNotFoundError, TokenError, TokenExpiredError
-from .keys import SigningKey, b64url_decode
+from .keys import VerificationKey, b64url_decode
 
 __all__ = ["KeyLookup", "VerifyOptions", "read_header", "verify"]
 
 #: Finds the signing key for a ``kid``; ``None`` when the issuer has no such key.
-KeyLookup = Callable[[str], SigningKey | None]
+KeyLookup = Callable[[str], VerificationKey | None]
 
 # Only asymmetric algorithms: a verifier holding a public key must never accept a MAC.
 _SUPPORTED = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256")

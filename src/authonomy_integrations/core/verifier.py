@@ -25,7 +25,7 @@ from .effects import (
     SidRevoked,
 )
 from .events import token_reason
-from .keys import KeySetCache, SigningKey
+from .keys import KeySetCache, VerificationKey
 from .sessions import TokenSet
 from .token_cache import TokenCache
 from .tokens import VerifyOptions, read_header, verify
@@ -199,7 +199,7 @@ class TokenVerifier(Part):
             )
         return claims
 
-    def _signing_key(self, kid: Any, now: float) -> Flow[SigningKey | None]:
+    def _signing_key(self, kid: Any, now: float) -> Flow[VerificationKey | None]:
         if not isinstance(kid, str) or not kid:
             raise TokenError("token header has no kid")
         if self.keys.should_fetch(kid, now):
@@ -269,7 +269,7 @@ def _never(token: str, now: float) -> None:
     return None
 
 
-def _only(key: SigningKey | None) -> Callable[[str], SigningKey | None]:
+def _only(key: VerificationKey | None) -> Callable[[str], VerificationKey | None]:
     return lambda kid: key
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from .api import Call, api_route
 from .clock import isoformat
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 from .models import AuditEntry, MockUser, UsageEvent
 from .state import SandboxState
 from .validation import list_reply
@@ -67,7 +67,7 @@ def _snapshot(state: SandboxState) -> list[UsageEvent]:
         return list(state.events)
 
 
-async def _dashboard(call: Call) -> Reply:
+async def _dashboard(call: Call) -> ApiReply:
     state = call.state
     recent = [e for e in _snapshot(state) if e.timestamp >= state.clock.now() - _DAY]
     counts = Counter(event.type for event in recent)
@@ -95,10 +95,10 @@ async def _dashboard(call: Call) -> Reply:
         },
         "logins_by_customer": dict(Counter(str(event.customer_id) for event in logins)),
     }
-    return Reply(data)
+    return ApiReply(data)
 
 
-async def _events(call: Call) -> Reply:
+async def _events(call: Call) -> ApiReply:
     since = _time_param(call.request, "since")
     until = _time_param(call.request, "until")
     events = [
@@ -131,7 +131,7 @@ def _user_json(user: MockUser, logins: list[UsageEvent], active_sessions: int) -
     }
 
 
-async def _users(call: Call) -> Reply:
+async def _users(call: Call) -> ApiReply:
     events = _snapshot(call.state)
     with call.state.lock:
         users = list(call.state.users.values())
@@ -153,7 +153,7 @@ async def _users(call: Call) -> Reply:
     )
 
 
-async def _audit_logs(call: Call) -> Reply:
+async def _audit_logs(call: Call) -> ApiReply:
     with call.state.lock:
         entries = list(reversed(call.state.audit_log))
     return list_reply(

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .envelope import ApiError, Reply, error_body, new_request_id, success_body
+from .envelope import ApiError, ApiReply, error_body, new_request_id, success_body
 from .models import ApiKey
 from .ratelimit import RateVerdict
 from .state import SandboxState
@@ -36,7 +36,7 @@ class Call:
     state: SandboxState
 
 
-Handler = Callable[[Call], Awaitable[Reply]]
+Handler = Callable[[Call], Awaitable[ApiReply]]
 
 
 def _presented_key(request: Request) -> str | None:

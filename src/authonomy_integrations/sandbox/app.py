@@ -12,7 +12,7 @@ from .api import Call, api_route
 from .auth_routes import auth_routes
 from .console_routes import console_routes
 from .customer_routes import customer_routes
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 from .issuer_routes import issuer_routes
 from .login_pages import login_routes
 from .policy_routes import policy_routes
@@ -37,7 +37,7 @@ class _CountRequests:
         await self.app(scope, receive, send)
 
 
-async def _unknown_endpoint(call: Call) -> Reply:
+async def _unknown_endpoint(call: Call) -> ApiReply:
     raise ApiError.not_found(f"No endpoint {call.request.method} {call.request.url.path}")
 
 

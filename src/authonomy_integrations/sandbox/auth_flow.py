@@ -20,12 +20,12 @@ from .models import (
     AuthCode,
     Identity,
     IdpSession,
+    IssuedTokens,
     LoginRequest,
     MockUser,
-    Policy,
     RefreshToken,
     Session,
-    TokenSet,
+    StoredPolicy,
 )
 from .state import SandboxState
 from .tokens import mint_token_set, new_refresh_token
@@ -231,7 +231,9 @@ def _code_refused(state: SandboxState, record: AuthCode | None, message: str) ->
     return _fail(state, message, customer_id)
 
 
-def _tokens_handed_out(state: SandboxState, kind: str, session: Session, tokens: TokenSet) -> None:
+def _tokens_handed_out(
+    state: SandboxState, kind: str, session: Session, tokens: IssuedTokens
+) -> None:
     user = session.identity.user
     state.activity.token(
         kind, user=user.email, customer=_customer(state, user.customer_id),
@@ -260,7 +262,7 @@ def _check_code(record: AuthCode, key: ApiKey, state_param: str, verifier: str, 
 
 def exchange_code(
     state: SandboxState, key: ApiKey, code: str, state_param: str, verifier: str, return_url: str
-) -> TokenSet:
+) -> IssuedTokens:
     """Trade a code for a token set; a reused code revokes what it produced."""
     with state.lock:
         record = state.codes.get(code)
@@ -321,7 +323,7 @@ def _report_violations(state: SandboxState, session: Session) -> None:
             state.emit("policy.violated", _violation_data(session, policy))
 
 
-def _violation_data(session: Session, policy: Policy) -> dict[str, Any]:
+def _violation_data(session: Session, policy: StoredPolicy) -> dict[str, Any]:
     data = _session_data(session)
     return {
         "user": data["user"],
@@ -348,7 +350,7 @@ def _open_session(state: SandboxState, record: AuthCode) -> Session:
     return session
 
 
-def _rotate_into(state: SandboxState, session: Session) -> TokenSet:
+def _rotate_into(state: SandboxState, session: Session) -> IssuedTokens:
     token = new_refresh_token()
     state.refresh_tokens[token] = RefreshToken(token, session.id)
     return mint_token_set(
@@ -356,7 +358,7 @@ def _rotate_into(state: SandboxState, session: Session) -> TokenSet:
     )
 
 
-def refresh(state: SandboxState, key: ApiKey, token: str) -> TokenSet:
+def refresh(state: SandboxState, key: ApiKey, token: str) -> IssuedTokens:
     """Rotate a refresh token; reuse after the grace window revokes the session."""
     with state.lock:
         record = state.refresh_tokens.get(token)

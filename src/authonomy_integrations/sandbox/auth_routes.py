@@ -6,7 +6,7 @@ from starlette.routing import Route
 
 from . import auth_flow
 from .api import Call, api_route
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 from .state import SandboxState
 from .validation import (
     check_url,
@@ -49,15 +49,15 @@ async def _authorize_params(call: Call) -> auth_flow.AuthorizeParams:
     )
 
 
-async def _authorize(call: Call) -> Reply:
+async def _authorize(call: Call) -> ApiReply:
     login = auth_flow.start_login(call.state, call.key, await _authorize_params(call))
     url = f"{call.state.issuer}/authorize?code={login.handle}"
-    return Reply(
+    return ApiReply(
         {"authorization_url": url, "state": login.state, "expires_in": call.state.login_ttl}
     )
 
 
-async def _token(call: Call) -> Reply:
+async def _token(call: Call) -> ApiReply:
     body = await json_object(call.request)
     tokens = auth_flow.exchange_code(
         call.state,
@@ -67,23 +67,23 @@ async def _token(call: Call) -> Reply:
         verifier=required_str(body, "code_verifier"),
         return_url=required_str(body, "return_url"),
     )
-    return Reply(tokens.as_json())
+    return ApiReply(tokens.as_json())
 
 
-async def _refresh(call: Call) -> Reply:
+async def _refresh(call: Call) -> ApiReply:
     body = await json_object(call.request)
     tokens = auth_flow.refresh(call.state, call.key, required_str(body, "refresh_token"))
-    return Reply(tokens.as_json())
+    return ApiReply(tokens.as_json())
 
 
-async def _logout(call: Call) -> Reply:
+async def _logout(call: Call) -> ApiReply:
     body = await json_object(call.request)
     refresh_token = optional_str(body, "refresh_token")
     session_id = optional_str(body, "session_id")
     if not refresh_token and not session_id:
         raise ApiError.invalid_request("Give 'refresh_token' or 'session_id'")
     auth_flow.logout(call.state, refresh_token or None, session_id or None)
-    return Reply({"logged_out": True})
+    return ApiReply({"logged_out": True})
 
 
 def auth_routes(state: SandboxState) -> list[Route]:

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from .api import Call, api_route
 from .clock import isoformat
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 from .models import Customer, MockUser
 from .policy_routes import policy_json
 from .state import SandboxState
@@ -89,7 +89,7 @@ def _mock_user_for(customer: Customer) -> MockUser:
     )
 
 
-async def _list(call: Call) -> Reply:
+async def _list(call: Call) -> ApiReply:
     with call.state.lock:
         items = [customer_json(customer) for customer in call.state.customers.values()]
     return list_reply(
@@ -97,7 +97,7 @@ async def _list(call: Call) -> Reply:
     )
 
 
-async def _create(call: Call) -> Reply:
+async def _create(call: Call) -> ApiReply:
     body = await json_object(call.request)
     reject_unknown_fields(body, ("id", "name", "domains", "status"))
     name = required_str(body, "name")
@@ -112,14 +112,14 @@ async def _create(call: Call) -> Reply:
         call.state.users.setdefault(user.username, user)
     call.state.audit(call.key, "customer.created", "customer", customer_id)
     call.state.emit("customer.created", {"customer": customer_json(customer)})
-    return Reply(customer_json(customer), status=201)
+    return ApiReply(customer_json(customer), status=201)
 
 
-async def _get(call: Call) -> Reply:
-    return Reply(customer_json(_customer(call)))
+async def _get(call: Call) -> ApiReply:
+    return ApiReply(customer_json(_customer(call)))
 
 
-async def _update(call: Call) -> Reply:
+async def _update(call: Call) -> ApiReply:
     body = await json_object(call.request)
     reject_unknown_fields(body, ("name", "domains", "status"))
     name, domains, status = optional_str(body, "name"), _domains(body), _status(body)
@@ -132,7 +132,7 @@ async def _update(call: Call) -> Reply:
         customer.status = status or customer.status
     call.state.audit(call.key, "customer.updated", "customer", customer.id, fields=sorted(body))
     call.state.emit("customer.updated", {"customer": customer_json(customer)})
-    return Reply(customer_json(customer))
+    return ApiReply(customer_json(customer))
 
 
 def _idp_config(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -153,27 +153,27 @@ def _idp_config(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return public, secret
 
 
-async def _configure_idp(call: Call) -> Reply:
+async def _configure_idp(call: Call) -> ApiReply:
     public, secret = _idp_config(await json_object(call.request))
     with call.state.lock:
         customer = _customer(call)
         customer.idp, customer.idp_client_secret = public, secret
     call.state.audit(call.key, "idp.configured", "customer", customer.id, type=public["type"])
     call.state.emit("idp.configured", {"customer_id": customer.id, "idp": dict(public)})
-    return Reply(customer_json(customer))
+    return ApiReply(customer_json(customer))
 
 
 def _assigned(call: Call, customer: Customer) -> list[dict[str, Any]]:
     return [policy_json(call.state.policies[pid]) for pid in customer.policy_ids]
 
 
-async def _list_policies(call: Call) -> Reply:
+async def _list_policies(call: Call) -> ApiReply:
     with call.state.lock:
         items = _assigned(call, _customer(call))
     return list_reply(items, call.request, filters=("type",), sort_fields=("name", "created_at"))
 
 
-async def _assign_policies(call: Call) -> Reply:
+async def _assign_policies(call: Call) -> ApiReply:
     body = await json_object(call.request)
     policy_ids = optional_str_list(body, "policy_ids")
     if policy_ids is None:
@@ -186,7 +186,7 @@ async def _assign_policies(call: Call) -> Reply:
         customer.policy_ids.extend(pid for pid in policy_ids if pid not in customer.policy_ids)
         items = _assigned(call, customer)
     call.state.audit(call.key, "policies.assigned", "customer", customer.id, policy_ids=policy_ids)
-    return Reply(items)
+    return ApiReply(items)
 
 
 def customer_routes(state: SandboxState) -> list[Route]:

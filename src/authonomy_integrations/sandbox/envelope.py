@@ -9,7 +9,7 @@ from typing import Any
 
 from .clock import isoformat
 
-__all__ = ["ApiError", "Reply", "error_body", "new_request_id", "success_body"]
+__all__ = ["ApiError", "ApiReply", "error_body", "new_request_id", "success_body"]
 
 
 class ApiError(Exception):
@@ -56,7 +56,7 @@ class ApiError(Exception):
 
 
 @dataclass(frozen=True)
-class Reply:
+class ApiReply:
     """A successful answer: ``data``, status and, for lists, pagination."""
 
     data: Any
@@ -73,7 +73,7 @@ def _meta(request_id: str, now: float) -> dict[str, str]:
     return {"timestamp": isoformat(now), "request_id": request_id}
 
 
-def success_body(reply: Reply, request_id: str, now: float) -> dict[str, Any]:
+def success_body(reply: ApiReply, request_id: str, now: float) -> dict[str, Any]:
     """``{"success": true, "data", ["pagination"], "meta"}``."""
     body: dict[str, Any] = {"success": True, "data": reply.data}
     if reply.pagination is not None:

@@ -18,12 +18,12 @@ __all__ = [
     "Delivery",
     "Identity",
     "IdpSession",
+    "IssuedTokens",
     "LoginRequest",
     "MockUser",
-    "Policy",
     "RefreshToken",
     "Session",
-    "TokenSet",
+    "StoredPolicy",
     "UsageEvent",
     "Webhook",
 ]
@@ -67,7 +67,7 @@ class Customer:
 
 
 @dataclass
-class Policy:
+class StoredPolicy:
     """A named set of conditions."""
 
     id: str
@@ -155,7 +155,7 @@ class Session:
 
 
 @dataclass(frozen=True)
-class TokenSet:
+class IssuedTokens:
     """What ``/auth/token`` and ``/auth/refresh`` return."""
 
     access_token: str
@@ -183,7 +183,7 @@ class RefreshToken:
     token: str
     session_id: str
     used_at: float | None = None
-    successor: TokenSet | None = None
+    successor: IssuedTokens | None = None
 
 
 @dataclass(frozen=True)

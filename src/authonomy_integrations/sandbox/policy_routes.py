@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from .api import Call, api_route
 from .clock import isoformat
-from .envelope import ApiError, Reply
-from .models import Policy
+from .envelope import ApiError, ApiReply
+from .models import StoredPolicy
 from .state import SandboxState
 from .validation import json_object, list_reply, optional_str, reject_unknown_fields, required_str
 
@@ -51,7 +51,7 @@ _CONDITIONS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def policy_json(policy: Policy) -> dict[str, Any]:
+def policy_json(policy: StoredPolicy) -> dict[str, Any]:
     """A policy as the API shows it."""
     return {
         "id": policy.id,
@@ -92,7 +92,7 @@ def _check_name_free(state: SandboxState, name: str, own_id: str | None = None) 
             raise ApiError.validation(f"A policy named '{name}' already exists", field="name")
 
 
-def _policy(call: Call) -> Policy:
+def _policy(call: Call) -> StoredPolicy:
     policy_id = call.request.path_params["policy_id"]
     policy = call.state.policies.get(policy_id)
     if policy is None:
@@ -100,7 +100,7 @@ def _policy(call: Call) -> Policy:
     return policy
 
 
-async def _list(call: Call) -> Reply:
+async def _list(call: Call) -> ApiReply:
     with call.state.lock:
         items = [policy_json(policy) for policy in call.state.policies.values()]
     return list_reply(
@@ -108,7 +108,7 @@ async def _list(call: Call) -> Reply:
     )
 
 
-async def _create(call: Call) -> Reply:
+async def _create(call: Call) -> ApiReply:
     body = await json_object(call.request)
     reject_unknown_fields(body, _FIELDS)
     name, conditions = required_str(body, "name"), _conditions(body)
@@ -116,21 +116,21 @@ async def _create(call: Call) -> Reply:
     now = call.state.clock.now()
     with call.state.lock:
         _check_name_free(call.state, name)
-        policy = Policy(
+        policy = StoredPolicy(
             call.state.new_id("pol"), name, description, policy_type or "authentication",
             conditions, now, now,
         )  # fmt: skip
         call.state.policies[policy.id] = policy
     call.state.audit(call.key, "policy.created", "policy", policy.id, name=name)
     call.state.emit("policy.created", {"policy": policy_json(policy)})
-    return Reply(policy_json(policy), status=201)
+    return ApiReply(policy_json(policy), status=201)
 
 
-async def _get(call: Call) -> Reply:
-    return Reply(policy_json(_policy(call)))
+async def _get(call: Call) -> ApiReply:
+    return ApiReply(policy_json(_policy(call)))
 
 
-async def _update(call: Call) -> Reply:
+async def _update(call: Call) -> ApiReply:
     body = await json_object(call.request)
     reject_unknown_fields(body, _FIELDS)
     name, description = optional_str(body, "name"), optional_str(body, "description")
@@ -149,7 +149,7 @@ async def _update(call: Call) -> Reply:
         policy.updated_at = call.state.clock.now()
     call.state.audit(call.key, "policy.updated", "policy", policy.id, fields=sorted(body))
     call.state.emit("policy.updated", {"policy": policy_json(policy)})
-    return Reply(policy_json(policy))
+    return ApiReply(policy_json(policy))
 
 
 def policy_routes(state: SandboxState) -> list[Route]:

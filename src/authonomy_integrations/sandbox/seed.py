@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models import ApiKey, Customer, MockUser, Policy
+from .models import ApiKey, Customer, MockUser, StoredPolicy
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -87,7 +87,7 @@ def seed_state(state: SandboxState) -> None:
         state.customers[customer.id] = customer
     for user in _USERS:
         state.users[user.username] = user
-    policy = Policy(
+    policy = StoredPolicy(
         "pol_require_mfa",
         "require-mfa",
         "Require multi-factor authentication",

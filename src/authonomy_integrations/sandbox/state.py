@@ -21,9 +21,9 @@ from .models import (
     IdpSession,
     LoginRequest,
     MockUser,
-    Policy,
     RefreshToken,
     Session,
+    StoredPolicy,
     UsageEvent,
     Webhook,
 )
@@ -72,7 +72,7 @@ class SandboxState:
         self.api_keys: dict[str, ApiKey] = {}
         self.customers: dict[str, Customer] = {}
         self.users: dict[str, MockUser] = {}
-        self.policies: dict[str, Policy] = {}
+        self.policies: dict[str, StoredPolicy] = {}
         self.webhooks: dict[str, Webhook] = {}
         self.login_requests: dict[str, LoginRequest] = {}
         self.codes: dict[str, AuthCode] = {}

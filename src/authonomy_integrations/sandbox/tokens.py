@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from .keys import KeyRing
-from .models import Session, TokenSet
+from .models import IssuedTokens, Session
 
 __all__ = ["mint_token_set", "new_refresh_token"]
 
@@ -39,7 +39,7 @@ def _identity_claims(session: Session, issuer: str, now: int, ttl: int) -> dict[
 
 def mint_token_set(
     keys: KeyRing, session: Session, issuer: str, now: float, ttl: int, refresh_token: str
-) -> TokenSet:
+) -> IssuedTokens:
     """Sign a fresh access token and ID token for ``session``."""
     scope = " ".join(session.scopes)
     access_claims = {
@@ -51,7 +51,7 @@ def mint_token_set(
     id_claims = _identity_claims(session, issuer, int(now), ttl)
     if session.nonce is not None:
         id_claims["nonce"] = session.nonce
-    return TokenSet(
+    return IssuedTokens(
         access_token=keys.sign(access_claims, typ="at+jwt"),
         refresh_token=refresh_token,
         id_token=keys.sign(id_claims, typ="JWT"),

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 
 __all__ = [
     "check_url",
@@ -142,7 +142,7 @@ def list_reply(
     default_sort: str = "created_at",
     default_order: str = "asc",
     predicate: Callable[[dict[str, Any]], bool] | None = None,
-) -> Reply:
+) -> ApiReply:
     """Filter (exact match on ``filters``), sort and paginate ``items``."""
     page = _query_int(request, "page", 1, 1, 1_000_000)
     limit = _query_int(request, "limit", 20, 1, 100)
@@ -160,4 +160,4 @@ def list_reply(
         "total_items": len(items),
         "page_size": limit,
     }
-    return Reply(items[start : start + limit], pagination=pagination)
+    return ApiReply(items[start : start + limit], pagination=pagination)

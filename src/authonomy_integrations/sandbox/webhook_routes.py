@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from .api import Call, api_route
 from .clock import isoformat
-from .envelope import ApiError, Reply
+from .envelope import ApiError, ApiReply
 from .models import Webhook
 from .state import SandboxState
 from .validation import (
@@ -75,7 +75,7 @@ def _secret(body: dict[str, Any]) -> tuple[str, bool]:
     return secret, False
 
 
-async def _create(call: Call) -> Reply:
+async def _create(call: Call) -> ApiReply:
     body = await json_object(call.request)
     reject_unknown_fields(body, ("url", "events", "secret"))
     url = check_url("url", required_str(body, "url"))
@@ -89,23 +89,23 @@ async def _create(call: Call) -> Reply:
     if generated:
         # Shown once so the caller can verify deliveries; never listed again.
         data["secret"] = secret
-    return Reply(data, status=201)
+    return ApiReply(data, status=201)
 
 
-async def _list(call: Call) -> Reply:
+async def _list(call: Call) -> ApiReply:
     with call.state.lock:
         items = [_webhook_json(hook) for hook in call.state.webhooks.values()]
     return list_reply(items, call.request, sort_fields=("created_at", "url"))
 
 
-async def _delete(call: Call) -> Reply:
+async def _delete(call: Call) -> ApiReply:
     webhook_id = call.request.path_params["webhook_id"]
     with call.state.lock:
         if call.state.webhooks.pop(webhook_id, None) is None:
             raise ApiError.not_found(f"Webhook '{webhook_id}' not found", webhook_id=webhook_id)
     call.state.dispatcher.cancel(webhook_id)
     call.state.audit(call.key, "webhook.deleted", "webhook", webhook_id)
-    return Reply({"id": webhook_id, "deleted": True})
+    return ApiReply({"id": webhook_id, "deleted": True})
 
 
 def webhook_routes(state: SandboxState) -> list[Route]:

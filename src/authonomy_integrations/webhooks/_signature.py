@@ -23,7 +23,7 @@ __all__ = [
     "Headers",
     "Secret",
     "SignedHeaders",
-    "SigningKey",
+    "WebhookKey",
     "check_timestamp",
     "decode_secret",
     "decode_signatures",
@@ -90,7 +90,7 @@ _INNER_PAD = bytes(x ^ 0x36 for x in range(256))
 _OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
 
 
-class SigningKey:
+class WebhookKey:
     """An HMAC-SHA256 key prepared once, so each delivery only hashes its own bytes.
 
     The keyed inner and outer SHA-256 states of RFC 2104 are computed here; a delivery
@@ -124,7 +124,7 @@ def signed_prefix(webhook_id: str, timestamp: int) -> bytes:
 
 
 def signed_by_any(
-    keys: Sequence[SigningKey], prefix: bytes, body: bytes, candidates: Sequence[bytes]
+    keys: Sequence[WebhookKey], prefix: bytes, body: bytes, candidates: Sequence[bytes]
 ) -> bool:
     """Whether a candidate signature was made with one of ``keys``, compared in constant time."""
     for key in keys:
@@ -255,7 +255,7 @@ def sign(
     raw = body.encode() if isinstance(body, str) else body
     prefix = signed_prefix(event_id, seconds)
     entries = (
-        f"{_VERSION},{base64.b64encode(SigningKey(item).digest(prefix, raw)).decode()}"
+        f"{_VERSION},{base64.b64encode(WebhookKey(item).digest(prefix, raw)).decode()}"
         for item in secrets
     )
     return {

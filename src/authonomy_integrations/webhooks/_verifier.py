@@ -11,7 +11,7 @@ from ._event import WebhookEvent, parse_event
 from ._signature import (
     Headers,
     Secret,
-    SigningKey,
+    WebhookKey,
     check_timestamp,
     decode_signatures,
     read_signed_headers,
@@ -49,7 +49,7 @@ class WebhookVerifier:
             raise ConfigurationError("webhook_secret", "at least one secret is required")
         if tolerance <= 0:
             raise ConfigurationError("tolerance", "must be positive")
-        self._keys = tuple(SigningKey(item) for item in items)
+        self._keys = tuple(WebhookKey(item) for item in items)
         self._tolerance = tolerance
 
     @property
