@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from authonomy_integrations.sandbox import HostedLoginError, Sandbox, hosted_login
 from authonomy_integrations.sandbox.activity import ActivityLog
 from authonomy_integrations.sandbox.clock import Clock
-from authonomy_integrations.sandbox.models import Webhook
+from authonomy_integrations.sandbox.models import Subscription
 from authonomy_integrations.sandbox.webhooks import WebhookDispatcher
 
 from .helpers import api, callback_params, exchange, sign_in, start_login
@@ -446,7 +446,7 @@ def test_activity_history_keeps_only_the_newest_entries() -> None:
 
 def test_delivery_history_keeps_only_the_newest_and_forgets_the_rest() -> None:
     dispatcher = WebhookDispatcher(Clock(), history=2)
-    hook = Webhook("wh_1", "http://127.0.0.1:1/hooks", ("user.authenticated",), SECRET, 0.0)
+    hook = Subscription("wh_1", "http://127.0.0.1:1/hooks", ("user.authenticated",), SECRET, 0.0)
     for event_id in ("evt_1", "evt_2", "evt_3"):
         dispatcher.enqueue(event_id, "user.authenticated", b"{}", hook)
     assert [record.event_id for record in dispatcher.records] == ["evt_3", "evt_2"]

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from ..config import AuthonomyConfig
 from ..errors import ConfigurationError
-from .models import Webhook
+from .models import Subscription
 from .seed import AUDIENCE, FULL_API_KEY, READ_ONLY_API_KEY, SANDBOX_MFA_CODE
 from .state import SandboxState
 
@@ -123,7 +123,7 @@ def _write_env_file(path: Path, variables: Mapping[str, str]) -> None:
 def _subscribe(state: SandboxState, url: str, secret: str) -> None:
     from ..webhooks import EVENT_TYPES
 
-    hook = Webhook(state.new_id("wh"), url, tuple(EVENT_TYPES), secret, state.clock.now())
+    hook = Subscription(state.new_id("wh"), url, tuple(EVENT_TYPES), secret, state.clock.now())
     with state.lock:
         state.webhooks[hook.id] = hook
 

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from .api import Call, api_route
 from .clock import isoformat
 from .envelope import ApiError, ApiReply
-from .models import Customer, MockUser
+from .models import MockUser, StoredCustomer
 from .policy_routes import policy_json
 from .state import SandboxState
 from .validation import (
@@ -31,7 +31,7 @@ _IDP_TYPES = ("okta", "azure_ad", "google_workspace", "generic_oidc", "saml")
 _IDP_FIELDS = ("type", "domain", "client_id", "client_secret", "scopes", "metadata_url", "issuer")
 
 
-def customer_json(customer: Customer) -> dict[str, Any]:
+def customer_json(customer: StoredCustomer) -> dict[str, Any]:
     """A customer as the API shows it (never the IdP client secret)."""
     return {
         "id": customer.id,
@@ -44,7 +44,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
     }
 
 
-def _customer(call: Call) -> Customer:
+def _customer(call: Call) -> StoredCustomer:
     customer_id = call.request.path_params["customer_id"]
     customer = call.state.customers.get(customer_id)
     if customer is None:
@@ -76,7 +76,7 @@ def _new_customer_id(body: dict[str, Any], name: str) -> str:
     return customer_id
 
 
-def _mock_user_for(customer: Customer) -> MockUser:
+def _mock_user_for(customer: StoredCustomer) -> MockUser:
     domain = customer.domains[0] if customer.domains else f"{customer.id}.example"
     return MockUser(
         id=f"user_{customer.id.replace('-', '_')}",
@@ -106,7 +106,7 @@ async def _create(call: Call) -> ApiReply:
     with call.state.lock:
         if customer_id in call.state.customers:
             raise ApiError.validation(f"Customer '{customer_id}' already exists", field="id")
-        customer = Customer(customer_id, name, status, domains, call.state.clock.now())
+        customer = StoredCustomer(customer_id, name, status, domains, call.state.clock.now())
         call.state.customers[customer_id] = customer
         user = _mock_user_for(customer)
         call.state.users.setdefault(user.username, user)
@@ -163,7 +163,7 @@ async def _configure_idp(call: Call) -> ApiReply:
     return ApiReply(customer_json(customer))
 
 
-def _assigned(call: Call, customer: Customer) -> list[dict[str, Any]]:
+def _assigned(call: Call, customer: StoredCustomer) -> list[dict[str, Any]]:
     return [policy_json(call.state.policies[pid]) for pid in customer.policy_ids]
 
 

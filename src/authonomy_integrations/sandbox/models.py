@@ -14,7 +14,6 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuthCode",
-    "Customer",
     "Delivery",
     "Identity",
     "IdpSession",
@@ -23,9 +22,10 @@ __all__ = [
     "MockUser",
     "RefreshToken",
     "Session",
+    "StoredCustomer",
     "StoredPolicy",
+    "Subscription",
     "UsageEvent",
-    "Webhook",
 ]
 
 
@@ -53,7 +53,7 @@ class MockUser:
 
 
 @dataclass
-class Customer:
+class StoredCustomer:
     """A tenant: its status, domains, IdP connection and assigned policies."""
 
     id: str
@@ -80,7 +80,7 @@ class StoredPolicy:
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Subscription:
     """A registered receiver and the events it subscribes to."""
 
     id: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models import ApiKey, Customer, MockUser, StoredPolicy
+from .models import ApiKey, MockUser, StoredCustomer, StoredPolicy
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -57,7 +57,7 @@ _USERS = (
 )  # fmt: skip
 
 
-def _customers() -> list[Customer]:
+def _customers() -> list[StoredCustomer]:
     okta = {
         "type": "okta",
         "domain": "acme-corp.okta.com",
@@ -73,9 +73,13 @@ def _customers() -> list[Customer]:
         "client_secret_set": True,
     }
     return [
-        Customer("acme-corp", "Acme Corp", "active", ["acme-corp.com"], _SEEDED_AT, okta, "s3cret"),
-        Customer("globex", "Globex Corporation", "active", ["globex.com"], _SEEDED_AT + 1, azure),
-        Customer("initech", "Initech", "active", ["initech.com"], _SEEDED_AT + 2),
+        StoredCustomer(
+            "acme-corp", "Acme Corp", "active", ["acme-corp.com"], _SEEDED_AT, okta, "s3cret"
+        ),
+        StoredCustomer(
+            "globex", "Globex Corporation", "active", ["globex.com"], _SEEDED_AT + 1, azure
+        ),
+        StoredCustomer("initech", "Initech", "active", ["initech.com"], _SEEDED_AT + 2),
     ]
 
 

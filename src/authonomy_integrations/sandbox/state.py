@@ -17,15 +17,15 @@ from .models import (
     ApiKey,
     AuditEntry,
     AuthCode,
-    Customer,
     IdpSession,
     LoginRequest,
     MockUser,
     RefreshToken,
     Session,
+    StoredCustomer,
     StoredPolicy,
+    Subscription,
     UsageEvent,
-    Webhook,
 )
 from .ratelimit import RateLimiter
 from .webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
@@ -70,10 +70,10 @@ class SandboxState:
         #: Proves a console form was read from the console itself (cross-site POSTs lack it).
         self.console_token = secrets.token_urlsafe(32)
         self.api_keys: dict[str, ApiKey] = {}
-        self.customers: dict[str, Customer] = {}
+        self.customers: dict[str, StoredCustomer] = {}
         self.users: dict[str, MockUser] = {}
         self.policies: dict[str, StoredPolicy] = {}
-        self.webhooks: dict[str, Webhook] = {}
+        self.webhooks: dict[str, Subscription] = {}
         self.login_requests: dict[str, LoginRequest] = {}
         self.codes: dict[str, AuthCode] = {}
         self.sessions: dict[str, Session] = {}

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from .api import Call, api_route
 from .clock import isoformat
 from .envelope import ApiError, ApiReply
-from .models import Webhook
+from .models import Subscription
 from .state import SandboxState
 from .validation import (
     check_url,
@@ -40,7 +40,7 @@ EVENT_TYPES = (
 )
 
 
-def _webhook_json(hook: Webhook) -> dict[str, Any]:
+def _webhook_json(hook: Subscription) -> dict[str, Any]:
     return {
         "id": hook.id,
         "url": hook.url,
@@ -81,7 +81,7 @@ async def _create(call: Call) -> ApiReply:
     url = check_url("url", required_str(body, "url"))
     events = _events(body)
     secret, generated = _secret(body)
-    hook = Webhook(call.state.new_id("wh"), url, events, secret, call.state.clock.now())
+    hook = Subscription(call.state.new_id("wh"), url, events, secret, call.state.clock.now())
     with call.state.lock:
         call.state.webhooks[hook.id] = hook
     call.state.audit(call.key, "webhook.created", "webhook", hook.id, url=url)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import httpx
 
 from .clock import Clock
-from .models import Delivery, Webhook
+from .models import Delivery, Subscription
 
 __all__ = ["DEFAULT_RETRY_SCHEDULE", "DeliveryRecord", "WebhookDispatcher", "signature"]
 
@@ -47,7 +47,7 @@ class _Job:
     event_id: str
     event_type: str
     body: bytes
-    webhook: Webhook
+    webhook: Subscription
     attempt: int
     retries: bool = True
 
@@ -58,7 +58,7 @@ class DeliveryRecord:
 
     event_id: str
     event_type: str
-    webhook: Webhook
+    webhook: Subscription
     body: bytes
     queued_at: float
     attempts: int = 0
@@ -96,7 +96,7 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def enqueue(self, event_id: str, event_type: str, body: bytes, webhook: Webhook) -> None:
+    def enqueue(self, event_id: str, event_type: str, body: bytes, webhook: Subscription) -> None:
         """Deliver ``body`` to ``webhook`` as soon as possible."""
         record = DeliveryRecord(event_id, event_type, webhook, body, self._clock.now())
         with self._log_changed:
