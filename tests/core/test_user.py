@@ -117,3 +117,9 @@ def test_unauthenticated_user_stays_a_singleton_through_copy_and_pickle() -> Non
     nobody = UnauthenticatedUser()
     assert copy.copy(nobody) is nobody
     assert pickle.loads(pickle.dumps(nobody)) is nobody
+
+
+def test_both_users_answer_is_anonymous_as_django_code_expects() -> None:
+    # Django's templates, admin and third-party apps ask `request.user.is_anonymous`.
+    assert UnauthenticatedUser().is_anonymous is True
+    assert user().is_anonymous is False

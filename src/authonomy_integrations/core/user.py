@@ -90,6 +90,11 @@ class AuthonomyUser:
         return True
 
     @property
+    def is_anonymous(self) -> bool:
+        """Always false (Django code asks this as well as ``is_authenticated``)."""
+        return False
+
+    @property
     def display_name(self) -> str:
         """The name to show: the profile name, else the email, else the user id."""
         return self.name or self.email or self.id
@@ -135,6 +140,11 @@ class UnauthenticatedUser:
     def is_authenticated(self) -> bool:
         """Always false."""
         return False
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Always true (Django code asks this as well as ``is_authenticated``)."""
+        return True
 
     @property
     def display_name(self) -> str:
