@@ -16,6 +16,7 @@ from mypy import api as mypy_api
 
 PRELUDE = """\
 from collections.abc import AsyncIterator, Iterator
+import httpx
 from authonomy_integrations import AsyncAuthonomyClient, AuthonomyClient
 from authonomy_integrations.core.api import Customer, Pages, PolicyRecord
 from authonomy_integrations.core.effects import Flow
@@ -67,6 +68,7 @@ wrong: int = client.customers.get("acme")  # a Customer is not an int
 aclient.customers.get("acme")["id"]  # a coroutine is not a Customer
 client.flows.auth.refresh("rt")["access_token"]  # a flow is not its answer
 client.policies.create("p", "authentication", conditions=[1])  # a list is not a Mapping
+AuthonomyClient("ak_x", http_client=httpx.AsyncClient())  # the sync client needs a sync pool
 
 async def misuse() -> None:
     await client.customers.get("acme")  # the sync client's answer is not awaitable

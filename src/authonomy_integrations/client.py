@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 import httpx
 
@@ -27,48 +27,14 @@ from ._drivers import AsyncRunner, SyncRunner
 from ._transport import PerLoopTransport
 from .config import ENVIRONMENTS, AuthonomyConfig
 from .core.api import ApiFlows, Awaiting, Blocking
-from .core.api_endpoints import (
-    AnalyticsEndpoints,
-    AuditEndpoints,
-    AuthEndpoints,
-    CustomerEndpoints,
-    Endpoints,
-    PolicyEndpoints,
-    WebhookEndpoints,
-)
+from .core.api_binding import M
+from .core.api_endpoints import Endpoints
 from .errors import ConfigurationError
 from .observability import events_for
 
-__all__ = [
-    "AnalyticsAPI",
-    "AsyncAnalyticsAPI",
-    "AsyncAuditAPI",
-    "AsyncAuthAPI",
-    "AsyncAuthonomyClient",
-    "AsyncCustomersAPI",
-    "AsyncPoliciesAPI",
-    "AsyncWebhooksAPI",
-    "AuditAPI",
-    "AuthAPI",
-    "AuthonomyClient",
-    "CustomersAPI",
-    "PoliciesAPI",
-    "WebhooksAPI",
-]
+__all__ = ["AsyncAuthonomyClient", "AuthonomyClient"]
 
-# The groups of each client, under their earlier names (for annotations).
-AuthAPI = AuthEndpoints[Blocking]
-CustomersAPI = CustomerEndpoints[Blocking]
-PoliciesAPI = PolicyEndpoints[Blocking]
-AnalyticsAPI = AnalyticsEndpoints[Blocking]
-AuditAPI = AuditEndpoints[Blocking]
-WebhooksAPI = WebhookEndpoints[Blocking]
-AsyncAuthAPI = AuthEndpoints[Awaiting]
-AsyncCustomersAPI = CustomerEndpoints[Awaiting]
-AsyncPoliciesAPI = PolicyEndpoints[Awaiting]
-AsyncAnalyticsAPI = AnalyticsEndpoints[Awaiting]
-AsyncAuditAPI = AuditEndpoints[Awaiting]
-AsyncWebhooksAPI = WebhookEndpoints[Awaiting]
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
 def _flows(
@@ -85,13 +51,8 @@ def _flows(
     return ApiFlows(url, key, timeout=timeout, max_retries=max_retries, events=events_for(None))
 
 
-class AuthonomyClient(Endpoints[Blocking]):
-    """The Authonomy API for threaded code (Flask, scripts).
-
-    ``api_key`` defaults to ``AUTHONOMY_API_KEY``; ``base_url`` overrides the
-    ``environment``'s API URL. Idempotent calls are retried up to ``max_retries`` times.
-    Pass ``http_client`` to share a connection pool; the client then leaves it open.
-    """
+class _Client(Endpoints[M], Generic[M, H]):
+    """What both clients share: settings, the connection pool, and the bound endpoints."""
 
     def __init__(
         self,
@@ -101,19 +62,22 @@ class AuthonomyClient(Endpoints[Blocking]):
         *,
         timeout: float = 10.0,
         max_retries: int = 2,
-        http_client: httpx.Client | None = None,
+        http_client: H | None = None,
     ) -> None:
-        flows = _flows(api_key, environment, base_url, timeout, max_retries)
-        self.flows = flows
+        self.flows = _flows(api_key, environment, base_url, timeout, max_retries)
         """The core flows behind this client, for code that drives them itself."""
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
-        self._bind_endpoints(flows, Blocking(SyncRunner(self._http)))
+        self._http: H = self._new_pool(timeout) if http_client is None else http_client
+        self._bind_endpoints(self.flows, self._mode(self._http))
+
+    def _new_pool(self, timeout: float) -> H:
+        raise NotImplementedError
+
+    def _mode(self, http: H) -> M:
+        raise NotImplementedError
 
     @classmethod
-    def from_config(
-        cls, config: AuthonomyConfig, *, http_client: httpx.Client | None = None
-    ) -> Self:
+    def from_config(cls, config: AuthonomyConfig, *, http_client: H | None = None) -> Self:
         """A client using the key, API URL, timeout and retries of ``config``."""
         return cls(
             config.api_key,
@@ -125,7 +89,22 @@ class AuthonomyClient(Endpoints[Blocking]):
         )
 
     def __repr__(self) -> str:
-        return f"AuthonomyClient(base_url={self.flows.base_url!r})"
+        return f"{type(self).__name__}(base_url={self.flows.base_url!r})"
+
+
+class AuthonomyClient(_Client[Blocking, httpx.Client]):
+    """The Authonomy API for threaded code (Flask, scripts).
+
+    ``api_key`` defaults to ``AUTHONOMY_API_KEY``; ``base_url`` overrides the
+    ``environment``'s API URL. Idempotent calls are retried up to ``max_retries`` times.
+    Pass ``http_client`` to share a connection pool; the client then leaves it open.
+    """
+
+    def _new_pool(self, timeout: float) -> httpx.Client:
+        return httpx.Client(timeout=timeout)
+
+    def _mode(self, http: httpx.Client) -> Blocking:
+        return Blocking(SyncRunner(http))
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in."""
@@ -144,48 +123,19 @@ class AuthonomyClient(Endpoints[Blocking]):
         self.close()
 
 
-class AsyncAuthonomyClient(Endpoints[Awaiting]):
+class AsyncAuthonomyClient(_Client[Awaiting, httpx.AsyncClient]):
     """The Authonomy API for asyncio code (Starlette, FastAPI); same surface, awaited.
 
+    Takes the same arguments as :class:`AuthonomyClient`, with an ``httpx.AsyncClient``.
     Use ``async with`` or ``await client.aclose()``; listings are async iterators.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        environment: str = "production",
-        base_url: str | None = None,
-        *,
-        timeout: float = 10.0,
-        max_retries: int = 2,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        flows = _flows(api_key, environment, base_url, timeout, max_retries)
-        self.flows = flows
-        """The core flows behind this client, for code that drives them itself."""
-        self._owns_http = http_client is None
-        if http_client is None:
-            # Usable from whichever event loop awaits it: connections are pooled per loop.
-            http_client = httpx.AsyncClient(timeout=timeout, transport=PerLoopTransport())
-        self._http = http_client
-        self._bind_endpoints(flows, Awaiting(AsyncRunner(self._http)))
+    def _new_pool(self, timeout: float) -> httpx.AsyncClient:
+        # Usable from whichever event loop awaits it: connections are pooled per loop.
+        return httpx.AsyncClient(timeout=timeout, transport=PerLoopTransport())
 
-    @classmethod
-    def from_config(
-        cls, config: AuthonomyConfig, *, http_client: httpx.AsyncClient | None = None
-    ) -> Self:
-        """A client using the key, API URL, timeout and retries of ``config``."""
-        return cls(
-            config.api_key,
-            config.environment,
-            config.resolved_api_base_url,
-            timeout=config.http_timeout,
-            max_retries=config.max_retries,
-            http_client=http_client,
-        )
-
-    def __repr__(self) -> str:
-        return f"AsyncAuthonomyClient(base_url={self.flows.base_url!r})"
+    def _mode(self, http: httpx.AsyncClient) -> Awaiting:
+        return Awaiting(AsyncRunner(http))
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was passed in."""

@@ -19,14 +19,6 @@ errors and pages), :mod:`.api_records` (what endpoints answer), :mod:`.api_value
 from __future__ import annotations
 
 from .api_binding import AsFlow, Awaiting, Blocking
-from .api_endpoints import (
-    AnalyticsEndpoints,
-    AuditEndpoints,
-    AuthEndpoints,
-    CustomerEndpoints,
-    PolicyEndpoints,
-    WebhookEndpoints,
-)
 from .api_envelopes import Envelope, Page, Pages, error_from_response, fetch_json, unwrap
 from .api_flows import ApiFlows
 from .api_records import (
@@ -51,27 +43,21 @@ from .api_retry import (
 __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRIABLE_STATUSES",
-    "AnalyticsFlows",
     "ApiFlows",
     "AsFlow",
-    "AuditFlows",
-    "AuthFlows",
     "Authorization",
     "Awaiting",
     "Blocking",
     "Customer",
-    "CustomerFlows",
     "Envelope",
     "JSONObject",
     "Page",
     "Pages",
-    "PolicyFlows",
     "PolicyRecord",
     "PolicyRecordList",
     "RetryPolicy",
     "TokenResponse",
     "Webhook",
-    "WebhookFlows",
     "error_from_response",
     "fetch_json",
     "observed_send",
@@ -80,11 +66,3 @@ __all__ = [
     "server_wait",
     "unwrap",
 ]
-
-#: The endpoint groups as flows, under their earlier names.
-AuthFlows = AuthEndpoints[AsFlow]
-CustomerFlows = CustomerEndpoints[AsFlow]
-PolicyFlows = PolicyEndpoints[AsFlow]
-AnalyticsFlows = AnalyticsEndpoints[AsFlow]
-AuditFlows = AuditEndpoints[AsFlow]
-WebhookFlows = WebhookEndpoints[AsFlow]

@@ -156,34 +156,25 @@ def observed_send(
     }
     started = retry.clock()
     retries = [0]
+
+    def report(status: int | None) -> None:
+        duration = retry.clock() - started
+        _report_call(
+            events, request.method, parts.path, parts.hostname, retries[0], duration, status
+        )
+
     with events.span(request.method, **attributes) as span:
         try:
             response, _ = yield from send_counted(
                 request, retry, idempotent=idempotent, retries=retries
             )
         except AuthonomyUnavailableError:
-            _report_call(
-                events,
-                request.method,
-                parts.path,
-                parts.hostname,
-                retries[0],
-                retry.clock() - started,
-                None,
-            )
+            report(None)
             raise
         span.set_attribute("http.response.status_code", response.status)
         if response.status >= 400:
             span.set_attribute("error.type", str(response.status))
-        _report_call(
-            events,
-            request.method,
-            parts.path,
-            parts.hostname,
-            retries[0],
-            retry.clock() - started,
-            response.status,
-        )
+        report(response.status)
     return response
 
 
