@@ -219,6 +219,13 @@ class _Declaration:
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
 
+    def __call__(self, group: EndpointGroup[Any], /, *args: Any, **kwargs: Any) -> Any:
+        """The declaration itself, whatever the group's mode: its flow or its pages."""
+        return self.declared(group, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<endpoint {self.declared.__qualname__}>"
+
     def _bind(self, group: EndpointGroup[Any]) -> Any:
         mode = group._mode
         declared = self.declared.__get__(group)
