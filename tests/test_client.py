@@ -378,3 +378,26 @@ def test_repeat_access_returns_the_bound_endpoint_kept_on_the_group(
     bound = client.customers.get
     assert client.customers.get is bound
     assert vars(client.customers)["get"] is bound
+
+
+def test_repr_names_the_client_and_its_url_never_the_key(
+    client: AuthonomyClient, async_client: AsyncAuthonomyClient
+) -> None:
+    assert repr(client) == f"AuthonomyClient(base_url={BASE!r})"
+    assert repr(async_client) == f"AsyncAuthonomyClient(base_url={BASE!r})"
+    assert "ak_test" not in repr(client.customers) + repr(async_client.customers)
+
+
+async def test_async_from_config_uses_key_url_timeout_and_retries() -> None:
+    config = AuthonomyConfig(
+        api_key="ak_cfg",
+        audience="app_1",
+        api_base_url="http://127.0.0.1:9/v1",
+        http_timeout=3.0,
+        max_retries=4,
+    )
+    async with AsyncAuthonomyClient.from_config(config) as client:
+        assert client.flows.base_url == "http://127.0.0.1:9/v1"
+        assert client.flows.timeout == 3.0
+        assert client.flows.retry.max_retries == 4
+    assert client._http.is_closed
