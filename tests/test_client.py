@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import pydoc
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -10,6 +13,8 @@ import pytest
 
 from authonomy_integrations.client import AsyncAuthonomyClient, AuthonomyClient
 from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations.core.api import Authorization, Customer
+from authonomy_integrations.core.api_endpoints import CustomerEndpoints
 from authonomy_integrations.errors import (
     AuthonomyUnavailableError,
     ConfigurationError,
@@ -268,4 +273,131 @@ async def test_async_missing_api_key_fails_at_construction(
 async def test_async_closing_closes_the_clients_own_pool() -> None:
     async with AsyncAuthonomyClient("ak_x", base_url=BASE) as client:
         pass
+    assert client._http.is_closed
+
+
+# --- endpoints declared once, bound to both clients ------------------------------------------
+
+GROUPS = ("auth", "customers", "policies", "analytics", "audit", "webhooks")
+
+
+def endpoint_names(group: object) -> set[str]:
+    return {name for name in dir(group) if not name.startswith("_")}
+
+
+def test_sync_and_async_clients_have_the_same_endpoints_and_parameters(
+    client: AuthonomyClient, async_client: AsyncAuthonomyClient
+) -> None:
+    for group in GROUPS:
+        sync_group, async_group = getattr(client, group), getattr(async_client, group)
+        flow_group = getattr(client.flows, group)
+        names = endpoint_names(sync_group)
+        assert names, group
+        assert names == endpoint_names(async_group) == endpoint_names(flow_group)
+        for name in names:
+            declared = inspect.signature(getattr(flow_group, name)).parameters
+            assert inspect.signature(getattr(sync_group, name)).parameters == declared
+            assert inspect.signature(getattr(async_group, name)).parameters == declared
+
+
+def test_bound_endpoints_show_the_declaration_without_self(
+    client: AuthonomyClient, async_client: AsyncAuthonomyClient
+) -> None:
+    signature = inspect.signature(client.auth.authorize)
+    assert list(signature.parameters)[:3] == ["customer_id", "return_url", "scopes"]
+    assert "self" not in signature.parameters
+    assert signature.parameters["code_challenge_method"].default == "S256"
+    assert signature.return_annotation is Authorization
+    assert inspect.signature(async_client.auth.authorize).return_annotation is Authorization
+    assert inspect.signature(client.customers.list).return_annotation == Iterator[Customer]
+    assert (
+        inspect.signature(async_client.customers.list).return_annotation
+        == (AsyncIterator[Customer])
+    )
+    assert client.customers.get.__doc__ == async_client.customers.get.__doc__
+    assert "unknown" in (client.customers.get.__doc__ or "")
+    assert client.customers.get.__name__ == "get"
+    assert client.customers.get.__wrapped__ is CustomerEndpoints.get.__wrapped__
+    assert "id: str" in pydoc.render_doc(async_client.customers.get)
+
+
+def test_async_calls_are_coroutine_functions_and_listings_async_iterators(
+    async_client: AsyncAuthonomyClient,
+) -> None:
+    assert inspect.iscoroutinefunction(async_client.customers.get)
+    assert not inspect.iscoroutinefunction(async_client.customers.list)
+    assert inspect.isasyncgen(async_client.customers.list())
+
+
+def test_bad_argument_raises_before_any_request(
+    client: AuthonomyClient, fake: FakeAuthonomy
+) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        client.customers.list(limit=500)
+    with pytest.raises(ValueError, match="identifier"):
+        client.customers.get("..")
+    with pytest.raises(TypeError, match="scopes"):
+        client.auth.authorize("acme", "https://app.test/cb", "openid", "c", "n")
+    assert fake.requests == []
+
+
+async def test_async_bad_argument_raises_when_awaited_without_a_request(
+    async_client: AsyncAuthonomyClient, fake: FakeAuthonomy
+) -> None:
+    pending = async_client.webhooks.create("ftp://hooks.test", ["user.created"], "whsec_x")
+    with pytest.raises(ValueError, match="http"):
+        await pending
+    assert fake.requests == []
+
+
+def test_two_clients_side_by_side_each_use_their_own_key_and_url() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers["authorization"], request.url.host))
+        return envelope({})
+
+    def make(key: str, host: str) -> AuthonomyClient:
+        http = httpx.Client(transport=httpx.MockTransport(record))
+        return AuthonomyClient(key, base_url=f"https://{host}/v1", http_client=http)
+
+    first, second = make("ak_one", "one.test"), make("ak_two", "two.test")
+    first.analytics.dashboard()
+    second.analytics.dashboard()
+    first.analytics.dashboard()
+    assert seen == [
+        ("Bearer ak_one", "one.test"),
+        ("Bearer ak_two", "two.test"),
+        ("Bearer ak_one", "one.test"),
+    ]
+
+
+def test_repeat_access_returns_the_bound_endpoint_kept_on_the_group(
+    client: AuthonomyClient,
+) -> None:
+    bound = client.customers.get
+    assert client.customers.get is bound
+    assert vars(client.customers)["get"] is bound
+
+
+def test_repr_names_the_client_and_its_url_never_the_key(
+    client: AuthonomyClient, async_client: AsyncAuthonomyClient
+) -> None:
+    assert repr(client) == f"AuthonomyClient(base_url={BASE!r})"
+    assert repr(async_client) == f"AsyncAuthonomyClient(base_url={BASE!r})"
+    assert "ak_test" not in repr(client.customers) + repr(async_client.customers)
+
+
+async def test_async_from_config_uses_key_url_timeout_and_retries() -> None:
+    config = AuthonomyConfig(
+        api_key="ak_cfg",
+        audience="app_1",
+        api_base_url="http://127.0.0.1:9/v1",
+        http_timeout=3.0,
+        max_retries=4,
+    )
+    async with AsyncAuthonomyClient.from_config(config) as client:
+        assert client.flows.base_url == "http://127.0.0.1:9/v1"
+        assert client.flows.timeout == 3.0
+        assert client.flows.retry.max_retries == 4
     assert client._http.is_closed
