@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .core.events import AuthEvent
-from .core.policies import validate_conditions
+from .core.conditions import validate_conditions
 from .core.urls import url_problem
 from .errors import ConfigurationError
 
