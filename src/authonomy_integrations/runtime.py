@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ._drivers import AsyncRunner, SyncRunner
+from ._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
 from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
 from .core.caller import Callers
@@ -63,6 +63,16 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
         store.bind_audience(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
+
+
+#: What each session-store effect calls on the store (``aload`` ... when asynchronous).
+_SESSION_STORE_CALLS: StoreCalls = {
+    LoadSession: ("load", lambda e: (e.cookie_value,)),
+    SaveSession: ("save", lambda e: (e.record, e.ttl)),
+    DeleteSession: ("delete", lambda e: (e.cookie_value,)),
+    RevokeSid: ("revoke_sid", lambda e: (e.sid, e.ttl)),
+    SidRevoked: ("is_sid_revoked", lambda e: (e.sid,)),
+}
 
 
 def _ended_sid(event: WebhookEvent) -> str | None:
@@ -117,16 +127,11 @@ class AuthonomySync(_Runtime):
         self.runner = SyncRunner(self._http, self._handlers())
 
     def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        store = self.store
         return {
-            LoadSession: lambda e: store.load(e.cookie_value),
-            SaveSession: lambda e: store.save(e.record, e.ttl),
-            DeleteSession: lambda e: store.delete(e.cookie_value),
+            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=False),
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
-            RevokeSid: lambda e: store.revoke_sid(e.sid, e.ttl),
-            SidRevoked: lambda e: store.is_sid_revoked(e.sid),
         }
 
     def _exclusive(self, effect: Exclusive) -> Any:
@@ -208,16 +213,11 @@ class AuthonomyAsync(_Runtime):
         self.runner = AsyncRunner(self._http, self._handlers())
 
     def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        store = self.store
         return {
-            LoadSession: lambda e: store.aload(e.cookie_value),
-            SaveSession: lambda e: store.asave(e.record, e.ttl),
-            DeleteSession: lambda e: store.adelete(e.cookie_value),
+            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=True),
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
-            RevokeSid: lambda e: store.arevoke_sid(e.sid, e.ttl),
-            SidRevoked: lambda e: store.ais_sid_revoked(e.sid),
         }
 
     async def _exclusive(self, effect: Exclusive) -> Any:

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from contextlib import suppress
 from typing import TypeVar
 
-from .._drivers import AsyncRunner, SyncRunner
+from .._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
 from ..config import AuthonomyConfig
 from ..core.effects import Flow
 from ..core.events import Events
@@ -70,6 +70,14 @@ H = TypeVar("H", bound=Handler)
 
 DEFAULT_CLAIM_TTL = 60.0
 """Seconds an in-progress claim lives: handlers should finish well within it."""
+
+
+#: What each effect of a delivery calls on the replay store (``aclaim`` ... when async).
+_REPLAY_STORE_CALLS: StoreCalls = {
+    Claim: ("claim", lambda e: (e.event_id, e.ttl)),
+    Complete: ("complete", lambda e: (e.event_id,)),
+    Release: ("release", lambda e: (e.event_id,)),
+}
 
 
 def _header(headers: Headers, wanted: str) -> str | None:
@@ -132,18 +140,14 @@ class WebhookReceiver:
         self._runner = SyncRunner(
             None,
             {
-                Claim: lambda e: store.claim(e.event_id, e.ttl),
-                Complete: lambda e: store.complete(e.event_id),
-                Release: lambda e: store.release(e.event_id),
+                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=False),
                 RunHandler: lambda e: run_blocking(e.handler, e.event),
             },
         )
         self._arunner = AsyncRunner(
             None,
             {
-                Claim: lambda e: store.aclaim(e.event_id, e.ttl),
-                Complete: lambda e: store.acomplete(e.event_id),
-                Release: lambda e: store.arelease(e.event_id),
+                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=True),
                 RunHandler: lambda e: run_async(e.handler, e.event),
             },
         )
