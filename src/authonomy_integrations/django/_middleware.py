@@ -9,8 +9,8 @@ One class serves WSGI and ASGI: Django tells it which at creation (a coroutine
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +29,8 @@ logger = logging.getLogger("authonomy_integrations")
 
 GetResponse = Callable[[HttpRequest], Any]
 _ANONYMOUS = UnauthenticatedUser()
+#: Where :meth:`AuthonomyMiddleware._handle` has the view run (``get_response``).
+_VIEW = object()
 
 
 class AuthonomyMiddleware:
@@ -79,31 +81,36 @@ class AuthonomyMiddleware:
             return self._acall(request)
         runtime = self.runtime
         assert isinstance(runtime, AuthonomySync)
-        route = self._route(request.path_info)
-        if route is not None:
-            return answer_response(runtime.run(route(request_info(request, runtime.routes))))
-        user, cookie = None, None
-        if request.path_info not in self._unauthenticated_paths:
-            meta = request.META
-            authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
-            known = self._known(authorization, cookies)
-            if known is ASK:
-                caller: Caller = runtime.run(self._flow(authorization, cookies))
-                if caller.refused is not None:
-                    return self._refuse(request, caller.refused)
-                user, cookie = caller.user, caller.set_cookie
-            else:
-                user = known
-        self._attach(request, user)
-        response: HttpResponse = self.get_response(request)
-        return with_cookie(response, cookie) if cookie is not None else response
+        steps = self._handle(request)
+        result: Any = None
+        while True:
+            try:
+                step = steps.send(result)
+            except StopIteration as stop:
+                return cast(HttpResponse, stop.value)
+            result = self.get_response(request) if step is _VIEW else runtime.run(step)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
         runtime = self.runtime
         assert isinstance(runtime, AuthonomyAsync)
+        steps = self._handle(request)
+        result: Any = None
+        while True:
+            try:
+                step = steps.send(result)
+            except StopIteration as stop:
+                return cast(HttpResponse, stop.value)
+            if step is _VIEW:
+                result = await self.get_response(request)
+            else:
+                result = await runtime.run(step)
+
+    def _handle(self, request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
+        """One request, written once for WSGI and ASGI: yields each core flow to run, and
+        :data:`_VIEW` where the view runs; :meth:`__call__` and :meth:`_acall` perform them."""
         route = self._route(request.path_info)
         if route is not None:
-            answer = await runtime.run(route(request_info(request, runtime.routes)))
+            answer = yield route(request_info(request, self.runtime.routes))
             return answer_response(answer)
         user, cookie = None, None
         if request.path_info not in self._unauthenticated_paths:
@@ -111,14 +118,14 @@ class AuthonomyMiddleware:
             authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
             known = self._known(authorization, cookies)
             if known is ASK:
-                caller: Caller = await runtime.run(self._flow(authorization, cookies))
+                caller: Caller = yield self._flow(authorization, cookies)
                 if caller.refused is not None:
                     return self._refuse(request, caller.refused)
                 user, cookie = caller.user, caller.set_cookie
             else:
                 user = known
         self._attach(request, user)
-        response: HttpResponse = await self.get_response(request)
+        response: HttpResponse = yield _VIEW
         return with_cookie(response, cookie) if cookie is not None else response
 
     def _attach(self, request: HttpRequest, user: AuthonomyUser | None) -> None:
