@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -106,6 +106,21 @@ class _Runtime:
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)
 
+    # Each runtime performs these its own way: threads and blocking locks, or tasks.
+    _exclusive: Callable[[Exclusive], Any]
+    _session_exclusive: Callable[[SessionExclusive], Any]
+    _background: Callable[[Background], Any]
+
+    def _handlers(self, *, asynchronous: bool) -> dict[type, Callable[[Any], Any]]:
+        """How each effect besides HTTP and sleeping is performed: the session store's
+        blocking or async methods, and the runtime's own locks and background work."""
+        return {
+            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=asynchronous),
+            Exclusive: self._exclusive,
+            SessionExclusive: self._session_exclusive,
+            Background: self._background,
+        }
+
 
 class AuthonomySync(_Runtime):
     """The engine driven in the calling thread (Flask, WSGI servers, scripts)."""
@@ -124,15 +139,7 @@ class AuthonomySync(_Runtime):
             # is collected or the interpreter exits, not left to a ResourceWarning.
             weakref.finalize(self, self._http.close)
         self.locks = KeyedLocks()
-        self.runner = SyncRunner(self._http, self._handlers())
-
-    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        return {
-            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=False),
-            Exclusive: self._exclusive,
-            SessionExclusive: self._session_exclusive,
-            Background: self._background,
-        }
+        self.runner = SyncRunner(self._http, self._handlers(asynchronous=False))
 
     def _exclusive(self, effect: Exclusive) -> Any:
         try:
@@ -210,15 +217,7 @@ class AuthonomyAsync(_Runtime):
         # Each lock exists only while a task holds or awaits it, so none outlives its loop.
         self.locks = AsyncKeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.runner = AsyncRunner(self._http, self._handlers())
-
-    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        return {
-            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=True),
-            Exclusive: self._exclusive,
-            SessionExclusive: self._session_exclusive,
-            Background: self._background,
-        }
+        self.runner = AsyncRunner(self._http, self._handlers(asynchronous=True))
 
     async def _exclusive(self, effect: Exclusive) -> Any:
         try:
