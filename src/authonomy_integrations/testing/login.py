@@ -10,8 +10,8 @@ Flask's test client (:func:`login_as`), and Django's test ``Client`` (:func:`log
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -80,22 +80,6 @@ async def _aget(client: Any, path: str) -> Any:
     return await client.get(path, follow_redirects=False)
 
 
-def _steps(
-    user: str,
-    groups: Sequence[str] | None,
-    mfa: bool | None,
-    customer: str | None,
-    next_path: str,
-    login_path: str,
-) -> Generator[str, Any, str]:
-    """The login, written once for blocking and async clients: yields each path the client
-    GETs and receives its response; returns where the app sent the client at the end."""
-    start = yield _login_path(login_path, next_path, customer)
-    callback = _sign_in(_location(start, "login route"), user, groups, mfa)
-    done = yield _path_and_query(callback)
-    return _location(done, "callback route")
-
-
 def login_as(
     client: Any,
     user: str = "alice",
@@ -110,14 +94,10 @@ def login_as(
 
     ``groups`` and ``mfa`` override the mock user's groups and MFA for this login.
     """
-    steps = _steps(user, groups, mfa, customer, next_path, login_path)
-    response = None
-    while True:
-        try:
-            path = steps.send(response)
-        except StopIteration as stop:
-            return cast(str, stop.value)
-        response = _get(client, path)
+    start = _get(client, _login_path(login_path, next_path, customer))
+    callback = _sign_in(_location(start, "login route"), user, groups, mfa)
+    done = _get(client, _path_and_query(callback))
+    return _location(done, "callback route")
 
 
 async def alogin_as(
@@ -131,11 +111,7 @@ async def alogin_as(
     login_path: str = "/auth/login",
 ) -> str:
     """:func:`login_as` for an ``httpx.AsyncClient`` or Django's ``AsyncClient``."""
-    steps = _steps(user, groups, mfa, customer, next_path, login_path)
-    response = None
-    while True:
-        try:
-            path = steps.send(response)
-        except StopIteration as stop:
-            return cast(str, stop.value)
-        response = await _aget(client, path)
+    start = await _aget(client, _login_path(login_path, next_path, customer))
+    callback = _sign_in(_location(start, "login route"), user, groups, mfa)
+    done = await _aget(client, _path_and_query(callback))
+    return _location(done, "callback route")
