@@ -16,9 +16,32 @@ import httpx
 from .core.effects import Flow, HttpRequest, HttpResponse, Sleep
 from .errors import AuthonomyUnavailableError
 
-__all__ = ["AsyncRunner", "SyncRunner", "to_response"]
+__all__ = ["AsyncRunner", "StoreCalls", "SyncRunner", "store_handlers", "to_response"]
 
 T = TypeVar("T")
+
+StoreCalls = Mapping[type, tuple[str, Callable[[Any], tuple[Any, ...]]]]
+"""Effects a store performs: for each effect type, the name of the store's blocking
+method (its asynchronous twin has the same name with an ``a`` in front) and the
+arguments it takes from the effect. One table serves both drivers."""
+
+
+def store_handlers(
+    store: object, calls: StoreCalls, *, asynchronous: bool
+) -> dict[type, Callable[[Any], Any]]:
+    """Handlers that perform each effect of ``calls`` with ``store``'s blocking methods, or
+    with its asynchronous ones (which return awaitables) when ``asynchronous``."""
+    prefix = "a" if asynchronous else ""
+    return {
+        kind: _calling(getattr(store, prefix + name), arguments)
+        for kind, (name, arguments) in calls.items()
+    }
+
+
+def _calling(
+    method: Callable[..., Any], arguments: Callable[[Any], tuple[Any, ...]]
+) -> Callable[[Any], Any]:
+    return lambda effect: method(*arguments(effect))
 
 
 def to_response(response: httpx.Response) -> HttpResponse:
@@ -29,6 +52,15 @@ def to_response(response: httpx.Response) -> HttpResponse:
 def _unavailable(request: HttpRequest, exc: Exception) -> AuthonomyUnavailableError:
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "unreachable"
     return AuthonomyUnavailableError(f"Authonomy {kind}: {request.method} {request.url}")
+
+
+def _advance(flow: Flow[T], value: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Send the last effect's result (or throw its error) into ``flow``: ``(True, its
+    return value)`` when it finished, else ``(False, the next effect)``."""
+    try:
+        return False, flow.throw(error) if error is not None else flow.send(value)
+    except StopIteration as stop:
+        return True, stop.value
 
 
 def _build(client: httpx.Client | httpx.AsyncClient | None, request: HttpRequest) -> httpx.Request:
@@ -74,12 +106,11 @@ class SyncRunner:
         value: Any = None
         error: BaseException | None = None
         while True:
+            done, step = _advance(flow, value, error)
+            if done:
+                return step  # type: ignore[no-any-return]
             try:
-                effect = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            try:
-                value, error = self.perform(effect), None
+                value, error = self.perform(step), None
             except Exception as exc:
                 value, error = None, exc
 
@@ -114,11 +145,10 @@ class AsyncRunner:
         value: Any = None
         error: BaseException | None = None
         while True:
+            done, step = _advance(flow, value, error)
+            if done:
+                return step  # type: ignore[no-any-return]
             try:
-                effect = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            try:
-                value, error = await self.perform(effect), None
+                value, error = await self.perform(step), None
             except Exception as exc:
                 value, error = None, exc

@@ -4,50 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+from . import _config_checks as checks
+from ._config_checks import CUSTOMER_ID_PATTERN, ENVIRONMENTS
+from ._config_env import coerce, secrets
 from .core.events import AuthEvent
-from .core.policies import validate_conditions
-from .core.urls import url_problem
 from .errors import ConfigurationError
 
-__all__ = ["ENVIRONMENTS", "AuthonomyConfig", "Environment"]
+__all__ = ["CUSTOMER_ID_PATTERN", "ENVIRONMENTS", "AuthonomyConfig", "Environment"]
 
 Environment = Literal["production", "sandbox"]
-
-#: API base URL and issuer of each hosted environment.
-ENVIRONMENTS: Mapping[str, tuple[str, str]] = {
-    "production": ("https://api.authonomy.io/v1", "https://auth.authonomy.io"),
-    "sandbox": ("https://api-sandbox.authonomy.io/v1", "https://auth-sandbox.authonomy.io"),
-}
-
-_MIN_SECRET_LENGTH = 32
-#: What a customer id may look like (the same rule the login route applies to ``?customer=``).
-CUSTOMER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_SUPPORTED_ALGORITHMS = frozenset({"RS256", "ES256"})
-
-
-def _secrets(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,) if value else ()
-    return tuple(value)
-
-
-def _split_env_list(value: str) -> list[str]:
-    return [part for part in value.replace(",", " ").split() if part]
-
-
-def _check_url(field_name: str, url: str) -> None:
-    problem = url_problem(url)
-    if problem is not None:
-        raise ConfigurationError(field_name, problem)
-
 
 #: Fields whose values ``repr`` never shows: logs and tracebacks print configurations.
 _SECRET_FIELDS = frozenset({"api_key", "session_secret", "webhook_secret"})
@@ -152,16 +121,11 @@ class AuthonomyConfig:
 
     def __post_init__(self) -> None:
         try:
-            self._validate_environment()
-            self._validate_urls()
-            self._validate_secrets()
-            self._validate_paths()
-            self._validate_numbers()
-            self._validate_policies()
-            self._validate_customers()
-            self._validate_on_event()
+            allowed = checks.check(self)
         except ConfigurationError as exc:
-            raise _with_variable(exc) from None
+            raise checks.with_variable(exc, _FIELD_NAMES) from None
+        # Frozen: normalise in place once, so every reader sees a tuple.
+        object.__setattr__(self, "allowed_customers", allowed)
 
     def check_logins(self) -> None:
         """Raise :class:`ConfigurationError` unless browser logins can work.
@@ -170,114 +134,10 @@ class AuthonomyConfig:
         ``login_path`` set (the default), logins need ``api_key``, ``app_url`` and
         ``session_secret``. An API-only app (bearer tokens only) sets ``login_path=None``.
         """
-        if self.login_path is None:
-            return
-        for name, fix in _LOGIN_SETTINGS:
-            if not getattr(self, name):
-                raise _with_variable(
-                    ConfigurationError(
-                        name,
-                        f"is required for browser logins ({fix}); an API-only app that "
-                        "accepts bearer tokens and serves no login pages sets login_path=None",
-                    )
-                )
-
-    def _validate_environment(self) -> None:
-        if self.environment not in ENVIRONMENTS:
-            raise ConfigurationError(
-                "environment",
-                f"unknown environment {self.environment!r}; use one of {sorted(ENVIRONMENTS)}",
-            )
-        if not self.audience:
-            raise ConfigurationError(
-                "audience", "is required: the application id tokens are issued for"
-            )
-        unknown = set(self.algorithms) - _SUPPORTED_ALGORITHMS
-        if unknown or not self.algorithms:
-            raise ConfigurationError(
-                "algorithms", f"must be a non-empty subset of {sorted(_SUPPORTED_ALGORITHMS)}"
-            )
-
-    def _validate_urls(self) -> None:
-        _check_url("api_base_url", self.resolved_api_base_url)
-        _check_url("issuer", self.resolved_issuer)
-        _check_url("jwks_url", self.resolved_jwks_url)
-        if self.app_url is not None:
-            _check_url("app_url", self.app_url)
-            if urlsplit(self.app_url).path not in ("", "/"):
-                raise ConfigurationError("app_url", "must be an origin without a path")
-
-    def _validate_secrets(self) -> None:
-        if self.session_secret is not None:
-            secrets = _secrets(self.session_secret)
-            if not secrets:
-                raise ConfigurationError("session_secret", "must not be empty")
-            if any(len(secret) < _MIN_SECRET_LENGTH for secret in secrets):
-                raise ConfigurationError(
-                    "session_secret", f"each secret needs at least {_MIN_SECRET_LENGTH} characters"
-                )
-        if self.webhook_secret is not None and not _secrets(self.webhook_secret):
-            raise ConfigurationError("webhook_secret", "must not be empty")
-
-    def _validate_paths(self) -> None:
-        for name in ("login_path", "callback_path", "logout_path", "webhook_path"):
-            value = getattr(self, name)
-            if value is None and name == "login_path":
-                continue
-            if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
-                raise ConfigurationError(name, f"must be an absolute path, got {value!r}")
-
-    def _validate_numbers(self) -> None:
-        for name in (
-            "session_idle_timeout",
-            "session_max_age",
-            "login_timeout",
-            "http_timeout",
-            "login_rate_window",
-        ):
-            if getattr(self, name) <= 0:
-                raise ConfigurationError(name, "must be positive")
-        for name in ("refresh_margin", "leeway", "max_retries", "login_rate_limit"):
-            if getattr(self, name) < 0:
-                raise ConfigurationError(name, "must not be negative")
-        if self.token_cache_size < 1:
-            raise ConfigurationError("token_cache_size", "must be at least 1")
-        if self.max_token_bytes < 256:
-            raise ConfigurationError("max_token_bytes", "must be at least 256")
-
-    def _validate_policies(self) -> None:
-        if not isinstance(self.policies, Mapping):
-            raise ConfigurationError("policies", "must map policy names to conditions")
-        for name, conditions in self.policies.items():
-            validate_conditions(conditions, field=f"policies[{name!r}]")
-
-    def _validate_customers(self) -> None:
-        customer_id = self.customer_id
-        if customer_id is not None and not CUSTOMER_ID_PATTERN.fullmatch(customer_id):
-            raise ConfigurationError("customer_id", f"is not a valid customer id: {customer_id!r}")
-        if self.allowed_customers is None:
-            return
-        value = self.allowed_customers
-        allowed = tuple(_split_env_list(value) if isinstance(value, str) else value)
-        if not allowed:
-            raise ConfigurationError(
-                "allowed_customers", "must list at least one customer id (None allows any)"
-            )
-        for customer in allowed:
-            if not isinstance(customer, str) or not CUSTOMER_ID_PATTERN.fullmatch(customer):
-                raise ConfigurationError(
-                    "allowed_customers", f"{customer!r} is not a valid customer id"
-                )
-        if self.customer_id is not None and self.customer_id not in allowed:
-            raise ConfigurationError(
-                "allowed_customers", f"does not list the default customer_id {self.customer_id!r}"
-            )
-        # Frozen: normalise in place once, so every reader sees a tuple.
-        object.__setattr__(self, "allowed_customers", allowed)
-
-    def _validate_on_event(self) -> None:
-        if self.on_event is not None and not callable(self.on_event):
-            raise ConfigurationError("on_event", "must be a callable taking an AuthEvent")
+        try:
+            checks.check_logins(self)
+        except ConfigurationError as exc:
+            raise checks.with_variable(exc, _FIELD_NAMES) from None
 
     def accepts_customer(self, customer_id: object) -> bool:
         """Whether tokens and sessions of ``customer_id`` are accepted here."""
@@ -311,12 +171,12 @@ class AuthonomyConfig:
     @property
     def session_secrets(self) -> tuple[str, ...]:
         """Session secrets, newest first."""
-        return _secrets(self.session_secret)
+        return secrets(self.session_secret)
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         """Webhook secrets; any of them may sign."""
-        return _secrets(self.webhook_secret)
+        return secrets(self.webhook_secret)
 
     @property
     def secure_cookies(self) -> bool:
@@ -346,71 +206,12 @@ class AuthonomyConfig:
             key = prefix + f.name.upper()
             if key in values and f.name not in overrides:
                 try:
-                    kwargs[f.name] = _coerce(f.name, values[key])
+                    kwargs[f.name] = coerce(f.name, values[key])
                 except ConfigurationError as exc:
                     raise ConfigurationError(f.name, exc.reason, variable=key) from None
         kwargs.update(overrides)
         return cls(**kwargs)
 
 
-#: What browser logins need, and where to get it.
-_LOGIN_SETTINGS = (
-    ("api_key", "the API key of your Authonomy application"),
-    ("app_url", "your app's public origin, e.g. http://127.0.0.1:8000"),
-    (
-        "session_secret",
-        f"{_MIN_SECRET_LENGTH}+ random characters, e.g. "
-        "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
-    ),
-)
-#: Fields that no environment variable can set (objects, not text).
-_NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies", "on_event"})
-
-
-def _with_variable(exc: ConfigurationError) -> ConfigurationError:
-    """``exc`` naming the ``AUTHONOMY_*`` variable of its field too, when it has one."""
-    names = {f.name for f in dataclasses.fields(AuthonomyConfig)} - _NOT_FROM_ENV
-    if exc.variable is not None or exc.field not in names:
-        return exc
-    return ConfigurationError(exc.field, exc.reason, variable=f"AUTHONOMY_{exc.field.upper()}")
-
-
-_LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
-_TUPLE_FIELDS = frozenset({"scopes", "algorithms", "allowed_customers"})
-_INT_FIELDS = frozenset(
-    {
-        "session_idle_timeout",
-        "session_max_age",
-        "refresh_margin",
-        "login_timeout",
-        "max_retries",
-        "token_cache_size",
-        "max_token_bytes",
-        "policy_cache_ttl",
-        "login_rate_limit",
-        "login_rate_window",
-    }
-)
-_FLOAT_FIELDS = frozenset({"leeway", "http_timeout"})
-
-
-def _coerce(name: str, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        if name in _LIST_FIELDS:
-            parts = _split_env_list(value)
-            return parts[0] if len(parts) == 1 else parts
-        if name in _TUPLE_FIELDS:
-            return tuple(_split_env_list(value))
-        if name in _INT_FIELDS:
-            return int(value)
-        if name in _FLOAT_FIELDS:
-            return float(value)
-    except ValueError:
-        raise ConfigurationError(name, f"not a number: {value!r}") from None
-    if name == "login_path" and value.strip().lower() in ("", "none"):
-        return None  # an API-only app: AUTHONOMY_LOGIN_PATH= (empty) or none
-    if name == "cookie_secure":
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return value
+#: Every field's name (a ``ConfigurationError`` about one names its variable too).
+_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(AuthonomyConfig))

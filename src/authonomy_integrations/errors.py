@@ -29,7 +29,8 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
 
-Each subclass sets only its ``code``; context travels as attributes.
+Each subclass sets only its ``code``, in its class line; context travels as attributes.
+An API error class is found by its code (:func:`api_error_for`) once it is defined.
 """
 
 from __future__ import annotations
@@ -73,19 +74,23 @@ class AuthonomyError(Exception):
 
     code: str = "AUTHONOMY_ERROR"
 
+    def __init_subclass__(cls, *, code: str | None = None, **kwargs: Any) -> None:
+        # A subclass names its code in its class line; nothing else is restated.
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class ConfigurationError(AuthonomyError):
+class ConfigurationError(AuthonomyError, code="CONFIGURATION_ERROR"):
     """The configuration is invalid; ``field`` names the offending setting.
 
     ``variable`` is the environment variable that sets it (``AUTHONOMY_APP_URL``), when
     there is one; the message names both, then says what is wrong and how to fix it.
     """
-
-    code = "CONFIGURATION_ERROR"
 
     def __init__(self, field: str, message: str, *, variable: str | None = None) -> None:
         where = f"{field} ({variable})" if variable else field
@@ -95,13 +100,11 @@ class ConfigurationError(AuthonomyError):
         self.reason = message
 
 
-class MissingExtraError(AuthonomyError, ImportError):
+class MissingExtraError(AuthonomyError, ImportError, code="MISSING_EXTRA"):
     """A part of the kit needs an optional dependency that is not installed.
 
     ``extra`` names the extra that brings it: ``pip install 'authonomy-integrations[extra]'``.
     """
-
-    code = "MISSING_EXTRA"
 
     def __init__(self, part: str, module: str, extra: str) -> None:
         super().__init__(
@@ -112,10 +115,18 @@ class MissingExtraError(AuthonomyError, ImportError):
         self.extra = extra
 
 
-class AuthonomyAPIError(AuthonomyError):
+#: The API error class of each envelope ``code``, filled as the classes are defined.
+_API_ERRORS: dict[str, type[AuthonomyAPIError]] = {}
+
+
+class AuthonomyAPIError(AuthonomyError, code="API_ERROR"):
     """The Authonomy API answered with an error envelope."""
 
-    code = "API_ERROR"
+    def __init_subclass__(cls, *, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(code=code, **kwargs)
+        # Only the kit's own classes: an application's subclass must not take over a code.
+        if code is not None and cls.__module__ == __name__:
+            _API_ERRORS[code] = cls
 
     def __init__(
         self,
@@ -138,82 +149,46 @@ class AuthonomyAPIError(AuthonomyError):
         return f"{self.code}: {self.message}{suffix}"
 
 
-class InvalidRequestError(AuthonomyAPIError):
+class InvalidRequestError(AuthonomyAPIError, code="INVALID_REQUEST"):
     """Malformed request or missing field."""
 
-    code = "INVALID_REQUEST"
 
-
-class InvalidGrantError(AuthonomyAPIError):
+class InvalidGrantError(AuthonomyAPIError, code="INVALID_GRANT"):
     """Code or refresh token unknown, used, expired or revoked."""
 
-    code = "INVALID_GRANT"
 
-
-class InvalidAPIKeyError(AuthonomyAPIError):
+class InvalidAPIKeyError(AuthonomyAPIError, code="INVALID_API_KEY"):
     """The API key is missing or unknown."""
 
-    code = "INVALID_API_KEY"
 
-
-class InsufficientPermissionsError(AuthonomyAPIError):
+class InsufficientPermissionsError(AuthonomyAPIError, code="INSUFFICIENT_PERMISSIONS"):
     """The API key lacks the permission for this call."""
 
-    code = "INSUFFICIENT_PERMISSIONS"
 
-
-class InvalidCustomerError(AuthonomyAPIError):
+class InvalidCustomerError(AuthonomyAPIError, code="INVALID_CUSTOMER"):
     """The customer id is unknown."""
 
-    code = "INVALID_CUSTOMER"
 
-
-class NotFoundError(AuthonomyAPIError):
+class NotFoundError(AuthonomyAPIError, code="NOT_FOUND"):
     """Any other unknown resource."""
 
-    code = "NOT_FOUND"
 
-
-class APIValidationError(AuthonomyAPIError):
+class APIValidationError(AuthonomyAPIError, code="VALIDATION_ERROR"):
     """Well-formed but invalid input."""
 
-    code = "VALIDATION_ERROR"
 
-
-class IdPNotConfiguredError(AuthonomyAPIError):
+class IdPNotConfiguredError(AuthonomyAPIError, code="IDP_NOT_CONFIGURED"):
     """A login was started for a customer with no IdP."""
 
-    code = "IDP_NOT_CONFIGURED"
 
-
-class RateLimitedError(AuthonomyAPIError):
+class RateLimitedError(AuthonomyAPIError, code="RATE_LIMITED"):
     """Over the rate limit; ``retry_after`` is in seconds when the server said."""
 
-    code = "RATE_LIMITED"
     retry_after: float | None = None
 
 
-class InternalServerError(AuthonomyAPIError):
+class InternalServerError(AuthonomyAPIError, code="INTERNAL_ERROR"):
     """The server failed."""
-
-    code = "INTERNAL_ERROR"
-
-
-_API_ERRORS: dict[str, type[AuthonomyAPIError]] = {
-    cls.code: cls
-    for cls in (
-        InvalidRequestError,
-        InvalidGrantError,
-        InvalidAPIKeyError,
-        InsufficientPermissionsError,
-        InvalidCustomerError,
-        NotFoundError,
-        APIValidationError,
-        IdPNotConfiguredError,
-        RateLimitedError,
-        InternalServerError,
-    )
-}
 
 
 def api_error_for(
@@ -229,20 +204,16 @@ def api_error_for(
     return cls(message, code=code, status=status, details=details, request_id=request_id)
 
 
-class AuthonomyUnavailableError(AuthonomyError):
+class AuthonomyUnavailableError(AuthonomyError, code="TEMPORARILY_UNAVAILABLE"):
     """Authonomy could not be reached, timed out, or kept failing with 5xx."""
-
-    code = "TEMPORARILY_UNAVAILABLE"
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class TokenError(AuthonomyError):
+class TokenError(AuthonomyError, code="INVALID_TOKEN"):
     """A token failed verification; ``reason`` is short and safe to log."""
-
-    code = "INVALID_TOKEN"
 
     def __init__(self, reason: str, *, claim: str | None = None, kid: str | None = None) -> None:
         super().__init__(reason)
@@ -251,22 +222,16 @@ class TokenError(AuthonomyError):
         self.kid = kid
 
 
-class TokenExpiredError(TokenError):
+class TokenExpiredError(TokenError, code="TOKEN_EXPIRED"):
     """The token's ``exp`` has passed (beyond the leeway)."""
 
-    code = "TOKEN_EXPIRED"
 
-
-class KeyNotFoundError(TokenError):
+class KeyNotFoundError(TokenError, code="KEY_NOT_FOUND"):
     """No signing key with the token's ``kid`` is known, even after a refetch."""
 
-    code = "KEY_NOT_FOUND"
 
-
-class LoginError(AuthonomyError):
+class LoginError(AuthonomyError, code="LOGIN_FAILED"):
     """A callback that cannot complete a login (state, issuer, nonce, IdP error)."""
-
-    code = "LOGIN_FAILED"
 
     def __init__(self, reason: str, *, error: str | None = None) -> None:
         super().__init__(reason)
@@ -274,40 +239,32 @@ class LoginError(AuthonomyError):
         self.error = error
 
 
-class SessionError(AuthonomyError):
+class SessionError(AuthonomyError, code="SESSION_ERROR"):
     """A session that cannot be stored or read (too large, store failure)."""
 
-    code = "SESSION_ERROR"
 
-
-class SessionTooLargeError(SessionError):
+class SessionTooLargeError(SessionError, code="SESSION_TOO_LARGE"):
     """A session too big for its store (the cookie store's size limit).
 
     Unlike other session errors this one is permanent: trying again later gives the same
     result. Use a server-side store (``RedisSessionStore``, ``MemorySessionStore``).
     """
 
-    code = "SESSION_TOO_LARGE"
 
-
-class StoreUnavailableError(SessionError):
+class StoreUnavailableError(SessionError, code="STORE_UNAVAILABLE"):
     """A shared store (sessions, webhook replay, locks) cannot be reached or failed.
 
     Requests that need it are answered 503 with ``Retry-After: retry_after`` and keep
     their session; webhook deliveries are not acknowledged, so they are retried.
     """
 
-    code = "STORE_UNAVAILABLE"
-
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class PolicyViolationError(AuthonomyError):
+class PolicyViolationError(AuthonomyError, code="POLICY_VIOLATED"):
     """The user failed a policy; ``login_can_cure`` says whether a fresh login helps."""
-
-    code = "POLICY_VIOLATED"
 
     def __init__(self, policy: str, reason: str, *, login_can_cure: bool = False) -> None:
         super().__init__(f"Policy '{policy}' not satisfied: {reason}")
@@ -316,28 +273,22 @@ class PolicyViolationError(AuthonomyError):
         self.login_can_cure = login_can_cure
 
 
-class ReplayStoreFullError(AuthonomyError):
+class ReplayStoreFullError(AuthonomyError, code="REPLAY_STORE_FULL"):
     """A bounded replay store holds as many ids as it may, all still inside the replay
     window; forgetting one would let its delivery be replayed, so the new one is refused
     (and retried by Authonomy later)."""
 
-    code = "REPLAY_STORE_FULL"
 
-
-class WebhookVerificationError(AuthonomyError):
+class WebhookVerificationError(AuthonomyError, code="WEBHOOK_VERIFICATION_FAILED"):
     """A webhook delivery failed verification; ``reason`` says why."""
-
-    code = "WEBHOOK_VERIFICATION_FAILED"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class PayloadTooLargeError(WebhookVerificationError):
+class PayloadTooLargeError(WebhookVerificationError, code="PAYLOAD_TOO_LARGE"):
     """The body is larger than the receiver accepts (HTTP 413)."""
-
-    code = "PAYLOAD_TOO_LARGE"
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"body larger than {limit} bytes")

@@ -14,12 +14,12 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from ._drivers import AsyncRunner, SyncRunner
+from ._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
 from ._transport import PerLoopTransport
 from .config import AuthonomyConfig
 from .core.caller import Callers
@@ -65,6 +65,16 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
     return MemorySessionStore(ttl=config.session_max_age)
 
 
+#: What each session-store effect calls on the store (``aload`` ... when asynchronous).
+_SESSION_STORE_CALLS: StoreCalls = {
+    LoadSession: ("load", lambda e: (e.cookie_value,)),
+    SaveSession: ("save", lambda e: (e.record, e.ttl)),
+    DeleteSession: ("delete", lambda e: (e.cookie_value,)),
+    RevokeSid: ("revoke_sid", lambda e: (e.sid, e.ttl)),
+    SidRevoked: ("is_sid_revoked", lambda e: (e.sid,)),
+}
+
+
 def _ended_sid(event: WebhookEvent) -> str | None:
     """The Authonomy session a webhook event is about, if it has one."""
     return event.session.id if event.session is not None else None
@@ -96,6 +106,21 @@ class _Runtime:
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)
 
+    # Each runtime performs these its own way: threads and blocking locks, or tasks.
+    _exclusive: Callable[[Exclusive], Any]
+    _session_exclusive: Callable[[SessionExclusive], Any]
+    _background: Callable[[Background], Any]
+
+    def _handlers(self, *, asynchronous: bool) -> dict[type, Callable[[Any], Any]]:
+        """How each effect besides HTTP and sleeping is performed: the session store's
+        blocking or async methods, and the runtime's own locks and background work."""
+        return {
+            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=asynchronous),
+            Exclusive: self._exclusive,
+            SessionExclusive: self._session_exclusive,
+            Background: self._background,
+        }
+
 
 class AuthonomySync(_Runtime):
     """The engine driven in the calling thread (Flask, WSGI servers, scripts)."""
@@ -114,20 +139,7 @@ class AuthonomySync(_Runtime):
             # is collected or the interpreter exits, not left to a ResourceWarning.
             weakref.finalize(self, self._http.close)
         self.locks = KeyedLocks()
-        self.runner = SyncRunner(self._http, self._handlers())
-
-    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        store = self.store
-        return {
-            LoadSession: lambda e: store.load(e.cookie_value),
-            SaveSession: lambda e: store.save(e.record, e.ttl),
-            DeleteSession: lambda e: store.delete(e.cookie_value),
-            Exclusive: self._exclusive,
-            SessionExclusive: self._session_exclusive,
-            Background: self._background,
-            RevokeSid: lambda e: store.revoke_sid(e.sid, e.ttl),
-            SidRevoked: lambda e: store.is_sid_revoked(e.sid),
-        }
+        self.runner = SyncRunner(self._http, self._handlers(asynchronous=False))
 
     def _exclusive(self, effect: Exclusive) -> Any:
         try:
@@ -205,20 +217,7 @@ class AuthonomyAsync(_Runtime):
         # Each lock exists only while a task holds or awaits it, so none outlives its loop.
         self.locks = AsyncKeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.runner = AsyncRunner(self._http, self._handlers())
-
-    def _handlers(self) -> Mapping[type, Callable[[Any], Any]]:
-        store = self.store
-        return {
-            LoadSession: lambda e: store.aload(e.cookie_value),
-            SaveSession: lambda e: store.asave(e.record, e.ttl),
-            DeleteSession: lambda e: store.adelete(e.cookie_value),
-            Exclusive: self._exclusive,
-            SessionExclusive: self._session_exclusive,
-            Background: self._background,
-            RevokeSid: lambda e: store.arevoke_sid(e.sid, e.ttl),
-            SidRevoked: lambda e: store.ais_sid_revoked(e.sid),
-        }
+        self.runner = AsyncRunner(self._http, self._handlers(asynchronous=True))
 
     async def _exclusive(self, effect: Exclusive) -> Any:
         try:

@@ -8,7 +8,13 @@ no I/O, so the same flow serves Flask's threads and Starlette's event loop::
         response = yield HttpRequest("GET", url)
         return response.json()
 
-Drivers live in :mod:`authonomy_integrations._drivers`.
+Drivers live in :mod:`authonomy_integrations._drivers`. They find how to perform an
+effect by its class, so each effect is its own class even where two carry the same
+fields (``LoadSession`` and ``DeleteSession`` both hold a cookie value): the class is
+the instruction, the fields its arguments. Effects a store performs are mapped to the
+store's methods in one table per store (``StoreCalls``). A webhook delivery's effects
+(claim, complete or release an id; run a handler) live beside its flow, in
+:mod:`authonomy_integrations.webhooks._delivery`, and follow the same rule.
 """
 
 from __future__ import annotations

@@ -1,29 +1,27 @@
-"""Policies: their conditions, evaluating them against a user, and which to fetch when.
+"""Policies: what one is, evaluating it for a request, and which to fetch when.
 
-A policy applies only if every condition holds; a condition this module does not know,
-or one whose value is malformed, fails the policy (fail closed). Conditions:
-
-==========================  =========================================================
-``mfa_required: true``      ``"mfa"`` is in the token's ``amr``
-``max_session_duration: N`` now - ``auth_time`` <= N seconds
-``allowed_groups: [..]``    the user is in at least one of them
-``required_scopes: [..]``   every one is in ``scope``
-``allowed_customers: [..]`` ``customer_id`` is one of them
-``ip_allowlist: [CIDR..]``  the client address is in one of them (IPv4 or IPv6)
-==========================  =========================================================
+A policy applies only if every one of its conditions holds (see
+:mod:`authonomy_integrations.core.conditions` for the conditions and how each is
+checked); a condition that is unknown or malformed fails the policy (fail closed).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..errors import ConfigurationError, PolicyViolationError
+from ..errors import PolicyViolationError
+from .conditions import (
+    CONDITIONS,
+    LOGIN_CURABLE_CONDITIONS,
+    failures,
+    unusable_conditions,
+    validate_conditions,
+)
 from .user import AuthonomyUser, UnauthenticatedUser
 
 __all__ = [
@@ -37,11 +35,6 @@ __all__ = [
     "note_guard_policy",
     "validate_conditions",
 ]
-
-#: Conditions a fresh sign-in can satisfy, so a browser may be sent through step-up login.
-LOGIN_CURABLE_CONDITIONS = frozenset({"mfa_required", "max_session_duration"})
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +51,7 @@ class Policy:
     Worked out once here, not on every evaluation."""
 
     def __post_init__(self) -> None:
-        unusable = frozenset(
-            name
-            for name, value in self.conditions.items()
-            if name not in _VALIDATORS or _VALIDATORS[name](value) is not None
-        )
-        object.__setattr__(self, "unusable", unusable)
+        object.__setattr__(self, "unusable", unusable_conditions(self.conditions))
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Policy:
@@ -114,170 +102,7 @@ class PolicyDecision:
             )
 
 
-# --- validating condition values ---------------------------------------------------
-
-
-def _names(value: Any, *, allow_empty: bool) -> str | None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        return "must be a list of names"
-    if not value and not allow_empty:
-        return "must name at least one"
-    return None
-
-
-@lru_cache(maxsize=256)
-def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
-
-
-def _bad_mfa_required(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _bad_max_session_duration(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return "must be a positive number of seconds"
-    return None
-
-
-def _bad_ip_allowlist(value: Any) -> str | None:
-    problem = _names(value, allow_empty=False)
-    if problem is not None:
-        return "must be a list of CIDR blocks"
-    try:
-        _networks(tuple(value))
-    except ValueError as exc:
-        return f"invalid CIDR block: {exc}"
-    return None
-
-
-_VALIDATORS: dict[str, Callable[[Any], str | None]] = {
-    "mfa_required": _bad_mfa_required,
-    "max_session_duration": _bad_max_session_duration,
-    "allowed_groups": lambda value: _names(value, allow_empty=False),
-    "required_scopes": lambda value: _names(value, allow_empty=True),
-    "allowed_customers": lambda value: _names(value, allow_empty=False),
-    "ip_allowlist": _bad_ip_allowlist,
-}
-
-#: Every condition this kit can evaluate.
-CONDITIONS = frozenset(_VALIDATORS)
-
-
-def validate_conditions(conditions: Mapping[str, Any], *, field: str = "conditions") -> None:
-    """Check locally defined conditions at start-up.
-
-    Raises :class:`~authonomy_integrations.errors.ConfigurationError` whose ``field``
-    names the bad condition, e.g. ``policies['admin'].ip_allowlist``.
-    """
-    if not isinstance(conditions, Mapping):
-        raise ConfigurationError(field, "conditions must be a mapping")
-    for name, value in conditions.items():
-        validator = _VALIDATORS.get(name)
-        if validator is None:
-            known = ", ".join(sorted(CONDITIONS))
-            raise ConfigurationError(f"{field}.{name}", f"unknown condition (known: {known})")
-        problem = validator(value)
-        if problem is not None:
-            raise ConfigurationError(f"{field}.{name}", problem)
-
-
-# --- evaluating conditions ---------------------------------------------------------
-
-
-class _Request(NamedTuple):
-    # A tuple, not a frozen dataclass: built on every guarded request.
-    user: AuthonomyUser
-    client_ip: str | None
-    now: float
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _mfa_required(value: bool, request: _Request) -> str | None:
-    if value and not request.user.mfa:
-        return "multi-factor authentication required"
-    return None
-
-
-def _max_session_duration(value: int, request: _Request) -> str | None:
-    auth_time = request.user.auth_time
-    if auth_time is None:
-        return "sign-in time unknown"
-    if request.now - auth_time > value:
-        return f"session older than {_duration(value)}"
-    return None
-
-
-def _allowed_groups(value: list[str], request: _Request) -> str | None:
-    if request.user.groups.isdisjoint(value):
-        return f"requires one of groups: {', '.join(value)}"
-    return None
-
-
-def _required_scopes(value: list[str], request: _Request) -> str | None:
-    missing = [scope for scope in value if scope not in request.user.scopes]
-    return f"missing scopes: {', '.join(missing)}" if missing else None
-
-
-def _allowed_customers(value: list[str], request: _Request) -> str | None:
-    if request.user.customer_id not in value:
-        return "customer not allowed"
-    return None
-
-
-def _client_address(client_ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(client_ip or "")
-    except ValueError:
-        return None
-    # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; match them as IPv4.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _ip_allowlist(value: list[str], request: _Request) -> str | None:
-    address = _client_address(request.client_ip)
-    if address is None:
-        return "client address unknown"
-    if not any(address in network for network in _networks(tuple(value))):
-        return "client address not allowed"
-    return None
-
-
-_CHECKS: dict[str, Callable[[Any, _Request], str | None]] = {
-    "mfa_required": _mfa_required,
-    "max_session_duration": _max_session_duration,
-    "allowed_groups": _allowed_groups,
-    "required_scopes": _required_scopes,
-    "allowed_customers": _allowed_customers,
-    "ip_allowlist": _ip_allowlist,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    condition: str
-    reason: str
-    login_can_cure: bool
-
-
-def _check(name: str, value: Any, request: _Request, unusable: frozenset[str]) -> _Failure | None:
-    """Why the condition fails, or ``None`` when it holds."""
-    if name in unusable:
-        # Unknown or malformed stays so after a new sign-in: never curable, no step-up loop.
-        problem = "unknown" if name not in _CHECKS else "invalid"
-        return _Failure(name, f"{problem} condition: {name}", login_can_cure=False)
-    reason = _CHECKS[name](value, request)
-    if reason is None:
-        return None
-    return _Failure(name, reason, login_can_cure=name in LOGIN_CURABLE_CONDITIONS)
+# --- evaluating a policy ---------------------------------------------------------
 
 
 @lru_cache(maxsize=1024)
@@ -300,21 +125,15 @@ def evaluate(
     """
     if not isinstance(user, AuthonomyUser):
         return PolicyDecision(False, policy.name, "authentication required", True)
-    request = _Request(user=user, client_ip=client_ip, now=now)
-    unusable = policy.unusable
-    failures = [
-        failure
-        for name, value in policy.conditions.items()
-        if (failure := _check(name, value, request, unusable)) is not None
-    ]
-    if not failures:
+    failed = failures(policy.conditions, policy.unusable, user, client_ip=client_ip, now=now)
+    if not failed:
         return _allowed(policy.name)
     return PolicyDecision(
         allowed=False,
         policy=policy.name,
-        reason="; ".join(failure.reason for failure in failures),
-        login_can_cure=all(failure.login_can_cure for failure in failures),
-        failed=tuple(failure.condition for failure in failures),
+        reason="; ".join(failure.reason for failure in failed),
+        login_can_cure=all(failure.login_can_cure for failure in failed),
+        failed=tuple(failure.condition for failure in failed),
     )
 
 

@@ -15,7 +15,6 @@ Every failure raises :class:`~authonomy_integrations.errors.TokenError` (or a su
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from jwt.algorithms import Algorithm, get_default_algorithms
 
 from ..errors import ConfigurationError, KeyNotFoundError, TokenError, TokenExpiredError
 from .keys import VerificationKey, b64url_decode
+from .strict_json import STRICT_JSON
 
 __all__ = ["KeyLookup", "VerifyOptions", "read_header", "verify"]
 
@@ -87,26 +87,9 @@ def _split(token: str, max_bytes: int) -> list[str]:
     return parts
 
 
-def _reject_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Duplicate members let two parsers disagree about a token (RFC 7515 §4).
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate member")
-    return obj
-
-
-def _reject_constant(name: str) -> float:
-    # NaN and Infinity are not JSON; `exp: Infinity` would never expire.
-    raise ValueError(f"invalid number {name}")
-
-
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(
-            b64url_decode(segment).decode("utf-8"),
-            object_pairs_hook=_reject_pairs,
-            parse_constant=_reject_constant,
-        )
+        value = STRICT_JSON.decode(b64url_decode(segment).decode("utf-8"))
     except (ValueError, RecursionError):
         raise TokenError(f"malformed {what}") from None
     if not isinstance(value, dict):

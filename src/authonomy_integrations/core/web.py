@@ -1,23 +1,26 @@
-"""What the kit answers on the web, framework-free: redirects, error envelopes, cookies.
+"""What the kit answers on the web, framework-free: redirects, error envelopes, pages.
 
 Both adapters turn a :class:`Reply` into their own response type, so a 401, a step-up
-redirect or a 503 looks the same under Starlette, FastAPI and Flask.
+redirect or a 503 looks the same under Starlette, FastAPI and Flask. Cookies
+(:mod:`.cookies`) and request targets (:mod:`.targets`) have their own modules; their
+names are importable from here too, where the adapters take them from.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_from_bytes, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ..config import AuthonomyConfig
 from ..errors import AuthonomyUnavailableError, LoginError, TokenError
+from .cookies import clear_cookie, cookie_value, login_cookie_name, session_cookie_name, set_cookie
 from .policies import PolicyDecision
+from .targets import ascii_target, ascii_url, asgi_target, wsgi_target
 
 __all__ = [
     "Reply",
@@ -85,71 +88,6 @@ def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = Non
     if step_up:
         query["step_up"] = step_up
     return f"{config.login_path}?{urlencode(query)}"
-
-
-#: Characters kept as they are in a URL the kit sends back: printable ASCII, ``%``
-#: included (the URL is already percent-encoded); anything else is percent-encoded.
-_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x21, 0x7F))
-
-
-def ascii_target(raw: bytes) -> str:
-    """A request target (path, query) exactly as received, as ASCII text.
-
-    Bytes the client sent percent-encoded stay so (``/files/a%3Fb`` keeps its ``%3F``);
-    raw non-ASCII bytes, spaces and controls are percent-encoded, never decoded.
-    """
-    return quote_from_bytes(raw, safe=_PRINTABLE_ASCII)
-
-
-#: Characters a path keeps when it has to be encoded again from its decoded form.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-
-
-def asgi_target(scope: Mapping[str, Any]) -> str:
-    """The path and query of an ASGI request as the client sent them (percent-encoded,
-    ASCII): where to come back to after a login.
-
-    The raw path is used when the server gives it: the decoded ``path`` has lost the
-    difference between ``/files/a%3Fb`` and ``/files/a?b``.
-    """
-    raw: bytes | None = scope.get("raw_path")
-    path = ascii_target(raw) if raw else quote(scope["path"], safe=_PATH_SAFE)
-    query: bytes = scope.get("query_string", b"")
-    return f"{path}?{ascii_target(query)}" if query else path
-
-
-def wsgi_target(environ: Mapping[str, Any]) -> str:
-    """The path and query of a WSGI request as the client sent them (percent-encoded,
-    ASCII).
-
-    ``REQUEST_URI`` (or ``RAW_URI``) is the target before any decoding, which keeps
-    ``/files/a%3Fb`` apart from ``/files/a?b``; servers that do not give it get the
-    decoded ``SCRIPT_NAME`` + ``PATH_INFO`` encoded again.
-    """
-    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
-    if isinstance(raw, str) and raw.startswith("/") and not raw.startswith("//"):
-        with contextlib.suppress(UnicodeEncodeError):
-            return ascii_target(raw.encode("latin-1"))
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    try:
-        # WSGI strings carry the request's bytes as Latin-1 (PEP 3333).
-        encoded = quote_from_bytes(path.encode("latin-1"), safe=_PATH_SAFE)
-    except UnicodeEncodeError:
-        encoded = quote(path, safe=_PATH_SAFE)
-    query = environ.get("QUERY_STRING")
-    if not query:
-        return encoded
-    with contextlib.suppress(UnicodeEncodeError):
-        return f"{encoded}?{ascii_target(query.encode('latin-1'))}"
-    return f"{encoded}?{ascii_url(query)}"
-
-
-def ascii_url(url: str) -> str:
-    """``url`` with every character outside printable ASCII percent-encoded (as UTF-8),
-    so it can go into a ``Location`` header whatever it came from."""
-    if url.isascii() and url.isprintable() and " " not in url:
-        return url
-    return quote(url, safe=_PRINTABLE_ASCII, errors="replace")
 
 
 def redirect(location: str, *extra: tuple[str, str], status: int = 302) -> Reply:
@@ -328,59 +266,6 @@ def bearer_token(authorization: str | None) -> str | None:
     if not token or " " in token:
         raise TokenError("malformed Authorization header")
     return token
-
-
-def cookie_value(header: str | None, name: str) -> str | None:
-    """The value of cookie ``name`` in a ``Cookie`` header; ``None`` when absent or empty.
-
-    The header is split into ``name=value`` pairs at ``;`` as RFC 6265 section 5.4
-    writes them (whitespace around names and values ignored, a pair without ``=``
-    skipped), and names are compared exactly, so text inside another cookie's value is
-    never read. A name sent twice makes the cookie absent: a duplicate planted by a
-    sibling domain or an earlier response must neither win over the real cookie nor be
-    mistaken for it, whichever order the browser sends them in.
-    """
-    if not header or name not in header:  # most requests: the cookie is not there at all
-        return None
-    found: str | None = None
-    seen = False
-    for pair in header.split(";"):
-        key, sep, value = pair.partition("=")
-        if not sep or key.strip() != name:
-            continue
-        if seen:
-            return None
-        seen = True
-        found = value.strip()
-    return found or None
-
-
-def session_cookie_name(config: AuthonomyConfig) -> str:
-    """The session cookie's name (``__Host-`` prefixed on https)."""
-    return _prefixed(config, config.session_cookie)
-
-
-def login_cookie_name(config: AuthonomyConfig) -> str:
-    """The login-attempts cookie's name (``__Host-`` prefixed on https)."""
-    return _prefixed(config, config.login_cookie)
-
-
-def _prefixed(config: AuthonomyConfig, name: str) -> str:
-    return f"__Host-{name}" if config.secure_cookies else name
-
-
-def set_cookie(config: AuthonomyConfig, name: str, value: str, max_age: int) -> str:
-    """A ``Set-Cookie`` value: HttpOnly, SameSite, Path=/, Secure on https."""
-    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly"]
-    parts.append(f"SameSite={config.cookie_samesite.capitalize()}")
-    if config.secure_cookies:
-        parts.append("Secure")
-    return "; ".join(parts)
-
-
-def clear_cookie(config: AuthonomyConfig, name: str) -> str:
-    """A ``Set-Cookie`` value that deletes the cookie."""
-    return set_cookie(config, name, "", 0)
 
 
 _PAGE = """<!doctype html>

@@ -14,9 +14,10 @@ from typing import Any, TypeVar, cast
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.http import HttpRequest
 
+from ..core.effects import Flow
 from ..core.routes import Requirement
 from ..core.web import Reply
-from ..runtime import AuthonomyAsync
+from ..runtime import AuthonomyAsync, AuthonomySync
 from ._http import request_auth, request_info, to_response
 
 __all__ = ["acheck", "check", "login_required", "require_groups", "require_policy"]
@@ -28,13 +29,24 @@ def _client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def check(request: HttpRequest, requirement: Requirement) -> Reply | None:
-    """``None`` when the caller meets ``requirement``, else the core's refusal (blocking)."""
+def _pending(
+    request: HttpRequest, requirement: Requirement
+) -> tuple[AuthonomySync | AuthonomyAsync, Flow[Reply | None]] | None:
+    """``None`` when memory alone shows the caller meets ``requirement``; else the runtime
+    and the core's guard flow that decides (and answers a refusal)."""
     found = request_auth(request)
     runtime, user = found.runtime, found.user
     if runtime.routes.passes_now(requirement, user, _client_ip(request)):
         return None
-    flow = runtime.routes.guard(requirement, request_info(request), user)
+    return runtime, runtime.routes.guard(requirement, request_info(request), user)
+
+
+def check(request: HttpRequest, requirement: Requirement) -> Reply | None:
+    """``None`` when the caller meets ``requirement``, else the core's refusal (blocking)."""
+    pending = _pending(request, requirement)
+    if pending is None:
+        return None
+    runtime, flow = pending
     if isinstance(runtime, AuthonomyAsync):
         # A sync view under ASGI: the flow runs on the server's event loop.
         reply: Reply | None = async_to_sync(runtime.run)(flow)
@@ -44,11 +56,10 @@ def check(request: HttpRequest, requirement: Requirement) -> Reply | None:
 
 async def acheck(request: HttpRequest, requirement: Requirement) -> Reply | None:
     """:func:`check` for async code."""
-    found = request_auth(request)
-    runtime, user = found.runtime, found.user
-    if runtime.routes.passes_now(requirement, user, _client_ip(request)):
+    pending = _pending(request, requirement)
+    if pending is None:
         return None
-    flow = runtime.routes.guard(requirement, request_info(request), user)
+    runtime, flow = pending
     if isinstance(runtime, AuthonomyAsync):
         reply: Reply | None = await runtime.run(flow)
         return reply

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
+from .._drivers import AsyncRunner, SyncRunner
 from ..core.caller import ASK, Caller, refusal
+from ..core.effects import Flow
 from ..core.routes import RequestInfo
 from ..core.user import AuthonomyUser, UnauthenticatedUser
 from ..errors import ConfigurationError
@@ -29,6 +32,13 @@ logger = logging.getLogger("authonomy_integrations")
 
 GetResponse = Callable[[HttpRequest], Any]
 _ANONYMOUS = UnauthenticatedUser()
+
+
+@dataclass(frozen=True, slots=True)
+class _CallView:
+    """The effect of running the view (``get_response``) for ``request``."""
+
+    request: HttpRequest
 
 
 class AuthonomyMiddleware:
@@ -72,38 +82,30 @@ class AuthonomyMiddleware:
         self._unauthenticated_paths = frozenset({*routes.by_path, config.webhook_path})
         self._known = self.runtime.callers.known
         self._flow = self.runtime.callers.flow
+        # The runtime's driver, plus the view: an async get_response returns a coroutine,
+        # which the async driver awaits like any other effect's result.
+        runtime = self.runtime
+        handlers: dict[type, Callable[[Any], Any]] = {
+            **runtime.runner.handlers,
+            _CallView: lambda effect: get_response(effect.request),
+        }
+        self._runner: SyncRunner | AsyncRunner
+        if isinstance(runtime, AuthonomyAsync):
+            self._runner = AsyncRunner(runtime.runner.http, handlers)
+        else:
+            self._runner = SyncRunner(runtime.runner.http, handlers)
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         """Answer the kit's routes, or settle the caller and call the view."""
-        if self.is_async:
-            return self._acall(request)
-        runtime = self.runtime
-        assert isinstance(runtime, AuthonomySync)
-        route = self._route(request.path_info)
-        if route is not None:
-            return answer_response(runtime.run(route(request_info(request, runtime.routes))))
-        user, cookie = None, None
-        if request.path_info not in self._unauthenticated_paths:
-            meta = request.META
-            authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
-            known = self._known(authorization, cookies)
-            if known is ASK:
-                caller: Caller = runtime.run(self._flow(authorization, cookies))
-                if caller.refused is not None:
-                    return self._refuse(request, caller.refused)
-                user, cookie = caller.user, caller.set_cookie
-            else:
-                user = known
-        self._attach(request, user)
-        response: HttpResponse = self.get_response(request)
-        return with_cookie(response, cookie) if cookie is not None else response
+        result: HttpResponse | Awaitable[HttpResponse] = self._runner.run(self._handle(request))
+        return result
 
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        runtime = self.runtime
-        assert isinstance(runtime, AuthonomyAsync)
+    def _handle(self, request: HttpRequest) -> Flow[HttpResponse]:
+        """One request as a flow, run by the runtime's driver (blocking or async) with one
+        more effect, :class:`_CallView`, where the view runs."""
         route = self._route(request.path_info)
         if route is not None:
-            answer = await runtime.run(route(request_info(request, runtime.routes)))
+            answer = yield from route(request_info(request, self.runtime.routes))
             return answer_response(answer)
         user, cookie = None, None
         if request.path_info not in self._unauthenticated_paths:
@@ -111,14 +113,14 @@ class AuthonomyMiddleware:
             authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
             known = self._known(authorization, cookies)
             if known is ASK:
-                caller: Caller = await runtime.run(self._flow(authorization, cookies))
+                caller: Caller = yield from self._flow(authorization, cookies)
                 if caller.refused is not None:
                     return self._refuse(request, caller.refused)
                 user, cookie = caller.user, caller.set_cookie
             else:
                 user = known
         self._attach(request, user)
-        response: HttpResponse = await self.get_response(request)
+        response: HttpResponse = yield _CallView(request)
         return with_cookie(response, cookie) if cookie is not None else response
 
     def _attach(self, request: HttpRequest, user: AuthonomyUser | None) -> None:

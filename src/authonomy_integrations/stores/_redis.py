@@ -3,6 +3,7 @@
 * importing redis-py, with an error naming the ``redis`` extra when it is missing;
 * the clients: built from a URL (plain Redis, Redis Cluster, Sentinel) or adopted ready
   made, sync or ``redis.asyncio``; only the ones built here are closed here;
+* key prefixes: the one given, else a default followed by the app's audience;
 * keys with a hash tag, so every key about one session (or one delivery) lives in one
   Redis Cluster slot and nothing that touches several of them fails with ``CROSSSLOT``;
 * Redis failures turned into :class:`~..errors.StoreUnavailableError`.
@@ -28,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigurationError, StoreUnavailableError
 
-__all__ = ["RedisClients", "check_prefix", "hash_tagged", "import_redis"]
+__all__ = ["KeyPrefix", "RedisClients", "check_prefix", "hash_tagged", "import_redis"]
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
@@ -74,6 +75,43 @@ def hash_tagged(prefix: str, ident: str, suffix: str = "") -> str:
     return f"{prefix}{{{ident}}}{suffix}"
 
 
+class KeyPrefix:
+    """A store's key prefix: the one given, else ``default`` followed by the audience of
+    the app the store serves, once it is bound (so apps sharing a Redis keep apart).
+
+    One store object serves one app: binding a second audience is a ConfigurationError
+    naming ``field``, unless a prefix was given (then the audience plays no part).
+    """
+
+    def __init__(self, given: str | None, default: str, *, owner: str, field: str) -> None:
+        self._given = None if given is None else check_prefix(given)
+        self._default = default
+        self._owner = owner
+        self._field = field
+        self._audience: str | None = None
+
+    @property
+    def value(self) -> str:
+        """The prefix in force."""
+        if self._given is not None:
+            return self._given
+        if self._audience is not None:
+            return f"{self._default}{self._audience}:"
+        return self._default
+
+    def bind(self, audience: str) -> None:
+        """Serve the app whose tokens carry ``audience``."""
+        if self._given is not None or self._audience == audience:
+            return
+        if self._audience is not None:
+            raise ConfigurationError(
+                self._field,
+                f"this {self._owner} already serves the app {self._audience!r}; give "
+                "each app its own store (or an explicit prefix=)",
+            )
+        self._audience = check_prefix(audience, "audience")
+
+
 class RedisClients:
     """A blocking and an asyncio client for one Redis deployment, made or adopted.
 
@@ -87,7 +125,6 @@ class RedisClients:
 
     def __init__(
         self,
-        redis: ModuleType,
         *,
         owner: str,
         field: str,
@@ -96,6 +133,7 @@ class RedisClients:
         async_client: Any,
         timeout: float,
     ) -> None:
+        redis = import_redis(field, owner)
         if client is not None and _is_async(redis, client):
             if async_client is not None:
                 raise ConfigurationError(field, "client= is an asyncio client; give one of each")
@@ -108,7 +146,8 @@ class RedisClients:
             _check_url(url, field)
         if not timeout > 0:
             raise ConfigurationError("timeout", "must be a positive number of seconds")
-        self._redis = redis
+        #: redis-py, imported (its exceptions are what :meth:`errors` wraps).
+        self.redis = redis
         self.owner = owner
         self.field = field
         self.url = url
@@ -159,7 +198,7 @@ class RedisClients:
         """Turn any Redis failure into :class:`StoreUnavailableError`."""
         try:
             yield
-        except self._redis.exceptions.RedisError as exc:
+        except self.redis.exceptions.RedisError as exc:
             raise StoreUnavailableError(
                 f"{self.owner}: Redis failed: {exc}", retry_after=self.retry_after
             ) from exc
@@ -204,20 +243,20 @@ class RedisClients:
         scheme = urlsplit(self.url).scheme.lower()
         options = self._connection_options(asyncio)
         if scheme in CLUSTER_SCHEMES:
-            module = self._redis.asyncio.cluster if asyncio else self._redis.cluster
+            module = self.redis.asyncio.cluster if asyncio else self.redis.cluster
             url = CLUSTER_SCHEMES[scheme] + self.url[len(scheme) :]
             cluster = module.RedisCluster.from_url(url, **options)
             return cluster, [cluster]
         if scheme in SENTINEL_SCHEMES:
             return self._sentinel(asyncio, options)
-        factory = self._redis.asyncio.Redis if asyncio else self._redis.Redis
+        factory = self.redis.asyncio.Redis if asyncio else self.redis.Redis
         client = factory.from_url(self.url, **options)
         return client, [client]
 
     def _sentinel(self, asyncio: bool, options: dict[str, Any]) -> tuple[Any, list[Any]]:
         assert self.url is not None
         target = parse_sentinel_url(self.url, self.field)
-        module = self._redis.asyncio.sentinel if asyncio else self._redis.sentinel
+        module = self.redis.asyncio.sentinel if asyncio else self.redis.sentinel
         sentinel_options = {k: options[k] for k in ("socket_timeout", "socket_connect_timeout")}
         sentinel = module.Sentinel(
             target.nodes, sentinel_kwargs=dict(sentinel_options), **sentinel_options

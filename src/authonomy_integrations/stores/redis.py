@@ -13,8 +13,8 @@ from contextlib import (
 from typing import TYPE_CHECKING, Any
 
 from ..core.sessions import SessionRecord
-from ..errors import ConfigurationError, SessionError
-from ._redis import RedisClients, check_prefix, hash_tagged, import_redis
+from ..errors import SessionError
+from ._redis import KeyPrefix, RedisClients, hash_tagged
 from .base import is_session_id
 
 if TYPE_CHECKING:
@@ -70,10 +70,7 @@ class RedisSessionStore:
         lock_timeout: float = 10,
         timeout: float = 2.0,
     ) -> None:
-        redis = import_redis("session_store", "RedisSessionStore")
-        self._redis = redis
         self._clients = RedisClients(
-            redis,
             owner="RedisSessionStore",
             field="session_store",
             url=url,
@@ -82,8 +79,9 @@ class RedisSessionStore:
             timeout=timeout,
         )
         self.url = url
-        self._prefix = None if prefix is None else check_prefix(prefix)
-        self._audience: str | None = None
+        self._prefix = KeyPrefix(
+            prefix, DEFAULT_PREFIX, owner="RedisSessionStore", field="session_store"
+        )
         self.lock_timeout = lock_timeout
 
     @property
@@ -94,22 +92,11 @@ class RedisSessionStore:
     @property
     def prefix(self) -> str:
         """The key prefix in force: the one given, else the default with the audience."""
-        if self._prefix is not None:
-            return self._prefix
-        if self._audience is not None:
-            return f"{DEFAULT_PREFIX}{self._audience}:"
-        return DEFAULT_PREFIX
+        return self._prefix.value
 
     def bind_audience(self, audience: str) -> None:
         """Serve the app whose tokens carry ``audience`` (called when the app starts)."""
-        if self._audience not in (None, audience) and self._prefix is None:
-            raise ConfigurationError(
-                "session_store",
-                f"this RedisSessionStore already serves the app {self._audience!r}; give "
-                "each app its own store (or an explicit prefix=)",
-            )
-        check_prefix(f"{DEFAULT_PREFIX}{audience}:", "audience")
-        self._audience = audience
+        self._prefix.bind(audience)
 
     def key(self, session_id: str) -> str:
         """The Redis key of a session: ``prefix{session_id}``."""
@@ -203,44 +190,45 @@ class RedisSessionStore:
         """Same as :meth:`lock`, for tasks."""
         return self._ahold(session_id)
 
-    @contextmanager
-    def _hold(self, session_id: str) -> Iterator[None]:
-        lock = self._sync().lock(
+    def _redis_lock(self, client: Any, session_id: str) -> Any:
+        # redis-py's lock, blocking or asyncio alike: SET NX PX, released by its holder.
+        return client.lock(
             self.lock_key(session_id),
             timeout=self.lock_timeout,
             blocking_timeout=self.lock_timeout,
             sleep=_LOCK_POLL,
             raise_on_release_error=False,
         )
+
+    def _gave_up(self) -> SessionError:
+        return SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+
+    @contextmanager
+    def _hold(self, session_id: str) -> Iterator[None]:
+        lock = self._redis_lock(self._sync(), session_id)
         with self._errors():
             acquired = lock.acquire()
         if not acquired:
-            raise SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+            raise self._gave_up()
         try:
             yield
         finally:
             # The lock expires by itself; failing to release it must not hide the
             # outcome of the work it guarded.
-            with suppress(self._redis.exceptions.RedisError):
+            with suppress(self._clients.redis.exceptions.RedisError):
                 lock.release()
 
     @asynccontextmanager
     async def _ahold(self, session_id: str) -> AsyncIterator[None]:
-        lock = self._async().lock(
-            self.lock_key(session_id),
-            timeout=self.lock_timeout,
-            blocking_timeout=self.lock_timeout,
-            sleep=_LOCK_POLL,
-            raise_on_release_error=False,
-        )
+        lock = self._redis_lock(self._async(), session_id)
         with self._errors():
             acquired = await lock.acquire()
         if not acquired:
-            raise SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+            raise self._gave_up()
         try:
             yield
         finally:
-            with suppress(self._redis.exceptions.RedisError):
+            with suppress(self._clients.redis.exceptions.RedisError):
                 await lock.release()
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 import anyio.to_thread
 
 from ..errors import ConfigurationError, ReplayStoreFullError
-from ._redis import RedisClients, check_prefix, hash_tagged, import_redis
+from ._redis import KeyPrefix, RedisClients, hash_tagged
 
 __all__ = [
     "DEFAULT_DONE_TTL",
@@ -242,11 +242,9 @@ class RedisReplayStore:
         ttl: float = DEFAULT_DONE_TTL,
         timeout: float = 2.0,
     ) -> None:
-        redis_module = import_redis("replay_store", "RedisReplayStore")
         if ttl <= 0:
             raise ConfigurationError("ttl", "must be positive")
         self._clients = RedisClients(
-            redis_module,
             owner="RedisReplayStore",
             field="replay_store",
             url=url,
@@ -254,31 +252,20 @@ class RedisReplayStore:
             async_client=async_client,
             timeout=timeout,
         )
-        self._given_prefix = None if prefix is None else check_prefix(prefix)
-        self._audience: str | None = None
+        self._prefix = KeyPrefix(
+            prefix, DEFAULT_REPLAY_PREFIX, owner="RedisReplayStore", field="replay_store"
+        )
         self._ttl_ms = _milliseconds(ttl)
 
     @property
     def prefix(self) -> str:
         """The key prefix in force: the one given, else the default with the audience."""
-        if self._given_prefix is not None:
-            return self._given_prefix
-        if self._audience is not None:
-            return f"{DEFAULT_REPLAY_PREFIX}{self._audience}:"
-        return DEFAULT_REPLAY_PREFIX
+        return self._prefix.value
 
     def bind_audience(self, audience: str) -> None:
         """Serve the app whose audience is ``audience`` (a receiver built from its
         configuration calls this); one store object serves one app."""
-        if self._given_prefix is not None or self._audience == audience:
-            return
-        if self._audience is not None:
-            raise ConfigurationError(
-                "replay_store",
-                f"this RedisReplayStore already serves the app {self._audience!r}; give "
-                "each app its own store (or an explicit prefix=)",
-            )
-        self._audience = check_prefix(audience, "audience")
+        self._prefix.bind(audience)
 
     def _key(self, webhook_id: str) -> str:
         return hash_tagged(self.prefix, webhook_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..core.strict_json import STRICT_JSON
 from ..errors import WebhookVerificationError
 
 __all__ = [
@@ -174,20 +174,6 @@ class WebhookEvent:
         )
 
 
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Duplicate members let two parsers read different events from one signed body.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate member")
-    return obj
-
-
-def _no_constants(name: str) -> Any:
-    # NaN and Infinity are not JSON (RFC 8259).
-    raise ValueError(f"invalid number {name}")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_no_constants)
 _JSON_WHITESPACE = " \t\n\r"
 
 
@@ -197,11 +183,11 @@ def _decode(body: bytes) -> dict[str, Any]:
     try:
         text = body.decode("utf-8")
         try:
-            payload, end = _DECODER.raw_decode(text)
+            payload, end = STRICT_JSON.raw_decode(text)
         except ValueError:
-            payload, end = _DECODER.decode(text), len(text)
+            payload, end = STRICT_JSON.decode(text), len(text)
         if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-            payload = _DECODER.decode(text)
+            payload = STRICT_JSON.decode(text)
     except (ValueError, RecursionError):
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting recurses.
         raise WebhookVerificationError("body is not valid JSON") from None

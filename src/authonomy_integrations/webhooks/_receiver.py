@@ -23,17 +23,13 @@ could not be recorded is answered 503 too, so it is retried (handlers run at lea
 from __future__ import annotations
 
 import inspect
-import logging
-import math
 import time
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from .._drivers import AsyncRunner, SyncRunner
+from .._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
 from ..config import AuthonomyConfig
-from ..core import events as ev
 from ..core.effects import Flow
 from ..core.events import Events
 from ..errors import (
@@ -42,7 +38,8 @@ from ..errors import (
     StoreUnavailableError,
     WebhookVerificationError,
 )
-from ..stores.replay import ClaimState, MemoryReplayStore, RedisReplayStore, ReplayStore
+from ..stores.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from . import _outcomes as answer
 from ._body import (
     DEFAULT_MAX_BODY_BYTES,
     PayloadTooLargeError,
@@ -62,6 +59,7 @@ from ._delivery import (
     run_blocking,
 )
 from ._event import WebhookEvent
+from ._outcomes import WebhookResult
 from ._signature import Headers, Secret, header_pairs
 from ._verifier import DEFAULT_TOLERANCE, WebhookVerifier
 
@@ -74,30 +72,12 @@ DEFAULT_CLAIM_TTL = 60.0
 """Seconds an in-progress claim lives: handlers should finish well within it."""
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookResult:
-    """The HTTP answer to a delivery: a status code, a JSON body and extra headers."""
-
-    status: int
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the delivery was acknowledged (2xx)."""
-        return 200 <= self.status < 300
-
-
-def _failure(status: int, code: str, message: str, **details: Any) -> WebhookResult:
-    error = {"code": code, "message": message, "details": details}
-    return WebhookResult(status, {"success": False, "error": error})
-
-
-def _received(event_id: str, *, duplicate: bool = False) -> WebhookResult:
-    data: dict[str, Any] = {"received": True, "id": event_id}
-    if duplicate:
-        data["duplicate"] = True
-    return WebhookResult(200, {"success": True, "data": data})
+#: What each effect of a delivery calls on the replay store (``aclaim`` ... when async).
+_REPLAY_STORE_CALLS: StoreCalls = {
+    Claim: ("claim", lambda e: (e.event_id, e.ttl)),
+    Complete: ("complete", lambda e: (e.event_id,)),
+    Release: ("release", lambda e: (e.event_id,)),
+}
 
 
 def _header(headers: Headers, wanted: str) -> str | None:
@@ -106,11 +86,6 @@ def _header(headers: Headers, wanted: str) -> str | None:
         if text.lower() == wanted:
             return value.decode("latin-1") if isinstance(value, bytes) else value
     return None
-
-
-def _about(event: WebhookEvent) -> dict[str, Any]:
-    """What an event report says of a delivery: its id and type, nothing of its data."""
-    return {"webhook_id": event.id, "event_type": event.type}
 
 
 class WebhookReceiver:
@@ -165,18 +140,14 @@ class WebhookReceiver:
         self._runner = SyncRunner(
             None,
             {
-                Claim: lambda e: store.claim(e.event_id, e.ttl),
-                Complete: lambda e: store.complete(e.event_id),
-                Release: lambda e: store.release(e.event_id),
+                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=False),
                 RunHandler: lambda e: run_blocking(e.handler, e.event),
             },
         )
         self._arunner = AsyncRunner(
             None,
             {
-                Claim: lambda e: store.aclaim(e.event_id, e.ttl),
-                Complete: lambda e: store.acomplete(e.event_id),
-                Release: lambda e: store.arelease(e.event_id),
+                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=True),
                 RunHandler: lambda e: run_async(e.handler, e.event),
             },
         )
@@ -225,72 +196,17 @@ class WebhookReceiver:
         if early is not None:
             return early
         if len(body) > self.max_body_bytes:
-            return self._too_large(PayloadTooLargeError(self.max_body_bytes))
+            return answer.too_large(self.events, PayloadTooLargeError(self.max_body_bytes))
         try:
             event = self.verifier.verify(headers, body, now=self._clock())
         except WebhookVerificationError as exc:
-            self.events.emit(ev.WEBHOOK_REJECTED, "verification_failed", detail=exc.reason)
-            return _failure(400, exc.code, "Webhook verification failed", reason=exc.reason)
-        self.events.emit(ev.WEBHOOK_VERIFIED, **_about(event))
-        return event
+            return answer.verification_failed(self.events, exc)
+        return answer.verified(self.events, event)
 
     def _refuse_early(self, headers: Headers) -> WebhookResult | None:
         if not is_json_content_type(_header(headers, "content-type")):
-            self.events.emit(
-                ev.WEBHOOK_REJECTED,
-                "unsupported_media_type",
-                detail="content type is not application/json",
-            )
-            return _failure(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+            return answer.unsupported_media_type(self.events)
         return None
-
-    def _too_large(self, exc: PayloadTooLargeError) -> WebhookResult:
-        self.events.emit(ev.WEBHOOK_REJECTED, "too_large", detail=exc.reason)
-        return _failure(413, exc.code, "Webhook body too large", limit=exc.limit)
-
-    def _replayed(self, event: WebhookEvent, state: ClaimState) -> WebhookResult:
-        if state == "done":
-            self.events.emit(ev.WEBHOOK_DUPLICATE, **_about(event))
-            return _received(event.id, duplicate=True)
-        self.events.emit(
-            ev.WEBHOOK_REJECTED,
-            "in_progress",
-            detail="the same id is being handled",
-            **_about(event),
-        )
-        return _failure(409, "WEBHOOK_IN_PROGRESS", "This delivery is being handled; retry later")
-
-    def _store_full(self, exc: ReplayStoreFullError) -> WebhookResult:
-        self.events.emit(
-            ev.WEBHOOK_REJECTED, "replay_store_full", level=logging.ERROR, detail=str(exc)
-        )
-        return _failure(503, exc.code, "Too many recent deliveries to track; retry later")
-
-    def _unavailable(self, event: WebhookEvent, exc: StoreUnavailableError) -> WebhookResult:
-        self.events.emit(
-            ev.WEBHOOK_REJECTED,
-            "replay_store_unavailable",
-            level=logging.WARNING,
-            detail=str(exc),
-            **_about(event),
-        )
-        result = _failure(
-            503, "TEMPORARILY_UNAVAILABLE", "The replay store is out of reach; retry later"
-        )
-        retry_after = max(1, math.ceil(exc.retry_after or 1))
-        return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})
-
-    def _handler_failed(
-        self, event: WebhookEvent, handler: Handler, exc: Exception
-    ) -> WebhookResult:
-        self.events.emit(
-            ev.WEBHOOK_HANDLER_FAILED,
-            type(exc).__name__,
-            exc_info=exc,
-            handler=handler_name(handler),
-            **_about(event),
-        )
-        return _failure(500, "INTERNAL_ERROR", "Webhook handler failed")
 
     # -- blocking -----------------------------------------------------------------
 
@@ -322,11 +238,11 @@ class WebhookReceiver:
         try:
             state = yield Claim(admitted.id, self._claim_ttl)
         except ReplayStoreFullError as exc:
-            return self._store_full(exc)
+            return answer.store_full(self.events, exc)
         except StoreUnavailableError as exc:
-            return self._unavailable(admitted, exc)
+            return answer.store_unavailable(self.events, admitted, exc)
         if state != "new":
-            return self._replayed(admitted, state)
+            return answer.replayed(self.events, admitted, state)
         for handler in handlers:
             try:
                 yield RunHandler(handler, admitted)
@@ -336,12 +252,12 @@ class WebhookReceiver:
                     yield Release(admitted.id)
                 if isinstance(exc, Interrupted):
                     raise exc.error from None
-                return self._handler_failed(admitted, handler, exc)
+                return answer.handler_failed(self.events, admitted, handler, exc)
         try:
             yield Complete(admitted.id)
         except StoreUnavailableError as exc:
-            return self._unavailable(admitted, exc)
-        return _received(admitted.id)
+            return answer.store_unavailable(self.events, admitted, exc)
+        return answer.received(admitted.id)
 
     def read_body(self, headers: Headers, chunks: Iterable[bytes]) -> bytes | WebhookResult:
         """The body from ``chunks``, or the refusal (415, 413) decided before or while reading.
@@ -355,7 +271,7 @@ class WebhookReceiver:
         try:
             return read_limited(chunks, self.max_body_bytes, content_length=declared)
         except PayloadTooLargeError as exc:
-            return self._too_large(exc)
+            return answer.too_large(self.events, exc)
 
     def handle_stream(
         self, headers: Headers, chunks: Iterable[bytes], *, first: Sequence[Handler] = ()
@@ -392,7 +308,7 @@ class WebhookReceiver:
         try:
             return await aread_limited(chunks, self.max_body_bytes, content_length=declared)
         except PayloadTooLargeError as exc:
-            return self._too_large(exc)
+            return answer.too_large(self.events, exc)
 
     async def ahandle_stream(
         self, headers: Headers, chunks: AsyncIterable[bytes], *, first: Sequence[Handler] = ()

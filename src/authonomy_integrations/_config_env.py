@@ -1,0 +1,75 @@
+"""Setting values from text: ``AUTHONOMY_*`` variables, lists, one secret or several.
+
+Environment variables and Flask's ``app.config`` hold strings; :func:`coerce` turns each
+into what its :class:`~authonomy_integrations.config.AuthonomyConfig` field takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = ["NOT_FROM_ENV", "coerce", "secrets", "split_list"]
+
+#: Fields that no environment variable can set (objects, not text).
+NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies", "on_event"})
+
+_LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
+_TUPLE_FIELDS = frozenset({"scopes", "algorithms", "allowed_customers"})
+_INT_FIELDS = frozenset(
+    {
+        "session_idle_timeout",
+        "session_max_age",
+        "refresh_margin",
+        "login_timeout",
+        "max_retries",
+        "token_cache_size",
+        "max_token_bytes",
+        "policy_cache_ttl",
+        "login_rate_limit",
+        "login_rate_window",
+    }
+)
+_FLOAT_FIELDS = frozenset({"leeway", "http_timeout"})
+
+
+def secrets(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """One secret or a list of them (newest first) as a tuple; empty for none."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(value)
+
+
+def split_list(value: str) -> list[str]:
+    """The items of a comma- or space-separated list."""
+    return [part for part in value.replace(",", " ").split() if part]
+
+
+def coerce(name: str, value: Any) -> Any:
+    """The value of field ``name`` from its text; values that are not text pass as they are.
+
+    Raises :class:`ConfigurationError` for a number field that holds no number.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        if name in _LIST_FIELDS:
+            parts = split_list(value)
+            return parts[0] if len(parts) == 1 else parts
+        if name in _TUPLE_FIELDS:
+            return tuple(split_list(value))
+        if name in _INT_FIELDS:
+            return int(value)
+        if name in _FLOAT_FIELDS:
+            return float(value)
+    except ValueError:
+        raise ConfigurationError(name, f"not a number: {value!r}") from None
+    if name == "login_path" and value.strip().lower() in ("", "none"):
+        return None  # an API-only app: AUTHONOMY_LOGIN_PATH= (empty) or none
+    if name == "cookie_secure":
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value
