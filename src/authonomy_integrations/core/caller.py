@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -56,6 +56,16 @@ class Caller:
 
 
 _NOBODY = Caller(None)
+#: Fewest raw header values remembered, however small the token cache.
+_MIN_REMEMBERED = 1024
+
+
+def _remember(memo: dict[bytes | str, str], raw: bytes | str, value: str, limit: int) -> None:
+    """Remember what ``raw`` holds; start over when full (a burst of new users only
+    costs the parse again, never a wrong answer)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[raw] = value
 
 
 class Callers:
@@ -68,7 +78,15 @@ class Callers:
         # Bound once: the repeat-token path is a header test, a clock read and a lookup.
         self._bearer_hit = engine.fast_bearer()
         self._session_hit = engine.cached_session
-        self._clock = engine.clock
+        self._ctx = engine.ctx
+        # Raw header values (``bytes`` from ASGI, ``str`` from WSGI) that answered from
+        # memory before, to the token or session id read out of them: a repeat request
+        # skips decoding and parsing its header. Only a value that led to a cached user
+        # is kept, so hostile headers cannot fill these; the decision itself is still
+        # the cache's (expiry, revocation), read on every request.
+        self._tokens: dict[bytes | str, str] = {}
+        self._cookies: dict[bytes | str, str] = {}
+        self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
 
     def known(self, authorization: str | None, cookies: str | None) -> AuthonomyUser | Ask | None:
         """The user when memory answers (``None``: nobody), else :data:`ASK`.
@@ -77,18 +95,65 @@ class Callers:
         absent). An ``Authorization`` header decides alone, even beside a session cookie.
         """
         if authorization:
-            if authorization.startswith("Bearer "):  # a hit was verified before
-                user: AuthonomyUser | None = self._bearer_hit(authorization[7:], self._clock())
+            token = self._tokens.get(authorization)
+            if token is not None:
+                user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
                 if user is not None:
                     return user
-            return ASK
-        if cookies is None:
+            return self._known_bearer(authorization, authorization)
+        if not cookies:
             return None
+        session = self._cookies.get(cookies)
+        if session is not None:
+            state = self._session_hit(session)
+            if state is not None:
+                return state.user
+        return self._known_session(cookies, cookies)
+
+    def known_raw(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Ask | None:
+        """:meth:`known` for the raw header pairs of an ASGI scope (lower-case names)."""
+        authorization = cookies = None
+        for name, value in headers:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"cookie":
+                # HTTP/2 may split cookies over several headers; RFC 9113: join with "; ".
+                cookies = value if cookies is None else cookies + b"; " + value
+        if authorization:
+            token = self._tokens.get(authorization)
+            if token is not None:
+                user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+                if user is not None:
+                    return user
+            return self._known_bearer(authorization, authorization.decode("latin-1"))
+        if not cookies:
+            return None
+        session = self._cookies.get(cookies)
+        if session is not None:
+            state = self._session_hit(session)
+            if state is not None:
+                return state.user
+        return self._known_session(cookies, cookies.decode("latin-1"))
+
+    def _known_bearer(self, raw: bytes | str, authorization: str) -> AuthonomyUser | Ask:
+        if not authorization.startswith("Bearer "):  # other spellings: the flow decides
+            return ASK
+        token = authorization[7:]
+        user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+        if user is None:
+            return ASK
+        _remember(self._tokens, raw, token, self._remembered)
+        return user
+
+    def _known_session(self, raw: bytes | str, cookies: str) -> AuthonomyUser | Ask | None:
         cookie = web.cookie_value(cookies, self.cookie_name)
         if cookie is None:
             return None
         state = self._session_hit(cookie)
-        return ASK if state is None else state.user
+        if state is None:
+            return ASK
+        _remember(self._cookies, raw, cookie, self._remembered)
+        return state.user
 
     def flow(self, authorization: str | None, cookies: str | None) -> Flow[Caller]:
         """The caller, verifying the token or loading (and refreshing) the session."""
