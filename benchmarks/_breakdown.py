@@ -98,17 +98,19 @@ def _engine_only(kit: AuthonomySync, cookie: str, record: SessionRecord) -> obje
 
 def starlette_steps(middleware: Any, token: str, n: int) -> list[Row]:
     """The middleware's work for a repeat bearer token, one operation at a time."""
+    from authonomy_integrations.core.caller import credentials
+
     from ._asgi import http_scope
 
     scope = http_scope(bearer=token)
     headers = scope["headers"]
     callers = middleware.runtime.callers
     engine = middleware.runtime.engine
-    callers.known_raw(headers)  # the header is remembered from its second request on
-    anonymous = http_scope()["headers"]
+    authorization = credentials(headers)[0]
+    callers.known(authorization, None)  # a header is remembered from its second request on
     steps: dict[str, Callable[[], object]] = {
-        "Callers.known_raw(scope['headers']), repeat token": lambda: callers.known_raw(headers),
-        "Callers.known_raw(scope['headers']), no credentials": lambda: callers.known_raw(anonymous),
+        "core.caller.credentials(scope['headers'])": lambda: credentials(headers),
+        "Callers.known, repeat token": lambda: callers.known(authorization, None),
         "Engine.cached_bearer (clock + TokenCache.get)": lambda: engine.cached_bearer(token),
         "TokenCache.get": lambda: engine.bearer_cache.get(token, 0.0),
         "time.time()": time.time,

@@ -76,7 +76,7 @@ class AuthonomyMiddleware:
             raise
         self._route = self.runtime.routes.by_path.get
         callers = self.runtime.callers
-        self._known = callers.known_raw
+        self._known = callers.known
         self._flow = callers.flow
         self._run = self.runtime.run
         self._credentials: dict[frozenset[str], AuthCredentials] = {}
@@ -99,15 +99,16 @@ class AuthonomyMiddleware:
             await self.app(scope, receive, send)
             return
         scope["authonomy"] = self.runtime
-        user = self._known(scope["headers"])
+        authorization, cookies = credential_headers(scope["headers"])
+        user = self._known(authorization, cookies)
+        if user is ASK:
+            settled = await self._ask(scope, receive, send, authorization, cookies)
+            if settled is None:
+                return
+            user, send = settled
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = _NO_CREDENTIALS
-        elif user is ASK:
-            settled = await self._ask(scope, receive, send)
-            if settled is None:
-                return
-            send = settled
         else:
             scope["user"] = user
             scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
@@ -120,29 +121,26 @@ class AuthonomyMiddleware:
                 return
             await response(denied.reply)(scope, receive, send)
 
-    async def _ask(self, scope: Scope, receive: Receive, send: Send) -> Send | None:
+    async def _ask(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        authorization: bytes | None,
+        cookies: bytes | None,
+    ) -> tuple[AuthonomyUser | None, Send] | None:
         """Settle the caller with a flow (first-seen token, session to load or refresh).
 
-        The caller goes into ``scope``; the answer is the ``send`` to call the app with
-        (adding a session's new cookie), or ``None`` when the request was refused here.
+        The answer is the user and the ``send`` to call the app with (adding a session's
+        new cookie), or ``None`` when the request was refused here.
         """
-        authorization, cookies = credential_headers(scope["headers"])
-        header = authorization.decode("latin-1") if authorization is not None else None
-        cookie = cookies.decode("latin-1") if cookies is not None else None
-        caller: Caller = await self._run(self._flow(header, cookie))
+        caller: Caller = await self._run(self._flow(authorization, cookies))
         if caller.refused is not None:
             await self._refuse(caller.refused, scope, receive, send)
             return None
-        user = caller.user
-        if user is None:
-            scope["user"] = _ANONYMOUS
-            scope["auth"] = _NO_CREDENTIALS
-        else:
-            scope["user"] = user
-            scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
         if caller.set_cookie is not None and scope["type"] == "http":
-            return with_cookies(send, (caller.set_cookie,))
-        return send
+            return caller.user, with_cookies(send, (caller.set_cookie,))
+        return caller.user, send
 
     def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
