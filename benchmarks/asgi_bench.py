@@ -79,35 +79,26 @@ def _policy_endpoint() -> Callable[[Request], Any]:
     return require_policy("require-mfa")(admin)
 
 
-@login_required
-async def me(request: Request) -> Response:
-    """``/api`` behind ``@login_required``."""
-    return _display_name(request)
-
-
-def starlette_app(middleware: list[Middleware] | None = None) -> ASGIApp:
-    """A one-route Starlette app (plus ``/admin`` behind the policy and ``/me`` behind
-    ``@login_required``)."""
-    routes = [Route("/api", api), Route("/admin", _policy_endpoint()), Route("/me", me)]
+def starlette_app(middleware: list[Middleware] | None = None, *, guarded: bool = False) -> ASGIApp:
+    """A one-route Starlette app (plus ``/admin`` behind the policy); ``guarded``: ``/api``
+    behind ``@login_required``, at the same place in the route table as the bare app's."""
+    endpoint = login_required(api) if guarded else api
+    routes = [Route("/api", endpoint), Route("/admin", _policy_endpoint())]
     return Starlette(routes=routes, middleware=middleware or [])
 
 
-def fastapi_app(middleware: list[Middleware] | None = None) -> ASGIApp:
+def fastapi_app(middleware: list[Middleware] | None = None, *, guarded: bool = False) -> ASGIApp:
     """The same app as FastAPI path operations."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, middleware=middleware or [])
 
-    @app.get("/api")
     async def fastapi_api(request: Request) -> Response:
         return _display_name(request)
+
+    app.get("/api")(login_required(fastapi_api) if guarded else fastapi_api)
 
     @app.get("/admin")
     @require_policy("require-mfa")
     async def fastapi_admin(request: Request) -> Response:
-        return _display_name(request)
-
-    @app.get("/me")
-    @login_required
-    async def fastapi_me(request: Request) -> Response:
         return _display_name(request)
 
     return app
@@ -169,8 +160,8 @@ def cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
     return out + _kit_cases(build, world)
 
 
-def _kit(build: Callable[..., ASGIApp], config: AuthonomyConfig) -> ASGIApp:
-    return build([Middleware(AuthonomyMiddleware, config=config)])
+def _kit(build: Callable[..., ASGIApp], config: AuthonomyConfig, guarded: bool = False) -> ASGIApp:
+    return build([Middleware(AuthonomyMiddleware, config=config)], guarded=guarded)
 
 
 def _kit_cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
@@ -201,7 +192,13 @@ def _kit_cases(build: Callable[..., ASGIApp], world: World) -> list[Case]:
             ),
             name,
         ),
-        Case(KIT_LOGIN, Client(memory_app, [http_scope("/me", bearer=world.token)]), name),
+        Case(
+            KIT_LOGIN,
+            Client(
+                _kit(build, world.memory_config, guarded=True), [http_scope(bearer=world.token)]
+            ),
+            name,
+        ),
         Case(KIT_POLICY, Client(memory_app, [http_scope("/admin", bearer=world.token)]), name),
     ]
 
