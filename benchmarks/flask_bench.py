@@ -219,8 +219,10 @@ def flask_steps(world: World, n: int) -> list[Row]:
         env = environ(bearer=world.token)
         steps["the kit's WSGI layer around a no-op app"] = lambda: layer(dict(env), _ignore)
     with app.test_request_context("/api", headers={"Authorization": header}):
-        app.wsgi_app(environ(bearer=world.token), _ignore)  # puts the user in the environ
-        request.environ.update(environ(bearer=world.token))
+        # What the kit's WSGI layer leaves in the environ for the view.
+        served = environ(bearer=world.token)
+        app.wsgi_app(served, _ignore)
+        request.environ.update(served)
         steps["current_user.display_name (LocalProxy)"] = lambda: current_user.display_name
         steps["request.headers.get('Authorization') (for scale)"] = lambda: request.headers.get(
             "Authorization"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -25,8 +25,9 @@ from .user import AuthonomyUser
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .session_flows import SessionState
 
-__all__ = ["ASK", "Ask", "Caller", "Callers", "refusal"]
+__all__ = ["ASK", "Ask", "Caller", "Callers", "credentials", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
 
@@ -56,6 +57,34 @@ class Caller:
 
 
 _NOBODY = Caller(None)
+#: Fewest raw header values remembered, however small the token cache.
+_MIN_REMEMBERED = 1024
+
+
+def credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """The ``Authorization`` and ``Cookie`` values among an ASGI scope's raw header pairs
+    (lower-case names), in one pass: what :meth:`Callers.known` takes."""
+    authorization = cookies = None
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"cookie":
+            # HTTP/2 may split cookies over several headers; RFC 9113: join with "; ".
+            cookies = value if cookies is None else cookies + b"; " + value
+    return authorization, cookies
+
+
+def _text(value: bytes | str) -> str:
+    """A header value as text: HTTP header bytes read as Latin-1, like every server."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _remember(memo: dict[bytes | str, str], raw: bytes | str, value: str, limit: int) -> None:
+    """Remember what ``raw`` holds; start over when full (a burst of new users only
+    costs the parse again, never a wrong answer)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[raw] = value
 
 
 class Callers:
@@ -67,39 +96,78 @@ class Callers:
         self.cookie_name = web.session_cookie_name(engine.config)
         # Bound once: the repeat-token path is a header test, a clock read and a lookup.
         self._bearer_hit = engine.fast_bearer()
-        self._session_hit = engine.cached_session
-        self._clock = engine.clock
+        # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
+        self._session_hit: Callable[[str, float], SessionState | None]
+        self._session_hit = engine.recent_sessions.get
+        self._ctx = engine.ctx
+        # Raw header values (``bytes`` from ASGI, ``str`` from WSGI) that answered from
+        # memory before, to the token or session id read out of them: a repeat request
+        # skips decoding and parsing its header. Only a value that led to a cached user
+        # is kept, so hostile headers cannot fill these; the decision itself is still
+        # the cache's (expiry, revocation), read on every request.
+        self._tokens: dict[bytes | str, str] = {}
+        self._cookies: dict[bytes | str, str] = {}
+        self._token_in = self._tokens.get
+        self._session_in = self._cookies.get
+        self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
 
-    def known(self, authorization: str | None, cookies: str | None) -> AuthonomyUser | Ask | None:
+    def known(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> AuthonomyUser | Ask | None:
         """The user when memory answers (``None``: nobody), else :data:`ASK`.
 
-        ``authorization`` and ``cookies`` are the request's headers (``None`` or empty when
-        absent). An ``Authorization`` header decides alone, even beside a session cookie.
+        ``authorization`` and ``cookies`` are the request's headers as the server gave
+        them (``bytes`` from ASGI, see :func:`credentials`; ``str`` from WSGI), ``None``
+        or empty when absent. An ``Authorization`` header decides alone, even beside a
+        session cookie.
         """
         if authorization:
-            if authorization.startswith("Bearer "):  # a hit was verified before
-                user: AuthonomyUser | None = self._bearer_hit(authorization[7:], self._clock())
+            token = self._token_in(authorization)
+            if token is not None:
+                user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
                 if user is not None:
                     return user
-            return ASK
-        if cookies is None:
+            return self._known_bearer(authorization)
+        if not cookies:
             return None
-        cookie = web.cookie_value(cookies, self.cookie_name)
+        session = self._session_in(cookies)
+        if session is not None:
+            state = self._session_hit(session, self._ctx.clock())
+            if state is not None:
+                return state.user
+        return self._known_session(cookies)
+
+    def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
+        authorization = _text(raw)
+        if not authorization.startswith("Bearer "):  # other spellings: the flow decides
+            return ASK
+        token = authorization[7:]
+        user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+        if user is None:
+            return ASK
+        _remember(self._tokens, raw, token, self._remembered)
+        return user
+
+    def _known_session(self, raw: bytes | str) -> AuthonomyUser | Ask | None:
+        cookie = web.cookie_value(_text(raw), self.cookie_name)
         if cookie is None:
             return None
-        state = self._session_hit(cookie)
-        return ASK if state is None else state.user
+        state = self._session_hit(cookie, self._ctx.clock())
+        if state is None:
+            return ASK
+        _remember(self._cookies, raw, cookie, self._remembered)
+        return state.user
 
-    def flow(self, authorization: str | None, cookies: str | None) -> Flow[Caller]:
+    def flow(self, authorization: bytes | str | None, cookies: bytes | str | None) -> Flow[Caller]:
         """The caller, verifying the token or loading (and refreshing) the session."""
         try:
             if authorization:
-                token = web.bearer_token(authorization)
+                token = web.bearer_token(_text(authorization))
                 if token is None:
                     return _NOBODY
                 user = yield from self.engine.authenticate_bearer(token)
                 return Caller(user)
-            cookie = web.cookie_value(cookies, self.cookie_name)
+            cookie = web.cookie_value(_text(cookies) if cookies else None, self.cookie_name)
             if cookie is None:
                 return _NOBODY
             state = yield from self.engine.authenticate_session(cookie)

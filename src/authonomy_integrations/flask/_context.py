@@ -8,10 +8,11 @@ Flask dispatches it (see ``_wsgi``), is ``request.environ["authonomy.user"]``.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Mapping
 from typing import cast
 
-from flask import Response, current_app, request
+from flask import Request, Response, current_app, request
 from werkzeug.local import LocalProxy
 
 from ..core import web
@@ -22,6 +23,7 @@ from ._wsgi import USER_KEY, raw_target
 
 __all__ = [
     "EXTENSION_KEY",
+    "client_ip",
     "current_user",
     "path_with_query",
     "request_info",
@@ -32,6 +34,10 @@ __all__ = [
 
 EXTENSION_KEY = "authonomy"
 _MISSING = object()
+_ANONYMOUS = UnauthenticatedUser()
+#: The current request itself, not the proxy: reading ``environ`` through the proxy
+#: costs a failed attribute lookup on the proxy first, on every read.
+_current_request = cast("LocalProxy[Request]", request)._get_current_object
 
 
 def runtime() -> AuthonomySync:
@@ -48,19 +54,58 @@ def runtime() -> AuthonomySync:
 
 def request_user() -> AuthonomyUser | None:
     """The signed-in user of the current request, or ``None``."""
-    user = request.environ.get(USER_KEY, _MISSING)
+    user: AuthonomyUser | None = _current_request().environ.get(USER_KEY, _MISSING)
     if user is _MISSING:
         runtime()  # raises when the extension is missing, which is the likely mistake
         return None
-    return cast(AuthonomyUser | None, user)
+    return user
+
+
+def client_ip() -> str | None:
+    """The client's address as the server saw it (policies' ``ip_allowlist``)."""
+    address: str | None = _current_request().remote_addr
+    return address
 
 
 def _current_user() -> AuthonomyUser | UnauthenticatedUser:
-    user = request_user()
-    return user if user is not None else UnauthenticatedUser()
+    user: AuthonomyUser | None = _current_request().environ.get(USER_KEY)
+    if user is not None:
+        return user
+    return request_user() or _ANONYMOUS
 
 
-current_user = cast(AuthonomyUser | UnauthenticatedUser, LocalProxy(_current_user))
+def _read(name: str) -> property:
+    get = operator.attrgetter(name)
+    return property(lambda proxy: get(_current_user()), doc=f"The current user's ``{name}``.")
+
+
+class _CurrentUser(LocalProxy[AuthonomyUser | UnauthenticatedUser]):
+    """The proxy behind ``current_user``.
+
+    A ``LocalProxy`` forwards an attribute only after the lookup on the proxy itself has
+    failed, which costs more than reading it; the attributes of a user (those of
+    :class:`AuthonomyUser` and :class:`UnauthenticatedUser` alike) are read directly.
+    """
+
+    __slots__ = ()
+
+    id = _read("id")
+    issuer = _read("issuer")
+    email = _read("email")
+    name = _read("name")
+    customer_id = _read("customer_id")
+    groups = _read("groups")
+    scopes = _read("scopes")
+    mfa = _read("mfa")
+    auth_time = _read("auth_time")
+    session_id = _read("session_id")
+    claims = _read("claims")
+    is_authenticated = _read("is_authenticated")
+    display_name = _read("display_name")
+    identity = _read("identity")
+
+
+current_user = cast(AuthonomyUser | UnauthenticatedUser, _CurrentUser(_current_user))
 """The current request's :class:`AuthonomyUser`, or an :class:`UnauthenticatedUser`."""
 
 

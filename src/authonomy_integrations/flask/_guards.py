@@ -12,10 +12,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Response, request
+from flask import Response
 
 from ..core.routes import Requirement
-from ._context import request_info, request_user, runtime, to_response
+from ._context import client_ip, request_info, request_user, runtime, to_response
 
 __all__ = ["login_required", "require_groups", "require_policy"]
 
@@ -46,7 +46,7 @@ def _check(requirement: Requirement) -> Check:
     def check() -> Response | None:
         kit = runtime()
         user = request_user()
-        if kit.routes.passes_now(requirement, user, request.remote_addr):
+        if kit.routes.passes_now(requirement, user, client_ip()):
             return None
         reply = kit.run(kit.routes.guard(requirement, request_info(), user))
         return to_response(reply) if reply is not None else None
@@ -54,9 +54,17 @@ def _check(requirement: Requirement) -> Check:
     return check
 
 
+_check_signed_in = _check(Requirement.signed_in())
+
+
+def _signed_in() -> Response | None:
+    # A signed-in user is all it takes: the full check only runs to refuse.
+    return None if request_user() is not None else _check_signed_in()
+
+
 def login_required(view: F) -> F:
     """Only signed-in users: a browser is sent to login and back, an API call gets 401."""
-    return _guarded(view, _check(Requirement.signed_in()))
+    return _guarded(view, _signed_in)
 
 
 def require_policy(name: str) -> Callable[[F], F]:

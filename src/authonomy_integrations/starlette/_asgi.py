@@ -7,7 +7,6 @@ Starlette response. Nothing here knows about tokens or sessions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -15,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
 from ..core import web
+from ..core.caller import credentials
 from ..core.web import Reply
 
 __all__ = [
@@ -28,16 +28,8 @@ __all__ = [
 ]
 
 
-def credential_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
-    """The ``Authorization`` and ``Cookie`` header values of a scope, in one pass."""
-    authorization = cookie = None
-    for name, value in raw:
-        if name == b"authorization":
-            authorization = value
-        elif name == b"cookie":
-            # HTTP/2 may split cookies over several headers; RFC 9113 says join with "; ".
-            cookie = value if cookie is None else cookie + b"; " + value
-    return authorization, cookie
+#: The ``Authorization`` and ``Cookie`` header values of a scope, in one pass.
+credential_headers = credentials
 
 
 def cookie_value(header: bytes | None, name: str) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 from ..core.routes import RequestInfo, Requirement
@@ -155,9 +156,12 @@ class Guard:
 
     __wrapped__: Callable[..., Any]
 
-    def __init__(self, check: Check, description: str) -> None:
+    def __init__(self, check: Check, description: str, *, user_suffices: bool = False) -> None:
         self._check = check
         self._description = description
+        #: A signed-in user meets the check (``login_required``): the wrapper then tests
+        #: the scope's user and runs no check at all.
+        self._user_suffices = user_suffices
         # FastAPI reads a dependency's parameters and whether to await it through
         # ``inspect.unwrap``: point it at the coroutine function that takes the request.
         self.__wrapped__ = self._dependency
@@ -168,6 +172,8 @@ class Guard:
     # Annotated HTTPConnection, not Request: FastAPI then hands over the WebSocket of a
     # WebSocket route too.
     async def _dependency(self, request: HTTPConnection) -> AuthonomyUser:
+        if self._user_suffices and _signed_in(request.scope):
+            return cast(AuthonomyUser, request.scope["user"])
         reply = await self._check(request)
         if reply is not None:
             raise GuardDenied(reply)
@@ -193,13 +199,22 @@ class Guard:
     def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(endpoint)
         request_name = _request_parameter(signature)
-        arguments = _Arguments(request_name, positional=_positional(signature))
+        positional = _positional(signature)
+        arguments = _Arguments(request_name, positional=positional)
         call = _caller(endpoint)
         check = self._check
+        user_suffices = self._user_suffices
 
         @functools.wraps(endpoint)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
-            connection, args, kwargs = arguments.split(args, kwargs)
+            if args and positional:  # Starlette: the request, handed on as it came
+                connection = args[0]
+            else:
+                connection, args, kwargs = arguments.split(args, kwargs)
+            if user_suffices:  # login_required: a signed-in user is all it takes
+                scope = connection.scope
+                if isinstance(scope.get("user"), AuthonomyUser) and "authonomy" in scope:
+                    return await call(*args, **kwargs)
             reply = await check(connection)
             if reply is None:
                 return await call(*args, **kwargs)
@@ -211,6 +226,11 @@ class Guard:
         if request_name is None:
             guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
         return guarded
+
+
+def _signed_in(scope: Scope) -> bool:
+    """Whether the middleware found a signed-in user for this request."""
+    return isinstance(scope.get("user"), AuthonomyUser) and "authonomy" in scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +266,7 @@ def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return in_thread
 
 
-login_required = Guard(_check(Requirement.signed_in()), "login_required")
+login_required = Guard(_check(Requirement.signed_in()), "login_required", user_suffices=True)
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
 
 ``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the

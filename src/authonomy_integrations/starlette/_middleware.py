@@ -100,24 +100,18 @@ class AuthonomyMiddleware:
             return
         scope["authonomy"] = self.runtime
         authorization, cookies = credential_headers(scope["headers"])
-        header = authorization.decode("latin-1") if authorization is not None else None
-        cookie = cookies.decode("latin-1") if cookies is not None else None
-        set_cookie = None
-        user = self._known(header, cookie)
+        user = self._known(authorization, cookies)
         if user is ASK:
-            caller: Caller = await self._run(self._flow(header, cookie))
-            if caller.refused is not None:
-                await self._refuse(caller.refused, scope, receive, send)
+            settled = await self._ask(scope, receive, send, authorization, cookies)
+            if settled is None:
                 return
-            user, set_cookie = caller.user, caller.set_cookie
+            user, send = settled
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = _NO_CREDENTIALS
         else:
             scope["user"] = user
             scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
-        if set_cookie is not None and kind == "http":
-            send = with_cookies(send, (set_cookie,))
         try:
             await self.app(scope, receive, send)
         except GuardDenied as denied:
@@ -126,6 +120,27 @@ class AuthonomyMiddleware:
                 await send({"type": "websocket.close", "code": code, "reason": ""})
                 return
             await response(denied.reply)(scope, receive, send)
+
+    async def _ask(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        authorization: bytes | None,
+        cookies: bytes | None,
+    ) -> tuple[AuthonomyUser | None, Send] | None:
+        """Settle the caller with a flow (first-seen token, session to load or refresh).
+
+        The answer is the user and the ``send`` to call the app with (adding a session's
+        new cookie), or ``None`` when the request was refused here.
+        """
+        caller: Caller = await self._run(self._flow(authorization, cookies))
+        if caller.refused is not None:
+            await self._refuse(caller.refused, scope, receive, send)
+            return None
+        if caller.set_cookie is not None and scope["type"] == "http":
+            return caller.user, with_cookies(send, (caller.set_cookie,))
+        return caller.user, send
 
     def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
