@@ -111,6 +111,7 @@ class Client:
         by hand from then on."""
         if _is_flask(self.http):
             value = self.http.get_cookie("authonomy_session").value
+            self.http.delete_cookie("authonomy_session")
         else:
             value = self.http.cookies["authonomy_session"]
             self.http.cookies.clear()
@@ -232,6 +233,20 @@ def test_a_remembered_header_answers_for_itself_only(serve: Serve, sb: Sandbox) 
         # Another spelling of the scheme is still read (and then remembered) correctly.
         lower = {**API, "authorization": f"bearer {token}"}
         _warm(client, "/whoami", lower, "user_alice")
+
+
+def test_two_users_whose_headers_end_alike_each_stay_themselves(serve: Serve, sb: Sandbox) -> None:
+    # Headers are remembered by their last bytes; a tracking cookie after the session
+    # cookie gives two users the same ending, and each must still be answered as itself.
+    with serve(_config(sb), Clock(sb)) as client:
+        headers = {}
+        for name in ("alice", "bob"):
+            login_as(client.http, name)
+            tail = "; tracking=" + "t" * 64
+            headers[name] = {**API, "cookie": f"authonomy_session={client.take_cookie()}{tail}"}
+        for _ in range(WARM_UP):
+            assert client.get("/me", headers["alice"]) == (200, "user_alice")
+            assert client.get("/me", headers["bob"]) == (200, "user_bob")
 
 
 def test_a_duplicated_session_cookie_is_refused_even_when_the_single_one_is_remembered(

@@ -79,12 +79,21 @@ def _text(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-def _remember(memo: dict[bytes | str, str], raw: bytes | str, value: str, limit: int) -> None:
+#: How much of a header's end keys its memo entry. A server hands each request new bytes,
+#: and hashing a whole header (often near a kilobyte) would cost more than its tail; a
+#: token's signature ends a bearer header, so the tail tells headers apart. The entry keeps
+#: the whole header, compared on lookup, so two headers sharing a tail never share an answer.
+_TAIL = 32
+#: A header's tail -> (the whole header, the token or session id read out of it).
+Memo = dict[bytes | str, tuple[bytes | str, str]]
+
+
+def _remember(memo: Memo, raw: bytes | str, value: str, limit: int) -> None:
     """Remember what ``raw`` holds; start over when full (a burst of new users only
     costs the parse again, never a wrong answer)."""
     if len(memo) >= limit:
         memo.clear()
-    memo[raw] = value
+    memo[raw[-_TAIL:]] = (raw, value)
 
 
 class Callers:
@@ -105,10 +114,8 @@ class Callers:
         # skips decoding and parsing its header. Only a value that led to a cached user
         # is kept, so hostile headers cannot fill these; the decision itself is still
         # the cache's (expiry, revocation), read on every request.
-        self._tokens: dict[bytes | str, str] = {}
-        self._cookies: dict[bytes | str, str] = {}
-        self._token_in = self._tokens.get
-        self._session_in = self._cookies.get
+        self._tokens: Memo = {}
+        self._cookies: Memo = {}
         self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
 
     def known(
@@ -122,17 +129,17 @@ class Callers:
         session cookie.
         """
         if authorization:
-            token = self._token_in(authorization)
-            if token is not None:
-                user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+            entry = self._tokens.get(authorization[-_TAIL:])
+            if entry is not None and entry[0] == authorization:
+                user: AuthonomyUser | None = self._bearer_hit(entry[1], self._ctx.clock())
                 if user is not None:
                     return user
             return self._known_bearer(authorization)
         if not cookies:
             return None
-        session = self._session_in(cookies)
-        if session is not None:
-            state = self._session_hit(session, self._ctx.clock())
+        entry = self._cookies.get(cookies[-_TAIL:])
+        if entry is not None and entry[0] == cookies:
+            state = self._session_hit(entry[1], self._ctx.clock())
             if state is not None:
                 return state.user
         return self._known_session(cookies)
