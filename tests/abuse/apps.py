@@ -13,11 +13,8 @@ from types import ModuleType
 from typing import Any
 
 import httpx
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.test.utils import override_settings
 from django.urls import path, re_path
-from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,24 +34,14 @@ from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.starlette import login_required as starlette_login_required
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
 
-from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
-from ..django.helpers import (
-    bound_socket,
-    create_app,
-    runtime_of,
-    serve_asgi,
-    serve_wsgi,
-    url_of,
-)
+from .. import adapters
+from ..adapters import CLIENT_ADDRESS
+from ..django.helpers import runtime_of
 
 #: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
 #: event loop lives as long as the client), Flask's test client, and Django's app under
 #: waitress (WSGI) and uvicorn (ASGI).
 ADAPTERS = ["starlette", "flask", "django-wsgi", "django-asgi"]
-
-
-#: Test-only header the Starlette test app turns into the connection's client address.
-CLIENT_ADDRESS = "x-test-client-address"
 
 
 class _ClientAddress:
@@ -135,25 +122,6 @@ def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Fla
     return app
 
 
-class DjangoTestApp(MiddlewareMixin):
-    """First in the Django test app's middleware: routes by the app's own URLconf and,
-    like :class:`_ClientAddress`, takes the client's address from :data:`CLIENT_ADDRESS`.
-
-    Django's ``ROOT_URLCONF`` is one per process; each app made here keeps its own.
-    """
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        self.urlconf = settings.ABUSE_TEST_URLCONF
-
-    def process_request(self, request: HttpRequest) -> None:
-        """Resolve against the app's URLconf; a test may speak for another address."""
-        request.urlconf = self.urlconf
-        address = request.headers.get(CLIENT_ADDRESS)
-        if address:
-            request.META["REMOTE_ADDR"] = address
-
-
 def django_urls() -> ModuleType:
     """The Django test app's URLs: ``/admin`` behind ``require-mfa`` (an async view, which
     runs on the server's loop under ASGI instead of Django's one thread for sync views),
@@ -184,24 +152,14 @@ def serve_django(
     urls: ModuleType | None = None,
 ) -> Iterator[tuple[str, Any]]:
     """The Django test app (or one with ``urls``) under uvicorn (``asgi``) or waitress;
-    its URL and handler.
-
-    The app's ``app_url`` is where it is served, as in production.
-    """
-    sock = bound_socket()
-    config = config.replace(app_url=url_of(sock))
-    own = f"{DjangoTestApp.__module__}.{DjangoTestApp.__qualname__}"
-    # ROOT_URLCONF is this module while the app is made: making it imports the URLconf,
-    # which must not be the example's (that would keep this configuration for later).
-    with override_settings(
-        MIDDLEWARE=[own, *DJANGO_MIDDLEWARE],
-        ROOT_URLCONF=__name__,
-        ABUSE_TEST_URLCONF=urls or django_urls(),
-    ):
-        app = create_app(config, clock=clock, asgi=asgi)
-    serving = serve_asgi if asgi else serve_wsgi
-    with serving(app, sock) as url:  # type: ignore[arg-type]
-        yield url, app
+    its URL and handler. The app's ``app_url`` is where it is served, as in production."""
+    with adapters.serve_django(
+        lambda url: config.replace(app_url=url),
+        lambda _config: urls or django_urls(),
+        clock,
+        asgi=asgi,
+    ) as served:
+        yield served
 
 
 @contextmanager

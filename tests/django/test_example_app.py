@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from authonomy_integrations.sandbox import hosted_login
+from tests.browsing import browser
 from tests.conftest import free_port, wait_for_port
-from tests.flask.helpers import browser
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,7 @@ from authonomy_integrations.flask import (
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.webhooks import WebhookEvent, sign
 
-from .helpers import API, PAGE, issue_tokens
+from ..browsing import API, PAGE, issue_tokens
 
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"
 

@@ -32,8 +32,8 @@ from authonomy_integrations.webhooks import WebhookEvent, sign
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 
+from ..browsing import API, PAGE, bearer, mint
 from ..redis_servers import RedisServer, SentinelSetup, cli
-from ..starlette.helpers import API, NAVIGATE, bearer, mint
 
 #: The stores' command timeout in these tests, in seconds.
 TIMEOUT = 1.0
@@ -114,7 +114,7 @@ def flask_app(config: AuthonomyConfig) -> App:
 
     def seen() -> list[str]:
         # The example lists what its handler received, newest first.
-        page = client.get("/webhooks", headers=NAVIGATE).get_data(as_text=True)
+        page = client.get("/webhooks", headers=PAGE).get_data(as_text=True)
         return list(reversed(re.findall(r"<td>(evt_[a-z0-9_]+)</td>", page)))
 
     return App(client, config, app.extensions["authonomy"].close, seen)
@@ -172,7 +172,7 @@ def test_redis_down_mid_traffic_then_back(
     answer = app.get("/api/me")
     assert_unavailable_but_signed_in(answer)
     assert json_of(answer)["error"]["code"] == "TEMPORARILY_UNAVAILABLE"
-    page = app.get("/profile", headers=NAVIGATE)
+    page = app.get("/profile", headers=PAGE)
     assert_unavailable_but_signed_in(page)  # not a redirect to the login page
     assert app.get("/api/me", headers=bearer(token)).status_code == 200
     refused = app.deliver("evt_during")

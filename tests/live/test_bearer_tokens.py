@@ -20,7 +20,10 @@ def test_bearer_token_authenticates_api_calls_without_a_cookie(live: str, sandbo
     tokens = issue_tokens(sandbox, "bob")
     with httpx.Client(base_url=live) as script:
         first = script.get("/api/me", headers=bearer(tokens.access_token))
+        fetches = sandbox.request_count("GET", "/.well-known/jwks.json")
         again = script.get("/api/me", headers=bearer(tokens.access_token))
+    # The repeat call is answered from what the first one verified: no key-set fetch.
+    assert sandbox.request_count("GET", "/.well-known/jwks.json") == fetches
     assert first.status_code == again.status_code == 200
     assert first.json()["email"] == "bob@acme-corp.com"
     assert first.json()["groups"] == ["engineering"]
@@ -44,6 +47,12 @@ def _bad_token(kind: str, sandbox: Sandbox) -> str:
         return signed_by_sandbox(sandbox, {**claims, "iss": "http://127.0.0.1:1"})
     if kind == "foreign-signature":
         return forged(sandbox, claims)
+    if kind == "id-token-type":
+        return signed_by_sandbox(sandbox, claims, typ="JWT")
+    if kind == "no-subject":
+        return signed_by_sandbox(sandbox, {k: v for k, v in claims.items() if k != "sub"})
+    if kind == "spaces":
+        return "two words"
     assert kind == "alg-none"
     return jwt.encode(claims, key=None, algorithm="none", headers={"typ": "at+jwt"})
 
@@ -58,6 +67,9 @@ def _bad_token(kind: str, sandbox: Sandbox) -> str:
         "foreign-signature",
         "alg-none",
         "id-token",
+        "id-token-type",
+        "no-subject",
+        "spaces",
     ],
 )
 def test_bad_bearer_token_is_refused_with_401(live: str, sandbox: Sandbox, kind: str) -> None:

@@ -18,11 +18,8 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.test.utils import override_settings
 from django.urls import path
-from django.utils.deprecation import MiddlewareMixin
 from flask import Flask, jsonify
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,11 +35,8 @@ from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoi
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
-from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
-from ..django.helpers import create_app, serve_asgi, serve_wsgi, url_of
-from ..flask.helpers import bound_socket
-from ..flask.helpers import serve as serve_flask
-from ..starlette.helpers import serve as serve_starlette
+from ..adapters import serve_django
+from ..serving import serve
 
 #: Builds the app's configuration once its URL is known.
 ConfigFor = Callable[[str], AuthonomyConfig]
@@ -91,50 +85,35 @@ def _starlette(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) ->
         app.add_middleware(AuthonomyMiddleware, config=config, clock=clock)
         return app
 
-    with serve_starlette(make) as base_url:
+    with serve(make) as base_url:
         yield base_url
 
 
 @contextmanager
 def _flask(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) -> Iterator[str]:
-    sock = bound_socket()
-    host, port = sock.getsockname()
-    config = config_for(f"http://{host}:{port}")
-    app = Flask(__name__)
-    authonomy = Authonomy(app, config=config, clock=clock)
-    if config.webhook_secrets:
-        authonomy.webhooks.on_any(seen.append)
+    def make(base_url: str) -> Flask:
+        config = config_for(base_url)
+        app = Flask(__name__)
+        authonomy = Authonomy(app, config=config, clock=clock)
+        if config.webhook_secrets:
+            authonomy.webhooks.on_any(seen.append)
 
-    @app.get("/whoami")
-    def whoami() -> Any:
-        return jsonify(_whoami(current_user))
+        @app.get("/whoami")
+        def whoami() -> Any:
+            return jsonify(_whoami(current_user))
 
-    @app.get("/mfa")
-    @flask_require_policy("require-mfa")
-    def mfa() -> Any:
-        return jsonify(_whoami(current_user))
+        @app.get("/mfa")
+        @flask_require_policy("require-mfa")
+        def mfa() -> Any:
+            return jsonify(_whoami(current_user))
 
-    with serve_flask(app, sock) as live:
-        yield live.url
+        return app
 
-
-class OwnUrls(MiddlewareMixin):
-    """Routes each Django app's requests by the URLconf it was made with.
-
-    Django's ``ROOT_URLCONF`` is one per process; apps served side by side here each
-    have their own webhook receiver, so each sets ``request.urlconf`` instead.
-    """
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        self.urlconf = settings.SECURITY_TEST_URLCONF
-
-    def process_request(self, request: HttpRequest) -> None:
-        """Resolve this request against the app's own URLconf."""
-        request.urlconf = self.urlconf
+    with serve(make) as url:
+        yield url
 
 
-def _django_urls(config: AuthonomyConfig, seen: Seen) -> ModuleType:
+def _django_urls(config: AuthonomyConfig, *, seen: Seen) -> ModuleType:
     def whoami(request: HttpRequest) -> HttpResponse:
         return JsonResponse(_whoami(request.user))
 
@@ -155,20 +134,8 @@ def _django_urls(config: AuthonomyConfig, seen: Seen) -> ModuleType:
 def _django(
     config_for: ConfigFor, clock: Callable[[], float], seen: Seen, *, asgi: bool
 ) -> Iterator[str]:
-    sock = bound_socket()
-    config = config_for(url_of(sock))
-    own_urls = f"{OwnUrls.__module__}.{OwnUrls.__qualname__}"
-    # The settings are read while the middleware is made, then left as they were. Making
-    # the app imports ROOT_URLCONF: this module, not the example's URLs, which would keep
-    # this app's configuration for the Django tests that import them later.
-    with override_settings(
-        MIDDLEWARE=[own_urls, *DJANGO_MIDDLEWARE],
-        ROOT_URLCONF=__name__,
-        SECURITY_TEST_URLCONF=_django_urls(config, seen),
-    ):
-        app = create_app(config, clock=clock, asgi=asgi)
-    serving = serve_asgi if asgi else serve_wsgi
-    with serving(app, sock) as url:  # type: ignore[arg-type]
+    urls = partial(_django_urls, seen=seen)
+    with serve_django(config_for, urls, clock, asgi=asgi) as (url, _):
         yield url
 
 

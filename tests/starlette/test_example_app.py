@@ -15,8 +15,8 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from examples.fastapi_app.__main__ import build_config
 
+from ..browsing import browser, start_login
 from ..conftest import free_port, wait_for_port
-from .helpers import browser, start_login
 
 ROOT = Path(__file__).resolve().parents[2]
 

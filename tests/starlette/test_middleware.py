@@ -21,8 +21,8 @@ from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
 from authonomy_integrations.starlette._asgi import cookie_value
 
+from ..browsing import API, PAGE, bearer, mint
 from .apps import APP_FACTORIES, whoami
-from .helpers import API, NAVIGATE, bearer, mint
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_login_routes_answer_only_get(client: TestClient, path: str, method: str
 
 
 def test_callback_without_a_login_started_is_a_400_page(client: TestClient) -> None:
-    answer = client.get("/auth/callback?code=x&state=y&iss=z", headers=NAVIGATE)
+    answer = client.get("/auth/callback?code=x&state=y&iss=z", headers=PAGE)
     assert answer.status_code == 400
     assert answer.headers["content-type"].startswith("text/html")
 
