@@ -1,4 +1,5 @@
-"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests.
+"""The small app of each adapter (:mod:`tests.small_apps`), and a uniform way to reach
+it and its runtime, for abuse tests.
 
 Django's app is served over real HTTP (waitress for WSGI, uvicorn for ASGI) and reached
 with an ``httpx.Client``; the server runs in this process, so its runtime is at hand.
@@ -13,35 +14,19 @@ from types import ModuleType
 from typing import Any
 
 import httpx
-from django.http import HttpRequest, HttpResponse
-from django.urls import path, re_path
 from flask import Flask
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.core import policies
-from authonomy_integrations.django import login_required as django_login_required
-from authonomy_integrations.django import require_policy as django_require_policy
-from authonomy_integrations.flask import Authonomy
-from authonomy_integrations.flask import login_required as flask_login_required
-from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
-from authonomy_integrations.starlette import AuthonomyMiddleware
-from authonomy_integrations.starlette import login_required as starlette_login_required
-from authonomy_integrations.starlette import require_policy as starlette_require_policy
 
 from .. import adapters
-from ..adapters import CLIENT_ADDRESS
+from ..adapters import ADAPTERS, CLIENT_ADDRESS
 from ..django.helpers import runtime_of
+from ..small_apps import django_urls, flask_app, starlette_app
 
-#: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
-#: event loop lives as long as the client), Flask's test client, and Django's app under
-#: waitress (WSGI) and uvicorn (ASGI).
-ADAPTERS = ["starlette", "flask", "django-wsgi", "django-asgi"]
+__all__ = ["ADAPTERS", "Kit", "flask_app", "kit", "serve_django", "starlette_app"]
 
 
 class _ClientAddress:
@@ -90,59 +75,6 @@ class Kit:
         }
 
 
-def starlette_app(
-    config: AuthonomyConfig, clock: Callable[[], float] | None
-) -> AuthonomyMiddleware:
-    @starlette_require_policy("require-mfa")
-    async def admin(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(f"admin {request.user.id}")
-
-    @starlette_login_required
-    async def page(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(f"page for {request.user.id}")
-
-    inner = Starlette(routes=[Route("/admin", admin), Route("/{rest:path}", page)])
-    return AuthonomyMiddleware(inner, config=config, clock=clock)
-
-
-def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
-    app = Flask(__name__)
-    Authonomy(app, config=config, clock=clock)
-
-    @app.get("/admin")
-    @flask_require_policy("require-mfa")
-    def admin() -> str:
-        return "admin"
-
-    @app.get("/<path:rest>")
-    @flask_login_required
-    def page(rest: str) -> str:
-        return "page"
-
-    return app
-
-
-def django_urls() -> ModuleType:
-    """The Django test app's URLs: ``/admin`` behind ``require-mfa`` (an async view, which
-    runs on the server's loop under ASGI instead of Django's one thread for sync views),
-    any other path for signed-in users (a sync view)."""
-
-    @django_require_policy("require-mfa")
-    async def admin(request: HttpRequest) -> HttpResponse:
-        return HttpResponse("admin")
-
-    @django_login_required
-    def page(request: HttpRequest, rest: str) -> HttpResponse:
-        return HttpResponse("page")
-
-    urls = ModuleType("abuse_test_urls")
-    urls.urlpatterns = [  # type: ignore[attr-defined]
-        path("admin", admin),
-        re_path(r"^(?P<rest>.*)$", page),
-    ]
-    return urls
-
-
 @contextmanager
 def serve_django(
     config: AuthonomyConfig,
@@ -155,7 +87,7 @@ def serve_django(
     its URL and handler. The app's ``app_url`` is where it is served, as in production."""
     with adapters.serve_django(
         lambda url: config.replace(app_url=url),
-        lambda _config: urls or django_urls(),
+        lambda config: urls or django_urls(config),
         clock,
         asgi=asgi,
     ) as served:
@@ -166,7 +98,10 @@ def serve_django(
 def kit(
     adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
 ) -> Iterator[Kit]:
-    """The app for ``adapter`` with ``config``, and a client that follows no redirect."""
+    """The app for ``adapter`` with ``config``, and a client that follows no redirect:
+    Starlette's TestClient (inside ``with``, so the app's event loop lives as long as the
+    client), Flask's test client, and for Django the app under waitress (WSGI) or uvicorn
+    (ASGI) with an ``httpx.Client``."""
     with ExitStack() as stack:
         if adapter == "flask":
             app = flask_app(config, clock)
