@@ -3,9 +3,7 @@ failure, and run once however often the same event is delivered."""
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -16,9 +14,10 @@ from flask import Flask
 
 from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver, sign
+from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 from tests.adapters import example_app
 from tests.serving import serve
+from tests.webhooks.conftest import make_delivery
 
 SECRET = "whsec_ZXhhbXBsZS1hcHAtd2ViaG9vay1zZWNyZXQtMDEy"
 #: Retries after 50 ms, so a failed delivery comes back within the test.
@@ -96,14 +95,5 @@ def test_delivery_is_retried_after_a_handler_failure_and_a_replay_runs_nothing(
 
 def _replay(url: str, event_id: str) -> httpx.Response:
     """The same event delivered again, signed afresh as Authonomy's retry would be."""
-    body = json.dumps(
-        {
-            "id": event_id,
-            "type": "customer.created",
-            "timestamp": "2026-01-01T00:00:00Z",
-            "data": {},
-        }
-    ).encode()
-    headers = sign(SECRET, event_id, int(time.time()), body)
-    headers["content-type"] = "application/json"
-    return httpx.post(url, content=body, headers=headers, timeout=10)
+    delivery = make_delivery(event_id=event_id, event_type="customer.created", secret=SECRET)
+    return httpx.post(url, content=delivery.body, headers=delivery.headers, timeout=10)

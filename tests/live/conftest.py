@@ -44,16 +44,19 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture(params=ADAPTERS)
+@pytest.fixture(scope="module", params=ADAPTERS)
 def adapter(request: pytest.FixtureRequest) -> str:
     """Each adapter in turn."""
     name: str = request.param
     return name
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def live(adapter: str, sandbox: Sandbox) -> Iterator[str]:
-    """The adapter's example app, served for this test alone; its URL."""
+    """The adapter's example app, served for the module's tests; its URL.
+
+    Each test signs in with a browser of its own, as the users of one app do; a test
+    that needs an app configured otherwise serves its own with :func:`example`."""
     with example(adapter, sandbox) as url:
         yield url
 

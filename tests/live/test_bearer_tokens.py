@@ -11,6 +11,7 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox
 
 from ..browsing import access_claims, bearer, forged, issue_tokens, mint, signed_by_sandbox
+from .conftest import example
 
 #: Seconds after which the app fetches the key set again for an unknown key id.
 KEY_SET_COOLDOWN = 30
@@ -104,13 +105,14 @@ def test_token_signed_after_key_rotation_is_accepted(live: str, sandbox: Sandbox
     assert response.json()["email"] == "bob@acme-corp.com"
 
 
-def test_unknown_key_while_the_key_set_is_unreachable_answers_503(
-    live: str, sandbox: Sandbox
+def test_key_set_unreachable_before_the_first_token_answers_503(
+    adapter: str, sandbox: Sandbox
 ) -> None:
     sandbox.rotate_keys()
     sandbox.advance_clock(KEY_SET_COOLDOWN + 1)
     token = issue_tokens(sandbox, "bob").access_token
-    with httpx.Client(base_url=live) as script, sandbox.down():
+    # An app of its own: one that has not fetched the key set yet.
+    with example(adapter, sandbox) as url, httpx.Client(base_url=url) as script, sandbox.down():
         response = script.get("/api/me", headers=bearer(token))
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "TEMPORARILY_UNAVAILABLE"
