@@ -23,6 +23,7 @@ from examples.flask_app.app import create_app as create_flask_app
 from examples.shared import with_signed_out_page
 
 from .django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
+from .django.helpers import WEBHOOK_SECRET
 from .django.helpers import create_app as create_django_app
 from .serving import serve
 
@@ -43,9 +44,24 @@ def example_app(
         return create_flask_app(config, clock=clock)
     if adapter not in ("django-wsgi", "django-asgi"):
         raise ValueError(f"no adapter named {adapter!r}")
-    # The Django example's settings add the signed-out page, as the other examples do.
-    config = with_signed_out_page(config)
-    return create_django_app(config, clock=clock, asgi=adapter == "django-asgi")
+    return create_django_app(
+        _django_example_config(config), clock=clock, asgi=adapter == "django-asgi"
+    )
+
+
+def _django_example_config(config: AuthonomyConfig) -> AuthonomyConfig:
+    """``config`` as the Django example's settings make it: with the signed-out page.
+
+    The example's URLconf, and with it its webhook receiver, is made once per process from
+    the first configuration it sees, as a Django app's is: every Django example made here
+    has the one test webhook secret, so whichever comes first mounts the route the others
+    are tested through.
+    """
+    if not config.webhook_secrets:
+        config = config.replace(webhook_secret=WEBHOOK_SECRET)
+    elif config.webhook_secrets != (WEBHOOK_SECRET,):
+        raise ValueError("the Django example's webhook secret is the tests' WEBHOOK_SECRET")
+    return with_signed_out_page(config)
 
 
 @contextmanager

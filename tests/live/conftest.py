@@ -12,14 +12,12 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox
 
-from ..adapters import ADAPTERS, serve_example
+from ..adapters import ADAPTERS, WEBHOOK_SECRET, serve_example
 from ..browsing import browser
 
 #: Seconds an access token lives: long enough that no test sees one expire unless it
 #: moves the clock, short against the 30 seconds of leeway the outage tests go past.
 TOKEN_TTL = 10
-#: The webhook signing secret every example app here is configured with.
-WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 
 
 @contextmanager
