@@ -91,6 +91,7 @@ def test_token_the_sandbox_signs_is_accepted(live: str, sandbox: Sandbox) -> Non
         response = script.get("/api/me", headers=bearer(mint(sandbox)))
     assert response.status_code == 200
     assert response.json()["email"] == "alice@acme-corp.com"
+    assert response.json()["groups"] == ["admins", "engineering"]
 
 
 def test_token_signed_after_key_rotation_is_accepted(live: str, sandbox: Sandbox) -> None:
