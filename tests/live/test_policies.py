@@ -26,9 +26,12 @@ def test_step_up_to_mfa_comes_back_to_the_page(client: httpx.Client) -> None:
 
 
 def test_user_signed_in_with_mfa_sees_the_page_at_once(client: httpx.Client) -> None:
-    sign_in(client, "alice", "/admin")
+    assert sign_in(client, "alice", "/admin").headers["location"] == "/admin"
     admin = client.get("/admin")
     assert admin.status_code == 200 and "signed in with MFA" in admin.text
+    profile = client.get("/profile").text
+    assert "alice@acme-corp.com" in profile
+    assert "admins" in profile and "engineering" in profile
 
 
 def test_api_call_failing_policy_gets_403_policy_violated(client: httpx.Client) -> None:
