@@ -21,12 +21,11 @@ from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from tests.browsing import PAGE
 from tests.django.helpers import close as close_django
 from tests.django.helpers import django_client, example_config
 
 APP_URL = "http://127.0.0.1:8000"
-#: What a browser sends when it follows a link (test clients send neither header).
-PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 
 
 @pytest.fixture(scope="module")
