@@ -85,6 +85,18 @@ def test_names_promised_in_the_api_exist(name: str, members: list[str]) -> None:
         assert member in module.__all__, member
 
 
+#: The framework adapters export exactly what the API lists: nothing more to keep working.
+ADAPTER_MODULES = ["authonomy_integrations.starlette", "authonomy_integrations.flask"]
+
+
+@pytest.mark.parametrize("name", ADAPTER_MODULES)
+def test_adapters_export_only_the_names_in_the_api(name: str) -> None:
+    module = importlib.import_module(name)
+    assert set(module.__all__) == set(API_NAMES[name])
+    for member in module.__all__:
+        assert getattr(module, member).__doc__, member
+
+
 def test_webhook_errors_are_caught_from_the_module_that_raises_them() -> None:
     from authonomy_integrations import errors
     from authonomy_integrations.webhooks import WebhookVerificationError, WebhookVerifier

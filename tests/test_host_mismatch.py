@@ -21,12 +21,11 @@ from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from tests.browsing import PAGE
 from tests.django.helpers import close as close_django
 from tests.django.helpers import django_client, example_config
 
 APP_URL = "http://127.0.0.1:8000"
-#: What a browser sends when it follows a link (test clients send neither header).
-NAVIGATE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +56,7 @@ def test_starlette_callback_names_app_url_when_the_sign_in_began_elsewhere(
 ) -> None:
     caplog.set_level(logging.INFO, "authonomy_integrations")
     app = create_fastapi_app(sb.config(app_url=APP_URL))
-    with TestClient(app, base_url="http://localhost:8000", headers=NAVIGATE) as client:
+    with TestClient(app, base_url="http://localhost:8000", headers=PAGE) as client:
         start = client.get("/auth/login?next=/profile", follow_redirects=False)
         callback = _sign_in_at_sandbox(start.headers["location"])
         assert callback.startswith(f"{APP_URL}/auth/callback?")
@@ -71,9 +70,7 @@ def test_flask_callback_names_app_url_when_the_sign_in_began_elsewhere(
     caplog.set_level(logging.INFO, "authonomy_integrations")
     app = create_flask_app(sb.config(app_url=APP_URL))
     client = app.test_client()
-    start = client.get(
-        "/auth/login?next=/profile", base_url="http://localhost:8000", headers=NAVIGATE
-    )
+    start = client.get("/auth/login?next=/profile", base_url="http://localhost:8000", headers=PAGE)
     callback = urlsplit(_sign_in_at_sandbox(start.headers["location"]))
     done = client.get(f"{callback.path}?{callback.query}", base_url=APP_URL)
     _assert_diagnosed(done.status_code, done.get_data(as_text=True), caplog)
@@ -85,14 +82,12 @@ def test_django_callback_names_app_url_when_the_sign_in_began_elsewhere(
 ) -> None:
     caplog.set_level(logging.INFO, "authonomy_integrations")
     client = django_client(example_config(sb, APP_URL))
-    start = client.get("/auth/login?next=/profile", headers=NAVIGATE, HTTP_HOST="localhost:8000")
+    start = client.get("/auth/login?next=/profile", headers=PAGE, HTTP_HOST="localhost:8000")
     callback = urlsplit(_sign_in_at_sandbox(start.headers["location"]))
     # Django's test client keeps one cookie jar for every host; a browser keeps the login
     # cookie with localhost, and sends none to 127.0.0.1.
     client.cookies.clear()
-    done = client.get(
-        f"{callback.path}?{callback.query}", headers=NAVIGATE, HTTP_HOST="127.0.0.1:8000"
-    )
+    done = client.get(f"{callback.path}?{callback.query}", headers=PAGE, HTTP_HOST="127.0.0.1:8000")
     _assert_diagnosed(done.status_code, done.content.decode(), caplog)
     close_django(client.handler)
 

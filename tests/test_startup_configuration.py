@@ -36,8 +36,8 @@ from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware, login_required
 from authonomy_integrations.starlette import require_policy as starlette_policy
+from tests.browsing import PAGE, bearer, mint
 from tests.django.helpers import runtime_of
-from tests.starlette.helpers import NAVIGATE, bearer, mint
 
 
 @pytest.fixture(scope="module")
@@ -203,14 +203,14 @@ def test_api_only_starlette_app_takes_bearer_tokens_and_serves_no_login(sb: Sand
     with TestClient(_fastapi(_api_only(sb))) as client:
         assert client.get("/me", headers=bearer(mint(sb))).json() == {"id": "user_alice"}
         # A browser without a token gets 401: there is no login page to send it to.
-        page = client.get("/me", headers=NAVIGATE, follow_redirects=False)
+        page = client.get("/me", headers=PAGE, follow_redirects=False)
         assert page.status_code == 401
         assert "location" not in page.headers
         assert client.get("/auth/login", follow_redirects=False).status_code == 404
         assert client.get("/auth/callback?code=x&state=y").status_code == 404
         # A policy a fresh login could satisfy is a plain 403, not a step-up redirect.
         no_mfa = mint(sb, amr=["pwd"])
-        refused = client.get("/admin", headers={**bearer(no_mfa), **NAVIGATE})
+        refused = client.get("/admin", headers={**bearer(no_mfa), **PAGE})
         assert refused.status_code == 403
 
 
@@ -220,10 +220,10 @@ def test_api_only_flask_app_takes_bearer_tokens_and_serves_no_login(sb: Sandbox)
     assert client.get("/me", headers=bearer(mint(sb))).get_json() == {"id": "user_alice"}
     assert client.get("/auth/login").status_code == 404
     assert client.post("/auth/logout").status_code == 404
-    page = client.get("/admin", headers=NAVIGATE)
+    page = client.get("/admin", headers=PAGE)
     assert page.status_code == 401
     assert "location" not in page.headers
-    refused = client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **NAVIGATE})
+    refused = client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **PAGE})
     assert refused.status_code == 403
     app.extensions["authonomy"].close()
 
@@ -263,10 +263,10 @@ async def test_api_only_django_app_takes_bearer_tokens_and_serves_no_login(
         assert me.json() == {"id": "user_alice"}
         assert (await get("/auth/login")).status_code == 404
         assert (await get("/auth/callback?code=x&state=y")).status_code == 404
-        page = await get("/signed-in", NAVIGATE)
+        page = await get("/signed-in", PAGE)
         assert page.status_code == 401
         assert "location" not in page.headers
-        refused = await get("/admin", bearer(mint(sb, amr=["pwd"])), NAVIGATE)
+        refused = await get("/admin", bearer(mint(sb, amr=["pwd"])), PAGE)
         assert refused.status_code == 403
         runtime = runtime_of(client.handler)
         if isinstance(runtime, AuthonomyAsync):

@@ -1,4 +1,5 @@
-"""One small app per adapter, and a uniform way to reach its runtime, for abuse tests.
+"""The small app of each adapter (:mod:`tests.small_apps`), and a uniform way to reach
+it and its runtime, for abuse tests.
 
 Django's app is served over real HTTP (waitress for WSGI, uvicorn for ASGI) and reached
 with an ``httpx.Client``; the server runs in this process, so its runtime is at hand.
@@ -13,48 +14,19 @@ from types import ModuleType
 from typing import Any
 
 import httpx
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.test.utils import override_settings
-from django.urls import path, re_path
-from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.core import policies
-from authonomy_integrations.django import login_required as django_login_required
-from authonomy_integrations.django import require_policy as django_require_policy
-from authonomy_integrations.flask import Authonomy
-from authonomy_integrations.flask import login_required as flask_login_required
-from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
-from authonomy_integrations.starlette import AuthonomyMiddleware
-from authonomy_integrations.starlette import login_required as starlette_login_required
-from authonomy_integrations.starlette import require_policy as starlette_require_policy
 
-from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
-from ..django.helpers import (
-    bound_socket,
-    create_app,
-    runtime_of,
-    serve_asgi,
-    serve_wsgi,
-    url_of,
-)
+from .. import adapters
+from ..adapters import ADAPTERS, CLIENT_ADDRESS
+from ..django.helpers import runtime_of
+from ..small_apps import django_urls, flask_app, starlette_app
 
-#: The ways a test reaches an app: Starlette's TestClient (inside ``with``, so the app's
-#: event loop lives as long as the client), Flask's test client, and Django's app under
-#: waitress (WSGI) and uvicorn (ASGI).
-ADAPTERS = ["starlette", "flask", "django-wsgi", "django-asgi"]
-
-
-#: Test-only header the Starlette test app turns into the connection's client address.
-CLIENT_ADDRESS = "x-test-client-address"
+__all__ = ["ADAPTERS", "Kit", "flask_app", "kit", "serve_django", "starlette_app"]
 
 
 class _ClientAddress:
@@ -103,78 +75,6 @@ class Kit:
         }
 
 
-def starlette_app(
-    config: AuthonomyConfig, clock: Callable[[], float] | None
-) -> AuthonomyMiddleware:
-    @starlette_require_policy("require-mfa")
-    async def admin(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(f"admin {request.user.id}")
-
-    @starlette_login_required
-    async def page(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(f"page for {request.user.id}")
-
-    inner = Starlette(routes=[Route("/admin", admin), Route("/{rest:path}", page)])
-    return AuthonomyMiddleware(inner, config=config, clock=clock)
-
-
-def flask_app(config: AuthonomyConfig, clock: Callable[[], float] | None) -> Flask:
-    app = Flask(__name__)
-    Authonomy(app, config=config, clock=clock)
-
-    @app.get("/admin")
-    @flask_require_policy("require-mfa")
-    def admin() -> str:
-        return "admin"
-
-    @app.get("/<path:rest>")
-    @flask_login_required
-    def page(rest: str) -> str:
-        return "page"
-
-    return app
-
-
-class DjangoTestApp(MiddlewareMixin):
-    """First in the Django test app's middleware: routes by the app's own URLconf and,
-    like :class:`_ClientAddress`, takes the client's address from :data:`CLIENT_ADDRESS`.
-
-    Django's ``ROOT_URLCONF`` is one per process; each app made here keeps its own.
-    """
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        self.urlconf = settings.ABUSE_TEST_URLCONF
-
-    def process_request(self, request: HttpRequest) -> None:
-        """Resolve against the app's URLconf; a test may speak for another address."""
-        request.urlconf = self.urlconf
-        address = request.headers.get(CLIENT_ADDRESS)
-        if address:
-            request.META["REMOTE_ADDR"] = address
-
-
-def django_urls() -> ModuleType:
-    """The Django test app's URLs: ``/admin`` behind ``require-mfa`` (an async view, which
-    runs on the server's loop under ASGI instead of Django's one thread for sync views),
-    any other path for signed-in users (a sync view)."""
-
-    @django_require_policy("require-mfa")
-    async def admin(request: HttpRequest) -> HttpResponse:
-        return HttpResponse("admin")
-
-    @django_login_required
-    def page(request: HttpRequest, rest: str) -> HttpResponse:
-        return HttpResponse("page")
-
-    urls = ModuleType("abuse_test_urls")
-    urls.urlpatterns = [  # type: ignore[attr-defined]
-        path("admin", admin),
-        re_path(r"^(?P<rest>.*)$", page),
-    ]
-    return urls
-
-
 @contextmanager
 def serve_django(
     config: AuthonomyConfig,
@@ -184,31 +84,24 @@ def serve_django(
     urls: ModuleType | None = None,
 ) -> Iterator[tuple[str, Any]]:
     """The Django test app (or one with ``urls``) under uvicorn (``asgi``) or waitress;
-    its URL and handler.
-
-    The app's ``app_url`` is where it is served, as in production.
-    """
-    sock = bound_socket()
-    config = config.replace(app_url=url_of(sock))
-    own = f"{DjangoTestApp.__module__}.{DjangoTestApp.__qualname__}"
-    # ROOT_URLCONF is this module while the app is made: making it imports the URLconf,
-    # which must not be the example's (that would keep this configuration for later).
-    with override_settings(
-        MIDDLEWARE=[own, *DJANGO_MIDDLEWARE],
-        ROOT_URLCONF=__name__,
-        ABUSE_TEST_URLCONF=urls or django_urls(),
-    ):
-        app = create_app(config, clock=clock, asgi=asgi)
-    serving = serve_asgi if asgi else serve_wsgi
-    with serving(app, sock) as url:  # type: ignore[arg-type]
-        yield url, app
+    its URL and handler. The app's ``app_url`` is where it is served, as in production."""
+    with adapters.serve_django(
+        lambda url: config.replace(app_url=url),
+        lambda config: urls or django_urls(config),
+        clock,
+        asgi=asgi,
+    ) as served:
+        yield served
 
 
 @contextmanager
 def kit(
     adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
 ) -> Iterator[Kit]:
-    """The app for ``adapter`` with ``config``, and a client that follows no redirect."""
+    """The app for ``adapter`` with ``config``, and a client that follows no redirect:
+    Starlette's TestClient (inside ``with``, so the app's event loop lives as long as the
+    client), Flask's test client, and for Django the app under waitress (WSGI) or uvicorn
+    (ASGI) with an ``httpx.Client``."""
     with ExitStack() as stack:
         if adapter == "flask":
             app = flask_app(config, clock)

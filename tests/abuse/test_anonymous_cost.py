@@ -11,11 +11,10 @@ import pytest
 from authonomy_integrations.core.throttle import LoginThrottle, client_key
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.sandbox.models import LoginRequest
+from tests.browsing import API, PAGE
 
 from .apps import ADAPTERS, kit
 
-PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
-API = {"accept": "application/json"}
 SPRAY = 500
 
 

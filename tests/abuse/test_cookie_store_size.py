@@ -12,10 +12,10 @@ from authonomy_integrations.core.sessions import SessionRecord
 from authonomy_integrations.errors import SessionError, SessionTooLargeError
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore
+from tests.browsing import PAGE
 
 from .apps import ADAPTERS, kit
 
-PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 SECRET = "cookie-store-secret-" + "x" * 32
 
 

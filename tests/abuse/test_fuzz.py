@@ -30,6 +30,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore
 from authonomy_integrations.stores.base import compress, decompress
 from authonomy_integrations.webhooks import WebhookReceiver, WebhookVerifier, sign
+from tests.browsing import PAGE
 
 from .apps import flask_app, starlette_app
 
@@ -45,7 +46,6 @@ FUZZ_APPS = settings(FUZZ, max_examples=25)
 
 SECRET = "fuzz-session-secret-" + "s" * 32
 WEBHOOK_SECRET = "whsec_ZnV6ei13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
-PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 
 #: Characters a header value can carry through an HTTP client: printable ASCII.
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=200)

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authonomy_integrations.sandbox import Sandbox
-from tests.starlette.helpers import access_claims, mint
+from tests.browsing import access_claims, mint
 
 from .apps import ADAPTERS, kit
 

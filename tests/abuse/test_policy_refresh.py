@@ -15,10 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
-from tests.flask.helpers import bound_socket
-from tests.flask.helpers import serve as serve_flask
-from tests.starlette.helpers import mint
-from tests.starlette.helpers import serve as serve_starlette
+from tests.browsing import mint
+from tests.serving import serve
 
 from .apps import ADAPTERS, flask_app, serve_django, starlette_app
 
@@ -59,14 +57,14 @@ def gated_sandbox() -> Iterator[tuple[Sandbox, PolicyGate]]:
 def served(adapter: str, config: AuthonomyConfig, clock: Callable[[], float]) -> Iterator[str]:
     """The adapter's app behind a real server (uvicorn, waitress); yields its URL."""
     if adapter == "flask":
-        with serve_flask(flask_app(config, clock), bound_socket(), threads=8) as live:
-            yield live.url
+        with serve(lambda _url: flask_app(config, clock)) as url:
+            yield url
         return
     if adapter.startswith("django"):
         with serve_django(config, clock, asgi=adapter == "django-asgi") as (url, _):
             yield url
         return
-    with serve_starlette(lambda _url: starlette_app(config, clock)) as url:
+    with serve(lambda _url: starlette_app(config, clock)) as url:
         yield url
 
 

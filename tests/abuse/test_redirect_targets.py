@@ -12,10 +12,9 @@ import pytest
 from authonomy_integrations.core.login import safe_next
 from authonomy_integrations.core.web import ascii_url, redirect
 from authonomy_integrations.sandbox import Sandbox, hosted_login
+from tests.browsing import PAGE
 
 from .apps import ADAPTERS, kit
-
-PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ from authonomy_integrations.starlette import (
     require_groups,
     require_policy,
 )
-from tests.starlette.helpers import mint, serve
+from tests.browsing import mint
+from tests.serving import serve
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
 from examples.fastapi_app import create_app as create_fastapi_app
-from tests.starlette.helpers import serve as serve_asgi
+from tests.serving import serve
 
 from .chromium import launch_chromium
 
@@ -62,7 +62,7 @@ def test_console_shows_activity_and_resends_a_delivery(
     sb: Sandbox, chromium: Any, tmp_path: Path
 ) -> None:
     config = sb.config(webhook_secret=SECRET)
-    with serve_asgi(lambda url: create_fastapi_app(config.replace(app_url=url))) as app_url:
+    with serve(lambda url: create_fastapi_app(config.replace(app_url=url))) as app_url:
         _subscribe(sb, f"{app_url}{config.webhook_path}")
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()

@@ -7,20 +7,13 @@ sends with the sign-out form, which the logout route's CSRF check must accept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
-from examples.fastapi_app import create_app as create_fastapi_app
-from examples.flask_app.app import create_app as create_flask_app
-from tests.django.helpers import example_config as django_config
-from tests.django.helpers import serve as serve_django
-from tests.flask.helpers import bound_socket
-from tests.flask.helpers import serve as serve_wsgi
-from tests.starlette.helpers import serve as serve_asgi
+from tests.adapters import ADAPTERS, serve_example
 
 from .chromium import launch_chromium
 
@@ -37,38 +30,9 @@ def chromium() -> Iterator[Any]:
         yield browser
 
 
-@contextmanager
-def fastapi_example(sb: Sandbox) -> Iterator[str]:
-    with serve_asgi(lambda url: create_fastapi_app(sb.config(app_url=url))) as url:
-        yield url
-
-
-@contextmanager
-def flask_example(sb: Sandbox) -> Iterator[str]:
-    sock = bound_socket()
-    host, port = sock.getsockname()
-    app = create_flask_app(sb.config(app_url=f"http://{host}:{port}"))
-    with serve_wsgi(app, sock) as server:
-        yield server.url
-
-
-@contextmanager
-def django_example(sb: Sandbox, *, asgi: bool) -> Iterator[str]:
-    with serve_django(lambda url: django_config(sb, url), asgi=asgi) as url:
-        yield url
-
-
-EXAMPLES: dict[str, Callable[[Sandbox], AbstractContextManager[str]]] = {
-    "fastapi": fastapi_example,
-    "flask": flask_example,
-    "django-wsgi": lambda sb: django_example(sb, asgi=False),
-    "django-asgi": lambda sb: django_example(sb, asgi=True),
-}
-
-
-@pytest.mark.parametrize("example", EXAMPLES)
-def test_sign_in_step_up_to_mfa_and_sign_out(sb: Sandbox, chromium: Any, example: str) -> None:
-    with EXAMPLES[example](sb) as app_url:
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_sign_in_step_up_to_mfa_and_sign_out(sb: Sandbox, chromium: Any, adapter: str) -> None:
+    with serve_example(adapter, lambda url: sb.config(app_url=url)) as app_url:
         context = chromium.new_context()
         page = context.new_page()
         missing: list[str] = []

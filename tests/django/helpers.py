@@ -1,5 +1,5 @@
-"""Helpers for the Django tests: settings, the example app under test clients, waitress
-and uvicorn, and a browser.
+"""Helpers for the Django tests: settings, and the example app as a WSGI or ASGI handler
+or under Django's test clients (``tests.serving`` serves a handler over real HTTP).
 
 ``create_app(config)`` mirrors the Flask and Starlette helpers: it returns the example's
 WSGI (or, with ``asgi=True``, ASGI) application with the middleware built from ``config``.
@@ -9,23 +9,17 @@ keeps the configuration it was made with, side by side with others.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
 import django
-import uvicorn
-import waitress
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import AsyncClient, Client
 from django.test.utils import override_settings
-from waitress import wasyncore
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import AuthonomyMiddleware
@@ -155,98 +149,3 @@ def close(handler: Any) -> None:
     runtime = runtime_of(handler)
     assert isinstance(runtime, AuthonomySync)
     runtime.close()
-
-
-def bound_socket() -> socket.socket:
-    """A socket bound to a free loopback port, before the app exists."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    """The base URL of a bound socket."""
-    host, port = sock.getsockname()
-    return f"http://{host}:{port}"
-
-
-@contextmanager
-def serve_wsgi(app: WSGIHandler, sock: socket.socket, threads: int = 8) -> Iterator[str]:
-    """Serve ``app`` with waitress (``threads`` workers) on ``sock``; yield its URL."""
-    server: Any = waitress.create_server(app, sockets=[sock], threads=threads)
-    stop = threading.Event()
-
-    def run() -> None:
-        # waitress's loop has no stop switch; this one checks for it between polls.
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        wasyncore.close_all(server._map)
-
-    thread = threading.Thread(target=run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield url_of(sock)
-    finally:
-        server.task_dispatcher.shutdown()
-        stop.set()
-        thread.join(timeout=10)
-        close(app)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn that says when it listens, and closes the app's HTTP client on its loop."""
-
-    def __init__(self, config: uvicorn.Config, runtime: AuthonomyAsync) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-        self.runtime = runtime
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().shutdown(sockets=sockets)
-        await self.runtime.aclose()
-        # Django has no lifespan: a store's async client (Redis) made on this loop ends here.
-        aclose = getattr(self.runtime.store, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        await asyncio.sleep(0)
-
-
-@contextmanager
-def serve_asgi(app: ASGIHandler, sock: socket.socket) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on ``sock`` (Django has no lifespan); yield its URL."""
-    runtime = runtime_of(app)
-    assert isinstance(runtime, AuthonomyAsync)
-    config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
-    server = _Server(config, runtime)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        if not server.ready.wait(10):
-            raise RuntimeError("the app server did not start")
-        yield url_of(sock)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@contextmanager
-def serve(
-    config_for: Callable[[str], AuthonomyConfig],
-    *,
-    asgi: bool = False,
-    clock: Callable[[], float] | None = None,
-) -> Iterator[str]:
-    """The example app for ``config_for(its_url)`` under uvicorn or waitress; its URL."""
-    sock = bound_socket()
-    app = create_app(config_for(url_of(sock)), clock=clock, asgi=asgi)
-    if isinstance(app, ASGIHandler):
-        with serve_asgi(app, sock) as url:
-            yield url
-    else:
-        with serve_wsgi(app, sock) as url:
-            yield url

@@ -21,7 +21,7 @@ from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore
 from authonomy_integrations.testing import alogin_as, login_as
-from tests.flask.helpers import API, PAGE, issue_tokens
+from tests.browsing import API, PAGE, issue_tokens
 
 from .helpers import (
     MIDDLEWARE,

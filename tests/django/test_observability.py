@@ -10,8 +10,8 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
+from tests.browsing import bearer, mint
 from tests.observability.conftest import Captured, capturing
-from tests.starlette.helpers import bearer, mint
 
 from .helpers import app_config, django_client
 

@@ -12,9 +12,10 @@ from authonomy_integrations.django.rest_framework import RequireGroups, RequireP
 from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as
-from tests.flask.helpers import API, PAGE, browser, issue_tokens, sign_in
+from tests.browsing import API, PAGE, browser, issue_tokens, sign_in
 
-from .helpers import app_config, close, django_client, serve
+from ..serving import serve
+from .helpers import app_config, close, create_app, django_client
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +144,8 @@ def test_permission_arguments_are_checked_when_written() -> None:
 def test_policy_checks_under_real_servers(sandbox: Sandbox, server: str, path: str) -> None:
     # Under uvicorn a sync view (and every framework view) runs in a worker thread while
     # the runtime lives on the server's loop: the policy fetch must cross over.
-    with serve(lambda url: app_config(sandbox, url), asgi=server == "uvicorn") as live:
+    asgi = server == "uvicorn"
+    with serve(lambda url: create_app(app_config(sandbox, url), asgi=asgi)) as live:
         with browser(live) as bob:
             sign_in(bob, "bob")
             assert bob.get(path, headers=API).status_code == 403

@@ -14,7 +14,7 @@ from django.test import AsyncClient, Client
 from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import sign
-from tests.starlette.helpers import bearer, mint
+from tests.browsing import bearer, mint
 from tests.webhooks.conftest import event_body
 
 from . import receivers

@@ -10,7 +10,6 @@ when Redis does, and with persistence on sessions survive a Redis restart.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 import time
@@ -28,12 +27,13 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 from authonomy_integrations.stores.replay import RedisReplayStore
 from authonomy_integrations.testing import login_as
-from authonomy_integrations.webhooks import WebhookEvent, sign
+from authonomy_integrations.webhooks import WebhookEvent
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 
+from ..browsing import API, PAGE, bearer, mint
 from ..redis_servers import RedisServer, SentinelSetup, cli
-from ..starlette.helpers import API, NAVIGATE, bearer, mint
+from ..webhooks.conftest import make_delivery
 
 #: The stores' command timeout in these tests, in seconds.
 TIMEOUT = 1.0
@@ -82,18 +82,8 @@ class App:
             self.client.set_cookie("authonomy_session", value)
 
     def deliver(self, event_id: str) -> Any:
-        body = json.dumps(
-            {
-                "id": event_id,
-                "type": "user.authenticated",
-                "timestamp": "2026-01-01T00:00:00Z",
-                "data": {},
-            }
-        ).encode()
-        headers = {
-            **sign(WEBHOOK_SECRET, event_id, int(time.time()), body),
-            "content-type": "application/json",
-        }
+        delivery = make_delivery(event_id=event_id, secret=WEBHOOK_SECRET)
+        headers, body = delivery.headers, delivery.body
         if isinstance(self.client, TestClient):
             return self.client.post(self.config.webhook_path, content=body, headers=headers)
         return self.client.post(self.config.webhook_path, data=body, headers=headers)
@@ -114,7 +104,7 @@ def flask_app(config: AuthonomyConfig) -> App:
 
     def seen() -> list[str]:
         # The example lists what its handler received, newest first.
-        page = client.get("/webhooks", headers=NAVIGATE).get_data(as_text=True)
+        page = client.get("/webhooks", headers=PAGE).get_data(as_text=True)
         return list(reversed(re.findall(r"<td>(evt_[a-z0-9_]+)</td>", page)))
 
     return App(client, config, app.extensions["authonomy"].close, seen)
@@ -172,7 +162,7 @@ def test_redis_down_mid_traffic_then_back(
     answer = app.get("/api/me")
     assert_unavailable_but_signed_in(answer)
     assert json_of(answer)["error"]["code"] == "TEMPORARILY_UNAVAILABLE"
-    page = app.get("/profile", headers=NAVIGATE)
+    page = app.get("/profile", headers=PAGE)
     assert_unavailable_but_signed_in(page)  # not a redirect to the login page
     assert app.get("/api/me", headers=bearer(token)).status_code == 200
     refused = app.deliver("evt_during")

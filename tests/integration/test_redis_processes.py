@@ -9,9 +9,7 @@ connections, as two workers of one app would be.
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,9 +19,10 @@ from authonomy_integrations.runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 from authonomy_integrations.stores.replay import RedisReplayStore
-from authonomy_integrations.webhooks import WebhookReceiver, sign
+from authonomy_integrations.webhooks import WebhookReceiver
 
 from ..redis_servers import RedisClusterSetup, SentinelSetup
+from ..webhooks.conftest import make_delivery
 from .helpers import sign_in
 
 SECRET = "whsec_cmVkaXMtcHJvY2Vzc2VzLXRlc3Qtc2VjcmV0LTAx"
@@ -130,18 +129,8 @@ def test_one_event_delivered_to_two_processes_runs_once(shared_redis_url: str) -
     receivers = [WebhookReceiver(secret=SECRET, replay_store=store) for store in stores]
     for receiver in receivers:
         receiver.on("user.authenticated")(lambda event: runs.append(event.id))
-    body = json.dumps(
-        {
-            "id": "evt_shared",
-            "type": "user.authenticated",
-            "timestamp": "2026-01-01T00:00:00Z",
-            "data": {},
-        }
-    ).encode()
-    headers = {
-        **sign(SECRET, "evt_shared", int(time.time()), body),
-        "content-type": "application/json",
-    }
+    delivery = make_delivery(event_id="evt_shared", secret=SECRET)
+    headers, body = delivery.headers, delivery.body
     answers = [receiver.handle(headers, body) for receiver in receivers]
     for store in stores:
         store.close()

@@ -13,9 +13,8 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from tests.browsing import API
 from tests.conftest import free_port
-
-API = {"accept": "application/json"}
 
 
 @pytest.fixture(scope="module")

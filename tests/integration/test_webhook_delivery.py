@@ -3,24 +3,21 @@ failure, and run once however often the same event is delivered."""
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
 import httpx
 import pytest
+from flask import Flask
 
 from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver, sign
-from examples.fastapi_app import create_app as create_fastapi_app
-from examples.flask_app.app import create_app as create_flask_app
-from tests.flask.helpers import bound_socket
-from tests.flask.helpers import serve as serve_wsgi
-from tests.starlette.helpers import serve as serve_asgi
+from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
+from tests.adapters import example_app
+from tests.serving import serve
+from tests.webhooks.conftest import make_delivery
 
 SECRET = "whsec_ZXhhbXBsZS1hcHAtd2ViaG9vay1zZWNyZXQtMDEy"
 #: Retries after 50 ms, so a failed delivery comes back within the test.
@@ -33,31 +30,25 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
+def _receiver_of(app: Any) -> WebhookReceiver:
+    """The webhook receiver the example app made from its configuration."""
+    if isinstance(app, Flask):
+        receiver: WebhookReceiver = app.extensions["authonomy.webhooks"]
+        return receiver
+    return cast(WebhookReceiver, app.state.webhook_receiver)
+
+
 @contextmanager
-def fastapi_example(sb: Sandbox) -> Iterator[tuple[str, WebhookReceiver]]:
+def served(adapter: str, sb: Sandbox) -> Iterator[tuple[str, WebhookReceiver]]:
+    """The adapter's example app with the webhook secret, served; its URL and receiver."""
     made: list[Any] = []
 
-    def make(base_url: str) -> Any:
-        made.append(create_fastapi_app(sb.config(app_url=base_url, webhook_secret=SECRET)))
+    def make(url: str) -> Any:
+        made.append(example_app(adapter, sb.config(app_url=url, webhook_secret=SECRET)))
         return made[0]
 
-    with serve_asgi(make) as base_url:
-        yield base_url, made[0].state.webhook_receiver
-
-
-@contextmanager
-def flask_example(sb: Sandbox) -> Iterator[tuple[str, WebhookReceiver]]:
-    sock = bound_socket()
-    host, port = sock.getsockname()
-    app = create_flask_app(sb.config(app_url=f"http://{host}:{port}", webhook_secret=SECRET))
-    with serve_wsgi(app, sock) as server:
-        yield server.url, app.extensions["authonomy.webhooks"]
-
-
-EXAMPLES: dict[str, Callable[[Sandbox], AbstractContextManager[tuple[str, WebhookReceiver]]]] = {
-    "fastapi": fastapi_example,
-    "flask": flask_example,
-}
+    with serve(make) as base_url:
+        yield base_url, _receiver_of(made[0])
 
 
 class FlakyHandler:
@@ -74,18 +65,18 @@ class FlakyHandler:
                 raise RuntimeError("the database is busy")
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("adapter", ["starlette", "flask"])
 def test_delivery_is_retried_after_a_handler_failure_and_a_replay_runs_nothing(
-    sb: Sandbox, example: str
+    sb: Sandbox, adapter: str
 ) -> None:
-    with EXAMPLES[example](sb) as (base_url, receiver):
+    with served(adapter, sb) as (base_url, receiver):
         flaky = FlakyHandler()
         receiver.on("customer.created")(flaky)
         url = f"{base_url}/webhooks/authonomy"
         with AuthonomyClient(api_key=sb.api_key, base_url=sb.api_base_url) as client:
             hook = client.webhooks.create(url=url, events=["customer.created"], secret=SECRET)
             try:
-                client.customers.create(id=f"hooks-{example}", name=f"Hooks {example}")
+                client.customers.create(id=f"hooks-{adapter}", name=f"Hooks {adapter}")
                 deliveries = sb.wait_for_deliveries(
                     lambda log: any(d.url == url and d.ok for d in log), timeout=15
                 )
@@ -104,14 +95,5 @@ def test_delivery_is_retried_after_a_handler_failure_and_a_replay_runs_nothing(
 
 def _replay(url: str, event_id: str) -> httpx.Response:
     """The same event delivered again, signed afresh as Authonomy's retry would be."""
-    body = json.dumps(
-        {
-            "id": event_id,
-            "type": "customer.created",
-            "timestamp": "2026-01-01T00:00:00Z",
-            "data": {},
-        }
-    ).encode()
-    headers = sign(SECRET, event_id, int(time.time()), body)
-    headers["content-type"] = "application/json"
-    return httpx.post(url, content=body, headers=headers, timeout=10)
+    delivery = make_delivery(event_id=event_id, event_type="customer.created", secret=SECRET)
+    return httpx.post(url, content=delivery.body, headers=delivery.headers, timeout=10)

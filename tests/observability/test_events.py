@@ -29,7 +29,7 @@ from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.starlette import require_policy as starlette_policy
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
-from tests.starlette.helpers import access_claims, bearer, forged, mint
+from tests.browsing import access_claims, bearer, forged, mint
 from tests.webhooks.conftest import OTHER_SECRET, SECRET, make_delivery
 
 from .conftest import Captured

@@ -24,7 +24,7 @@ from authonomy_integrations.testing import login_as
 from authonomy_integrations.webhooks import WebhookEvent
 
 from ..conftest import free_port, wait_for_port
-from ..flask.helpers import bound_socket, serve
+from ..serving import bound_socket, serve_wsgi, url_of
 
 LAST_VARIABLE = "AUTHONOMY_WEBHOOK_SECRET"
 
@@ -127,15 +127,15 @@ def _app(config: AuthonomyConfig, received: list[WebhookEvent], arrived: threadi
 
 def test_app_from_printed_variables_signs_in_steps_up_and_gets_webhooks() -> None:
     sock = bound_socket()
-    host, port = sock.getsockname()
-    app_url = f"http://{host}:{port}"
+    app_url = url_of(sock)
     with sandbox_cli("--app-url", app_url) as (lines, exports):
         assert f"Webhooks:         {app_url}/webhooks/authonomy" in "\n".join(lines)
         assert exports["AUTHONOMY_APP_URL"] == app_url
         received: list[WebhookEvent] = []
         arrived = threading.Event()
         app = _app(AuthonomyConfig.from_env(exports), received, arrived)
-        with serve(app, sock) as server, httpx.Client(base_url=server.url) as client:
+        close = app.extensions["authonomy"].close
+        with serve_wsgi(app, sock, close=close) as url, httpx.Client(base_url=url) as client:
             assert login_as(client, "bob", next_path="/admin") == "/admin"
             admin = client.get("/admin", headers={"accept": "text/html"})
             assert admin.status_code == 302, "Bob has no MFA: the admin page asks for a step-up"

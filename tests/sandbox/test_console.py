@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +23,7 @@ from authonomy_integrations.sandbox.models import Subscription
 from authonomy_integrations.sandbox.webhooks import WebhookDispatcher
 
 from .helpers import api, callback_params, exchange, sign_in, start_login
+from .receiver import Receiver, receiving
 
 SECRET = "whsec_" + base64.b64encode(b"sandbox-console-test-secret-0123").decode()
 
@@ -121,46 +119,10 @@ def resend(
 # --- a webhook receiver ---------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    """Records requests; answers ``status`` (204 unless a test changes it)."""
-
-    url: str
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    status: int = 204
-    lock: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int) -> list[tuple[dict[str, str], bytes]]:
-        """Block until ``count`` requests arrived."""
-        with self.lock:
-            assert self.lock.wait_for(lambda: len(self.received) >= count, 10)
-            return list(self.received)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            with state.lock:
-                state.received.append((dict(self.headers.items()), body))
-                state.lock.notify_all()
-            self.send_response(state.status)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with receiving("/hooks") as state:
+        yield state
 
 
 @pytest.fixture
@@ -290,12 +252,12 @@ def test_webhook_delivery_is_listed_and_resend_delivers_the_same_event_again(
 ) -> None:
     webhook_id = subscribe(client, receiver.url)
     sign_in(client, "bob")
-    [(first_headers, first_body)] = receiver.wait_for(1)
+    [first] = receiver.wait_for(1)
     sb.wait_for_deliveries(lambda log: len(log) == 1)
 
     section = console(sb).sections["webhooks"]
     [row] = section.rows
-    event_id = first_headers["webhook-id"]
+    event_id = first.headers["webhook-id"]
     assert row[1:5] == [f"user.authenticated {event_id}", receiver.url, "1", "HTTP 204"]
     [form] = section.forms
     assert form["action"] == "/console/resend"
@@ -305,10 +267,10 @@ def test_webhook_delivery_is_listed_and_resend_delivers_the_same_event_again(
     assert response.status_code == 303
     assert response.headers["location"].startswith("/console?")
 
-    (_, _), (headers, body) = receiver.wait_for(2)
-    assert headers["webhook-id"] == event_id
-    assert body == first_body
-    StandardWebhook(SECRET).verify(body, headers)  # freshly signed, verifiable
+    again = receiver.wait_for(2)[1]
+    assert again.headers["webhook-id"] == event_id
+    assert again.body == first.body
+    StandardWebhook(SECRET).verify(again.body, again.headers)  # freshly signed, verifiable
     page = console(sb, response.headers["location"])
     [row] = page.rows("webhooks")
     assert row[3:5] == ["2", "HTTP 204"]
@@ -338,9 +300,9 @@ def test_deliveries_are_listed_newest_first(
 ) -> None:
     subscribe(client, receiver.url)
     sign_in(client, "bob")
-    first = receiver.wait_for(1)[0][0]["webhook-id"]
+    first = receiver.wait_for(1)[0].headers["webhook-id"]
     sign_in(client, "alice")
-    second = receiver.wait_for(2)[1][0]["webhook-id"]
+    second = receiver.wait_for(2)[1].headers["webhook-id"]
     rows = console(sb).rows("webhooks")
     assert [row[1].split()[1] for row in rows] == [second, first]
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -19,59 +16,16 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from authonomy_integrations.sandbox import Delivery, Sandbox
 
 from .helpers import sign_in
+from .receiver import Receiver, receiving
 
 SECRET = "whsec_" + base64.b64encode(b"sandbox-webhook-test-secret-0123").decode()
-
-
-@dataclass
-class Received:
-    """One request the receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that fails the first N requests per path."""
-
-    url: str
-    received: list[Received] = field(default_factory=list)
-    failures: dict[str, int] = field(default_factory=dict)
-
-    def on(self, path: str) -> str:
-        """The receiver's URL for ``path``."""
-        return f"{self.url}{path}"
 
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
     """A threaded HTTP receiver recording every delivery."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    state = Receiver(f"http://127.0.0.1:{server.server_address[1]}")
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            with lock:
-                state.received.append(Received(self.path, dict(self.headers.items()), body))
-                failing = state.failures.get(self.path, 0)
-                state.failures[self.path] = max(failing - 1, 0)
-            self.send_response(500 if failing else 204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with receiving() as state:
+        yield state
 
 
 @pytest.fixture(scope="module")

@@ -1,174 +1,40 @@
 """The same small app under each adapter, served over real HTTP, for the security tests.
 
 Every test in this package takes an :class:`Adapter` and runs its scenario through it, so
-an adapter added later joins every scenario by joining :data:`ADAPTERS`.
+an adapter added later joins every scenario by joining :data:`ADAPTERS`. The apps are
+:mod:`tests.small_apps`; what they serve is listed there.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import (
-    AbstractAsyncContextManager,
-    AbstractContextManager,
-    asynccontextmanager,
-    contextmanager,
-)
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from types import ModuleType
-from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.test.utils import override_settings
-from django.urls import path
-from django.utils.deprecation import MiddlewareMixin
-from flask import Flask, jsonify
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.django import require_policy as django_require_policy
-from authonomy_integrations.django import webhook_view
-from authonomy_integrations.flask import Authonomy, current_user
-from authonomy_integrations.flask import require_policy as flask_require_policy
-from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoint
-from authonomy_integrations.starlette import require_policy as starlette_require_policy
-from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
-
-from ..django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
-from ..django.helpers import create_app, serve_asgi, serve_wsgi, url_of
-from ..flask.helpers import bound_socket
-from ..flask.helpers import serve as serve_flask
-from ..starlette.helpers import serve as serve_starlette
-
-#: Builds the app's configuration once its URL is known.
-ConfigFor = Callable[[str], AuthonomyConfig]
-#: Records the webhook events the app's own handlers saw.
-Seen = list[WebhookEvent]
-
-
-def _whoami(user: Any) -> dict[str, Any]:
-    if not getattr(user, "is_authenticated", False):
-        return {"user": None, "customer": None}
-    return {"user": user.id, "customer": user.customer_id}
-
-
-def _closing(config: AuthonomyConfig) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """A lifespan that closes the session store's async client on the server's loop."""
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        aclose = getattr(config.session_store, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-    return lifespan
+from ..adapters import ConfigFor, serve_django
+from ..serving import serve
+from ..small_apps import Seen, django_urls, flask_app, starlette_app
 
 
 @contextmanager
 def _starlette(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) -> Iterator[str]:
-    def make(base_url: str) -> Starlette:
-        config = config_for(base_url)
-
-        async def whoami(request: Request) -> JSONResponse:
-            return JSONResponse(_whoami(request.user))
-
-        @starlette_require_policy("require-mfa")
-        async def mfa(request: Request) -> JSONResponse:
-            return JSONResponse(_whoami(request.user))
-
-        routes = [Route("/whoami", whoami), Route("/mfa", mfa)]
-        if config.webhook_secrets:
-            receiver = WebhookReceiver(config)
-            receiver.on_any(seen.append)
-            endpoint = webhook_endpoint(receiver)
-            routes.append(Route(config.webhook_path, endpoint, methods=["POST"]))
-        app = Starlette(routes=routes, lifespan=_closing(config))
-        app.add_middleware(AuthonomyMiddleware, config=config, clock=clock)
-        return app
-
-    with serve_starlette(make) as base_url:
-        yield base_url
+    with serve(lambda url: starlette_app(config_for(url), clock, seen)) as url:
+        yield url
 
 
 @contextmanager
 def _flask(config_for: ConfigFor, clock: Callable[[], float], seen: Seen) -> Iterator[str]:
-    sock = bound_socket()
-    host, port = sock.getsockname()
-    config = config_for(f"http://{host}:{port}")
-    app = Flask(__name__)
-    authonomy = Authonomy(app, config=config, clock=clock)
-    if config.webhook_secrets:
-        authonomy.webhooks.on_any(seen.append)
-
-    @app.get("/whoami")
-    def whoami() -> Any:
-        return jsonify(_whoami(current_user))
-
-    @app.get("/mfa")
-    @flask_require_policy("require-mfa")
-    def mfa() -> Any:
-        return jsonify(_whoami(current_user))
-
-    with serve_flask(app, sock) as live:
-        yield live.url
-
-
-class OwnUrls(MiddlewareMixin):
-    """Routes each Django app's requests by the URLconf it was made with.
-
-    Django's ``ROOT_URLCONF`` is one per process; apps served side by side here each
-    have their own webhook receiver, so each sets ``request.urlconf`` instead.
-    """
-
-    def __init__(self, get_response: Any) -> None:
-        super().__init__(get_response)
-        self.urlconf = settings.SECURITY_TEST_URLCONF
-
-    def process_request(self, request: HttpRequest) -> None:
-        """Resolve this request against the app's own URLconf."""
-        request.urlconf = self.urlconf
-
-
-def _django_urls(config: AuthonomyConfig, seen: Seen) -> ModuleType:
-    def whoami(request: HttpRequest) -> HttpResponse:
-        return JsonResponse(_whoami(request.user))
-
-    patterns = [
-        path("whoami", whoami),
-        path("mfa", django_require_policy("require-mfa")(whoami)),
-    ]
-    if config.webhook_secrets:
-        receiver = WebhookReceiver(config)
-        receiver.on_any(seen.append)
-        patterns.append(path(config.webhook_path.lstrip("/"), webhook_view(receiver)))
-    urls = ModuleType("security_test_urls")
-    urls.urlpatterns = patterns  # type: ignore[attr-defined]
-    return urls
+    with serve(lambda url: flask_app(config_for(url), clock, seen)) as url:
+        yield url
 
 
 @contextmanager
 def _django(
     config_for: ConfigFor, clock: Callable[[], float], seen: Seen, *, asgi: bool
 ) -> Iterator[str]:
-    sock = bound_socket()
-    config = config_for(url_of(sock))
-    own_urls = f"{OwnUrls.__module__}.{OwnUrls.__qualname__}"
-    # The settings are read while the middleware is made, then left as they were. Making
-    # the app imports ROOT_URLCONF: this module, not the example's URLs, which would keep
-    # this app's configuration for the Django tests that import them later.
-    with override_settings(
-        MIDDLEWARE=[own_urls, *DJANGO_MIDDLEWARE],
-        ROOT_URLCONF=__name__,
-        SECURITY_TEST_URLCONF=_django_urls(config, seen),
-    ):
-        app = create_app(config, clock=clock, asgi=asgi)
-    serving = serve_asgi if asgi else serve_wsgi
-    with serving(app, sock) as url:  # type: ignore[arg-type]
+    urls = partial(django_urls, seen=seen)
+    with serve_django(config_for, urls, clock, asgi=asgi) as (url, _):
         yield url
 
 

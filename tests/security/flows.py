@@ -10,12 +10,12 @@ import httpx
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.sandbox.seed import SANDBOX_MFA_CODE
 
-from ..starlette.helpers import NAVIGATE
+from ..browsing import PAGE
 
 
 def browser(base_url: str, **kw: Any) -> httpx.Client:
     """A browser: keeps cookies, follows no redirects, loads pages."""
-    return httpx.Client(base_url=base_url, headers=NAVIGATE, follow_redirects=False, **kw)
+    return httpx.Client(base_url=base_url, headers=PAGE, follow_redirects=False, **kw)
 
 
 def start_login(http: httpx.Client, **params: str) -> str:

@@ -23,7 +23,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import MemorySessionStore, RedisSessionStore
 from authonomy_integrations.webhooks import WebhookEvent, sign
 
-from ..starlette.helpers import bearer
+from ..browsing import bearer
 from .apps import ADAPTERS, Adapter
 from .flows import browser, sign_in, whoami
 

@@ -12,7 +12,7 @@ from authonomy_integrations.errors import LoginError
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import MemorySessionStore
 
-from ..starlette.helpers import API, bearer, mint
+from ..browsing import API, bearer, mint
 from .apps import Adapter
 from .flows import authonomy_sessions, browser, handle, start_login, whoami
 

@@ -13,8 +13,8 @@ from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import login_required, require_groups
 
+from ..browsing import API, PAGE, bearer, mint
 from .apps import APP_FACTORIES, VARIANTS, whoami
-from .helpers import API, NAVIGATE, bearer, mint
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def client(request: pytest.FixtureRequest, sb: Sandbox) -> Iterator[TestClient]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_login_required_sends_browser_to_login(client: TestClient, variant: str) -> None:
-    answer = client.get(f"/login/{variant}?x=1", headers=NAVIGATE)
+    answer = client.get(f"/login/{variant}?x=1", headers=PAGE)
     assert answer.status_code == 302
     assert answer.headers["location"] == f"/auth/login?next=%2Flogin%2F{variant}%3Fx%3D1"
 
@@ -105,7 +105,7 @@ def test_require_policy_admits_user_with_mfa(
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_require_policy_sends_signed_out_browser_to_login(client: TestClient, variant: str) -> None:
-    answer = client.get(f"/mfa/{variant}", headers=NAVIGATE)
+    answer = client.get(f"/mfa/{variant}", headers=PAGE)
     assert answer.status_code == 302
     assert answer.headers["location"].startswith("/auth/login?next=")
 
@@ -148,7 +148,7 @@ def test_dependency_refuses_signed_out_api_call(fastapi_client: TestClient, path
 def test_dependency_sends_signed_out_browser_to_login(
     fastapi_client: TestClient, path: str
 ) -> None:
-    answer = fastapi_client.get(path, headers=NAVIGATE)
+    answer = fastapi_client.get(path, headers=PAGE)
     assert answer.status_code == 302
     assert answer.headers["location"].startswith("/auth/login?next=")
 

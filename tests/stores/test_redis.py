@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -18,9 +16,7 @@ from authonomy_integrations.stores import RedisSessionStore
 
 from ..conftest import free_port
 from .conftest import RecordFactory
-
-HELD_WINDOW = 0.3
-PATIENCE = 10.0
+from .locking import assert_alock_serializes, assert_lock_serializes
 
 
 @pytest.fixture
@@ -93,63 +89,23 @@ def test_garbage_value_loads_nothing(client: redis.Redis, prefix: str) -> None:
 
 
 def test_lock_serializes_two_separate_clients(redis_url: str, prefix: str) -> None:
-    first, second = (
-        RedisSessionStore(redis_url, prefix=prefix),
-        RedisSessionStore(redis_url, prefix=prefix),
-    )
-    session_id = new_session_id()
-    order: list[str] = []
-    waiting, entered = threading.Event(), threading.Event()
-
-    def contender() -> None:
-        waiting.set()
-        with second.lock(session_id):
-            order.append("second in")
-            entered.set()
-
+    first = RedisSessionStore(redis_url, prefix=prefix)
+    second = RedisSessionStore(redis_url, prefix=prefix)
     try:
-        with first.lock(session_id):
-            order.append("first in")
-            thread = threading.Thread(target=contender)
-            thread.start()
-            assert waiting.wait(PATIENCE)
-            assert not entered.wait(HELD_WINDOW), "second client got in while the lock was held"
-            order.append("first out")
-        assert entered.wait(PATIENCE)
-        thread.join(PATIENCE)
+        assert_lock_serializes(first, second)
     finally:
         first.close()
         second.close()
-    assert order == ["first in", "first out", "second in"]
 
 
 async def test_async_lock_serializes_two_separate_clients(redis_url: str, prefix: str) -> None:
-    first, second = (
-        RedisSessionStore(redis_url, prefix=prefix),
-        RedisSessionStore(redis_url, prefix=prefix),
-    )
-    session_id = new_session_id()
-    order: list[str] = []
-    waiting = asyncio.Event()
-
-    async def contender() -> None:
-        waiting.set()
-        async with second.alock(session_id):
-            order.append("second in")
-
+    first = RedisSessionStore(redis_url, prefix=prefix)
+    second = RedisSessionStore(redis_url, prefix=prefix)
     try:
-        async with first.alock(session_id):
-            order.append("first in")
-            task = asyncio.create_task(contender())
-            await asyncio.wait_for(waiting.wait(), PATIENCE)
-            done, _ = await asyncio.wait({task}, timeout=HELD_WINDOW)
-            assert not done, "second client got in while the lock was held"
-            order.append("first out")
-        await asyncio.wait_for(task, PATIENCE)
+        await assert_alock_serializes(first, second)
     finally:
         await first.aclose()
         await second.aclose()
-    assert order == ["first in", "first out", "second in"]
 
 
 def test_lock_held_elsewhere_past_lock_timeout_raises(client: redis.Redis, prefix: str) -> None:

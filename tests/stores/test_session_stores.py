@@ -19,10 +19,9 @@ from authonomy_integrations.stores import (
 )
 
 from .conftest import RecordFactory
+from .locking import PATIENCE, assert_alock_serializes, assert_lock_serializes
 
 #: How long a waiter is given to (wrongly) get into a lock that is held.
-HELD_WINDOW = 0.3
-PATIENCE = 10.0
 
 
 async def open_store(kind: str, request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
@@ -116,26 +115,7 @@ async def test_deleted_session_no_longer_loads_async(
 
 
 def test_two_threads_contending_for_one_session_lock_serialize(store: SessionStore) -> None:
-    session_id = new_session_id()
-    order: list[str] = []
-    waiting, entered = threading.Event(), threading.Event()
-
-    def contender() -> None:
-        waiting.set()
-        with store.lock(session_id):
-            order.append("second in")
-            entered.set()
-
-    with store.lock(session_id):
-        order.append("first in")
-        thread = threading.Thread(target=contender)
-        thread.start()
-        assert waiting.wait(PATIENCE)
-        assert not entered.wait(HELD_WINDOW), "second thread got in while the lock was held"
-        order.append("first out")
-    assert entered.wait(PATIENCE)
-    thread.join(PATIENCE)
-    assert order == ["first in", "first out", "second in"]
+    assert_lock_serializes(store, store)
 
 
 def test_locks_of_different_sessions_do_not_block_each_other(store: SessionStore) -> None:
@@ -169,24 +149,7 @@ def test_lock_is_released_when_the_body_raises(store: SessionStore) -> None:
 
 
 async def test_two_tasks_contending_for_one_session_lock_serialize(store: SessionStore) -> None:
-    session_id = new_session_id()
-    order: list[str] = []
-    waiting = asyncio.Event()
-
-    async def contender() -> None:
-        waiting.set()
-        async with store.alock(session_id):
-            order.append("second in")
-
-    async with store.alock(session_id):
-        order.append("first in")
-        task = asyncio.create_task(contender())
-        await asyncio.wait_for(waiting.wait(), PATIENCE)
-        done, _ = await asyncio.wait({task}, timeout=HELD_WINDOW)
-        assert not done, "second task got in while the lock was held"
-        order.append("first out")
-    await asyncio.wait_for(task, PATIENCE)
-    assert order == ["first in", "first out", "second in"]
+    await assert_alock_serializes(store, store)
 
 
 async def test_async_lock_is_released_when_the_body_raises(store: SessionStore) -> None:

@@ -1,5 +1,6 @@
-"""``python -m examples.django_app`` (``make demo-django``): the demo starts under waitress
-or uvicorn with an embedded sandbox, signs a user in and lists the login webhook."""
+"""``python -m examples.<app>`` (``make demo-*``): each demo starts with an embedded sandbox
+under its own server, signs a user in, lists the login webhook, and every log line says
+whether the app or the sandbox wrote it."""
 
 from __future__ import annotations
 
@@ -13,21 +14,26 @@ from pathlib import Path
 
 import pytest
 
-from authonomy_integrations.sandbox import hosted_login
-from tests.conftest import free_port, wait_for_port
-from tests.flask.helpers import browser
+from ..browsing import browser, complete, start_login
+from ..conftest import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The command line of each adapter's demo.
+DEMOS = {
+    "starlette": ["examples.fastapi_app"],
+    "flask": ["examples.flask_app"],
+    "django-wsgi": ["examples.django_app"],
+    "django-asgi": ["examples.django_app", "--asgi"],
+}
 
-@pytest.fixture(params=["wsgi", "asgi"])
+
+@pytest.fixture(params=sorted(DEMOS))
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "stderr.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
-    command = [sys.executable, "-m", "examples.django_app", "--port", str(port)]
-    if request.param == "asgi":
-        command.append("--asgi")
+    command = [sys.executable, "-m", *DEMOS[request.param], "--port", str(port)]
     with log.open("w") as stderr:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
@@ -43,7 +49,6 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
-    # Every log line says whether the app or the embedded sandbox wrote it.
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert any(line.startswith("[app]") for line in lines), lines
     assert all(line.startswith(("[app]", "[sandbox]")) for line in lines), lines
@@ -60,9 +65,9 @@ def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 def test_demo_signs_in_and_lists_the_login_webhook(demo: str) -> None:
     with browser(demo) as http:
-        assert "Nobody is signed in" in http.get("/").text
-        start = http.get("/auth/login", params={"next": "/profile"})
-        callback = hosted_login(http, start.headers["location"], user="bob")
-        assert http.get(callback).headers["location"] == "/profile"
+        home = http.get("/").text
+        assert "Nobody is signed in" in home and "Sign in" in home
+        callback = complete(http, start_login(http, next="/profile"), "bob")
+        assert callback.headers["location"] == "/profile"
         assert "engineering" in http.get("/profile").text
         _until(lambda: "user.authenticated" in http.get("/webhooks").text)
