@@ -33,7 +33,7 @@ from authonomy_integrations.starlette import login_required as starlette_login_r
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
 
-from .starlette.helpers import API, bearer, mint
+from .browsing import API, bearer, mint
 
 #: Sent before the request under test: the first request verifies, the next ones are
 #: answered from memory, the last ones by the remembered header.
