@@ -38,6 +38,10 @@ class Runtime(Protocol):
         """The runtime's :class:`~.routes.Routes`."""
 
 
+def _user_suffices(requirement: Requirement) -> bool:
+    return requirement.policy_name is None and requirement.local_policy is None
+
+
 @dataclass(frozen=True, slots=True)
 class Guarding(Generic[R, T]):
     """The guards of one adapter, whose requests are of type ``R`` and runtimes ``T``.
@@ -64,9 +68,9 @@ class Guarding(Generic[R, T]):
         """``None`` when memory alone shows the caller meets ``requirement``; else the
         runtime and the flow that decides (and answers a refusal)."""
         user = self.user(request)
-        if user is not None and requirement.policy_name is None:
-            if requirement.local_policy is None:  # a signed-in user is all it takes
-                return None
+        # For login_required a signed-in user is all it takes: no runtime, no address.
+        if user is not None and _user_suffices(requirement):
+            return None
         runtime = self.runtime(request)
         routes = runtime.routes
         if routes.passes_now(requirement, user, self.client_ip(request)):
