@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -61,7 +62,8 @@ class Guarding(Generic[R, T]):
     arun: Callable[[T, Flow[Reply | None]], Awaitable[Reply | None]]
     """Runs a guard flow to its end, awaited."""
     respond: Callable[[Reply], Any]
-    request_of: Callable[[tuple[Any, ...]], R]
+    request_of: Callable[[tuple[Any, ...]], R] = operator.itemgetter(0)
+    """The request among a view's positional arguments; by default the first."""
     is_async: Callable[[Callable[..., Any]], bool] = inspect.iscoroutinefunction
 
     def _pending(self, request: R, requirement: Requirement) -> tuple[T, Flow[Reply | None]] | None:

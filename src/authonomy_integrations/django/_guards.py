@@ -7,7 +7,7 @@ runtime the middleware holds, from whichever side (thread or event loop) the vie
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.http import HttpRequest
@@ -37,11 +37,6 @@ async def _arun(runtime: Runtime, flow: Flow[Reply | None]) -> Reply | None:
     return cast(Reply | None, await sync_to_async(runtime.run, thread_sensitive=False)(flow))
 
 
-def _request(args: tuple[Any, ...]) -> HttpRequest:
-    request: HttpRequest = args[0]
-    return request
-
-
 _guarding: Guarding[HttpRequest, Runtime] = Guarding(
     user=lambda request: request_auth(request).user,
     runtime=lambda request: request_auth(request).runtime,
@@ -50,7 +45,6 @@ _guarding: Guarding[HttpRequest, Runtime] = Guarding(
     run=_run,
     arun=_arun,
     respond=to_response,
-    request_of=_request,
     is_async=iscoroutinefunction,
 )
 check = _guarding.check

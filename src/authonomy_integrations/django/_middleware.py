@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from .._drivers import AsyncRunner, SyncRunner
 from ..core.effects import Flow
 from ..core.routes import Answer
 from ..core.serving import CallApp, Serving
@@ -66,29 +65,18 @@ class AuthonomyMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
         self.config = config
-        runtime = self.runtime
-        self._serve = Serving(runtime.routes, runtime.callers).serve
-        # The runtime's driver, plus the app: an async get_response returns a coroutine,
+        self._serve = Serving(self.runtime.routes, self.runtime.callers).serve
+        # The runtime's driver, plus the view: an async get_response returns a coroutine,
         # which the async driver awaits like any other effect's result.
-        handlers: dict[type, Callable[[Any], Any]] = {
-            **runtime.runner.handlers,
-            CallApp: lambda effect: get_response(self._attach(effect)),
-        }
-        self._runner: SyncRunner | AsyncRunner
-        if isinstance(runtime, AuthonomyAsync):
-            self._runner = AsyncRunner(runtime.runner.http, handlers)
-        else:
-            self._runner = SyncRunner(runtime.runner.http, handlers)
+        self._runner = self.runtime.runner.with_handlers({CallApp: self._call_view})
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         """Answer the kit's routes, or settle the caller and call the view."""
-        result: HttpResponse | Awaitable[HttpResponse] = self._runner.run(self._handle(request))
-        return result
+        return self._runner.run(self._handle(request))
 
     def _handle(self, request: HttpRequest) -> Flow[HttpResponse]:
         """The core's flow for ``request``, its outcome as a Django response."""
-        meta = request.META
-        credentials = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
+        credentials = request.META.get("HTTP_AUTHORIZATION"), request.META.get("HTTP_COOKIE")
         info = functools.partial(request_info, request)
         outcome = yield from self._serve(request, request.path_info, credentials, info)
         if isinstance(outcome, Answer):
@@ -96,11 +84,10 @@ class AuthonomyMiddleware:
         response: HttpResponse = outcome.response
         return with_cookie(response, outcome.set_cookie) if outcome.set_cookie else response
 
-    def _attach(self, effect: CallApp) -> HttpRequest:
-        """The request, telling views who is calling."""
-        request: HttpRequest = effect.request
-        user = effect.user
+    def _call_view(self, effect: CallApp) -> Any:
+        """Tell the views who is calling, and call them (``get_response``)."""
+        request, user = cast(HttpRequest, effect.request), effect.user
         setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
         request.user = user if user is not None else _ANONYMOUS  # type: ignore[assignment]
         request.auth = user.scopes if user is not None else None  # type: ignore[attr-defined]
-        return request
+        return self.get_response(request)
