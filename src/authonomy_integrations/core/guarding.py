@@ -57,11 +57,11 @@ class Guarding(Generic[R, T]):
     """The runtime serving the request; raises when the kit is not set up."""
     client_ip: Callable[[R], str | None]
     info: Callable[[R], RequestInfo]
-    run: Callable[[T, Flow[Reply | None]], Reply | None]
-    """Runs a guard flow to its end, blocking."""
     arun: Callable[[T, Flow[Reply | None]], Awaitable[Reply | None]]
     """Runs a guard flow to its end, awaited."""
     respond: Callable[[Reply], Any]
+    run: Callable[[T, Flow[Reply | None]], Reply | None] | None = None
+    """Runs a guard flow to its end, blocking; ``None`` where guards run in async code only."""
     request_of: Callable[[tuple[Any, ...]], R] = operator.itemgetter(0)
     """The request among a view's positional arguments; by default the first."""
     is_async: Callable[[Callable[..., Any]], bool] = inspect.iscoroutinefunction
@@ -82,7 +82,11 @@ class Guarding(Generic[R, T]):
     def check(self, request: R, requirement: Requirement) -> Reply | None:
         """``None`` when the caller meets ``requirement``, else the refusal (blocking)."""
         pending = self._pending(request, requirement)
-        return None if pending is None else self.run(*pending)
+        if pending is None:
+            return None
+        if self.run is None:
+            raise TypeError("this adapter's guards check requests in async code only")
+        return self.run(*pending)
 
     async def acheck(self, request: R, requirement: Requirement) -> Reply | None:
         """:meth:`check` for async code."""

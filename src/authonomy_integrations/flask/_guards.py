@@ -17,14 +17,10 @@ from ._context import client_ip, request_info, request_user, runtime, to_respons
 __all__ = ["login_required", "require_groups", "require_policy"]
 
 
-def _run(kit: AuthonomySync, flow: Flow[Reply | None]) -> Reply | None:
-    reply: Reply | None = kit.run(flow)
-    return reply
-
-
 async def _arun(kit: AuthonomySync, flow: Flow[Reply | None]) -> Reply | None:
     # Flask runs an async view to its end in the request's thread: blocking here is fine.
-    return _run(kit, flow)
+    reply: Reply | None = kit.run(flow)
+    return reply
 
 
 _guarding: Guarding[None, AuthonomySync] = Guarding(
@@ -32,7 +28,7 @@ _guarding: Guarding[None, AuthonomySync] = Guarding(
     runtime=lambda _: runtime(),
     client_ip=lambda _: client_ip(),
     info=lambda _: request_info(),
-    run=_run,
+    run=AuthonomySync.run,
     arun=_arun,
     respond=to_response,
     request_of=lambda _args: None,
