@@ -56,15 +56,19 @@ class Guarding(Generic[R, T]):
     runtime: Callable[[R], T]
     """The runtime serving the request; raises when the kit is not set up."""
     client_ip: Callable[[R], str | None]
+    """The client's address as the server saw it (policies' ``ip_allowlist``)."""
     info: Callable[[R], RequestInfo]
+    """The request read for the core; only called when memory cannot decide."""
     arun: Callable[[T, Flow[Reply | None]], Awaitable[Reply | None]]
     """Runs a guard flow to its end, awaited."""
     respond: Callable[[Reply], Any]
+    """A refusal as the framework's response."""
     run: Callable[[T, Flow[Reply | None]], Reply | None] | None = None
     """Runs a guard flow to its end, blocking; ``None`` where guards run in async code only."""
     request_of: Callable[[tuple[Any, ...]], R] = operator.itemgetter(0)
     """The request among a view's positional arguments; by default the first."""
     is_async: Callable[[Callable[..., Any]], bool] = inspect.iscoroutinefunction
+    """Whether a view is ``async def`` (a framework may mark views its own way)."""
 
     def _pending(self, request: R, requirement: Requirement) -> tuple[T, Flow[Reply | None]] | None:
         """``None`` when memory alone shows the caller meets ``requirement``; else the
