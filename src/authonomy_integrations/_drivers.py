@@ -87,6 +87,10 @@ class SyncRunner:
         self.http = http
         self.handlers = dict(handlers or {})
 
+    def with_handlers(self, handlers: Mapping[type, Callable[[Any], Any]]) -> SyncRunner:
+        """A runner on the same client that also performs the effects in ``handlers``."""
+        return SyncRunner(self.http, {**self.handlers, **handlers})
+
     def perform(self, effect: Any) -> Any:
         """Perform one effect and return its result."""
         if isinstance(effect, HttpRequest):
@@ -125,6 +129,12 @@ class AsyncRunner:
     ) -> None:
         self.http = http
         self.handlers = dict(handlers or {})
+
+    def with_handlers(
+        self, handlers: Mapping[type, Callable[[Any], Awaitable[Any]]]
+    ) -> AsyncRunner:
+        """A runner on the same client that also performs the effects in ``handlers``."""
+        return AsyncRunner(self.http, {**self.handlers, **handlers})
 
     async def perform(self, effect: Any) -> Any:
         """Perform one effect and return its result."""

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ..core import web
 from ..core.routes import Answer, RequestInfo, Routes
+from ..core.serving import route_info
 from ..core.user import AuthonomyUser
 from ..runtime import AuthonomyAsync, AuthonomySync
 
@@ -73,19 +74,18 @@ def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestI
     With ``routes`` (the runtime's :class:`~authonomy_integrations.core.routes.Routes`),
     the query and the kit's cookies are read too, as the login routes need them.
     """
-    cookies = request.META.get("HTTP_COOKIE")
-    return RequestInfo(
+    info = RequestInfo(
         method=request.method or "GET",
         # Django's request.headers looks names up case-insensitively, as the core expects.
         headers=request.headers,
         target=raw_target(request),
-        query=request.GET if routes is not None else {},
+        query={},
         client_ip=request.META.get("REMOTE_ADDR"),
-        # The core's parser, not Django's lenient one: a duplicated name means no cookie.
-        session_cookie=web.cookie_value(cookies, routes.session_cookie) if routes else None,
-        login_cookie=web.cookie_value(cookies, routes.login_cookie) if routes else None,
         request=request,
     )
+    if routes is None:
+        return info
+    return route_info(routes, info, request.GET, request.META.get("HTTP_COOKIE"))
 
 
 class _CoreCookie(Morsel[str]):

@@ -8,37 +8,26 @@ One class serves WSGI and ASGI: Django tells it which at creation (a coroutine
 
 from __future__ import annotations
 
-import logging
+import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from .._drivers import AsyncRunner, SyncRunner
-from ..core.caller import ASK, Caller, refusal
 from ..core.effects import Flow
-from ..core.routes import RequestInfo
-from ..core.user import AuthonomyUser, UnauthenticatedUser
+from ..core.routes import Answer
+from ..core.serving import CallApp, Serving
+from ..core.user import UnauthenticatedUser
 from ..errors import ConfigurationError
 from ..runtime import AuthonomyAsync, AuthonomySync
-from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, to_response, with_cookie
+from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, with_cookie
 from ._settings import configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
 
-logger = logging.getLogger("authonomy_integrations")
-
 GetResponse = Callable[[HttpRequest], Any]
 _ANONYMOUS = UnauthenticatedUser()
-
-
-@dataclass(frozen=True, slots=True)
-class _CallView:
-    """The effect of running the view (``get_response``) for ``request``."""
-
-    request: HttpRequest
 
 
 class AuthonomyMiddleware:
@@ -76,59 +65,29 @@ class AuthonomyMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
         self.config = config
-        routes = self.runtime.routes
-        self._route = routes.by_path.get
-        # Deliveries carry no user; a stray Authorization header must not refuse them.
-        self._unauthenticated_paths = frozenset({*routes.by_path, config.webhook_path})
-        self._known = self.runtime.callers.known
-        self._flow = self.runtime.callers.flow
+        self._serve = Serving(self.runtime.routes, self.runtime.callers).serve
         # The runtime's driver, plus the view: an async get_response returns a coroutine,
         # which the async driver awaits like any other effect's result.
-        runtime = self.runtime
-        handlers: dict[type, Callable[[Any], Any]] = {
-            **runtime.runner.handlers,
-            _CallView: lambda effect: get_response(effect.request),
-        }
-        self._runner: SyncRunner | AsyncRunner
-        if isinstance(runtime, AuthonomyAsync):
-            self._runner = AsyncRunner(runtime.runner.http, handlers)
-        else:
-            self._runner = SyncRunner(runtime.runner.http, handlers)
+        self._runner = self.runtime.runner.with_handlers({CallApp: self._call_view})
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         """Answer the kit's routes, or settle the caller and call the view."""
-        result: HttpResponse | Awaitable[HttpResponse] = self._runner.run(self._handle(request))
-        return result
+        return self._runner.run(self._handle(request))
 
     def _handle(self, request: HttpRequest) -> Flow[HttpResponse]:
-        """One request as a flow, run by the runtime's driver (blocking or async) with one
-        more effect, :class:`_CallView`, where the view runs."""
-        route = self._route(request.path_info)
-        if route is not None:
-            answer = yield from route(request_info(request, self.runtime.routes))
-            return answer_response(answer)
-        user, cookie = None, None
-        if request.path_info not in self._unauthenticated_paths:
-            meta = request.META
-            authorization, cookies = meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_COOKIE")
-            known = self._known(authorization, cookies)
-            if known is ASK:
-                caller: Caller = yield from self._flow(authorization, cookies)
-                if caller.refused is not None:
-                    return self._refuse(request, caller.refused)
-                user, cookie = caller.user, caller.set_cookie
-            else:
-                user = known
-        self._attach(request, user)
-        response: HttpResponse = yield _CallView(request)
-        return with_cookie(response, cookie) if cookie is not None else response
+        """The core's flow for ``request``, its outcome as a Django response."""
+        credentials = request.META.get("HTTP_AUTHORIZATION"), request.META.get("HTTP_COOKIE")
+        info = functools.partial(request_info, request)
+        outcome = yield from self._serve(request, request.path_info, credentials, info)
+        if isinstance(outcome, Answer):
+            return answer_response(outcome)
+        response: HttpResponse = outcome.response
+        return with_cookie(response, outcome.set_cookie) if outcome.set_cookie else response
 
-    def _attach(self, request: HttpRequest, user: AuthonomyUser | None) -> None:
+    def _call_view(self, effect: CallApp) -> Any:
+        """Tell the views who is calling, and call them (``get_response``)."""
+        request, user = cast(HttpRequest, effect.request), effect.user
         setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
         request.user = user if user is not None else _ANONYMOUS  # type: ignore[assignment]
         request.auth = user.scopes if user is not None else None  # type: ignore[attr-defined]
-
-    def _refuse(self, request: HttpRequest, exc: Exception) -> HttpResponse:
-        """401 for a bad token; 503 while Authonomy is out of reach (the cookie is kept)."""
-        info: RequestInfo = request_info(request)
-        return to_response(refusal(self.config, exc, info.method, info.headers, info.target))
+        return self.get_response(request)

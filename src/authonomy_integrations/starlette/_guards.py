@@ -26,6 +26,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import Scope
 from starlette.websockets import WebSocket
 
+from ..core.guarding import Guarding
 from ..core.routes import RequestInfo, Requirement
 from ..core.user import AuthonomyUser
 from ..core.web import Reply
@@ -73,35 +74,30 @@ def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
 
 
 def _user(connection: HTTPConnection) -> AuthonomyUser | None:
-    user = connection.scope.get("user")
-    return user if isinstance(user, AuthonomyUser) else None
+    # A user without the middleware's runtime is none: the guard then says what to install.
+    return cast(AuthonomyUser, connection.scope["user"]) if _signed_in(connection.scope) else None
 
 
-def _method(connection: HTTPConnection) -> str:
-    method: str = connection.scope.get("method", "GET")
-    return method
+def _info(connection: HTTPConnection) -> RequestInfo:
+    scope = connection.scope
+    method: str = scope.get("method", "GET")  # a WebSocket handshake has none
+    return RequestInfo(method, connection.headers, target(scope), {}, client_ip(scope))
+
+
+#: The core's guards on this adapter's connections; endpoints always check in async code.
+_guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
+    user=_user,
+    runtime=runtime_of,
+    client_ip=lambda connection: client_ip(connection.scope),
+    info=_info,
+    arun=AuthonomyAsync.run,
+    respond=response,
+)
 
 
 def _check(requirement: Requirement) -> Check:
-    """The core's guard for ``requirement``, run on this connection."""
-
-    async def check(connection: HTTPConnection) -> Reply | None:
-        runtime = runtime_of(connection)
-        scope = connection.scope
-        user = _user(connection)
-        if runtime.routes.passes_now(requirement, user, client_ip(scope)):
-            return None
-        info = RequestInfo(
-            method=_method(connection),
-            headers=connection.headers,
-            target=target(scope),
-            query={},
-            client_ip=client_ip(scope),
-        )
-        reply: Reply | None = await runtime.run(runtime.routes.guard(requirement, info, user))
-        return reply
-
-    return check
+    """The core's guard for ``requirement``, run on a connection."""
+    return functools.partial(_guarding.acheck, requirement=requirement)
 
 
 def websocket_close_code(reply: Reply) -> int:
