@@ -101,6 +101,13 @@ class Worker:
             return UNAVAILABLE
         return state.user.id if state.user is not None else None
 
+    def logout(self, cookie: str) -> None:
+        if isinstance(self.runtime, AuthonomySync):
+            self.runtime.logout(cookie)
+        else:
+            assert self.loop is not None
+            self.loop.run_until_complete(self.runtime.logout(cookie))
+
     def die(self) -> None:
         """Exit as a crashed process would: unsaved records are lost with it."""
         sessions = self.runtime.engine.sessions
@@ -219,4 +226,20 @@ def test_a_worker_that_died_unsaved_costs_only_its_session_after_the_patience(
     sb.advance_clock(WRITE_BACK_PATIENCE + 1)
     assert fleet.second.user(fleet.cookie) is None
     assert reuse_revocations(sb) == 1
+    assert fleet.second.store.load(fleet.cookie) is None
+
+
+# An async owner retries only while its loop runs, so the logout surely comes first.
+@pytest.mark.parametrize("fleet", ["async"], indirect=True)
+@pytest.mark.parametrize("outage", ["crash"], indirect=True)
+def test_a_logout_while_a_refresh_is_unsaved_is_not_undone_by_the_write_back(
+    fleet: Fleet, outage: Outage
+) -> None:
+    fleet.arm()
+    assert fleet.first.user(fleet.cookie) == "user_bob"  # its save failed: kept unsaved
+    outage.recover()
+    fleet.second.logout(fleet.cookie)
+    # The write-back finds its claim gone with the logout, and saves nothing.
+    assert fleet.first.user(fleet.cookie) is None
+    assert fleet.second.user(fleet.cookie) is None
     assert fleet.second.store.load(fleet.cookie) is None

@@ -264,12 +264,13 @@ class SessionKeeper(Part):
             yield from self.end_local(cookie)
             return _NO_SESSION
         if new_cookie is None:
-            # The claim was lost (the store forgot it, or another process took the
-            # session over after waiting): the stored record is not ours to replace.
-            self._ended_event(current, "refresh_superseded", logging.WARNING)
-            yield from self.revoke_answer(answer)
-            yield from self.end_local(cookie)
-            return _NO_SESSION
+            # The claim is gone: a logout removed it, another process took the session
+            # over after waiting, or the store lost it (a failover). What is stored now
+            # is not this refresh's to replace or delete; the next request goes by it.
+            logger.warning("a refreshed session lost its claim before its save; not saved")
+            raise StoreUnavailableError(
+                "the session changed while it was refreshed; try again", retry_after=1
+            )
         self.events.emit(
             ev.SESSION_REFRESHED,
             user_id=_text_claim(claims, "sub"),
