@@ -243,3 +243,31 @@ def test_a_logout_while_a_refresh_is_unsaved_is_not_undone_by_the_write_back(
     assert fleet.first.user(fleet.cookie) is None
     assert fleet.second.user(fleet.cookie) is None
     assert fleet.second.store.load(fleet.cookie) is None
+
+
+# A frozen Redis runs the timed-out save when it wakes, so the record is saved and the
+# owner's write-back comes late; an async owner retries only while its loop runs.
+@pytest.mark.parametrize("fleet", ["async"], indirect=True)
+@pytest.mark.parametrize("outage", ["freeze"], indirect=True)
+def test_a_late_write_back_never_replaces_a_newer_refresh(
+    fleet: Fleet, outage: Outage, sb: Sandbox
+) -> None:
+    fleet.arm()
+    assert fleet.first.user(fleet.cookie) == "user_bob"
+    outage.recover()
+    store = fleet.second.store
+    wait_until(
+        lambda: store.load(fleet.cookie).tokens.refresh_token != fleet.spent_token,  # type: ignore[union-attr]
+        "the frozen Redis to run the queued save",
+    )
+    sb.advance_clock(3600)
+    assert fleet.second.user(fleet.cookie) == "user_bob"  # refreshed again, and saved
+    newer = store.load(fleet.cookie)
+    assert newer is not None
+    sb.advance_clock(20)  # past the grace window of the token the newer refresh spent
+    assert fleet.first.user(fleet.cookie) == "user_bob"  # its write-back comes now
+    kept = store.load(fleet.cookie)
+    assert kept is not None and kept.tokens.refresh_token == newer.tokens.refresh_token
+    sb.advance_clock(3600)
+    assert fleet.second.user(fleet.cookie) == "user_bob"
+    assert reuse_revocations(sb) == 0
