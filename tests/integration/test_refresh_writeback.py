@@ -65,12 +65,36 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outage]:
     server.stop()
 
 
+class HookedStore(RedisSessionStore):
+    """A Redis session store that calls ``before_claim()`` before claiming a refresh."""
+
+    def __init__(self, url: str, before_claim: Callable[[], None], **options: Any) -> None:
+        super().__init__(url, **options)
+        self.before_claim = before_claim
+
+    def claim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        self.before_claim()
+        super().claim_refresh(session_id, claim, ttl)
+
+    async def aclaim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        self.before_claim()
+        await super().aclaim_refresh(session_id, claim, ttl)
+
+
 class Worker:
     """One app process: its own runtime and Redis connections; sync or async."""
 
-    def __init__(self, config: AuthonomyConfig, sb: Sandbox, kind: str, on_refresh: Any) -> None:
-        self.store = RedisSessionStore(
+    def __init__(
+        self,
+        config: AuthonomyConfig,
+        sb: Sandbox,
+        kind: str,
+        on_refresh: Any,
+        before_claim: Callable[[], None],
+    ) -> None:
+        self.store = HookedStore(
             config.session_store.url,  # type: ignore[union-attr]
+            before_claim,
             timeout=TIMEOUT,
             lock_timeout=LOCK_TIMEOUT,
         )
@@ -137,6 +161,7 @@ class Fleet:
     cookie: str
     spent_token: str
     arm: Callable[[], None]
+    arm_claim: Callable[[], None]
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -144,10 +169,16 @@ def fleet(request: pytest.FixtureRequest, sb: Sandbox, outage: Outage) -> Iterat
     """Two workers of one app on one Redis, a signed-in session due for refresh, and
     ``arm()``: Redis fails right after Authonomy's next refresh answer arrives."""
     armed: list[bool] = []
+    claim_armed: list[bool] = []
 
     def on_refresh(response: httpx.Response) -> None:
         if armed and response.request.url.path.endswith("/auth/refresh"):
             armed.clear()
+            outage.fail()
+
+    def before_claim() -> None:
+        if claim_armed:
+            claim_armed.clear()
             outage.fail()
 
     config = sb.config(
@@ -159,9 +190,15 @@ def fleet(request: pytest.FixtureRequest, sb: Sandbox, outage: Outage) -> Iterat
     assert record is not None
     login.close()
     login.store.close()  # type: ignore[attr-defined]
-    workers = [Worker(config, sb, request.param, on_refresh) for _ in range(2)]
+    workers = [Worker(config, sb, request.param, on_refresh, before_claim) for _ in range(2)]
     sb.advance_clock(3600 - 30)  # the session is due: 30 s left on its access token
-    yield Fleet(*workers, cookie, record.tokens.refresh_token, lambda: armed.append(True))
+    yield Fleet(
+        *workers,
+        cookie,
+        record.tokens.refresh_token,
+        lambda: armed.append(True),
+        lambda: claim_armed.append(True),
+    )
     for worker in workers:
         worker.close()
 
@@ -270,4 +307,22 @@ def test_a_late_write_back_never_replaces_a_newer_refresh(
     assert kept is not None and kept.tokens.refresh_token == newer.tokens.refresh_token
     sb.advance_clock(3600)
     assert fleet.second.user(fleet.cookie) == "user_bob"
+    assert reuse_revocations(sb) == 0
+
+
+# A frozen Redis runs the claim queued on its socket when it wakes, after its writer
+# gave up on the answer: the claim is there though its writer never refreshed.
+@pytest.mark.parametrize("outage", ["freeze"], indirect=True)
+def test_a_claim_written_as_redis_failed_is_dropped_by_its_writer(
+    fleet: Fleet, outage: Outage, sb: Sandbox
+) -> None:
+    refreshes = sb.request_count("POST", "/v1/auth/refresh")
+    fleet.arm_claim()
+    assert fleet.first.user(fleet.cookie) == UNAVAILABLE  # no refresh: nothing rotated
+    outage.recover()
+    sb.advance_clock(60)  # the access token expired: only a refresh serves the user
+    # No worker waits on the leftover claim: its writer drops it when Redis answers.
+    assert fleet.first.user(fleet.cookie) == "user_bob"
+    assert fleet.second.user(fleet.cookie) == "user_bob"
+    assert sb.request_count("POST", "/v1/auth/refresh") == refreshes + 1
     assert reuse_revocations(sb) == 0

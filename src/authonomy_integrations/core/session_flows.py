@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +67,15 @@ WRITE_BACK_PATIENCE = 30.0
 
 @dataclass(frozen=True, slots=True)
 class _Unsaved:
-    """A refreshed record its store failed to save, and the claim that lets it in."""
+    """What a store failure left undone in it for one session: a refreshed record to
+    save under its claim, or (``record`` ``None``, nothing was rotated) a claim that may
+    have been written and must be dropped, lest other processes wait on it."""
 
-    record: SessionRecord
+    session_id: str
     claim: str
-    #: When the record's store lifetime ends (then there is nothing left to save).
+    #: When the session's store lifetime ends (then there is nothing left to do).
     until: float
+    record: SessionRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,13 @@ class SessionKeeper(Part):
                 return waiting
             # Written before Authonomy rotates the refresh token; removed with the save.
             claim = self.random_bytes(16).hex()
-            yield ClaimRefresh(current.id, claim, self._ttl(current, now))
+            ttl = self._ttl(current, now)
+            try:
+                yield ClaimRefresh(current.id, claim, ttl)
+            except StoreUnavailableError:
+                # The claim may have been written before the store failed.
+                yield from self._finish_later(_Unsaved(current.id, claim, now + ttl))
+                raise
         try:
             answer = yield from self.api.auth.refresh(current.tokens.refresh_token)
             tokens = TokenSet.from_response(answer, now)
@@ -245,7 +253,7 @@ class SessionKeeper(Part):
             return _NO_SESSION
         except (AuthonomyUnavailableError, InternalServerError) as exc:
             self._refresh_failed(current, "unavailable", now, detail=str(exc))
-            yield from self._drop_claim(current.id, claim)
+            yield from self._drop_claim(current, claim, now)
             return self._keep_while_unavailable(current, cookie, now, exc)
         changed = _identity_change(current.claims, claims)
         if changed is not None:
@@ -297,29 +305,38 @@ class SessionKeeper(Part):
             saved: str | None = yield SaveRefreshed(record, ttl, claim)
         except StoreUnavailableError as exc:
             logger.warning("a refreshed session is kept to save when the store is back: %s", exc)
-            self._keep_unsaved(_Unsaved(record, claim, now + ttl))
-            if not self._writing_back:
-                self._writing_back = True
-                yield Background(self._write_back_soon)
+            yield from self._finish_later(_Unsaved(record.id, claim, now + ttl, record))
             return record.id
         return saved
 
+    def _finish_later(self, item: _Unsaved) -> Flow[None]:
+        """Keep ``item`` to write back when the store answers, retrying in the background."""
+        self._keep_unsaved(item)
+        if not self._writing_back:
+            self._writing_back = True
+            yield Background(self._write_back_soon)
+
     def _keep_unsaved(self, item: _Unsaved) -> None:
-        self._unsaved.pop(item.record.id, None)
-        self._unsaved[item.record.id] = item
+        earlier = self._unsaved.pop(item.session_id, None)
+        if earlier is not None and earlier.record is not None and item.record is None:
+            item = earlier  # a record to save outranks a claim to drop
+        self._unsaved[item.session_id] = item
         while len(self._unsaved) > _UNSAVED_LIMIT:
             given_up = next(iter(self._unsaved))
             del self._unsaved[given_up]
             logger.error("too many unsaved refreshed sessions: one is given up (sign-in again)")
 
     def write_back(self) -> Flow[bool]:
-        """Save the refreshed sessions a store failure left unsaved; whether none remain.
+        """Save the refreshed sessions a store failure left unsaved (and drop the claims it
+        left behind); whether none remain.
 
         Raises :class:`StoreUnavailableError` while the store is still down.
         """
         for session_id, item in list(self._unsaved.items()):
             now = self.clock()
-            if item.until > now:
+            if item.until > now and item.record is None:
+                yield DropRefreshClaim(session_id, item.claim)
+            elif item.until > now:
                 saved = yield SaveRefreshed(item.record, max(1, int(item.until - now)), item.claim)
                 if saved is None:
                     logger.warning("an unsaved refreshed session was superseded; not written back")
@@ -368,13 +385,14 @@ class SessionKeeper(Part):
         yield DropRefreshClaim(record.id, owner)
         return None
 
-    def _drop_claim(self, session_id: str, claim: str | None) -> Flow[None]:
+    def _drop_claim(self, record: SessionRecord, claim: str | None, now: float) -> Flow[None]:
         if claim is None:
             return
-        # If the store is down the claim stays: others wait WRITE_BACK_PATIENCE, then
-        # refresh (nothing was rotated).
-        with suppress(StoreUnavailableError):
-            yield DropRefreshClaim(session_id, claim)
+        try:
+            yield DropRefreshClaim(record.id, claim)
+        except StoreUnavailableError:
+            until = now + self._ttl(record, now)
+            yield from self._finish_later(_Unsaved(record.id, claim, until))
 
     def _refresh_failed(self, record: SessionRecord, why: str, now: float, detail: str) -> None:
         self.events.emit(
