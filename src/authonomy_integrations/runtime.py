@@ -25,11 +25,15 @@ from .config import AuthonomyConfig
 from .core.caller import Callers
 from .core.effects import (
     Background,
+    ClaimRefresh,
     DeleteSession,
+    DropRefreshClaim,
     Exclusive,
     Flow,
     LoadSession,
+    RefreshClaimed,
     RevokeSid,
+    SaveRefreshed,
     SaveSession,
     SessionExclusive,
     SidRevoked,
@@ -73,6 +77,23 @@ _SESSION_STORE_CALLS: StoreCalls = {
     RevokeSid: ("revoke_sid", lambda e: (e.sid, e.ttl)),
     SidRevoked: ("is_sid_revoked", lambda e: (e.sid,)),
 }
+#: What a store shared by several processes adds: claims that guard a refresh until its
+#: record is saved (``RedisSessionStore``).
+_REFRESH_CLAIM_CALLS: StoreCalls = {
+    ClaimRefresh: ("claim_refresh", lambda e: (e.session_id, e.claim, e.ttl)),
+    SaveRefreshed: ("save_refreshed", lambda e: (e.record, e.ttl, e.claim)),
+    RefreshClaimed: ("refresh_claimed", lambda e: (e.session_id, e.now)),
+    DropRefreshClaim: ("drop_refresh_claim", lambda e: (e.session_id, e.claim)),
+}
+
+
+def _claims_refreshes(store: SessionStore) -> bool:
+    return callable(getattr(store, "claim_refresh", None))
+
+
+def _unsaved_at_exit(count: int, exc: Exception) -> None:
+    # What stays unsaved is lost with the process: those users sign in again.
+    logger.error("%d refreshed sessions could not be saved before closing: %s", count, exc)
 
 
 def _ended_sid(event: WebhookEvent) -> str | None:
@@ -102,6 +123,7 @@ class _Runtime:
             shared_revocations=self.store.shares_revocations,
             events=events_for(config),
         )
+        self.engine.sessions.claims_refreshes = _claims_refreshes(self.store)
         self.routes = Routes(self.engine)
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)
@@ -114,8 +136,11 @@ class _Runtime:
     def _handlers(self, *, asynchronous: bool) -> dict[type, Callable[[Any], Any]]:
         """How each effect besides HTTP and sleeping is performed: the session store's
         blocking or async methods, and the runtime's own locks and background work."""
+        calls = dict(_SESSION_STORE_CALLS)
+        if _claims_refreshes(self.store):
+            calls.update(_REFRESH_CLAIM_CALLS)
         return {
-            **store_handlers(self.store, _SESSION_STORE_CALLS, asynchronous=asynchronous),
+            **store_handlers(self.store, calls, asynchronous=asynchronous),
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
@@ -193,7 +218,12 @@ class AuthonomySync(_Runtime):
         self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Write back refreshed sessions still unsaved (if the store answers), close the
+        HTTP client."""
+        try:
+            self.runner.run(self.engine.sessions.write_back())
+        except Exception as exc:
+            _unsaved_at_exit(self.engine.sessions.unsaved_count, exc)
         self._http.close()
 
 
@@ -284,5 +314,10 @@ class AuthonomyAsync(_Runtime):
         await self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Write back refreshed sessions still unsaved (if the store answers), close the
+        HTTP client."""
+        try:
+            await self.runner.run(self.engine.sessions.write_back())
+        except Exception as exc:
+            _unsaved_at_exit(self.engine.sessions.unsaved_count, exc)
         await self._http.aclose()

@@ -26,13 +26,17 @@ from typing import Any, TypeVar
 
 __all__ = [
     "Background",
+    "ClaimRefresh",
     "DeleteSession",
+    "DropRefreshClaim",
     "Exclusive",
     "Flow",
     "HttpRequest",
     "HttpResponse",
     "LoadSession",
+    "RefreshClaimed",
     "RevokeSid",
+    "SaveRefreshed",
     "SaveSession",
     "SessionExclusive",
     "SidRevoked",
@@ -146,6 +150,51 @@ class SessionExclusive:
 
     session_id: str
     start: Callable[[], Flow[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRefresh:
+    """Record, in a store other processes share, that the session ``session_id`` is being
+    refreshed by the holder of ``claim`` (kept ``ttl`` seconds, until its record is saved).
+
+    Written before Authonomy rotates the refresh token: if the refreshed record cannot be
+    saved, the claim stays behind and tells every process that the stored record holds a
+    spent refresh token.
+    """
+
+    session_id: str
+    claim: str
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRefreshed:
+    """Save a refreshed ``record`` and drop its claim, only while ``claim`` still holds it.
+
+    The answer is the cookie value, or ``None`` when the claim is gone (the store lost it,
+    or another process gave up waiting and took the session over): then nothing is saved.
+    """
+
+    record: Any
+    ttl: int
+    claim: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshClaimed:
+    """Whether another refresh of ``session_id`` is still unsaved: ``None``, or the claim
+    and the time (``now`` of the first process to see it) it was first seen."""
+
+    session_id: str
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class DropRefreshClaim:
+    """Remove the claim on ``session_id`` if ``claim`` still holds it."""
+
+    session_id: str
+    claim: str
 
 
 @dataclass(frozen=True, slots=True)

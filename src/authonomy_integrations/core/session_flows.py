@@ -15,16 +15,23 @@ from ..errors import (
     InternalServerError,
     InvalidGrantError,
     SessionTooLargeError,
+    StoreUnavailableError,
     TokenError,
 )
 from . import events as ev
 from .context import Context, Part
 from .effects import (
+    Background,
+    ClaimRefresh,
     DeleteSession,
+    DropRefreshClaim,
     Flow,
     LoadSession,
+    RefreshClaimed,
+    SaveRefreshed,
     SaveSession,
     SessionExclusive,
+    Sleep,
 )
 from .events import short_hash, token_reason
 from .sessions import (
@@ -47,6 +54,28 @@ logger = logging.getLogger("authonomy_integrations")
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
 _RECENT_SESSIONS = 10_000
+#: Refreshed sessions kept for writing back after their store failed; beyond that the
+#: oldest is given up (its user signs in again) so that an outage cannot exhaust memory.
+_UNSAVED_LIMIT = 10_000
+#: Seconds between attempts to write back unsaved sessions while the store is down.
+_WRITE_BACK_RETRY = 0.5
+#: Seconds a refresh claim may stay once the store answers again before other processes
+#: take its owner for gone (exited while the store was down) and refresh from the record
+#: they have. A live owner writes back within ``_WRITE_BACK_RETRY`` plus one store command.
+WRITE_BACK_PATIENCE = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsaved:
+    """What a store failure left undone in it for one session: a refreshed record to
+    save under its claim, or (``record`` ``None``, nothing was rotated) a claim that may
+    have been written and must be dropped, lest other processes wait on it."""
+
+    session_id: str
+    claim: str
+    #: When the session's store lifetime ends (then there is nothing left to do).
+    until: float
+    record: SessionRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +112,17 @@ class SessionKeeper(Part):
         #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
         tokens.forget_sessions = self.recent_sessions.clear
+        #: Whether the store is shared by processes and guards refreshes with claims
+        #: (``ClaimRefresh`` and its kin); set by the runtime from the store it drives.
+        self.claims_refreshes = False
+        #: Refreshed records by session id that their store failed to save, oldest first.
+        self._unsaved: dict[str, _Unsaved] = {}
+        self._writing_back = False
+
+    @property
+    def unsaved_count(self) -> int:
+        """How many refreshed sessions wait to be written back to their store."""
+        return len(self._unsaved)
 
     def cached_session(self, cookie: str) -> SessionState | None:
         """The state of a session seen moments ago that needs no refresh, touch or check."""
@@ -96,6 +136,7 @@ class SessionKeeper(Part):
             return False
         if self.cached_session(cookie) is not None:
             return True
+        yield from self._write_back_first()
         record = yield LoadSession(cookie)
         config = self.config
         return (
@@ -108,6 +149,7 @@ class SessionKeeper(Part):
 
     def authenticate_session(self, cookie: str) -> Flow[SessionState]:
         """The user of a session cookie, refreshing the session when its token expires."""
+        yield from self._write_back_first()
         now = self.clock()
         record = yield LoadSession(cookie)
         if record is None or self._has_ended(record):
@@ -185,6 +227,20 @@ class SessionKeeper(Part):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
             return _state(current, cookie, None)
+        claim = None
+        if self.claims_refreshes:
+            waiting = yield from self._unsaved_elsewhere(current, cookie, now)
+            if waiting is not None:
+                return waiting
+            # Written before Authonomy rotates the refresh token; removed with the save.
+            claim = self.random_bytes(16).hex()
+            ttl = self._ttl(current, now)
+            try:
+                yield ClaimRefresh(current.id, claim, ttl)
+            except StoreUnavailableError:
+                # The claim may have been written before the store failed.
+                yield from self._finish_later(_Unsaved(current.id, claim, now + ttl))
+                raise
         try:
             answer = yield from self.api.auth.refresh(current.tokens.refresh_token)
             tokens = TokenSet.from_response(answer, now)
@@ -197,6 +253,7 @@ class SessionKeeper(Part):
             return _NO_SESSION
         except (AuthonomyUnavailableError, InternalServerError) as exc:
             self._refresh_failed(current, "unavailable", now, detail=str(exc))
+            yield from self._drop_claim(current, claim, now)
             return self._keep_while_unavailable(current, cookie, now, exc)
         changed = _identity_change(current.claims, claims)
         if changed is not None:
@@ -206,7 +263,7 @@ class SessionKeeper(Part):
             return _NO_SESSION
         refreshed = with_tokens(current, tokens, claims, now)
         try:
-            new_cookie = yield from self.save(refreshed, now)
+            new_cookie = yield from self._save_refreshed(refreshed, now, claim)
         except SessionTooLargeError as exc:
             # Permanent: the grown session will never fit again; end it cleanly.
             self._ended_event(current, "too_large", logging.ERROR)
@@ -214,6 +271,14 @@ class SessionKeeper(Part):
             yield from self.revoke_answer(answer)
             yield from self.end_local(cookie)
             return _NO_SESSION
+        if new_cookie is None:
+            # The claim is gone: a logout removed it, another process took the session
+            # over after waiting, or the store lost it (a failover). What is stored now
+            # is not this refresh's to replace or delete; the next request goes by it.
+            logger.warning("a refreshed session lost its claim before its save; not saved")
+            raise StoreUnavailableError(
+                "the session changed while it was refreshed; try again", retry_after=1
+            )
         self.events.emit(
             ev.SESSION_REFRESHED,
             user_id=_text_claim(claims, "sub"),
@@ -222,6 +287,112 @@ class SessionKeeper(Part):
             session=short_hash(current.id),
         )
         return _state(refreshed, cookie, new_cookie)
+
+    def _ttl(self, record: SessionRecord, now: float) -> int:
+        config = self.config
+        return store_ttl(record, now, config.session_idle_timeout, config.session_max_age)
+
+    def _save_refreshed(
+        self, record: SessionRecord, now: float, claim: str | None
+    ) -> Flow[str | None]:
+        """Save a refreshed record; if the store fails, keep it to write back later (the
+        refresh token in the store is spent by now) and answer with the record's cookie."""
+        if claim is None:
+            cookie: str = yield from self.save(record, now)
+            return cookie
+        ttl = self._ttl(record, now)
+        try:
+            saved: str | None = yield SaveRefreshed(record, ttl, claim)
+        except StoreUnavailableError as exc:
+            logger.warning("a refreshed session is kept to save when the store is back: %s", exc)
+            yield from self._finish_later(_Unsaved(record.id, claim, now + ttl, record))
+            return record.id
+        return saved
+
+    def _finish_later(self, item: _Unsaved) -> Flow[None]:
+        """Keep ``item`` to write back when the store answers, retrying in the background."""
+        self._keep_unsaved(item)
+        if not self._writing_back:
+            self._writing_back = True
+            yield Background(self._write_back_soon)
+
+    def _keep_unsaved(self, item: _Unsaved) -> None:
+        earlier = self._unsaved.pop(item.session_id, None)
+        if earlier is not None and earlier.record is not None and item.record is None:
+            item = earlier  # a record to save outranks a claim to drop
+        self._unsaved[item.session_id] = item
+        while len(self._unsaved) > _UNSAVED_LIMIT:
+            given_up = next(iter(self._unsaved))
+            del self._unsaved[given_up]
+            logger.error("too many unsaved refreshed sessions: one is given up (sign-in again)")
+
+    def write_back(self) -> Flow[bool]:
+        """Save the refreshed sessions a store failure left unsaved (and drop the claims it
+        left behind); whether none remain.
+
+        Raises :class:`StoreUnavailableError` while the store is still down.
+        """
+        for session_id, item in list(self._unsaved.items()):
+            now = self.clock()
+            if item.until > now and item.record is None:
+                yield DropRefreshClaim(session_id, item.claim)
+            elif item.until > now:
+                saved = yield SaveRefreshed(item.record, max(1, int(item.until - now)), item.claim)
+                if saved is None:
+                    logger.warning("an unsaved refreshed session was superseded; not written back")
+            if self._unsaved.get(session_id) is item:
+                del self._unsaved[session_id]
+        return not self._unsaved
+
+    def _write_back_first(self) -> Flow[None]:
+        """Before reading any session, write back this process's unsaved ones: none of
+        its requests may see a record whose refresh token it has spent."""
+        if self._unsaved:
+            yield from self.write_back()
+
+    def _write_back_soon(self) -> Flow[None]:
+        """Retry writing back until nothing is unsaved (a background flow)."""
+        try:
+            while self._unsaved:
+                try:
+                    yield from self.write_back()
+                except StoreUnavailableError:
+                    yield Sleep(_WRITE_BACK_RETRY)
+        finally:
+            self._writing_back = False
+
+    def _unsaved_elsewhere(
+        self, record: SessionRecord, cookie: str, now: float
+    ) -> Flow[SessionState | None]:
+        """With another process's refresh of ``record`` unsaved, refreshing from the
+        stored record would present a spent token (Authonomy would end the session):
+        serve the current access token while it lasts, else answer 503 until the owner
+        writes its record back. An owner silent ``WRITE_BACK_PATIENCE`` seconds after the
+        store answered again is taken for gone: its claim is dropped and the refresh goes
+        ahead (which Authonomy refuses unless within its grace window)."""
+        found: tuple[str, float] | None = yield RefreshClaimed(record.id, now)
+        if found is None:
+            return None
+        owner, seen = found
+        if now - seen <= WRITE_BACK_PATIENCE:
+            if record.tokens.expires_at + self.config.leeway > now:
+                return _state(record, cookie, None)
+            raise StoreUnavailableError(
+                "the session's refreshed tokens are still being saved by another worker",
+                retry_after=1,
+            )
+        logger.warning("a refresh claim outlived its owner; refreshing from the stored record")
+        yield DropRefreshClaim(record.id, owner)
+        return None
+
+    def _drop_claim(self, record: SessionRecord, claim: str | None, now: float) -> Flow[None]:
+        if claim is None:
+            return
+        try:
+            yield DropRefreshClaim(record.id, claim)
+        except StoreUnavailableError:
+            until = now + self._ttl(record, now)
+            yield from self._finish_later(_Unsaved(record.id, claim, until))
 
     def _refresh_failed(self, record: SessionRecord, why: str, now: float, detail: str) -> None:
         self.events.emit(
@@ -296,6 +467,7 @@ class SessionKeeper(Part):
         """End the session here and at Authonomy (its refresh tokens stop working)."""
         if not cookie:
             return
+        yield from self._write_back_first()
         found: SessionRecord | None = yield LoadSession(cookie)
         if found is None:
             record = yield from self.end_local(cookie)

@@ -30,6 +30,31 @@ _LOCK_POLL = 0.05
 #: Key prefix of sessions; the app's audience is appended once the store is bound to it.
 DEFAULT_PREFIX = "authonomy:session:"
 
+# A refresh claim is a hash: ``owner`` (the claim of the process refreshing) and ``seen``
+# (when another process first found it still there). Scripts keep each step atomic.
+_CLAIM = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_SAVE_CLAIMED = """
+if redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+_INSPECT_CLAIM = """
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then return false end
+redis.call('HSETNX', KEYS[1], 'seen', ARGV[1])
+return {owner, redis.call('HGET', KEYS[1], 'seen')}
+"""
+_DROP_CLAIM = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
 
 class RedisSessionStore:
     """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
@@ -44,7 +69,10 @@ class RedisSessionStore:
 
     A session's key is ``prefix{session_id}`` and its refresh lock ``prefix{session_id}:lock``
     (set with ``NX PX``, released only by its holder, living at most ``lock_timeout``
-    seconds): the hash tag keeps both in one Redis Cluster slot. Clients built from
+    seconds): the hash tag keeps both in one Redis Cluster slot. While a refresh runs, the
+    key ``prefix{session_id}:refresh`` holds its claim: a refreshed record is saved only
+    by the claim's holder, and a claim left behind (the save failed) tells every process
+    that the stored record's refresh token is spent (see :meth:`claim_refresh`). Clients built from
     ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
     Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
     the adapters answer with 503 and ``Retry-After``; :meth:`close` / :meth:`aclose`
@@ -106,6 +134,10 @@ class RedisSessionStore:
         """The Redis key of a session's refresh lock, in the session's hash slot."""
         return hash_tagged(self.prefix, session_id, ":lock")
 
+    def claim_key(self, session_id: str) -> str:
+        """The Redis key of a session's refresh claim, in the session's hash slot."""
+        return hash_tagged(self.prefix, session_id, ":refresh")
+
     def _sync(self) -> Any:
         return self._clients.sync()
 
@@ -130,10 +162,10 @@ class RedisSessionStore:
         return _decode(data, cookie_value)
 
     def delete(self, cookie_value: str) -> None:
-        """Remove the session's key."""
+        """Remove the session's key and any refresh claim on it."""
         if is_session_id(cookie_value):
             with self._errors():
-                self._sync().delete(self.key(cookie_value))
+                self._sync().delete(self.key(cookie_value), self.claim_key(cookie_value))
 
     async def asave(self, record: SessionRecord, ttl: int) -> str:
         """Awaitable :meth:`save` on the ``redis.asyncio`` client."""
@@ -153,7 +185,65 @@ class RedisSessionStore:
         """Awaitable :meth:`delete`."""
         if is_session_id(cookie_value):
             with self._errors():
-                await self._async().delete(self.key(cookie_value))
+                await self._async().delete(self.key(cookie_value), self.claim_key(cookie_value))
+
+    # Refresh claims. A refresh rotates the session's refresh token at Authonomy before
+    # the new one is saved here; if Redis fails in between, the record left here holds
+    # a spent token. The claim, written before the rotation and removed only with the
+    # save, marks such a record so that no process refreshes from it.
+
+    def claim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        """Mark the session as being refreshed by the holder of ``claim`` (``ttl`` s)."""
+        with self._errors():
+            self._sync().eval(_CLAIM, 1, self.claim_key(session_id), claim, max(1, int(ttl)))
+
+    def save_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
+        """Save ``record`` and drop the claim, only if ``claim`` still holds the session;
+        the cookie value, or ``None`` (nothing saved) when the claim is gone."""
+        with self._errors():
+            saved = self._sync().eval(*self._save_claimed(record, ttl, claim))
+        return record.id if saved else None
+
+    def refresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
+        """The claim of an unsaved refresh of the session and when it was first seen (the
+        first caller's ``now``), or ``None`` when no refresh is unsaved."""
+        with self._errors():
+            found = self._sync().eval(_INSPECT_CLAIM, 1, self.claim_key(session_id), repr(now))
+        return _claim_seen(found)
+
+    def drop_refresh_claim(self, session_id: str, claim: str) -> bool:
+        """Remove the session's claim if ``claim`` still holds it; whether it did."""
+        with self._errors():
+            return bool(self._sync().eval(_DROP_CLAIM, 1, self.claim_key(session_id), claim))
+
+    async def aclaim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        """Awaitable :meth:`claim_refresh`."""
+        with self._errors():
+            await self._async().eval(_CLAIM, 1, self.claim_key(session_id), claim, max(1, int(ttl)))
+
+    async def asave_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
+        """Awaitable :meth:`save_refreshed`."""
+        with self._errors():
+            saved = await self._async().eval(*self._save_claimed(record, ttl, claim))
+        return record.id if saved else None
+
+    async def arefresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
+        """Awaitable :meth:`refresh_claimed`."""
+        with self._errors():
+            found = await self._async().eval(
+                _INSPECT_CLAIM, 1, self.claim_key(session_id), repr(now)
+            )
+        return _claim_seen(found)
+
+    async def adrop_refresh_claim(self, session_id: str, claim: str) -> bool:
+        """Awaitable :meth:`drop_refresh_claim`."""
+        with self._errors():
+            dropped = await self._async().eval(_DROP_CLAIM, 1, self.claim_key(session_id), claim)
+        return bool(dropped)
+
+    def _save_claimed(self, record: SessionRecord, ttl: int, claim: str) -> tuple[Any, ...]:
+        keys = (self.key(record.id), self.claim_key(record.id))
+        return (_SAVE_CLAIMED, 2, *keys, claim, record.to_bytes(), max(1, int(ttl)))
 
     # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
     # access tokens are refused everywhere, not only in the process that saw the logout.
@@ -238,6 +328,17 @@ class RedisSessionStore:
     async def aclose(self) -> None:
         """Close the asyncio client this store created (clients passed in are left open)."""
         await self._clients.aclose()
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _claim_seen(found: Any) -> tuple[str, float] | None:
+    if not found:
+        return None
+    owner, seen = found
+    return _text(owner), float(_text(seen))
 
 
 def _decode(data: Any, session_id: str) -> SessionRecord | None:
