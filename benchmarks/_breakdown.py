@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authonomy_integrations.core.sessions import SessionRecord
-from authonomy_integrations.core.user import AuthonomyUser
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._core.sessions import SessionRecord
+from authonomy_integrations._core.user import AuthonomyUser
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.stores import base as store_base
 
 from ._harness import Row
@@ -98,7 +98,7 @@ def _engine_only(kit: AuthonomySync, cookie: str, record: SessionRecord) -> obje
 
 def starlette_steps(middleware: Any, token: str, n: int) -> list[Row]:
     """The middleware's work for a repeat bearer token, one operation at a time."""
-    from authonomy_integrations.core.caller import credentials
+    from authonomy_integrations._core.caller import credentials
 
     from ._asgi import http_scope
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations._config import AuthonomyConfig
 
 
 def _config() -> AuthonomyConfig:

@@ -19,9 +19,9 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from authonomy_integrations.config import AuthonomyConfig
-from authonomy_integrations.core.crypto import b64url_decode
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._config import AuthonomyConfig
+from authonomy_integrations._core.crypto import b64url_decode
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 
 

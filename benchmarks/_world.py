@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from authonomy_integrations.config import AuthonomyConfig
-from authonomy_integrations.core import web
+from authonomy_integrations._config import AuthonomyConfig
+from authonomy_integrations._core import web
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.stores.cookie import CookieSessionStore
-from authonomy_integrations.stores.memory import MemorySessionStore
+from authonomy_integrations.stores._cookie import CookieSessionStore
+from authonomy_integrations.stores._memory import MemorySessionStore
 
 from ._tokens import Login, mint, mint_many, public_key, real_login
 

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from authonomy_integrations.config import AuthonomyConfig
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._config import AuthonomyConfig
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware, login_required, require_policy
 

@@ -16,8 +16,8 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from flask import Flask, request
 from joserfc.jwk import KeySet
 
-from authonomy_integrations.config import AuthonomyConfig
-from authonomy_integrations.core import web
+from authonomy_integrations._config import AuthonomyConfig
+from authonomy_integrations._core import web
 from authonomy_integrations.flask import Authonomy, current_user, require_policy
 from authonomy_integrations.sandbox import Sandbox
 

@@ -21,12 +21,12 @@ import sys
 import time
 from typing import Any
 
-from authonomy_integrations.core.sessions import TokenSet, new_record, new_session_id
-from authonomy_integrations.core.token_cache import TokenCache
-from authonomy_integrations.core.user import AuthonomyUser
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._core.sessions import TokenSet, new_record, new_session_id
+from authonomy_integrations._core.token_cache import TokenCache
+from authonomy_integrations._core.user import AuthonomyUser
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.stores.memory import MemorySessionStore
+from authonomy_integrations.stores._memory import MemorySessionStore
 
 from ._harness import Row, SuiteResult, Target, finish
 from ._tokens import Login, mint_many, payload, real_login

@@ -24,8 +24,7 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> AuthonomyConfig
     url = environ.get("AUTHONOMY_REDIS_URL")
     if not url:
         return AuthonomyConfig.from_env(environ)
-    from authonomy_integrations.stores import RedisSessionStore
-    from authonomy_integrations.stores.replay import RedisReplayStore
+    from authonomy_integrations.stores import RedisReplayStore, RedisSessionStore
 
     return AuthonomyConfig.from_env(
         environ, session_store=RedisSessionStore(url), replay_store=RedisReplayStore(url)

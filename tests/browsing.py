@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authonomy_integrations import AuthonomyClient
-from authonomy_integrations.core.login import new_nonce, new_pkce
+from authonomy_integrations._core.login import new_nonce, new_pkce
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 
 #: Headers a browser sends when it loads a page (the kit redirects these to login).

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from authonomy_integrations.client import AsyncAuthonomyClient, AuthonomyClient
-from authonomy_integrations.config import AuthonomyConfig
-from authonomy_integrations.core.api import Authorization, Customer
-from authonomy_integrations.core.api_endpoints import CustomerEndpoints
-from authonomy_integrations.errors import (
+from authonomy_integrations._client import AsyncAuthonomyClient, AuthonomyClient
+from authonomy_integrations._config import AuthonomyConfig
+from authonomy_integrations._core.api import Authorization, Customer
+from authonomy_integrations._core.api_endpoints import CustomerEndpoints
+from authonomy_integrations._errors import (
     AuthonomyUnavailableError,
     ConfigurationError,
     InternalServerError,

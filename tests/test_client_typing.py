@@ -18,8 +18,8 @@ PRELUDE = """\
 from collections.abc import AsyncIterator, Iterator
 import httpx
 from authonomy_integrations import AsyncAuthonomyClient, AuthonomyClient
-from authonomy_integrations.core.api import Customer, Pages, PolicyRecord
-from authonomy_integrations.core.effects import Flow
+from authonomy_integrations._core.api import Customer, Pages, PolicyRecord
+from authonomy_integrations._core.effects import Flow
 
 client = AuthonomyClient("ak_x", base_url="https://api.example.test/v1")
 aclient = AsyncAuthonomyClient("ak_x", base_url="https://api.example.test/v1")
@@ -119,7 +119,7 @@ def test_correct_calls_type_check_with_each_clients_result_type(
     assert revealed[0].startswith(customer)
     assert revealed[1].startswith("typing.Iterator[" + customer)
     assert revealed[2].startswith("typing.Generator[Any, Any, " + customer)
-    assert revealed[3].startswith("authonomy_integrations.core.api_envelopes.Pages[TypedDict(")
+    assert revealed[3].startswith("authonomy_integrations._core.api_envelopes.Pages[TypedDict(")
     assert "'conditions': dict[str, Any]" in revealed[3]  # a PolicyRecord
     assert revealed[4].startswith("list[typing.Coroutine[Any, Any, " + customer)
     assert revealed[5].startswith("typing.AsyncIterator[TypedDict({'id': str, 'url': str, ")

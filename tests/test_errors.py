@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from authonomy_integrations import errors
-from authonomy_integrations.errors import (
+from authonomy_integrations import _errors as errors
+from authonomy_integrations._errors import (
     AuthonomyAPIError,
     AuthonomyError,
     NotFoundError,

@@ -29,7 +29,7 @@ CASES = [
     ),
     (
         "redis",
-        "from authonomy_integrations.stores.replay import RedisReplayStore\n"
+        "from authonomy_integrations.stores._replay import RedisReplayStore\n"
         "RedisReplayStore('redis://127.0.0.1:6379/0')",
         "redis",
     ),
@@ -47,7 +47,7 @@ def test_missing_dependency_names_the_extra(blocked: str, code: str, extra: str)
 
 
 def test_missing_extra_error_is_an_import_error() -> None:
-    from authonomy_integrations.errors import AuthonomyError, MissingExtraError
+    from authonomy_integrations._errors import AuthonomyError, MissingExtraError
 
     error = MissingExtraError("authonomy_integrations.sandbox", "uvicorn", "sandbox")
     assert isinstance(error, ImportError) and isinstance(error, AuthonomyError)

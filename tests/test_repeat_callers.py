@@ -310,7 +310,7 @@ def _runtime_of(app: Starlette) -> Any:
 
 def test_login_required_without_the_middleware_says_what_to_install() -> None:
     """A user put in the scope by something else is no reason to skip the check."""
-    from authonomy_integrations.core.user import AuthonomyUser
+    from authonomy_integrations._core.user import AuthonomyUser
 
     @starlette_login_required
     async def me(request: Request) -> JSONResponse:

@@ -26,13 +26,13 @@ from flask import Flask
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations._errors import ConfigurationError
+from authonomy_integrations._runtime import AuthonomyAsync
 from authonomy_integrations.django import AuthonomyImproperlyConfigured
 from authonomy_integrations.django import login_required as django_login_required
 from authonomy_integrations.django import require_policy as django_policy
-from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.flask import Authonomy, require_policy
 from authonomy_integrations.flask import current_user as flask_user
-from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware, login_required
 from authonomy_integrations.starlette import require_policy as starlette_policy

@@ -1,17 +1,27 @@
-"""Authonomy sign-in, sessions, policies and webhooks for Starlette, FastAPI and Flask.
+"""Authonomy sign-in, sessions, policies and webhooks for Starlette, FastAPI, Flask and Django.
 
-Framework adapters live in :mod:`authonomy_integrations.starlette` and
-:mod:`authonomy_integrations.flask`, webhooks in :mod:`authonomy_integrations.webhooks`,
-session stores in :mod:`authonomy_integrations.stores`, the embedded sandbox in
-:mod:`authonomy_integrations.sandbox`.
+The public surface is this module and the packages beside it, nothing else:
+
+- here: configuration, the API clients and their record types, the user, events and
+  every error;
+- :mod:`~authonomy_integrations.starlette`, :mod:`~authonomy_integrations.flask`,
+  :mod:`~authonomy_integrations.django` (and its ``rest_framework``): the adapters;
+- :mod:`~authonomy_integrations.webhooks`: verification, signing and a receiver;
+- :mod:`~authonomy_integrations.stores`: session and webhook replay stores;
+- :mod:`~authonomy_integrations.sandbox` and :mod:`~authonomy_integrations.testing`: the
+  embedded sandbox and helpers for tests.
+
+Modules and packages whose names start with an underscore are internal and may change in
+any release.
 """
 
-from .client import AsyncAuthonomyClient, AuthonomyClient
-from .config import AuthonomyConfig
-from .core.events import AuthEvent
-from .core.policies import PolicyDecision
-from .core.user import AuthonomyUser, UnauthenticatedUser
-from .errors import (
+from ._client import AsyncAuthonomyClient, AuthonomyClient
+from ._config import AuthonomyConfig
+from ._core.api import Authorization, Customer, PolicyRecord, TokenResponse, Webhook
+from ._core.events import AuthEvent
+from ._core.policies import PolicyDecision
+from ._core.user import AuthonomyUser, UnauthenticatedUser
+from ._errors import (
     APIValidationError,
     AuthonomyAPIError,
     AuthonomyError,
@@ -26,10 +36,15 @@ from .errors import (
     InvalidRequestError,
     KeyNotFoundError,
     LoginError,
+    MissingExtraError,
     NotFoundError,
+    PayloadTooLargeError,
     PolicyViolationError,
     RateLimitedError,
+    ReplayStoreFullError,
     SessionError,
+    SessionTooLargeError,
+    StoreUnavailableError,
     TokenError,
     TokenExpiredError,
     WebhookVerificationError,
@@ -45,7 +60,9 @@ __all__ = [
     "AuthonomyError",
     "AuthonomyUnavailableError",
     "AuthonomyUser",
+    "Authorization",
     "ConfigurationError",
+    "Customer",
     "IdPNotConfiguredError",
     "InsufficientPermissionsError",
     "InternalServerError",
@@ -55,13 +72,21 @@ __all__ = [
     "InvalidRequestError",
     "KeyNotFoundError",
     "LoginError",
+    "MissingExtraError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PolicyDecision",
+    "PolicyRecord",
     "PolicyViolationError",
     "RateLimitedError",
+    "ReplayStoreFullError",
     "SessionError",
+    "SessionTooLargeError",
+    "StoreUnavailableError",
     "TokenError",
     "TokenExpiredError",
+    "TokenResponse",
     "UnauthenticatedUser",
+    "Webhook",
     "WebhookVerificationError",
 ]

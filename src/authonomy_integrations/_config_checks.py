@@ -1,4 +1,4 @@
-"""The checks an :class:`~authonomy_integrations.config.AuthonomyConfig` passes at start-up.
+"""The checks an :class:`~authonomy_integrations._config.AuthonomyConfig` passes at start-up.
 
 Each raises :class:`ConfigurationError` naming the field (and, where one sets it, its
 ``AUTHONOMY_*`` variable), so a bad setting stops the app before its first request.
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ._config_env import NOT_FROM_ENV, secrets, split_list
-from .core.conditions import validate_conditions
-from .core.urls import url_problem
-from .errors import ConfigurationError
+from ._core.conditions import validate_conditions
+from ._core.urls import url_problem
+from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .config import AuthonomyConfig
+    from ._config import AuthonomyConfig
 
 __all__ = [
     "CUSTOMER_ID_PATTERN",

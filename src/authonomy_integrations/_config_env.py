@@ -1,7 +1,7 @@
 """Setting values from text: ``AUTHONOMY_*`` variables, lists, one secret or several.
 
 Environment variables and Flask's ``app.config`` hold strings; :func:`coerce` turns each
-into what its :class:`~authonomy_integrations.config.AuthonomyConfig` field takes.
+into what its :class:`~authonomy_integrations._config.AuthonomyConfig` field takes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ConfigurationError
+from ._errors import ConfigurationError
 
 __all__ = ["NOT_FROM_ENV", "coerce", "secrets", "split_list"]
 

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .core.effects import Flow, HttpRequest, HttpResponse, Sleep
-from .errors import AuthonomyUnavailableError
+from ._core.effects import Flow, HttpRequest, HttpResponse, Sleep
+from ._errors import AuthonomyUnavailableError
 
 __all__ = ["AsyncRunner", "StoreCalls", "SyncRunner", "store_handlers", "to_response"]
 

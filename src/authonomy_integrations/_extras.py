@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from .errors import MissingExtraError
+from ._errors import MissingExtraError
 
 __all__ = ["require_extra"]
 

@@ -18,8 +18,8 @@ from flask import Flask
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core import policies
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations._core import policies
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 
 from .. import adapters
 from ..adapters import ADAPTERS, CLIENT_ADDRESS

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from authonomy_integrations.core.throttle import LoginThrottle, client_key
+from authonomy_integrations._core.throttle import LoginThrottle, client_key
 from authonomy_integrations.sandbox import Sandbox, hosted_login
-from authonomy_integrations.sandbox.models import LoginRequest
+from authonomy_integrations.sandbox._models import LoginRequest
 from tests.browsing import API, PAGE
 
 from .apps import ADAPTERS, kit

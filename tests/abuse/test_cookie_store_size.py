@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from authonomy_integrations.core.sessions import SessionRecord
-from authonomy_integrations.errors import SessionError, SessionTooLargeError
+from authonomy_integrations._core.sessions import SessionRecord
+from authonomy_integrations._errors import SessionError, SessionTooLargeError
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore
 from tests.browsing import PAGE

@@ -19,16 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from authonomy_integrations.core.crypto import SecretBox
-from authonomy_integrations.core.keys import VerificationKey
-from authonomy_integrations.core.login import LoginAttempts, safe_next
-from authonomy_integrations.core.sessions import SessionRecord
-from authonomy_integrations.core.tokens import VerifyOptions, read_header, verify
-from authonomy_integrations.core.web import bearer_token, cookie_value
-from authonomy_integrations.errors import TokenError, WebhookVerificationError
+from authonomy_integrations._core.crypto import SecretBox
+from authonomy_integrations._core.keys import VerificationKey
+from authonomy_integrations._core.login import LoginAttempts, safe_next
+from authonomy_integrations._core.sessions import SessionRecord
+from authonomy_integrations._core.tokens import VerifyOptions, read_header, verify
+from authonomy_integrations._core.web import bearer_token, cookie_value
+from authonomy_integrations._errors import TokenError, WebhookVerificationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore
-from authonomy_integrations.stores.base import compress, decompress
+from authonomy_integrations.stores._base import compress, decompress
 from authonomy_integrations.webhooks import WebhookReceiver, WebhookVerifier, sign
 from tests.browsing import PAGE
 
@@ -161,7 +161,7 @@ def test_any_token_is_refused_with_a_token_error(token: str) -> None:
 def test_tokens_with_any_json_inside_are_refused_with_a_token_error(
     header: Any, payload: Any
 ) -> None:
-    from authonomy_integrations.core.crypto import b64url_encode
+    from authonomy_integrations._core.crypto import b64url_encode
 
     def part(value: Any) -> str:
         return b64url_encode(json.dumps(value).encode())

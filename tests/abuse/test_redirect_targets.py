@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from authonomy_integrations.core.login import safe_next
-from authonomy_integrations.core.web import ascii_url, redirect
+from authonomy_integrations._core.login import safe_next
+from authonomy_integrations._core.web import ascii_url, redirect
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from tests.browsing import PAGE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.api import ApiFlows
-from authonomy_integrations.core.urls import url_problem
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._core.api import ApiFlows
+from authonomy_integrations._core.urls import url_problem
+from authonomy_integrations._errors import ConfigurationError
 
 BASE = {"audience": "app_1", "api_key": "ak_test"}
 

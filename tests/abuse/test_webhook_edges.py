@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import webhook_view
-from authonomy_integrations.stores.replay import MemoryReplayStore
+from authonomy_integrations.stores._replay import MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver
 from tests.webhooks.conftest import SECRET, make_delivery
 from tests.webhooks.test_routes import PATH, flask_app, starlette_app

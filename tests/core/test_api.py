@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.api import ApiFlows, Pages, RetryPolicy, fetch_json
-from authonomy_integrations.core.effects import Flow, HttpRequest, HttpResponse, Sleep
-from authonomy_integrations.errors import (
+from authonomy_integrations._core.api import ApiFlows, Pages, RetryPolicy, fetch_json
+from authonomy_integrations._core.effects import Flow, HttpRequest, HttpResponse, Sleep
+from authonomy_integrations._errors import (
     APIValidationError,
     AuthonomyAPIError,
     AuthonomyUnavailableError,

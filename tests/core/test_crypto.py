@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authonomy_integrations.core.crypto import SecretBox, b64url_decode, b64url_encode
+from authonomy_integrations._core.crypto import SecretBox, b64url_decode, b64url_encode
 
 OLD = "o" * 32
 NEW = "n" * 32

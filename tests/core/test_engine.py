@@ -14,15 +14,15 @@ import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.routes import Requirement
-from authonomy_integrations.core.user import AuthonomyUser
-from authonomy_integrations.errors import (
+from authonomy_integrations._core.routes import Requirement
+from authonomy_integrations._core.user import AuthonomyUser
+from authonomy_integrations._errors import (
     AuthonomyAPIError,
     AuthonomyUnavailableError,
     LoginError,
     TokenError,
 )
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.stores import CookieSessionStore
 
 from .tokenfactory import AUDIENCE, ISSUER, NOW, TokenFactory

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.guarding import Guarding
-from authonomy_integrations.core.routes import RequestInfo, Requirement
-from authonomy_integrations.core.user import AuthonomyUser
-from authonomy_integrations.core.web import Reply
-from authonomy_integrations.errors import ConfigurationError
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations._core.guarding import Guarding
+from authonomy_integrations._core.routes import RequestInfo, Requirement
+from authonomy_integrations._core.user import AuthonomyUser
+from authonomy_integrations._core.web import Reply
+from authonomy_integrations._errors import ConfigurationError
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 
 PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 API = {"accept": "application/json"}

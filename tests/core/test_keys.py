@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from authonomy_integrations.core.keys import KeySet, KeySetCache, b64url_decode, parse_max_age
+from authonomy_integrations._core.keys import KeySet, KeySetCache, b64url_decode, parse_max_age
 
 from .tokenfactory import ec_key, rsa_key
 

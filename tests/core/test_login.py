@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from authonomy_integrations.core.crypto import SecretBox
-from authonomy_integrations.core.login import (
+from authonomy_integrations._core.crypto import SecretBox
+from authonomy_integrations._core.login import (
     LoginAttempt,
     LoginAttempts,
     check_callback,
@@ -17,7 +17,7 @@ from authonomy_integrations.core.login import (
     new_pkce,
     safe_next,
 )
-from authonomy_integrations.errors import LoginError
+from authonomy_integrations._errors import LoginError
 
 ISSUER = "http://127.0.0.1:8765"
 NOW = 1_700_000_000.0

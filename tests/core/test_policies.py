@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.policies import (
+from authonomy_integrations._core.policies import (
     CONDITIONS,
     Policy,
     PolicyDecision,
@@ -14,8 +14,8 @@ from authonomy_integrations.core.policies import (
     evaluate,
     validate_conditions,
 )
-from authonomy_integrations.core.user import AuthonomyUser, UnauthenticatedUser
-from authonomy_integrations.errors import ConfigurationError, PolicyViolationError
+from authonomy_integrations._core.user import AuthonomyUser, UnauthenticatedUser
+from authonomy_integrations._errors import ConfigurationError, PolicyViolationError
 
 from .tokenfactory import TokenFactory
 

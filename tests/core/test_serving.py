@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.routes import Answer, RequestInfo, Routes
-from authonomy_integrations.core.serving import CallApp, Passed, Serving
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._core.routes import Answer, RequestInfo, Routes
+from authonomy_integrations._core.serving import CallApp, Passed, Serving
+from authonomy_integrations._runtime import AuthonomySync
 
 API = {"accept": "application/json"}
 

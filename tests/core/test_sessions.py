@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.crypto import b64url_encode
-from authonomy_integrations.core.sessions import (
+from authonomy_integrations._core.crypto import b64url_encode
+from authonomy_integrations._core.sessions import (
     SessionRecord,
     TokenSet,
     is_expired,
@@ -21,7 +21,7 @@ from authonomy_integrations.core.sessions import (
     touch,
     with_tokens,
 )
-from authonomy_integrations.errors import SessionError
+from authonomy_integrations._errors import SessionError
 
 NOW = 1_700_000_000.0
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from authonomy_integrations.core.token_cache import TokenCache
+from authonomy_integrations._core.token_cache import TokenCache
 
 T0 = 1_000.0
 

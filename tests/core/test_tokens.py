@@ -12,9 +12,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from authonomy_integrations.core.keys import KeySet, VerificationKey
-from authonomy_integrations.core.tokens import VerifyOptions, read_header, verify
-from authonomy_integrations.errors import (
+from authonomy_integrations._core.keys import KeySet, VerificationKey
+from authonomy_integrations._core.tokens import VerifyOptions, read_header, verify
+from authonomy_integrations._errors import (
     ConfigurationError,
     KeyNotFoundError,
     TokenError,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.user import AuthonomyUser, UnauthenticatedUser
-from authonomy_integrations.errors import TokenError
+from authonomy_integrations._core.user import AuthonomyUser, UnauthenticatedUser
+from authonomy_integrations._errors import TokenError
 
 from .tokenfactory import ISSUER, TokenFactory
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core import web
-from authonomy_integrations.core.policies import PolicyDecision
-from authonomy_integrations.errors import AuthonomyUnavailableError, TokenError
+from authonomy_integrations._core import web
+from authonomy_integrations._core.policies import PolicyDecision
+from authonomy_integrations._errors import AuthonomyUnavailableError, TokenError
 
 PAGE = {"accept": "text/html", "sec-fetch-mode": "navigate"}
 API = {"accept": "application/json", "sec-fetch-mode": "cors"}

@@ -20,8 +20,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from authonomy_integrations.core.keys import KeySet
-from authonomy_integrations.core.tokens import VerifyOptions
+from authonomy_integrations._core.keys import KeySet
+from authonomy_integrations._core.tokens import VerifyOptions
 
 ISSUER = "https://auth.test.example"
 AUDIENCE = "app_test"

@@ -22,8 +22,8 @@ from django.test import AsyncClient, Client
 from django.test.utils import override_settings
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.django import AuthonomyMiddleware
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from examples.shared import with_signed_out_page
 

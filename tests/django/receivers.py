@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authonomy_integrations.stores.replay import MemoryReplayStore
+from authonomy_integrations.stores._replay import MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
 from .helpers import WEBHOOK_SECRET

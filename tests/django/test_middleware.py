@@ -14,10 +14,10 @@ from django.test import AsyncClient, Client
 from django.test.utils import override_settings
 
 from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations._errors import ConfigurationError
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.django import AuthonomyImproperlyConfigured
 from authonomy_integrations.django.apps import check_settings
-from authonomy_integrations.errors import ConfigurationError
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore
 from authonomy_integrations.testing import alogin_as, login_as

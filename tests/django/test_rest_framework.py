@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from rest_framework.test import APIClient
 
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.django.rest_framework import RequireGroups, RequirePolicy
-from authonomy_integrations.errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as
 from tests.browsing import API, PAGE, browser, issue_tokens, sign_in

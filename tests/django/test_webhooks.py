@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import AsyncClient, Client
 
-from authonomy_integrations.runtime import AuthonomyAsync
+from authonomy_integrations._runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import sign
 from tests.browsing import bearer, mint

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.flask import (
     Authonomy,
     current_user,

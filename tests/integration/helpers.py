@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from authonomy_integrations.core.engine import LoginDone
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._core.engine import LoginDone
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import hosted_login
 
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from authonomy_integrations.client import AsyncAuthonomyClient, AuthonomyClient
-from authonomy_integrations.errors import (
+from authonomy_integrations._client import AsyncAuthonomyClient, AuthonomyClient
+from authonomy_integrations._errors import (
     APIValidationError,
     AuthonomyAPIError,
     InsufficientPermissionsError,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from authonomy_integrations import AuthonomyClient, InternalServerError
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 
 from .helpers import access_token, sign_in

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.errors import LoginError, TokenError
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations._errors import LoginError, TokenError
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 
 from .helpers import callback_params, sign_in

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.sandbox.models import Delivery
+from authonomy_integrations.sandbox._models import Delivery
 from authonomy_integrations.stores import RedisSessionStore
 from benchmarks import _fleet as fleet
 

@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
-from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.stores._replay import RedisReplayStore
 from authonomy_integrations.testing import login_as
 from authonomy_integrations.webhooks import WebhookEvent
 from examples.fastapi_app import create_app as create_fastapi_app

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from authonomy_integrations.runtime import AuthonomySync
+from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
-from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.stores._replay import RedisReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver
 
 from ..redis_servers import RedisClusterSetup, SentinelSetup

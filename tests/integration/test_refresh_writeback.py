@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.session_flows import WRITE_BACK_PATIENCE
-from authonomy_integrations.errors import StoreUnavailableError
-from authonomy_integrations.runtime import AuthonomyAsync, AuthonomySync
+from authonomy_integrations._core.refresh_claims import WRITE_BACK_PATIENCE
+from authonomy_integrations._errors import StoreUnavailableError
+from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 
@@ -134,14 +134,14 @@ class Worker:
 
     def die(self) -> None:
         """Exit as a crashed process would: unsaved records are lost with it."""
-        sessions = self.runtime.engine.sessions
-        sessions._unsaved.clear()
+        claims = self.runtime.engine.sessions.claims
+        claims._unsaved.clear()
         if isinstance(self.runtime, AuthonomyAsync):
             for task in list(self.runtime._tasks):
                 task.cancel()  # it never runs again: this loop is not run until close
         else:
             # The retrying thread ends after its attempt in flight; none may outlive it.
-            wait_until(lambda: not sessions._writing_back, "the write-back thread to end")
+            wait_until(lambda: not claims._writing_back, "the write-back thread to end")
 
     def close(self) -> None:
         if isinstance(self.runtime, AuthonomySync):

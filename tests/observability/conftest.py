@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.util._once import Once
 
-from authonomy_integrations.core.events import AuthEvent
+from authonomy_integrations._core.events import AuthEvent
 from authonomy_integrations.sandbox import Sandbox
 
 

@@ -402,7 +402,7 @@ def test_an_async_app_calls_the_hook_on_its_event_loop(sb: Sandbox) -> None:
 
 
 def test_without_hook_or_provider_nobody_listens(sb: Sandbox) -> None:
-    from authonomy_integrations.runtime import AuthonomySync
+    from authonomy_integrations._runtime import AuthonomySync
 
     kit = AuthonomySync(sb.config())
     try:
@@ -413,7 +413,7 @@ def test_without_hook_or_provider_nobody_listens(sb: Sandbox) -> None:
 
 
 def test_on_event_must_be_callable(sb: Sandbox) -> None:
-    from authonomy_integrations.errors import ConfigurationError
+    from authonomy_integrations._errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="on_event"):
         sb.config(on_event="print")

@@ -17,10 +17,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from authonomy_integrations.sandbox import HostedLoginError, Sandbox, hosted_login
-from authonomy_integrations.sandbox.activity import ActivityLog
-from authonomy_integrations.sandbox.clock import Clock
-from authonomy_integrations.sandbox.models import Subscription
-from authonomy_integrations.sandbox.webhooks import WebhookDispatcher
+from authonomy_integrations.sandbox._activity import ActivityLog
+from authonomy_integrations.sandbox._clock import Clock
+from authonomy_integrations.sandbox._models import Subscription
+from authonomy_integrations.sandbox._webhooks import WebhookDispatcher
 
 from .helpers import api, callback_params, exchange, sign_in, start_login
 from .receiver import Receiver, receiving

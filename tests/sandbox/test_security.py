@@ -8,7 +8,7 @@ from base64 import urlsafe_b64encode
 import httpx
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
-from authonomy_integrations.sandbox.models import ApiKey
+from authonomy_integrations.sandbox._models import ApiKey
 
 from .helpers import RETURN_URL, api, callback_params, error_code, exchange, sign_in, start_login
 

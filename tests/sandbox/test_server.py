@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from authonomy_integrations.config import AuthonomyConfig
+from authonomy_integrations._config import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 
 from .helpers import api

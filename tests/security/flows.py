@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import httpx
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
-from authonomy_integrations.sandbox.seed import SANDBOX_MFA_CODE
+from authonomy_integrations.sandbox._seed import SANDBOX_MFA_CODE
 
 from ..browsing import PAGE
 

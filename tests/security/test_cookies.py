@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from authonomy_integrations.core.web import cookie_value
+from authonomy_integrations._core.web import cookie_value
 from authonomy_integrations.sandbox import Sandbox
 
 from .apps import Adapter

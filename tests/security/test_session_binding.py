@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.sessions import SessionRecord, new_record
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._core.sessions import SessionRecord, new_record
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore, RedisSessionStore
 

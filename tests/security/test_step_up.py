@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
-from authonomy_integrations.sandbox.models import Identity
+from authonomy_integrations.sandbox._models import Identity
 
 from .apps import Adapter
 from .flows import authonomy_sessions, browser, handle, pick_anyway, sign_in, whoami

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.core.engine import Engine
-from authonomy_integrations.errors import LoginError
+from authonomy_integrations._core.engine import Engine
+from authonomy_integrations._errors import LoginError
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import MemorySessionStore
 

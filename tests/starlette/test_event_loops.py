@@ -21,9 +21,9 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AsyncAuthonomyClient
+from authonomy_integrations._core.effects import Exclusive, Flow, Sleep
+from authonomy_integrations._runtime import AuthonomyAsync
 from authonomy_integrations._transport import PerLoopTransport
-from authonomy_integrations.core.effects import Exclusive, Flow, Sleep
-from authonomy_integrations.runtime import AuthonomyAsync
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.testing import alogin_as, login_as

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import login_required, require_groups
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authonomy_integrations.core.user import AuthonomyUser
+from authonomy_integrations._core.user import AuthonomyUser
 from authonomy_integrations.starlette import (
     current_user,
     login_required,

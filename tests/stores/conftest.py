@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.core.crypto import b64url_encode
-from authonomy_integrations.core.sessions import SessionRecord, TokenSet, new_session_id
+from authonomy_integrations._core.crypto import b64url_encode
+from authonomy_integrations._core.sessions import SessionRecord, TokenSet, new_session_id
 
 NOW = 1_700_000_000.0
 

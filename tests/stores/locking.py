@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from authonomy_integrations.core.sessions import new_session_id
+from authonomy_integrations._core.sessions import new_session_id
 from authonomy_integrations.stores import SessionStore
 
 #: How long the second contender is watched while the first holds the lock.

@@ -7,10 +7,10 @@ import zlib
 
 import pytest
 
-from authonomy_integrations.core.crypto import SecretBox, b64url_decode, b64url_encode
-from authonomy_integrations.errors import SessionError
+from authonomy_integrations._core.crypto import SecretBox, b64url_decode, b64url_encode
+from authonomy_integrations._errors import SessionError
 from authonomy_integrations.stores import CookieSessionStore
-from authonomy_integrations.stores.base import compress, decompress
+from authonomy_integrations.stores._base import compress, decompress
 
 from .conftest import RecordFactory
 

@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from authonomy_integrations.stores import MemorySessionStore
-from authonomy_integrations.stores.base import AsyncKeyedLocks, KeyedLocks
+from authonomy_integrations.stores._base import AsyncKeyedLocks, KeyedLocks
 
 from .conftest import RecordFactory
 

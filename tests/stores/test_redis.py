@@ -10,8 +10,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from authonomy_integrations.core.sessions import new_session_id
-from authonomy_integrations.errors import ConfigurationError, SessionError
+from authonomy_integrations._core.sessions import new_session_id
+from authonomy_integrations._errors import ConfigurationError, SessionError
 from authonomy_integrations.stores import RedisSessionStore
 
 from ..conftest import free_port

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.stores import RedisSessionStore
-from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.stores._replay import RedisReplayStore
 
 URL = "redis://127.0.0.1:1/0"  # never connected to: prefixes are decided without Redis
 

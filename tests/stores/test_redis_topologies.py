@@ -21,10 +21,10 @@ import redis.asyncio.sentinel
 import redis.cluster
 import redis.sentinel
 
-from authonomy_integrations.core.sessions import new_session_id
-from authonomy_integrations.errors import ConfigurationError
+from authonomy_integrations._core.sessions import new_session_id
+from authonomy_integrations._errors import ConfigurationError
 from authonomy_integrations.stores import RedisSessionStore
-from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.stores._replay import RedisReplayStore
 
 from ..redis_servers import RedisClusterSetup, SentinelSetup, cli, wait_until
 from .conftest import RecordFactory

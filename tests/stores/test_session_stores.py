@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from authonomy_integrations.core.sessions import new_session_id
+from authonomy_integrations._core.sessions import new_session_id
 from authonomy_integrations.stores import (
     CookieSessionStore,
     MemorySessionStore,

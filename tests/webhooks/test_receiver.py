@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.errors import ConfigurationError
-from authonomy_integrations.stores.replay import MemoryReplayStore
+from authonomy_integrations._errors import ConfigurationError
+from authonomy_integrations.stores._replay import MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver, WebhookResult
 
 from .conftest import OTHER_SECRET, SECRET, Delivery, event_body, make_delivery

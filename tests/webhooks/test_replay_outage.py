@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from authonomy_integrations.stores.replay import RedisReplayStore
+from authonomy_integrations.stores._replay import RedisReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
 from ..redis_servers import RedisServer, cli

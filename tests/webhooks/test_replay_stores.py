@@ -11,8 +11,8 @@ import redis
 import redis.asyncio
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.errors import ConfigurationError, ReplayStoreFullError
-from authonomy_integrations.stores.replay import MemoryReplayStore, RedisReplayStore
+from authonomy_integrations._errors import ConfigurationError, ReplayStoreFullError
+from authonomy_integrations.stores._replay import MemoryReplayStore, RedisReplayStore
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
 from .conftest import SECRET, make_delivery

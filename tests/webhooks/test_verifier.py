@@ -13,7 +13,7 @@ import standardwebhooks
 from starlette.datastructures import Headers as StarletteHeaders
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
-from authonomy_integrations.errors import ConfigurationError, WebhookVerificationError
+from authonomy_integrations._errors import ConfigurationError, WebhookVerificationError
 from authonomy_integrations.webhooks import WebhookVerifier, sign
 
 from .conftest import OTHER_SECRET, SECRET, event_body, make_delivery

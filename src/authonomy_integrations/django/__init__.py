@@ -18,7 +18,7 @@
 
 The middleware serves ``login_path`` (GET), ``callback_path`` (GET) and ``logout_path``
 (POST), and sets ``request.user`` (an
-:class:`~authonomy_integrations.core.user.AuthonomyUser` or an unauthenticated user) and
+:class:`~authonomy_integrations._core.user.AuthonomyUser` or an unauthenticated user) and
 ``request.auth`` on every other request, under WSGI and ASGI. With
 ``django.contrib.auth`` installed too, list ``AuthonomyMiddleware`` after its
 ``AuthenticationMiddleware``. Adding ``"authonomy_integrations.django"`` to

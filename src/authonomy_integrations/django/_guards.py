@@ -12,10 +12,10 @@ from typing import cast
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.http import HttpRequest
 
-from ..core.effects import Flow
-from ..core.guarding import Guarding
-from ..core.web import Reply
-from ..runtime import AuthonomyAsync, AuthonomySync
+from .._core.effects import Flow
+from .._core.guarding import Guarding
+from .._core.web import Reply
+from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import request_auth, request_info, to_response
 
 __all__ = ["acheck", "check", "login_required", "require_groups", "require_policy"]

@@ -13,11 +13,11 @@ from http.cookies import Morsel
 
 from django.http import HttpRequest, HttpResponse
 
-from ..core import web
-from ..core.routes import Answer, RequestInfo, Routes
-from ..core.serving import route_info
-from ..core.user import AuthonomyUser
-from ..runtime import AuthonomyAsync, AuthonomySync
+from .._core import web
+from .._core.routes import Answer, RequestInfo, Routes
+from .._core.serving import route_info
+from .._core.user import AuthonomyUser
+from .._runtime import AuthonomyAsync, AuthonomySync
 
 __all__ = [
     "REQUEST_KEY",
@@ -71,7 +71,7 @@ def raw_target(request: HttpRequest) -> str:
 def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestInfo:
     """What the core needs to know about ``request``.
 
-    With ``routes`` (the runtime's :class:`~authonomy_integrations.core.routes.Routes`),
+    With ``routes`` (the runtime's :class:`~authonomy_integrations._core.routes.Routes`),
     the query and the kit's cookies are read too, as the login routes need them.
     """
     info = RequestInfo(

@@ -2,8 +2,8 @@
 
 One class serves WSGI and ASGI: Django tells it which at creation (a coroutine
 ``get_response`` means an async stack), and it drives the engine with
-:class:`~authonomy_integrations.runtime.AuthonomySync` or
-:class:`~authonomy_integrations.runtime.AuthonomyAsync` accordingly.
+:class:`~authonomy_integrations._runtime.AuthonomySync` or
+:class:`~authonomy_integrations._runtime.AuthonomyAsync` accordingly.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from ..core.effects import Flow
-from ..core.routes import Answer
-from ..core.serving import CallApp, Serving
-from ..core.user import UnauthenticatedUser
-from ..errors import ConfigurationError
-from ..runtime import AuthonomyAsync, AuthonomySync
+from .._core.effects import Flow
+from .._core.routes import Answer
+from .._core.serving import CallApp, Serving
+from .._core.user import UnauthenticatedUser
+from .._errors import ConfigurationError
+from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, with_cookie
 from ._settings import configured, configured_clock, improperly
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from ..config import AuthonomyConfig
-from ..errors import ConfigurationError
+from .._config import AuthonomyConfig
+from .._errors import ConfigurationError
 
 __all__ = ["AuthonomyImproperlyConfigured", "configured", "configured_clock", "improperly"]
 

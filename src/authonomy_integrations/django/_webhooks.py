@@ -8,8 +8,8 @@ from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..core import web
-from ..runtime import AuthonomyAsync
+from .._core import web
+from .._runtime import AuthonomyAsync
 from ..webhooks import WebhookReceiver, WebhookResult
 from ..webhooks._receiver import Handler
 from ._http import REQUEST_KEY, RequestAuth, to_response

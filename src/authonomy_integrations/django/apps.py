@@ -13,7 +13,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
-from ..errors import ConfigurationError
+from .._errors import ConfigurationError
 from ._settings import configured, configured_clock
 
 __all__ = ["AuthonomyAppConfig", "check_settings"]

@@ -36,9 +36,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from ..core import web
-from ..core.routes import Requirement
-from ..core.user import AuthonomyUser
+from .._core import web
+from .._core.routes import Requirement
+from .._core.user import AuthonomyUser
 from ._guards import check
 from ._http import request_auth
 

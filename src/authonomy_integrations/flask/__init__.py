@@ -17,9 +17,9 @@
 The extension serves ``login_path`` (GET), ``callback_path`` (GET), ``logout_path``
 (POST) and, with a webhook secret, ``webhook_path`` (POST). Before each view it reads an
 ``Authorization: Bearer`` token or the session cookie (refreshing the session when due);
-``current_user`` is then the :class:`~authonomy_integrations.core.user.AuthonomyUser`
+``current_user`` is then the :class:`~authonomy_integrations._core.user.AuthonomyUser`
 or an unauthenticated user. ``app.extensions["authonomy"]`` is the app's
-:class:`~authonomy_integrations.runtime.AuthonomySync`.
+:class:`~authonomy_integrations._runtime.AuthonomySync`.
 """
 
 # ruff: noqa: E402 -- the extras are checked before the imports that need them

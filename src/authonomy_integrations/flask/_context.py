@@ -1,6 +1,6 @@
 """The extension's per-app and per-request state, and core replies as Flask responses.
 
-The app's :class:`~authonomy_integrations.runtime.AuthonomySync` lives in
+The app's :class:`~authonomy_integrations._runtime.AuthonomySync` lives in
 ``app.extensions["authonomy"]``; the caller of the current request, settled before
 Flask dispatches it (see ``_wsgi``), is ``request.environ["authonomy.user"]``.
 """
@@ -15,10 +15,10 @@ from typing import cast
 from flask import Request, Response, current_app, request
 from werkzeug.local import LocalProxy
 
-from ..core import web
-from ..core.routes import RequestInfo
-from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..runtime import AuthonomySync
+from .._core import web
+from .._core.routes import RequestInfo
+from .._core.user import AuthonomyUser, UnauthenticatedUser
+from .._runtime import AuthonomySync
 from ._wsgi import USER_KEY, raw_target
 
 __all__ = [

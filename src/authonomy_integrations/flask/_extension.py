@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from ..config import AuthonomyConfig
-from ..errors import ConfigurationError
-from ..runtime import AuthonomySync
+from .._config import AuthonomyConfig
+from .._errors import ConfigurationError
+from .._runtime import AuthonomySync
 from ..webhooks import WebhookReceiver
 from ._context import EXTENSION_KEY
 from ._routes import make_blueprint
@@ -46,7 +46,7 @@ class Authonomy:
     def init_app(self, app: Flask) -> None:
         """Install on ``app``: its runtime, the routes and the request hooks.
 
-        Raises :class:`~authonomy_integrations.errors.ConfigurationError`, naming the
+        Raises :class:`~authonomy_integrations._errors.ConfigurationError`, naming the
         field, when the configuration is invalid.
         """
         config = self.config or AuthonomyConfig.from_mapping(app.config)

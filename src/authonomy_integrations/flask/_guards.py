@@ -8,10 +8,10 @@ so the callbacks below ignore the request argument the core hands them.
 
 from __future__ import annotations
 
-from ..core.effects import Flow
-from ..core.guarding import Guarding
-from ..core.web import Reply
-from ..runtime import AuthonomySync
+from .._core.effects import Flow
+from .._core.guarding import Guarding
+from .._core.web import Reply
+from .._runtime import AuthonomySync
 from ._context import client_ip, request_info, request_user, runtime, to_response
 
 __all__ = ["login_required", "require_groups", "require_policy"]

@@ -1,7 +1,7 @@
 """The extension's routes: login, callback, logout, and the webhook view, in a blueprint.
 
-What they answer is decided in :mod:`authonomy_integrations.core.routes`; here Flask's
-request becomes a :class:`~authonomy_integrations.core.routes.RequestInfo` and the answer
+What they answer is decided in :mod:`authonomy_integrations._core.routes`; here Flask's
+request becomes a :class:`~authonomy_integrations._core.routes.RequestInfo` and the answer
 a Flask response.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response
 
-from ..config import AuthonomyConfig
-from ..core.routes import Answer
+from .._config import AuthonomyConfig
+from .._core.routes import Answer
 from ..webhooks import WebhookReceiver
 from ._context import request_info, runtime, to_response
 from ._webhooks import make_webhook_view

@@ -8,7 +8,7 @@ from typing import IO
 
 from flask import Response, current_app, jsonify, request
 
-from ..runtime import AuthonomySync
+from .._runtime import AuthonomySync
 from ..webhooks import WebhookReceiver, WebhookResult
 from ._context import EXTENSION_KEY
 

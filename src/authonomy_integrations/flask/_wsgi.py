@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..core import web
-from ..core.caller import ASK, Caller, refusal
-from ..runtime import AuthonomySync
+from .._core import web
+from .._core.caller import ASK, Caller, refusal
+from .._runtime import AuthonomySync
 
 __all__ = ["USER_KEY", "AuthonomyWSGI", "raw_target"]
 
@@ -75,7 +75,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 def raw_target(environ: dict[str, Any]) -> str:
     """The path and query of the request as the client sent them (percent-encoded, ASCII);
-    see :func:`~authonomy_integrations.core.web.wsgi_target`."""
+    see :func:`~authonomy_integrations._core.web.wsgi_target`."""
     return web.wsgi_target(environ)
 
 

@@ -28,10 +28,10 @@ require_extra(
     "authonomy_integrations.sandbox", "sandbox", "uvicorn", ("python_multipart", "multipart")
 )
 
-from .app import create_app
-from .browser import HostedLoginError, hosted_login
-from .models import Delivery, MockUser
-from .seed import (
+from ._app import create_app
+from ._browser import HostedLoginError, hosted_login
+from ._models import Delivery, MockUser
+from ._seed import (
     AUDIENCE,
     AUTHENTICATION_API_KEY,
     CONFIGURATION_API_KEY,
@@ -39,8 +39,8 @@ from .seed import (
     READ_ONLY_API_KEY,
     SANDBOX_MFA_CODE,
 )
-from .server import Sandbox
-from .state import SandboxState
+from ._server import Sandbox
+from ._state import SandboxState
 
 __all__ = [
     "AUDIENCE",

@@ -18,11 +18,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import AuthonomyConfig
-from ..errors import ConfigurationError
-from .models import Subscription
-from .seed import AUDIENCE, FULL_API_KEY, READ_ONLY_API_KEY, SANDBOX_MFA_CODE
-from .state import SandboxState
+from .._config import AuthonomyConfig
+from .._errors import ConfigurationError
+from ._models import Subscription
+from ._seed import AUDIENCE, FULL_API_KEY, READ_ONLY_API_KEY, SANDBOX_MFA_CODE
+from ._state import SandboxState
 
 __all__ = ["main"]
 
@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``authonomy-sandbox`` console script."""
     import uvicorn
 
-    from .app import create_app
-    from .server import bind_socket
+    from ._app import create_app
+    from ._server import bind_socket
 
     args = _arguments(argv)
     app_url = args.app_url or DEFAULT_APP_URL

@@ -1,7 +1,7 @@
 """ASGI plumbing shared by the middleware, its routes and the guards.
 
 Reading the two headers the kit needs straight from the scope, picking one cookie out of
-a ``Cookie`` header, and turning a :class:`~authonomy_integrations.core.web.Reply` into a
+a ``Cookie`` header, and turning a :class:`~authonomy_integrations._core.web.Reply` into a
 Starlette response. Nothing here knows about tokens or sessions.
 """
 
@@ -13,9 +13,9 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
-from ..core import web
-from ..core.caller import credentials
-from ..core.web import Reply
+from .._core import web
+from .._core.caller import credentials
+from .._core.web import Reply
 
 __all__ = [
     "client_ip",
@@ -44,7 +44,7 @@ def request_headers(scope: Scope) -> Headers:
 
 def target(scope: Scope) -> str:
     """The requested path with its query string, as the client sent them (percent-encoded,
-    ASCII); see :func:`~authonomy_integrations.core.web.asgi_target`."""
+    ASCII); see :func:`~authonomy_integrations._core.web.asgi_target`."""
     return web.asgi_target(scope)
 
 

@@ -1,7 +1,7 @@
 """Guards: ``login_required``, ``require_policy``, ``require_groups`` and ``current_user``.
 
 A guard is a check on the request that either passes or yields a
-:class:`~authonomy_integrations.core.web.Reply` (302 to login, 401, 403, step-up, 503).
+:class:`~authonomy_integrations._core.web.Reply` (302 to login, 401, 403, step-up, 503).
 Each guard works two ways:
 
 * as a decorator on a Starlette endpoint or a FastAPI path operation: the wrapper runs
@@ -26,11 +26,11 @@ from starlette.requests import HTTPConnection, Request
 from starlette.types import Scope
 from starlette.websockets import WebSocket
 
-from ..core.guarding import Guarding
-from ..core.routes import RequestInfo, Requirement
-from ..core.user import AuthonomyUser
-from ..core.web import Reply
-from ..runtime import AuthonomyAsync
+from .._core.guarding import Guarding
+from .._core.routes import RequestInfo, Requirement
+from .._core.user import AuthonomyUser
+from .._core.web import Reply
+from .._runtime import AuthonomyAsync
 from ._asgi import client_ip, response, target
 
 __all__ = [
@@ -147,7 +147,7 @@ class Guard:
     """A request check usable as a decorator and as a FastAPI dependency.
 
     ``@guard`` wraps an endpoint; ``Depends(guard)`` runs the check and returns the
-    signed-in :class:`~authonomy_integrations.core.user.AuthonomyUser`.
+    signed-in :class:`~authonomy_integrations._core.user.AuthonomyUser`.
     """
 
     __wrapped__: Callable[..., Any]

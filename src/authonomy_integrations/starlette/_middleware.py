@@ -9,12 +9,12 @@ from collections.abc import Callable
 from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import AuthonomyConfig
-from ..core.caller import ASK, Caller, refusal
-from ..core.routes import TEMPORARY_ERRORS
-from ..core.user import AuthonomyUser, UnauthenticatedUser
-from ..errors import ConfigurationError
-from ..runtime import AuthonomyAsync
+from .._config import AuthonomyConfig
+from .._core.caller import ASK, Caller, refusal
+from .._core.routes import TEMPORARY_ERRORS
+from .._core.user import AuthonomyUser, UnauthenticatedUser
+from .._errors import ConfigurationError
+from .._runtime import AuthonomyAsync
 from ._asgi import (
     credential_headers,
     request_headers,

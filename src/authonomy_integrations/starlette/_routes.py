@@ -1,7 +1,7 @@
 """The routes the middleware serves itself: login, callback and logout.
 
-What they answer is decided in :mod:`authonomy_integrations.core.routes`; here the ASGI
-scope becomes a :class:`~authonomy_integrations.core.routes.RequestInfo` and the answer
+What they answer is decided in :mod:`authonomy_integrations._core.routes`; here the ASGI
+scope becomes a :class:`~authonomy_integrations._core.routes.RequestInfo` and the answer
 a Starlette response.
 """
 
@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from ..core.effects import Flow
-from ..core.routes import Answer, RequestInfo
-from ..runtime import AuthonomyAsync
+from .._core.effects import Flow
+from .._core.routes import Answer, RequestInfo
+from .._runtime import AuthonomyAsync
 from ._asgi import client_ip, cookie_value, credential_headers, request_headers, response, target
 
 __all__ = ["request_info", "serve"]

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..runtime import AuthonomyAsync
+from .._runtime import AuthonomyAsync
 from ..webhooks import WebhookReceiver
 
 __all__ = ["webhook_endpoint"]

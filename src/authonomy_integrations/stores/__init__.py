@@ -1,26 +1,39 @@
-"""Session, replay and lock stores: memory, encrypted cookie, Redis.
+"""Session and webhook replay stores: memory, encrypted cookie, Redis.
 
-``RedisSessionStore`` is imported on first use, so apps without the ``redis`` extra
-never import redis-py.
+``config.session_store`` takes a :class:`SessionStore` (memory by default,
+:class:`CookieSessionStore`, :class:`RedisSessionStore`); ``config.replay_store`` and
+``WebhookReceiver(replay_store=...)`` take a :class:`ReplayStore`
+(:class:`MemoryReplayStore` by default, :class:`RedisReplayStore`).
+``RedisSessionStore`` is imported on first use, so apps without the ``redis`` extra never
+import redis-py.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import SessionStore
-from .cookie import CookieSessionStore
-from .memory import MemorySessionStore
+from ._base import SessionStore
+from ._cookie import CookieSessionStore
+from ._memory import MemorySessionStore
+from ._replay import MemoryReplayStore, RedisReplayStore, ReplayStore
 
 if TYPE_CHECKING:
-    from .redis import RedisSessionStore
+    from ._redis_sessions import RedisSessionStore
 
-__all__ = ["CookieSessionStore", "MemorySessionStore", "RedisSessionStore", "SessionStore"]
+__all__ = [
+    "CookieSessionStore",
+    "MemoryReplayStore",
+    "MemorySessionStore",
+    "RedisReplayStore",
+    "RedisSessionStore",
+    "ReplayStore",
+    "SessionStore",
+]
 
 
 def __getattr__(name: str) -> Any:
     if name == "RedisSessionStore":
-        from .redis import RedisSessionStore
+        from ._redis_sessions import RedisSessionStore
 
         return RedisSessionStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

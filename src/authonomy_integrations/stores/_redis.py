@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ConfigurationError, StoreUnavailableError
+from .._errors import ConfigurationError, StoreUnavailableError
 
 __all__ = ["KeyPrefix", "RedisClients", "check_prefix", "hash_tagged", "import_redis"]
 

@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
     # Imported on first use: pytest loads this package's plugin in every run, and the
     # helpers need the sandbox's extras (uvicorn), which not every install has.
     if name in __all__:
-        from . import login
+        from . import _login as login
 
         return getattr(login, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

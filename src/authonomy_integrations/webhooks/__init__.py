@@ -17,7 +17,7 @@ Framework routes: ``authonomy_integrations.starlette.webhook_endpoint`` and the 
 extension's webhook view.
 """
 
-from ..errors import WebhookVerificationError
+from .._errors import WebhookVerificationError
 from ._body import DEFAULT_MAX_BODY_BYTES, PayloadTooLargeError, aread_limited, read_limited
 from ._event import (
     EVENT_TYPES,

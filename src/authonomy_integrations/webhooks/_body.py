@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
 
-from ..errors import PayloadTooLargeError
+from .._errors import PayloadTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",

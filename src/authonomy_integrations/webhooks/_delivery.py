@@ -3,7 +3,7 @@
 The receiver's one flow (verify, claim, run the handlers, complete or release) yields
 these; the sync and async drivers perform them on the replay store's blocking or
 asynchronous methods, and call handlers in the thread or on the event loop. Like the
-core's effects (:mod:`authonomy_integrations.core.effects`) each is its own class, as the
+core's effects (:mod:`authonomy_integrations._core.effects`) each is its own class, as the
 drivers pick the action by class: ``Complete`` and ``Release`` carry the same id but ask
 for opposite things.
 """

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..core.strict_json import STRICT_JSON
-from ..errors import WebhookVerificationError
+from .._core.strict_json import STRICT_JSON
+from .._errors import WebhookVerificationError
 
 __all__ = [
     "EVENT_TYPES",

@@ -1,7 +1,7 @@
 """What a webhook delivery is answered, and what is reported about it.
 
 Each refusal or acknowledgement is one function: it reports the decision to the
-receiver's :class:`~authonomy_integrations.core.events.Events` and returns the
+receiver's :class:`~authonomy_integrations._core.events.Events` and returns the
 :class:`WebhookResult` (the API's envelope) the route sends back.
 """
 
@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core import events as ev
-from ..core.events import Events
-from ..errors import ReplayStoreFullError, StoreUnavailableError, WebhookVerificationError
-from ..stores.replay import ClaimState
+from .._core import events as ev
+from .._core.events import Events
+from .._errors import ReplayStoreFullError, StoreUnavailableError, WebhookVerificationError
+from ..stores._replay import ClaimState
 from ._body import PayloadTooLargeError
 from ._delivery import Handler, handler_name
 from ._event import WebhookEvent

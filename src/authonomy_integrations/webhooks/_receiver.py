@@ -28,17 +28,17 @@ from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from contextlib import suppress
 from typing import TypeVar
 
+from .._config import AuthonomyConfig
+from .._core.effects import Flow
+from .._core.events import Events
 from .._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
-from ..config import AuthonomyConfig
-from ..core.effects import Flow
-from ..core.events import Events
-from ..errors import (
+from .._errors import (
     ConfigurationError,
     ReplayStoreFullError,
     StoreUnavailableError,
     WebhookVerificationError,
 )
-from ..stores.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from ..stores._replay import MemoryReplayStore, RedisReplayStore, ReplayStore
 from . import _outcomes as answer
 from ._body import (
     DEFAULT_MAX_BODY_BYTES,
@@ -113,7 +113,7 @@ class WebhookReceiver:
     ) -> None:
         secrets = self._secrets(config, secret)
         if events is None:
-            from ..observability import events_for
+            from .._observability import events_for
 
             events = events_for(config) if config is not None else Events()
         #: Where deliveries are reported: verified, rejected, duplicate, handler failed.

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple, TypeAlias
 
-from ..errors import ConfigurationError, WebhookVerificationError
+from .._errors import ConfigurationError, WebhookVerificationError
 
 __all__ = [
     "ID_HEADER",

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..errors import ConfigurationError, WebhookVerificationError
+from .._errors import ConfigurationError, WebhookVerificationError
 from ._event import WebhookEvent, parse_event
 from ._signature import (
     Headers,
@@ -35,7 +35,7 @@ class WebhookVerifier:
     """Verifies Standard Webhooks deliveries signed with any of ``secrets``.
 
     Several secrets are accepted at once so a rotation needs no downtime. Every failure
-    raises :class:`~authonomy_integrations.errors.WebhookVerificationError` with a short
+    raises :class:`~authonomy_integrations._errors.WebhookVerificationError` with a short
     ``reason``; nothing else escapes :meth:`verify`.
     """
 

@@ -1,0 +1,209 @@
+"""Who is calling: a request's ``Authorization`` and ``Cookie`` headers to a decision.
+
+Every adapter asks :class:`Callers` the same two questions and only translates the
+answer: :meth:`Callers.known` answers from memory (a repeat bearer token, a session seen
+moments ago, no credentials at all) without a flow; when it says :data:`ASK`, the adapter
+drives :meth:`Callers.flow` with its runtime and gets a :class:`Caller`: the user, the
+``Set-Cookie`` a refreshed or ended session needs, or why the request is refused
+(an invalid token: 401; Authonomy or the store out of reach: 503).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from .._config import AuthonomyConfig
+from .._errors import TokenError
+from . import web
+from .effects import Flow
+from .routes import TEMPORARY_ERRORS
+from .user import AuthonomyUser
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .session_flows import SessionState
+
+__all__ = ["ASK", "Ask", "Caller", "Callers", "credentials", "refusal"]
+
+logger = logging.getLogger("authonomy_integrations")
+
+
+class Ask(enum.Enum):
+    """The type of :data:`ASK`."""
+
+    FLOW = "flow"
+
+
+#: :meth:`Callers.known` cannot tell without I/O: run :meth:`Callers.flow`.
+ASK: Final = Ask.FLOW
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The caller of one request.
+
+    ``user`` is ``None`` for nobody; ``set_cookie`` a ``Set-Cookie`` value to add to the
+    response; ``refused`` the error the request is answered with instead of the app
+    (build the answer with :func:`refusal`).
+    """
+
+    user: AuthonomyUser | None
+    set_cookie: str | None = None
+    refused: Exception | None = None
+
+
+_NOBODY = Caller(None)
+#: Fewest raw header values remembered, however small the token cache.
+_MIN_REMEMBERED = 1024
+
+
+def credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """The ``Authorization`` and ``Cookie`` values among an ASGI scope's raw header pairs
+    (lower-case names), in one pass: what :meth:`Callers.known` takes."""
+    authorization = cookies = None
+    for name, value in headers:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"cookie":
+            # HTTP/2 may split cookies over several headers; RFC 9113: join with "; ".
+            cookies = value if cookies is None else cookies + b"; " + value
+    return authorization, cookies
+
+
+def _text(value: bytes | str) -> str:
+    """A header value as text: HTTP header bytes read as Latin-1, like every server."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+#: How much of a header's end keys its memo entry. A server hands each request new bytes,
+#: and hashing a whole header (often near a kilobyte) would cost more than its tail; a
+#: token's signature ends a bearer header, so the tail tells headers apart. The entry keeps
+#: the whole header, compared on lookup, so two headers sharing a tail never share an answer.
+_TAIL = 32
+#: A header's tail -> (the whole header, the token or session id read out of it).
+Memo = dict[bytes | str, tuple[bytes | str, str]]
+
+
+def _remember(memo: Memo, raw: bytes | str, value: str, limit: int) -> None:
+    """Remember what ``raw`` holds; start over when full (a burst of new users only
+    costs the parse again, never a wrong answer)."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[raw[-_TAIL:]] = (raw, value)
+
+
+class Callers:
+    """The one place that decides who is calling, for every adapter."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.cookie_name = web.session_cookie_name(engine.config)
+        # Bound once: the repeat-token path is a header test, a clock read and a lookup.
+        self._bearer_hit = engine.fast_bearer()
+        # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
+        self._session_hit: Callable[[str, float], SessionState | None]
+        self._session_hit = engine.recent_sessions.get
+        self._ctx = engine.ctx
+        # Raw header values (``bytes`` from ASGI, ``str`` from WSGI) that answered from
+        # memory before, to the token or session id read out of them: a repeat request
+        # skips decoding and parsing its header. Only a value that led to a cached user
+        # is kept, so hostile headers cannot fill these; the decision itself is still
+        # the cache's (expiry, revocation), read on every request.
+        self._tokens: Memo = {}
+        self._cookies: Memo = {}
+        self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
+
+    def known(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> AuthonomyUser | Ask | None:
+        """The user when memory answers (``None``: nobody), else :data:`ASK`.
+
+        ``authorization`` and ``cookies`` are the request's headers as the server gave
+        them (``bytes`` from ASGI, see :func:`credentials`; ``str`` from WSGI), ``None``
+        or empty when absent. An ``Authorization`` header decides alone, even beside a
+        session cookie.
+        """
+        if authorization:
+            entry = self._tokens.get(authorization[-_TAIL:])
+            if entry is not None and entry[0] == authorization:
+                user: AuthonomyUser | None = self._bearer_hit(entry[1], self._ctx.clock())
+                if user is not None:
+                    return user
+            return self._known_bearer(authorization)
+        if not cookies:
+            return None
+        entry = self._cookies.get(cookies[-_TAIL:])
+        if entry is not None and entry[0] == cookies:
+            state = self._session_hit(entry[1], self._ctx.clock())
+            if state is not None:
+                return state.user
+        return self._known_session(cookies)
+
+    def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
+        authorization = _text(raw)
+        if not authorization.startswith("Bearer "):  # other spellings: the flow decides
+            return ASK
+        token = authorization[7:]
+        user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+        if user is None:
+            return ASK
+        _remember(self._tokens, raw, token, self._remembered)
+        return user
+
+    def _known_session(self, raw: bytes | str) -> AuthonomyUser | Ask | None:
+        cookie = web.cookie_value(_text(raw), self.cookie_name)
+        if cookie is None:
+            return None
+        state = self._session_hit(cookie, self._ctx.clock())
+        if state is None:
+            return ASK
+        _remember(self._cookies, raw, cookie, self._remembered)
+        return state.user
+
+    def flow(self, authorization: bytes | str | None, cookies: bytes | str | None) -> Flow[Caller]:
+        """The caller, verifying the token or loading (and refreshing) the session."""
+        try:
+            if authorization:
+                token = web.bearer_token(_text(authorization))
+                if token is None:
+                    return _NOBODY
+                user = yield from self.engine.authenticate_bearer(token)
+                return Caller(user)
+            cookie = web.cookie_value(_text(cookies) if cookies else None, self.cookie_name)
+            if cookie is None:
+                return _NOBODY
+            state = yield from self.engine.authenticate_session(cookie)
+        except TokenError as exc:
+            return Caller(None, refused=exc)
+        except TEMPORARY_ERRORS as exc:
+            # The cookie is left alone: the session is still good once Authonomy is back.
+            logger.warning("request answered 503: %s", exc)
+            return Caller(None, refused=exc)
+        config = self.config
+        if state.set_cookie is not None:
+            header = web.set_cookie(
+                config, self.cookie_name, state.set_cookie, config.session_max_age
+            )
+            return Caller(state.user, header)
+        if state.clear_cookie:
+            return Caller(state.user, web.clear_cookie(config, self.cookie_name))
+        return Caller(state.user)
+
+
+def refusal(
+    config: AuthonomyConfig,
+    exc: Exception,
+    method: str,
+    headers: Mapping[str, str],
+    target: str,
+) -> web.Reply:
+    """The answer to a refused caller: 503 while Authonomy is out of reach, else 401."""
+    if isinstance(exc, TEMPORARY_ERRORS):
+        return web.unavailable(exc, method, headers)
+    error = exc if isinstance(exc, TokenError) else None
+    return web.unauthenticated(config, method, headers, target, error=error)

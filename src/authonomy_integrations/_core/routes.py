@@ -1,0 +1,315 @@
+"""The kit's routes and guards, framework-free: what login, callback, logout and a guarded
+endpoint answer, given what the adapter read off the request.
+
+Each adapter builds a :class:`RequestInfo`, runs the flow with its runtime, and turns the
+:class:`Answer` (or guard :class:`~.web.Reply`) into its own response type. So the two
+adapters cannot drift apart: they share every decision, and only translate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import (
+    AuthonomyAPIError,
+    AuthonomyUnavailableError,
+    InternalServerError,
+    LoginError,
+    RateLimitedError,
+    SessionError,
+)
+from . import web
+from .effects import Flow
+from .engine import Engine
+from .events import CALLBACK_REFUSED, LOGIN_FAILED, login_reason, reason_code
+from .login import CALLBACK_REFUSALS
+from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
+from .user import AuthonomyUser
+from .web import Reply
+
+__all__ = [
+    "TEMPORARY_ERRORS",
+    "Answer",
+    "RequestInfo",
+    "Requirement",
+    "Routes",
+]
+
+logger = logging.getLogger("authonomy_integrations")
+
+#: Errors that mean "cannot answer right now" (Authonomy or the session store out of
+#: reach): 503 with ``Retry-After``, and the session is kept.
+TEMPORARY_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError, SessionError)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """What the kit needs to know about a request, read off it by the adapter."""
+
+    method: str
+    headers: Mapping[str, str]
+    """Request headers with lower-case names."""
+    target: str
+    """Path and query string: where to come back to after a login."""
+    query: Mapping[str, str]
+    client_ip: str | None = None
+    session_cookie: str | None = None
+    login_cookie: str | None = None
+    request: Any = None
+    """The framework's request object, handed to ``config.customer_resolver``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A route's reply and the ``Set-Cookie`` values to send with it."""
+
+    reply: Reply
+    cookies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a guard demands: a signed-in user, and maybe a policy by name or a local one."""
+
+    description: str
+    policy_name: str | None = None
+    local_policy: Policy | None = None
+
+    @classmethod
+    def signed_in(cls) -> Requirement:
+        """Any signed-in user."""
+        return cls("login_required")
+
+    @classmethod
+    def policy(cls, name: str) -> Requirement:
+        """A user who meets the policy ``name`` (from ``config.policies`` or the API)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError("require_policy needs a policy name")
+        note_guard_policy(name)
+        return cls(f"require_policy({name!r})", policy_name=name)
+
+    @classmethod
+    def groups(cls, *groups: str) -> Requirement:
+        """A user in at least one of ``groups``: a local ``allowed_groups`` policy."""
+        policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
+        return cls(f"require_groups{groups!r}", local_policy=policy)
+
+
+def _code(value: str | None) -> str | None:
+    """A customer id read off the query, only when it has the form of one."""
+    return value if value is not None and reason_code(value, "") == value else None
+
+
+def _private(reply: Reply) -> Reply:
+    """``reply`` kept out of caches and ``Referer`` headers: the callback URL holds a code."""
+    present = {name for name, _ in reply.headers}
+    extra = tuple(
+        header
+        for header in (("cache-control", "no-store"), ("referrer-policy", "no-referrer"))
+        if header[0] not in present
+    )
+    return dataclasses.replace(reply, headers=reply.headers + extra)
+
+
+class Routes:
+    """Login, callback, logout and guards for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.session_cookie = web.session_cookie_name(self.config)
+        self.login_cookie = web.login_cookie_name(self.config)
+        #: The route flow serving each of the kit's paths.
+        #: The route flow serving each of the kit's paths; none for an API-only app.
+        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
+        if self.config.login_path is not None:
+            self.by_path = {
+                self.config.login_path: self.login,
+                self.config.callback_path: self.callback,
+                self.config.logout_path: self.logout,
+            }
+
+    # --- routes ------------------------------------------------------------------------
+
+    def login(self, info: RequestInfo) -> Flow[Answer]:
+        """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy.
+
+        An address that started more than ``config.login_rate_limit`` logins in the
+        window gets 429 instead, unless the browser has a live session (a step-up).
+        """
+        # Not HEAD either: each start is a call to Authonomy and a new login attempt.
+        if info.method != "GET":
+            return Answer(web.method_not_allowed("GET"))
+        # Browsers only: a test client that follows the callback by its path is unaffected.
+        host = web.foreign_host(self.config, info.headers)
+        if host is not None and web.is_browser_navigation(info.method, info.headers):
+            logger.warning(
+                "login started on host %r but app_url is %r: the browser returns to "
+                "app_url's host without the login cookie set here, and the sign-in fails. "
+                "Open the app at app_url, or set AUTHONOMY_APP_URL to the address in use",
+                host,
+                self.config.app_url,
+            )
+        retry_after = self.engine.login_refused_for(info.client_ip)
+        if retry_after is not None:
+            signed_in = yield from self._signed_in(info)
+            if not signed_in:
+                self.engine.events.emit(
+                    LOGIN_FAILED, "rate_limited", level=logging.WARNING, client_ip=info.client_ip
+                )
+                return Answer(web.too_many_logins(retry_after, info.method, info.headers))
+        try:
+            customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
+            start = yield from self.engine.start_login(
+                customer_id=customer,
+                next_path=info.query.get("next"),
+                login_cookie=info.login_cookie,
+                step_up=info.query.get("step_up") or None,
+                session_cookie=info.session_cookie,
+            )
+        except Exception as exc:
+            return Answer(self._login_trouble(exc, info))
+        return Answer(web.redirect(start.redirect_url), (self._login_cookie(start.login_cookie),))
+
+    def callback(self, info: RequestInfo) -> Flow[Answer]:
+        """``GET callback_path?code=&state=&iss=``: finish the login, start the session."""
+        # Not HEAD either: a link checker's HEAD would spend the single-use code.
+        if info.method != "GET":
+            return Answer(web.method_not_allowed("GET"))
+        if not info.login_cookie and "state" in info.query:
+            return Answer(_private(self._login_cookie_missing(info)))
+        try:
+            done = yield from self.engine.finish_login(
+                info.query, login_cookie=info.login_cookie, old_session=info.session_cookie
+            )
+        except Exception as exc:
+            reply = _private(self._login_trouble(exc, info))
+            spent = self.engine.spent_login_cookie(info.query.get("state"), info.login_cookie)
+            return Answer(reply, (self._login_cookie(spent),) if spent is not None else ())
+        cookies = (
+            web.set_cookie(
+                self.config, self.session_cookie, done.session_cookie, self.config.session_max_age
+            ),
+            self._login_cookie(done.login_cookie),
+        )
+        return Answer(_private(web.redirect(done.redirect_to)), cookies)
+
+    def logout(self, info: RequestInfo) -> Flow[Answer]:
+        """``POST logout_path`` from the app's own pages: end the session, clear the cookie."""
+        if info.method != "POST":
+            return Answer(web.method_not_allowed("POST"))
+        if not web.logout_allowed(self.config, info.headers):
+            return Answer(web.logout_refused())
+        yield from self.engine.logout(info.session_cookie)
+        clear = web.clear_cookie(self.config, self.session_cookie)
+        return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
+
+    def _signed_in(self, info: RequestInfo) -> Flow[bool]:
+        """Whether the browser has a live session (its logins are step-ups, not abuse)."""
+        try:
+            live: bool = yield from self.engine.has_live_session(info.session_cookie)
+        except TEMPORARY_ERRORS:
+            return False
+        return live
+
+    def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
+        """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
+        return self.by_path.get(path)
+
+    def _login_cookie(self, value: str) -> str:
+        return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
+
+    def _login_cookie_missing(self, info: RequestInfo) -> Reply:
+        host = info.headers.get("host", "")
+        self.engine.events.emit(CALLBACK_REFUSED, "login_cookie_missing")
+        logger.warning(
+            "login callback on host %r came without its login cookie; app_url is %r. "
+            "Sign-ins must start on app_url's host (a cookie set on another host, e.g. "
+            "localhost instead of 127.0.0.1, is not sent back): open the app at app_url "
+            "or set AUTHONOMY_APP_URL to the address the browser uses",
+            host,
+            self.config.app_url,
+        )
+        return web.login_cookie_missing(self.config, host or web.app_host(self.config))
+
+    def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
+        events = self.engine.events
+        customer = info.query.get("customer")
+        if isinstance(exc, TEMPORARY_ERRORS):
+            events.emit(LOGIN_FAILED, "unavailable", level=logging.WARNING, detail=str(exc))
+            return web.unavailable(exc, info.method, info.headers)
+        if isinstance(exc, LoginError):
+            if exc.error in CALLBACK_REFUSALS:
+                events.emit(CALLBACK_REFUSED, exc.error, detail=exc.reason)
+            else:
+                reason = login_reason(exc.error)
+                events.emit(LOGIN_FAILED, reason, customer_id=_code(customer), detail=exc.reason)
+            return web.login_failed(exc)
+        if isinstance(exc, AuthonomyAPIError):
+            # INVALID_CUSTOMER, IDP_NOT_CONFIGURED, ...: the user can act on the message.
+            code = exc.code.lower()
+            events.emit(
+                LOGIN_FAILED, reason_code(code, "api_error"), level=logging.WARNING, detail=str(exc)
+            )
+            return web.login_failed(LoginError(exc.message, error=code))
+        raise exc
+
+    # --- guards ------------------------------------------------------------------------
+
+    def passes_now(
+        self, requirement: Requirement, user: AuthonomyUser | None, client_ip: str | None
+    ) -> bool:
+        """Whether ``user`` meets ``requirement`` on what is known already (no fetch).
+
+        ``False`` means "run :meth:`guard`": it decides the refusal, or fetches first.
+        Adapters call this first so a request that passes costs no flow and no
+        :class:`RequestInfo`.
+        """
+        if user is None:
+            return False
+        if requirement.local_policy is not None:
+            now = self.engine.clock()
+            decision = evaluate(requirement.local_policy, user, client_ip=client_ip, now=now)
+        elif requirement.policy_name is None:
+            return True
+        else:
+            found = self.engine.policy_now(requirement.policy_name, user, client_ip)
+            if found is None:
+                return False
+            decision = found
+        if decision.allowed:
+            self.engine.report_policy(decision, user)
+        return decision.allowed
+
+    def guard(
+        self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser | None
+    ) -> Flow[Reply | None]:
+        """``None`` when ``user`` meets ``requirement``, else the reply to answer with."""
+        if user is None:
+            return web.unauthenticated(self.config, info.method, info.headers, info.target)
+        try:
+            decision = yield from self._decision(requirement, info, user)
+        except TEMPORARY_ERRORS as exc:
+            return web.unavailable(exc, info.method, info.headers)
+        if decision is None or decision.allowed:
+            return None
+        return web.policy_denied(self.config, decision, info.method, info.headers, info.target)
+
+    def _decision(
+        self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser
+    ) -> Flow[PolicyDecision | None]:
+        if requirement.local_policy is not None:
+            now = self.engine.clock()
+            local = evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+            self.engine.report_policy(local, user)
+            return local
+        if requirement.policy_name is None:
+            return None
+        decision: PolicyDecision = yield from self.engine.check_policy(
+            requirement.policy_name, user, info.client_ip
+        )
+        return decision

@@ -1,0 +1,345 @@
+"""Sessions and refresh: a session cookie to its user, refreshed, touched, expired or
+ended, and logout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import (
+    AuthonomyError,
+    AuthonomyUnavailableError,
+    InternalServerError,
+    InvalidGrantError,
+    SessionTooLargeError,
+    StoreUnavailableError,
+    TokenError,
+)
+from . import events as ev
+from .context import Context, Part
+from .effects import DeleteSession, Flow, LoadSession, SaveSession, SessionExclusive
+from .events import short_hash, token_reason
+from .refresh_claims import RefreshClaims
+from .sessions import (
+    SessionRecord,
+    TokenSet,
+    identity_change,
+    is_expired,
+    needs_refresh,
+    store_ttl,
+    text_claim,
+    touch,
+    with_tokens,
+)
+from .token_cache import TokenCache
+from .user import AuthonomyUser
+from .verifier import ENDED_SESSIONS, TokenVerifier
+
+__all__ = ["SessionKeeper", "SessionState"]
+
+logger = logging.getLogger("authonomy_integrations")
+#: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
+_TOUCH_INTERVAL = 60.0
+#: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
+_RECENT_SESSIONS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What a session cookie stands for on this request.
+
+    ``user`` is ``None`` when the cookie names no live session; ``set_cookie`` is a new
+    cookie value to send (after a refresh or a touch), ``clear_cookie`` asks the adapter
+    to delete the cookie.
+    """
+
+    user: AuthonomyUser | None
+    set_cookie: str | None = None
+    clear_cookie: bool = False
+
+
+_NO_SESSION = SessionState(None, clear_cookie=True)
+
+
+class SessionKeeper(Part):
+    """Authenticates session cookies, refreshes and touches sessions, ends them."""
+
+    def __init__(
+        self, ctx: Context, tokens: TokenVerifier, *, session_cache_ttl: float = 0.0
+    ) -> None:
+        """``session_cache_ttl``: seconds a decoded session may be reused without reading
+        the store again; 0 (the default) for stores other processes write to."""
+        super().__init__(ctx)
+        self.tokens = tokens
+        self.session_cache_ttl = session_cache_ttl
+        #: Ids of sessions logged out here, refused even when a copy of the cookie comes
+        #: back (the cookie store cannot forget a cookie); kept for a session's lifetime.
+        self._ended = TokenCache(ENDED_SESSIONS)
+        #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
+        self.recent_sessions = TokenCache(_RECENT_SESSIONS)
+        tokens.forget_sessions = self.recent_sessions.clear
+        #: Claims on refreshes, for stores shared by processes (the runtime enables them).
+        self.claims = RefreshClaims(ctx)
+
+    def cached_session(self, cookie: str) -> SessionState | None:
+        """The state of a session seen moments ago that needs no refresh, touch or check."""
+        state: SessionState | None = self.recent_sessions.get(cookie, self.clock())
+        return state
+
+    def has_live_session(self, cookie: str | None) -> Flow[bool]:
+        """Whether ``cookie`` names a session that is neither ended nor expired (no
+        refresh, no write: only to tell a signed-in browser from an anonymous one)."""
+        if not cookie:
+            return False
+        if self.cached_session(cookie) is not None:
+            return True
+        yield from self.claims.write_back_first()
+        record = yield LoadSession(cookie)
+        config = self.config
+        return (
+            record is not None
+            and not self._has_ended(record)
+            and not is_expired(
+                record, self.clock(), config.session_idle_timeout, config.session_max_age
+            )
+        )
+
+    def authenticate_session(self, cookie: str) -> Flow[SessionState]:
+        """The user of a session cookie, refreshing the session when its token expires."""
+        yield from self.claims.write_back_first()
+        now = self.clock()
+        record = yield LoadSession(cookie)
+        if record is None or self._has_ended(record):
+            return _NO_SESSION
+        if self._foreign(record):
+            # Another app's session (shared store or secret): not ours to end there.
+            logger.warning("session refused: it was made by another app (iss or aud differs)")
+            return _NO_SESSION
+        if not self.config.accepts_customer(record.claims.get("customer_id")):
+            self._ended_event(record, "customer_not_accepted", logging.WARNING)
+            yield from self.end_local(cookie)
+            return _NO_SESSION
+        revoked = yield from self.tokens.sid_revoked(record.claims.get("sid"))
+        if revoked:
+            self._ended_event(record, "signed_out")
+            yield from self.end_local(cookie)
+            return _NO_SESSION
+        if is_expired(record, now, self.config.session_idle_timeout, self.config.session_max_age):
+            self._ended_event(record, "expired")
+            yield DeleteSession(cookie)
+            return _NO_SESSION
+        if needs_refresh(record, now, self.config.refresh_margin):
+            refreshed: SessionState = yield SessionExclusive(
+                record.id, lambda: self._refresh_session(cookie)
+            )
+            return refreshed
+        touched = touch(record, now, _TOUCH_INTERVAL)
+        if touched is not None:
+            try:
+                new_cookie = yield from self.save(touched, now)
+            except SessionTooLargeError:
+                new_cookie = None  # the session stays as it was; a refresh decides
+            return _state(record, cookie, new_cookie)
+        state = _state(record, cookie, None)
+        self._remember(cookie, record, state, now)
+        return state
+
+    def _remember(
+        self, cookie: str, record: SessionRecord, state: SessionState, now: float
+    ) -> None:
+        if self.session_cache_ttl <= 0:
+            return
+        config = self.config
+        until = min(
+            now + self.session_cache_ttl,
+            record.tokens.expires_at - config.refresh_margin,
+            record.last_seen + _TOUCH_INTERVAL,
+            record.last_seen + config.session_idle_timeout,
+            record.created_at + config.session_max_age,
+        )
+        self.recent_sessions.keep(cookie, state, until)
+
+    def _report(
+        self, name: str, record: SessionRecord, why: str | None = None, **fields: Any
+    ) -> None:
+        """Report event ``name`` about the session of ``record`` (its user and customer)."""
+        claims = record.claims
+        self.events.emit(
+            name,
+            why,
+            user_id=text_claim(claims, "sub"),
+            customer_id=text_claim(claims, "customer_id"),
+            session=short_hash(record.id),
+            **fields,
+        )
+
+    def _ended_event(self, record: SessionRecord, why: str, level: int | None = None) -> None:
+        """Report that the session of ``record`` ended, and ``why``."""
+        self._report(ev.SESSION_ENDED, record, why, level=level)
+
+    def _refresh_session(self, cookie: str) -> Flow[SessionState]:
+        with self.events.span("authonomy.refresh"):
+            state: SessionState = yield from self._refresh_locked(cookie)
+        return state
+
+    def _refresh_locked(self, cookie: str) -> Flow[SessionState]:
+        now = self.clock()
+        # Another request may have refreshed while this one waited for the lock.
+        current = yield LoadSession(cookie)
+        if current is None or not self.acceptable(current):
+            return _NO_SESSION
+        if not needs_refresh(current, now, self.config.refresh_margin):
+            return _state(current, cookie, None)
+        unsaved_elsewhere = yield from self.claims.owner_elsewhere(current, now)
+        if unsaved_elsewhere:  # its new refresh token is not stored yet
+            saving = "the session's refreshed tokens are still being saved by another worker"
+            return self._while_token_lasts(
+                current, cookie, now, StoreUnavailableError(saving, retry_after=1)
+            )
+        # Written before Authonomy rotates the refresh token; removed with the save.
+        claim = yield from self.claims.claim(current, now)
+        try:
+            answer = yield from self.api.auth.refresh(current.tokens.refresh_token)
+            tokens = TokenSet.from_response(answer, now)
+            claims = yield from self.tokens.verify_access_token(tokens.access_token)
+        except (InvalidGrantError, TokenError) as exc:
+            why = token_reason(exc) if isinstance(exc, TokenError) else "invalid_grant"
+            self._refresh_failed(current, why, now, detail=str(exc))
+            self._ended_event(current, "refresh_refused")
+            yield from self.end_local(cookie)
+            return _NO_SESSION
+        except (AuthonomyUnavailableError, InternalServerError) as exc:
+            self._refresh_failed(current, "unavailable", now, detail=str(exc))
+            yield from self.claims.drop(current, claim, now)
+            kept = AuthonomyUnavailableError(
+                "Authonomy is temporarily unavailable; the session is kept",
+                retry_after=getattr(exc, "retry_after", None) or 5,
+            )
+            kept.__cause__ = exc
+            return self._while_token_lasts(current, cookie, now, kept)
+        changed = identity_change(current.claims, claims)
+        if changed is not None:
+            self._ended_event(current, f"{changed}_changed", logging.WARNING)
+            yield from self.revoke_answer(answer, claims)
+            yield from self.end_local(cookie)
+            return _NO_SESSION
+        refreshed = with_tokens(current, tokens, claims, now)
+        try:
+            new_cookie = yield from self._save_refreshed(refreshed, now, claim)
+        except SessionTooLargeError as exc:
+            # Permanent: the grown session will never fit again; end it cleanly.
+            self._ended_event(current, "too_large", logging.ERROR)
+            logger.error("the refreshed session does not fit its store: %s", exc)
+            yield from self.revoke_answer(answer)
+            yield from self.end_local(cookie)
+            return _NO_SESSION
+        if new_cookie is None:
+            # The claim is gone: a logout removed it, another process took the session
+            # over after waiting, or the store lost it (a failover). What is stored now
+            # is not this refresh's to replace or delete; the next request goes by it.
+            logger.warning("a refreshed session lost its claim before its save; not saved")
+            raise StoreUnavailableError(
+                "the session changed while it was refreshed; try again", retry_after=1
+            )
+        self._report(ev.SESSION_REFRESHED, refreshed, duration=max(0.0, self.clock() - now))
+        return _state(refreshed, cookie, new_cookie)
+
+    def _save_refreshed(
+        self, record: SessionRecord, now: float, claim: str | None
+    ) -> Flow[str | None]:
+        if claim is None:
+            cookie: str = yield from self.save(record, now)
+            return cookie
+        saved: str | None = yield from self.claims.save(record, now, claim)
+        return saved
+
+    def _refresh_failed(self, record: SessionRecord, why: str, now: float, detail: str) -> None:
+        duration = max(0.0, self.clock() - now)
+        self._report(ev.REFRESH_FAILED, record, why, duration=duration, detail=detail)
+
+    def _while_token_lasts(
+        self, record: SessionRecord, cookie: str, now: float, error: Exception
+    ) -> SessionState:
+        """The session as it is while its access token lasts; after that ``error``."""
+        if record.tokens.expires_at + self.config.leeway > now:
+            return _state(record, cookie, None)
+        raise error
+
+    def _foreign(self, record: SessionRecord) -> bool:
+        """Whether the session was made by another app (issuer or audience differs)."""
+        config = self.config
+        return record.issuer != config.resolved_issuer or record.audience != config.audience
+
+    def acceptable(self, record: SessionRecord) -> bool:
+        """Whether this app may use the session: its own, of an accepted customer, live."""
+        return (
+            not self._foreign(record)
+            and self.config.accepts_customer(record.claims.get("customer_id"))
+            and not self._has_ended(record)
+        )
+
+    def _has_ended(self, record: SessionRecord) -> bool:
+        return self._ended.get(record.id, self.clock()) is not None
+
+    def save(self, record: SessionRecord, now: float) -> Flow[str]:
+        """Save ``record`` for as long as it may live; its cookie value."""
+        ttl = store_ttl(record, now, self.config.session_idle_timeout, self.config.session_max_age)
+        cookie: str = yield SaveSession(record, ttl)
+        return cookie
+
+    def end_local(self, cookie: str) -> Flow[SessionRecord | None]:
+        """End the session of ``cookie`` here (refused from now on); its record."""
+        record: SessionRecord | None = yield LoadSession(cookie)
+        if record is not None:
+            self._ended.keep(record.id, True, record.created_at + self.config.session_max_age)
+        # Other cookie values of this session may be cached; logouts are rare enough
+        # to forget every cached session rather than index them by id.
+        self.recent_sessions.clear()
+        yield DeleteSession(cookie)
+        return record
+
+    def revoke_answer(
+        self, answer: Mapping[str, Any], claims: Mapping[str, Any] | None = None
+    ) -> Flow[None]:
+        """End the Authonomy session of a token answer the app refused or cannot use: its
+        ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
+        if claims is not None:
+            yield from self.tokens.revoke_sid(text_claim(claims, "sid"))
+        refresh_token = answer.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return
+        try:
+            yield from self.api.auth.logout(refresh_token=refresh_token)
+        except AuthonomyError as exc:
+            logger.warning("revoking refused tokens at Authonomy failed: %s", exc)
+
+    def logout(self, cookie: str | None) -> Flow[None]:
+        """End the session here and at Authonomy (its refresh tokens stop working)."""
+        if not cookie:
+            return
+        yield from self.claims.write_back_first()
+        found: SessionRecord | None = yield LoadSession(cookie)
+        if found is None:
+            record = yield from self.end_local(cookie)
+        else:
+            # Under the session's refresh lock: a refresh running in another worker
+            # saves its result first and the delete comes after, instead of the
+            # refreshed record being saved back over the logout.
+            record = yield SessionExclusive(found.id, lambda: self.end_local(cookie))
+        if record is None:
+            return
+        self._ended_event(record, "logout")
+        yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
+        try:
+            yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
+        except AuthonomyError as exc:
+            # The local session is gone; the refresh token left with it.
+            logger.warning("logout at Authonomy failed: %s", exc)
+
+
+def _state(record: SessionRecord, old_cookie: str, new_cookie: str | None) -> SessionState:
+    changed = new_cookie if new_cookie is not None and new_cookie != old_cookie else None
+    return SessionState(AuthonomyUser.from_claims(record.claims), set_cookie=changed)

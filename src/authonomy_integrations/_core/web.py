@@ -1,0 +1,277 @@
+"""What the kit answers on the web, framework-free: redirects, error envelopes, pages.
+
+Both adapters turn a :class:`Reply` into their own response type, so a 401, a step-up
+redirect or a 503 looks the same under Starlette, FastAPI and Flask. Cookies
+(:mod:`.cookies`) and request targets (:mod:`.targets`) have their own modules; their
+names are importable from here too, where the adapters take them from.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from .._config import AuthonomyConfig
+from .._errors import AuthonomyUnavailableError, LoginError, TokenError
+from .cookies import clear_cookie, cookie_value, login_cookie_name, session_cookie_name, set_cookie
+from .policies import PolicyDecision
+from .targets import ascii_target, ascii_url, asgi_target, wsgi_target
+
+__all__ = [
+    "Reply",
+    "app_host",
+    "ascii_target",
+    "ascii_url",
+    "asgi_target",
+    "bearer_token",
+    "clear_cookie",
+    "cookie_value",
+    "error_envelope",
+    "foreign_host",
+    "is_browser_navigation",
+    "login_cookie_missing",
+    "login_cookie_name",
+    "login_failed",
+    "login_url",
+    "logout_allowed",
+    "logout_refused",
+    "method_not_allowed",
+    "policy_denied",
+    "redirect",
+    "session_cookie_name",
+    "set_cookie",
+    "too_many_logins",
+    "unauthenticated",
+    "unavailable",
+    "wsgi_target",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A complete HTTP answer: status, headers (besides Content-Type), body."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def error_envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
+    """The contract's error envelope, encoded."""
+    error = {"code": code, "message": message, "details": dict(details or {})}
+    return json.dumps({"success": False, "error": error}).encode()
+
+
+def is_browser_navigation(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request is a browser loading a page (redirect it) or an API call (401).
+
+    ``headers`` has lower-case names. A request that carries ``Authorization`` is an API
+    call whatever it accepts.
+    """
+    if method not in ("GET", "HEAD") or "authorization" in headers:
+        return False
+    mode = headers.get("sec-fetch-mode")
+    if mode is not None:
+        return mode == "navigate"
+    return "text/html" in headers.get("accept", "")
+
+
+def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = None) -> str:
+    """The login route with ``next`` (and the policy to step up for)."""
+    query = {"next": next_path}
+    if step_up:
+        query["step_up"] = step_up
+    return f"{config.login_path}?{urlencode(query)}"
+
+
+def redirect(location: str, *extra: tuple[str, str], status: int = 302) -> Reply:
+    """A redirect that no cache keeps (``extra`` headers are added).
+
+    ``location`` is made ASCII (see :func:`ascii_url`): header values are bytes, and a
+    non-ASCII one would fail while the response is sent.
+    """
+    headers = (("location", ascii_url(location)), ("cache-control", "no-store"), *extra)
+    return Reply(status, content_type="text/plain", headers=headers)
+
+
+def method_not_allowed(*allowed: str) -> Reply:
+    """405 with ``Allow``."""
+    body = error_envelope("METHOD_NOT_ALLOWED", "Method not allowed")
+    return Reply(405, body, headers=(("allow", ", ".join(allowed)),))
+
+
+def logout_refused() -> Reply:
+    """403 for a logout that did not come from the app's own pages."""
+    return Reply(403, error_envelope("FORBIDDEN", "Logout must come from this site's own pages"))
+
+
+def _page(status: int, title: str, message: str, *headers: tuple[str, str]) -> Reply:
+    body = _PAGE.format(title=html.escape(title), message=html.escape(message))
+    return Reply(status, body.encode(), "text/html; charset=utf-8", headers)
+
+
+def unauthenticated(
+    config: AuthonomyConfig,
+    method: str,
+    headers: Mapping[str, str],
+    path_with_query: str,
+    error: TokenError | None = None,
+) -> Reply:
+    """No user: a browser goes to login and back; an API call gets 401."""
+    if error is None and config.login_path is not None and is_browser_navigation(method, headers):
+        return redirect(login_url(config, path_with_query))
+    challenge = 'Bearer realm="authonomy"'
+    message = "Authentication required"
+    if error is not None:
+        reason = error.reason.replace('"', "'")
+        challenge += f', error="invalid_token", error_description="{reason}"'
+        message = f"Invalid token: {error.reason}"
+    return Reply(
+        401,
+        error_envelope("UNAUTHENTICATED", message),
+        headers=(("www-authenticate", challenge),),
+    )
+
+
+def policy_denied(
+    config: AuthonomyConfig,
+    decision: PolicyDecision,
+    method: str,
+    headers: Mapping[str, str],
+    path_with_query: str,
+) -> Reply:
+    """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
+    can_log_in = decision.login_can_cure and config.login_path is not None
+    if can_log_in and is_browser_navigation(method, headers):
+        return redirect(login_url(config, path_with_query, step_up=decision.policy))
+    details = {"policy": decision.policy, "reason": decision.reason or "denied"}
+    message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"
+    if is_browser_navigation(method, headers):
+        return _page(403, "Access denied", message)
+    return Reply(403, error_envelope("POLICY_VIOLATED", message, details))
+
+
+def unavailable(
+    exc: AuthonomyUnavailableError | Exception, method: str, headers: Mapping[str, str]
+) -> Reply:
+    """Authonomy cannot be reached: 503 with ``Retry-After``; the session is kept."""
+    retry_after = getattr(exc, "retry_after", None) or 5
+    retry = (("retry-after", str(max(1, math.ceil(retry_after)))),)
+    message = "Sign-in is temporarily unavailable. Please try again in a moment."
+    if is_browser_navigation(method, headers):
+        return _page(503, "Temporarily unavailable", message, *retry)
+    return Reply(503, error_envelope("TEMPORARILY_UNAVAILABLE", message), headers=retry)
+
+
+def too_many_logins(retry_after: float, method: str, headers: Mapping[str, str]) -> Reply:
+    """429 with ``Retry-After``: this client started too many logins in a short time."""
+    retry = (("retry-after", str(max(1, math.ceil(retry_after)))),)
+    message = "Too many sign-in attempts from this address. Please wait a moment."
+    if is_browser_navigation(method, headers):
+        return _page(429, "Too many sign-in attempts", message, *retry)
+    return Reply(429, error_envelope("RATE_LIMITED", message), headers=retry)
+
+
+def login_failed(exc: LoginError) -> Reply:
+    """A callback or login start that cannot complete: a plain page, never a traceback."""
+    if exc.error == "access_denied":
+        return _page(403, "Sign-in cancelled", "The sign-in was cancelled or denied.")
+    if exc.error == "wrong_user":
+        return _page(
+            400,
+            "Signed in as someone else",
+            "The extra verification was completed as a different user than the one signed "
+            "in here, so it was not accepted. You are still signed in as before; verify "
+            "again as yourself.",
+        )
+    if exc.error in ("customer_mismatch", "customer_not_allowed"):
+        return _page(400, "Sign-in refused", f"The sign-in was refused: {exc.reason}.")
+    return _page(400, "Sign-in failed", f"The sign-in could not be completed: {exc.reason}")
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def app_host(config: AuthonomyConfig) -> str:
+    """``host[:port]`` of ``app_url`` as a browser sends it in ``Host`` (default port left out)."""
+    parts = urlsplit(config.app_url or "")
+    return parts.netloc.lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+
+
+def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | None:
+    """The request's ``Host`` when it is not ``app_url``'s, else ``None``.
+
+    Cookies belong to a host: a sign-in started on ``localhost`` sets its cookie there,
+    and the browser does not bring it back to the callback at ``127.0.0.1``.
+    """
+    parts = urlsplit(config.app_url or "")
+    host = headers.get("host", "").lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+    return host if host and config.app_url and host != app_host(config) else None
+
+
+def login_cookie_missing(config: AuthonomyConfig, host: str) -> Reply:
+    """A callback without the cookie its login set: where the app must be opened."""
+    app_url = config.app_url or ""
+    elsewhere = f", but this page was reached at {host}" if host != app_host(config) else ""
+    message = (
+        "The sign-in could not be completed: this browser did not bring back the cookie "
+        f"set when the sign-in started. The app's address is {app_url}{elsewhere}. "
+        f"Sign-ins must start at {app_url}: open the app there and sign in again."
+    )
+    return _page(400, "Sign-in failed", message)
+
+
+def logout_allowed(config: AuthonomyConfig, headers: Mapping[str, str]) -> bool:
+    """Whether a logout POST comes from the app's own pages (CSRF defence).
+
+    ``Sec-Fetch-Site: same-origin`` or an ``Origin`` equal to the app's origin passes;
+    anything else, including no header at all, is refused.
+    """
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = headers.get("origin")
+    if origin is None:
+        return site == "same-origin"
+    return config.app_url is not None and _origin(origin) == _origin(config.app_url)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header; ``None`` when there is none.
+
+    A header of another scheme is not ours (``None``); ``Bearer`` with no token or with
+    spaces inside is an invalid token.
+    """
+    if not authorization:
+        return None
+    if authorization.startswith("Bearer "):  # the usual spelling, checked first: hot path
+        token = authorization[7:]
+    else:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+    token = token.strip()
+    if not token or " " in token:
+        raise TokenError("malformed Authorization header")
+    return token
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;
+color:#1f2933}}h1{{font-size:1.4rem}}a{{color:#2563eb}}</style></head>
+<body><h1>{title}</h1><p>{message}</p><p><a href="/">Back to the start page</a></p></body></html>
+"""

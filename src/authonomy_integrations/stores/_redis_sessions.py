@@ -1,0 +1,350 @@
+"""``RedisSessionStore``: sessions in Redis, shared by every worker process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+    suppress,
+)
+from typing import TYPE_CHECKING, Any
+
+from .._core.sessions import SessionRecord
+from .._errors import SessionError
+from ._base import is_session_id
+from ._redis import KeyPrefix, RedisClients, hash_tagged
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.cluster import RedisCluster
+
+__all__ = ["RedisSessionStore"]
+
+#: How often a waiter polls a lock held by another process, in seconds.
+_LOCK_POLL = 0.05
+#: Key prefix of sessions; the app's audience is appended once the store is bound to it.
+DEFAULT_PREFIX = "authonomy:session:"
+
+# A refresh claim is a hash: ``owner`` (the claim of the process refreshing) and ``seen``
+# (when another process first found it still there). Scripts keep each step atomic.
+_CLAIM = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_SAVE_CLAIMED = """
+if redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+_INSPECT_CLAIM = """
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then return false end
+redis.call('HSETNX', KEYS[1], 'seen', ARGV[1])
+return {owner, redis.call('HGET', KEYS[1], 'seen')}
+"""
+_DROP_CLAIM = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
+
+class RedisSessionStore:
+    """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
+
+    Give a ``url`` and the blocking and ``redis.asyncio`` clients are created on first
+    use: ``redis://host:6379/0`` (one server), ``redis+cluster://host:7000`` (a Redis
+    Cluster) or ``redis+sentinel://host:26379,host2:26379/mymaster`` (the primary that
+    Sentinel names). Or pass a ready ``client``: ``redis.Redis``, ``redis.asyncio.Redis``,
+    either ``RedisCluster``, or ``Sentinel(...).master_for(...)``; an asyncio client serves
+    the async methods (``async_client`` takes one too, next to a blocking ``client``).
+    The async client is bound to the event loop it is first used in, as redis-py requires.
+
+    A session's key is ``prefix{session_id}`` and its refresh lock ``prefix{session_id}:lock``
+    (set with ``NX PX``, released only by its holder, living at most ``lock_timeout``
+    seconds): the hash tag keeps both in one Redis Cluster slot. While a refresh runs, the
+    key ``prefix{session_id}:refresh`` holds its claim: a refreshed record is saved only
+    by the claim's holder, and a claim left behind (the save failed) tells every process
+    that the stored record's refresh token is spent (see :meth:`claim_refresh`). Clients built from
+    ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
+    Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
+    the adapters answer with 503 and ``Retry-After``; :meth:`close` / :meth:`aclose`
+    close only the clients this store created.
+
+    By default the prefix is ``authonomy:session:<audience>:`` with the audience of the
+    app the store serves (the middleware or extension binds it at start-up), so apps
+    sharing a Redis never read each other's sessions; one store object serves one app.
+    """
+
+    #: Other processes write here: every request loads its session.
+    local_cache_ttl: float = 0.0
+    #: Ended Authonomy sessions are recorded here for every process.
+    shares_revocations: bool = True
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: Redis | AsyncRedis | RedisCluster | AsyncRedisCluster | None = None,
+        async_client: AsyncRedis | AsyncRedisCluster | None = None,
+        prefix: str | None = None,
+        lock_timeout: float = 10,
+        timeout: float = 2.0,
+    ) -> None:
+        self._clients = RedisClients(
+            owner="RedisSessionStore",
+            field="session_store",
+            url=url,
+            client=client,
+            async_client=async_client,
+            timeout=timeout,
+        )
+        self.url = url
+        self._prefix = KeyPrefix(
+            prefix, DEFAULT_PREFIX, owner="RedisSessionStore", field="session_store"
+        )
+        self.lock_timeout = lock_timeout
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a command may take on the clients this store builds."""
+        return self._clients.timeout
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix in force: the one given, else the default with the audience."""
+        return self._prefix.value
+
+    def bind_audience(self, audience: str) -> None:
+        """Serve the app whose tokens carry ``audience`` (called when the app starts)."""
+        self._prefix.bind(audience)
+
+    def key(self, session_id: str) -> str:
+        """The Redis key of a session: ``prefix{session_id}``."""
+        return hash_tagged(self.prefix, session_id)
+
+    def lock_key(self, session_id: str) -> str:
+        """The Redis key of a session's refresh lock, in the session's hash slot."""
+        return hash_tagged(self.prefix, session_id, ":lock")
+
+    def claim_key(self, session_id: str) -> str:
+        """The Redis key of a session's refresh claim, in the session's hash slot."""
+        return hash_tagged(self.prefix, session_id, ":refresh")
+
+    def _sync(self) -> Any:
+        return self._clients.sync()
+
+    def _async(self) -> Any:
+        return self._clients.async_()
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return self._clients.errors()
+
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        """``SET prefix{id} record EX ttl``; the cookie value is the session id."""
+        with self._errors():
+            self._sync().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+        return record.id
+
+    def load(self, cookie_value: str) -> SessionRecord | None:
+        """The record for a session id, or ``None`` when unknown or expired."""
+        if not is_session_id(cookie_value):
+            return None
+        with self._errors():
+            data = self._sync().get(self.key(cookie_value))
+        return _decode(data, cookie_value)
+
+    def delete(self, cookie_value: str) -> None:
+        """Remove the session's key and any refresh claim on it."""
+        if is_session_id(cookie_value):
+            with self._errors():
+                self._sync().delete(self.key(cookie_value), self.claim_key(cookie_value))
+
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        """Awaitable :meth:`save` on the ``redis.asyncio`` client."""
+        with self._errors():
+            await self._async().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+        return record.id
+
+    async def aload(self, cookie_value: str) -> SessionRecord | None:
+        """Awaitable :meth:`load`."""
+        if not is_session_id(cookie_value):
+            return None
+        with self._errors():
+            data = await self._async().get(self.key(cookie_value))
+        return _decode(data, cookie_value)
+
+    async def adelete(self, cookie_value: str) -> None:
+        """Awaitable :meth:`delete`."""
+        if is_session_id(cookie_value):
+            with self._errors():
+                await self._async().delete(self.key(cookie_value), self.claim_key(cookie_value))
+
+    # Refresh claims. A refresh rotates the session's refresh token at Authonomy before
+    # the new one is saved here; if Redis fails in between, the record left here holds
+    # a spent token. The claim, written before the rotation and removed only with the
+    # save, marks such a record so that no process refreshes from it.
+
+    def claim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        """Mark the session as being refreshed by the holder of ``claim`` (``ttl`` s)."""
+        with self._errors():
+            self._sync().eval(_CLAIM, 1, self.claim_key(session_id), claim, max(1, int(ttl)))
+
+    def save_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
+        """Save ``record`` and drop the claim, only if ``claim`` still holds the session;
+        the cookie value, or ``None`` (nothing saved) when the claim is gone."""
+        with self._errors():
+            saved = self._sync().eval(*self._save_claimed(record, ttl, claim))
+        return record.id if saved else None
+
+    def refresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
+        """The claim of an unsaved refresh of the session and when it was first seen (the
+        first caller's ``now``), or ``None`` when no refresh is unsaved."""
+        with self._errors():
+            found = self._sync().eval(_INSPECT_CLAIM, 1, self.claim_key(session_id), repr(now))
+        return _claim_seen(found)
+
+    def drop_refresh_claim(self, session_id: str, claim: str) -> bool:
+        """Remove the session's claim if ``claim`` still holds it; whether it did."""
+        with self._errors():
+            return bool(self._sync().eval(_DROP_CLAIM, 1, self.claim_key(session_id), claim))
+
+    async def aclaim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
+        """Awaitable :meth:`claim_refresh`."""
+        with self._errors():
+            await self._async().eval(_CLAIM, 1, self.claim_key(session_id), claim, max(1, int(ttl)))
+
+    async def asave_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
+        """Awaitable :meth:`save_refreshed`."""
+        with self._errors():
+            saved = await self._async().eval(*self._save_claimed(record, ttl, claim))
+        return record.id if saved else None
+
+    async def arefresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
+        """Awaitable :meth:`refresh_claimed`."""
+        with self._errors():
+            found = await self._async().eval(
+                _INSPECT_CLAIM, 1, self.claim_key(session_id), repr(now)
+            )
+        return _claim_seen(found)
+
+    async def adrop_refresh_claim(self, session_id: str, claim: str) -> bool:
+        """Awaitable :meth:`drop_refresh_claim`."""
+        with self._errors():
+            dropped = await self._async().eval(_DROP_CLAIM, 1, self.claim_key(session_id), claim)
+        return bool(dropped)
+
+    def _save_claimed(self, record: SessionRecord, ttl: int, claim: str) -> tuple[Any, ...]:
+        keys = (self.key(record.id), self.claim_key(record.id))
+        return (_SAVE_CLAIMED, 2, *keys, claim, record.to_bytes(), max(1, int(ttl)))
+
+    # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
+    # access tokens are refused everywhere, not only in the process that saw the logout.
+
+    def _revoked_key(self, sid: str) -> str:
+        return f"{self.prefix}revoked-sid:{sid}"
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        """Record Authonomy session ``sid`` as ended for ``ttl`` seconds."""
+        with self._errors():
+            self._sync().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        """Whether Authonomy session ``sid`` was recorded as ended."""
+        with self._errors():
+            return bool(self._sync().exists(self._revoked_key(sid)))
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        """Awaitable :meth:`revoke_sid`."""
+        with self._errors():
+            await self._async().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        """Awaitable :meth:`is_sid_revoked`."""
+        with self._errors():
+            return bool(await self._async().exists(self._revoked_key(sid)))
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """The session's lock across processes; raises ``SessionError`` after waiting
+        ``lock_timeout`` seconds for it."""
+        return self._hold(session_id)
+
+    def alock(self, session_id: str) -> AbstractAsyncContextManager[None]:
+        """Same as :meth:`lock`, for tasks."""
+        return self._ahold(session_id)
+
+    def _redis_lock(self, client: Any, session_id: str) -> Any:
+        # redis-py's lock, blocking or asyncio alike: SET NX PX, released by its holder.
+        return client.lock(
+            self.lock_key(session_id),
+            timeout=self.lock_timeout,
+            blocking_timeout=self.lock_timeout,
+            sleep=_LOCK_POLL,
+            raise_on_release_error=False,
+        )
+
+    def _gave_up(self) -> SessionError:
+        return SessionError(f"gave up waiting {self.lock_timeout}s for the session lock")
+
+    @contextmanager
+    def _hold(self, session_id: str) -> Iterator[None]:
+        lock = self._redis_lock(self._sync(), session_id)
+        with self._errors():
+            acquired = lock.acquire()
+        if not acquired:
+            raise self._gave_up()
+        try:
+            yield
+        finally:
+            # The lock expires by itself; failing to release it must not hide the
+            # outcome of the work it guarded.
+            with suppress(self._clients.redis.exceptions.RedisError):
+                lock.release()
+
+    @asynccontextmanager
+    async def _ahold(self, session_id: str) -> AsyncIterator[None]:
+        lock = self._redis_lock(self._async(), session_id)
+        with self._errors():
+            acquired = await lock.acquire()
+        if not acquired:
+            raise self._gave_up()
+        try:
+            yield
+        finally:
+            with suppress(self._clients.redis.exceptions.RedisError):
+                await lock.release()
+
+    def close(self) -> None:
+        """Close the blocking client this store created (clients passed in are left open)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client this store created (clients passed in are left open)."""
+        await self._clients.aclose()
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _claim_seen(found: Any) -> tuple[str, float] | None:
+    if not found:
+        return None
+    owner, seen = found
+    return _text(owner), float(_text(seen))
+
+
+def _decode(data: Any, session_id: str) -> SessionRecord | None:
+    if isinstance(data, str):  # a client created with decode_responses=True
+        data = data.encode("utf-8")
+    if not isinstance(data, bytes):
+        return None
+    record = SessionRecord.from_bytes(data)
+    return record if record is not None and record.id == session_id else None
