@@ -15,7 +15,7 @@ from typing import Any
 from authonomy_integrations._core.sessions import SessionRecord
 from authonomy_integrations._core.user import AuthonomyUser
 from authonomy_integrations._runtime import AuthonomySync
-from authonomy_integrations.stores import base as store_base
+from authonomy_integrations.stores import _base as store_base
 
 from ._harness import Row
 from ._world import World
