@@ -49,5 +49,5 @@ def _view(name: str) -> Callable[[], Response]:
         return response
 
     view.__name__ = name
-    view.__doc__ = f"The kit's {name} route (see ``core.routes.Routes.{name}``)."
+    view.__doc__ = f"The kit's {name} route (see ``_core.routes.Routes.{name}``)."
     return view

@@ -38,7 +38,7 @@ def cookie_value(header: bytes | None, name: str) -> str | None:
 
 
 def request_headers(scope: Scope) -> Headers:
-    """The request headers as a mapping with lower-case names (what ``core.web`` reads)."""
+    """The request headers as a mapping with lower-case names (what ``_core.web`` reads)."""
     return Headers(scope=scope)
 
 

@@ -35,7 +35,7 @@ _MAX_PLAIN_BYTES = 1024 * 1024
 
 
 def is_session_id(value: str) -> bool:
-    """Whether ``value`` has the shape of :func:`~..core.sessions.new_session_id` output."""
+    """Whether ``value`` has the shape of :func:`~.._core.sessions.new_session_id` output."""
     return bool(_SESSION_ID.fullmatch(value))
 
 
