@@ -314,10 +314,16 @@ class AuthonomyAsync(_Runtime):
         await self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
 
     async def aclose(self) -> None:
-        """Write back refreshed sessions still unsaved (if the store answers), close the
-        HTTP client."""
+        """Write back refreshed sessions still unsaved (if the store answers), stop the
+        background work of the running loop, close the HTTP client."""
         try:
             await self.runner.run(self.engine.sessions.claims.write_back())
         except Exception as exc:
             _unsaved_at_exit(self.engine.sessions.claims.unsaved_count, exc)
+        loop = asyncio.get_running_loop()
+        # A task left pending would be destroyed with its loop, its connections unclosed.
+        pending = [task for task in self._tasks if task.get_loop() is loop and not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         await self._http.aclose()
