@@ -14,22 +14,16 @@ from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
 from .._core import web
-from .._core.caller import credentials
 from .._core.web import Reply
 
 __all__ = [
     "client_ip",
     "cookie_value",
-    "credential_headers",
     "request_headers",
     "response",
     "target",
     "with_cookies",
 ]
-
-
-#: The ``Authorization`` and ``Cookie`` header values of a scope, in one pass.
-credential_headers = credentials
 
 
 def cookie_value(header: bytes | None, name: str) -> str | None:

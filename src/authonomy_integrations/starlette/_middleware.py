@@ -10,13 +10,12 @@ from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._config import AuthonomyConfig
-from .._core.caller import ASK, Caller, refusal
+from .._core.caller import ASK, Caller, credentials, refusal
 from .._core.routes import TEMPORARY_ERRORS
 from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
-    credential_headers,
     request_headers,
     response,
     target,
@@ -99,7 +98,7 @@ class AuthonomyMiddleware:
             await self.app(scope, receive, send)
             return
         scope["authonomy"] = self.runtime
-        authorization, cookies = credential_headers(scope["headers"])
+        authorization, cookies = credentials(scope["headers"])
         user = self._known(authorization, cookies)
         if user is ASK:
             settled = await self._ask(scope, receive, send, authorization, cookies)
@@ -145,9 +144,9 @@ class AuthonomyMiddleware:
     def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
             self._credentials.clear()
-        credentials = AuthCredentials(["authenticated", *sorted(user.scopes)])
-        self._credentials[user.scopes] = credentials
-        return credentials
+        granted = AuthCredentials(["authenticated", *sorted(user.scopes)])
+        self._credentials[user.scopes] = granted
+        return granted
 
     async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""

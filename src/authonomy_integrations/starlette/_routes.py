@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from .._core.caller import credentials
 from .._core.effects import Flow
 from .._core.routes import Answer, RequestInfo
 from .._runtime import AuthonomyAsync
-from ._asgi import client_ip, cookie_value, credential_headers, request_headers, response, target
+from ._asgi import client_ip, cookie_value, request_headers, response, target
 
 __all__ = ["request_info", "serve"]
 
@@ -26,7 +27,7 @@ RouteFlow = Callable[[RequestInfo], Flow[Answer]]
 def request_info(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> RequestInfo:
     """What the core needs to know about this request."""
     request = Request(scope, receive)
-    cookies = credential_headers(scope["headers"])[1]
+    cookies = credentials(scope["headers"])[1]
     routes = runtime.routes
     return RequestInfo(
         method=scope["method"],
