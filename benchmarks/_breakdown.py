@@ -98,18 +98,16 @@ def _engine_only(kit: AuthonomySync, cookie: str, record: SessionRecord) -> obje
 
 def starlette_steps(middleware: Any, token: str, n: int) -> list[Row]:
     """The middleware's work for a repeat bearer token, one operation at a time."""
-    from authonomy_integrations._core.caller import credentials
-
     from ._asgi import http_scope
 
     scope = http_scope(bearer=token)
     headers = scope["headers"]
     callers = middleware.runtime.callers
     engine = middleware.runtime.engine
-    authorization = credentials(headers)[0]
+    authorization = f"Bearer {token}".encode()
     callers.known(authorization, None)  # a header is remembered from its second request on
     steps: dict[str, Callable[[], object]] = {
-        "core.caller.credentials(scope['headers'])": lambda: credentials(headers),
+        "Callers.known_in(scope['headers']), repeat token": lambda: callers.known_in(headers),
         "Callers.known, repeat token": lambda: callers.known(authorization, None),
         "Engine.cached_bearer (clock + TokenCache.get)": lambda: engine.cached_bearer(token),
         "TokenCache.get": lambda: engine.bearer_cache.get(token, 0.0),

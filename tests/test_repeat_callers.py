@@ -1,17 +1,19 @@
 """A caller answered from memory is still checked on every request.
 
-The adapters remember, per raw ``Authorization`` or ``Cookie`` header, the token or session
-id they read out of it, so a repeat request skips parsing its headers. These scenarios run
-through Starlette (``TestClient(app)`` and ``with TestClient(app)``) and Flask, each header
-sent several times first so that it is remembered: expiry, logout and a second app with
-other rules must still refuse it, and a remembered header must answer for itself only.
+The core remembers, per raw ``Authorization`` or ``Cookie`` header, what it read out of
+it, so a repeat request skips parsing its headers. These scenarios run through Starlette
+(``TestClient(app)`` and ``with TestClient(app)``), Flask and Django (WSGI and ASGI), each
+header sent several times first so that it is remembered: expiry, logout and a second app
+with other rules must still refuse it, and a remembered header must answer for itself only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -34,6 +36,8 @@ from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
 
 from .browsing import API, bearer, mint
+from .django.helpers import WEBHOOK_SECRET, django_async_client, django_client
+from .django.helpers import close as close_django
 
 #: Sent before the request under test: the first request verifies, the next ones are
 #: answered from memory, the last ones by the remembered header.
@@ -119,6 +123,35 @@ class Client:
         return value
 
 
+@dataclass(frozen=True)
+class DjangoClient(Client):
+    """Django's test clients: the views of ``tests/django/urls.py`` (``/whoami``, and
+    ``/sync/login`` or ``/async/login`` behind ``login_required``); ``bare`` may be an
+    ``AsyncClient``."""
+
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def get(self, path: str, headers: Any = None) -> tuple[int, Any]:
+        answer = _settled(self.bare.get(self.paths.get(path, path), headers=headers))
+        body = answer.json() if answer.status_code == 200 else None
+        return answer.status_code, body["id"] if body is not None else None
+
+    def post(self, path: str, headers: dict[str, str]) -> int:
+        status: int = _settled(self.bare.post(path, headers=headers)).status_code
+        return status
+
+    def take_cookie(self) -> str:
+        value = self.http.cookies["authonomy_session"].value
+        self.http.cookies.clear()
+        assert isinstance(value, str) and value
+        return value
+
+
+def _settled(answer: Any) -> Any:
+    """An answer of Django's ``Client``, or of its ``AsyncClient`` awaited here."""
+    return asyncio.run(answer) if inspect.isawaitable(answer) else answer
+
+
 def _is_flask(http: Any) -> bool:
     return hasattr(http, "get_cookie")
 
@@ -147,10 +180,42 @@ def _flask_client(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
         yield Client(http, bare)
 
 
+def _django_config(config: AuthonomyConfig) -> AuthonomyConfig:
+    """``config`` with the webhook secret of every Django app the tests make: the
+    URLconf, with its webhook route, is made from the first one a process sees."""
+    return config.replace(webhook_secret=WEBHOOK_SECRET)
+
+
+@contextmanager
+def _django_wsgi(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
+    config = _django_config(config)
+    http, bare = django_client(config, clock), django_client(config, clock)
+    try:
+        yield DjangoClient(http, bare, paths={"/me": "/sync/login"})
+    finally:
+        close_django(http.handler)
+        close_django(bare.handler)
+
+
+@contextmanager
+def _django_asgi(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
+    # Signing in goes through the blocking client; the requests under test through the
+    # async stack of an app sharing its session store.
+    config = _django_config(config)
+    http = django_client(config, clock)
+    try:
+        bare = django_async_client(config, clock)
+        yield DjangoClient(http, bare, paths={"/me": "/async/login"})
+    finally:
+        close_django(http.handler)
+
+
 ADAPTERS: dict[str, Serve] = {
     "starlette": _starlette_plain,
     "starlette-entered": _starlette_entered,
     "flask": _flask_client,
+    "django-wsgi": _django_wsgi,
+    "django-asgi": _django_asgi,
 }
 
 

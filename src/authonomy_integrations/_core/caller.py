@@ -14,7 +14,7 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._config import AuthonomyConfig
 from .._errors import TokenError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .session_flows import SessionState
 
-__all__ = ["ASK", "Ask", "Caller", "Callers", "credentials", "refusal"]
+__all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
 
@@ -56,22 +56,18 @@ class Caller:
     refused: Exception | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """:meth:`Callers.known_in` cannot tell without I/O: run :meth:`Callers.flow` with
+    the ``Authorization`` and ``Cookie`` values it found."""
+
+    authorization: bytes | None
+    cookies: bytes | None
+
+
 _NOBODY = Caller(None)
 #: Fewest raw header values remembered, however small the token cache.
 _MIN_REMEMBERED = 1024
-
-
-def credentials(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
-    """The ``Authorization`` and ``Cookie`` values among an ASGI scope's raw header pairs
-    (lower-case names), in one pass: what :meth:`Callers.known` takes."""
-    authorization = cookies = None
-    for name, value in headers:
-        if name == b"authorization":
-            authorization = value
-        elif name == b"cookie":
-            # HTTP/2 may split cookies over several headers; RFC 9113: join with "; ".
-            cookies = value if cookies is None else cookies + b"; " + value
-    return authorization, cookies
 
 
 def _text(value: bytes | str) -> str:
@@ -84,16 +80,19 @@ def _text(value: bytes | str) -> str:
 #: token's signature ends a bearer header, so the tail tells headers apart. The entry keeps
 #: the whole header, compared on lookup, so two headers sharing a tail never share an answer.
 _TAIL = 32
-#: A header's tail -> (the whole header, the token or session id read out of it).
+_TAIL_KEY = slice(-_TAIL, None)
+#: A header's tail -> (the whole header, the session id read out of it).
 Memo = dict[bytes | str, tuple[bytes | str, str]]
+#: A bearer header's tail -> (the whole header, the token's expiry, its user).
+TokenMemo = dict[bytes | str, tuple[bytes | str, float, AuthonomyUser]]
 
 
-def _remember(memo: Memo, raw: bytes | str, value: str, limit: int) -> None:
-    """Remember what ``raw`` holds; start over when full (a burst of new users only
-    costs the parse again, never a wrong answer)."""
+def _remember(memo: dict[bytes | str, Any], raw: bytes | str, entry: Any, limit: int) -> None:
+    """Remember ``entry`` for ``raw`` (whose first item it is); start over when full (a
+    burst of new users only costs the parse again, never a wrong answer)."""
     if len(memo) >= limit:
         memo.clear()
-    memo[raw[-_TAIL:]] = (raw, value)
+    memo[raw[-_TAIL:]] = entry
 
 
 class Callers:
@@ -105,18 +104,25 @@ class Callers:
         self.cookie_name = web.session_cookie_name(engine.config)
         # Bound once: the repeat-token path is a header test, a clock read and a lookup.
         self._bearer_hit = engine.fast_bearer()
+        # Set when a cached token's entry is its whole answer; see ``_known_bearer``.
+        self._bearer_cache = engine.plain_bearer_cache()
         # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
         self._session_hit: Callable[[str, float], SessionState | None]
         self._session_hit = engine.recent_sessions.get
         self._ctx = engine.ctx
         # Raw header values (``bytes`` from ASGI, ``str`` from WSGI) that answered from
-        # memory before, to the token or session id read out of them: a repeat request
-        # skips decoding and parsing its header. Only a value that led to a cached user
-        # is kept, so hostile headers cannot fill these; the decision itself is still
-        # the cache's (expiry, revocation), read on every request.
-        self._tokens: Memo = {}
+        # memory before: a repeat request skips decoding and parsing its header. Only a
+        # value that led to a cached user is kept, so hostile headers cannot fill these.
+        # A session cookie maps to its session id, which the session cache then decides
+        # on (expiry, logout). A bearer header maps to a copy of its token's cache entry,
+        # valid until the token's expiry, and the token cache clears this memo when it
+        # withdraws entries (a revoked session); with listeners or a shared store to ask,
+        # it is not kept at all.
+        self._tokens: TokenMemo = {}
         self._cookies: Memo = {}
         self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
+        if self._bearer_cache is not None:
+            self._bearer_cache.attach(self._tokens)
 
     def known(
         self, authorization: bytes | str | None, cookies: bytes | str | None
@@ -124,16 +130,14 @@ class Callers:
         """The user when memory answers (``None``: nobody), else :data:`ASK`.
 
         ``authorization`` and ``cookies`` are the request's headers as the server gave
-        them (``bytes`` from ASGI, see :func:`credentials`; ``str`` from WSGI), ``None``
+        them (``bytes`` from ASGI, see :meth:`known_in`; ``str`` from WSGI), ``None``
         or empty when absent. An ``Authorization`` header decides alone, even beside a
         session cookie.
         """
         if authorization:
-            entry = self._tokens.get(authorization[-_TAIL:])
-            if entry is not None and entry[0] == authorization:
-                user: AuthonomyUser | None = self._bearer_hit(entry[1], self._ctx.clock())
-                if user is not None:
-                    return user
+            held = self._tokens.get(authorization[-_TAIL:])
+            if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
+                return held[2]
             return self._known_bearer(authorization)
         if not cookies:
             return None
@@ -144,15 +148,47 @@ class Callers:
                 return state.user
         return self._known_session(cookies)
 
+    def known_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
+        """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
+        the same pass; :class:`Pending` instead of :data:`ASK`.
+
+        The last ``Authorization`` header counts; ``Cookie`` headers are joined with
+        ``"; "``, as HTTP/2 may split them (RFC 9113).
+        """
+        # From the end: clients add Authorization after their default headers, and the
+        # last one decides alone, so a bearer request is usually settled at once.
+        authorization = cookies = None
+        for name, value in reversed(headers if type(headers) is list else list(headers)):
+            if name == b"cookie":
+                cookies = value if cookies is None else value + b"; " + cookies
+            elif name == b"authorization" and authorization is None:
+                if value:
+                    held = self._tokens.get(value[_TAIL_KEY])
+                    if held is not None and held[0] == value and self._ctx.clock() < held[1]:
+                        return held[2]
+                    bearer = self._known_bearer(value)
+                    return Pending(value, None) if bearer is ASK else bearer
+                authorization = value  # empty: the cookies decide
+        session = self.known(None, cookies)
+        return Pending(None, cookies) if session is ASK else session
+
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)
         if not authorization.startswith("Bearer "):  # other spellings: the flow decides
             return ASK
         token = authorization[7:]
-        user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
-        if user is None:
+        cache = self._bearer_cache
+        if cache is None:
+            user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
+            return ASK if user is None else user
+        generation = cache.generation
+        entry = cache.entry(token, self._ctx.clock())
+        if entry is None:
             return ASK
-        _remember(self._tokens, raw, token, self._remembered)
+        _remember(self._tokens, raw, (raw, *entry), self._remembered)
+        if cache.generation != generation:  # withdrawn meanwhile: keep no copy
+            self._tokens.clear()
+        user = entry[1]
         return user
 
     def _known_session(self, raw: bytes | str) -> AuthonomyUser | Ask | None:
@@ -162,7 +198,7 @@ class Callers:
         state = self._session_hit(cookie, self._ctx.clock())
         if state is None:
             return ASK
-        _remember(self._cookies, raw, cookie, self._remembered)
+        _remember(self._cookies, raw, (raw, cookie), self._remembered)
         return state.user
 
     def flow(self, authorization: bytes | str | None, cookies: bytes | str | None) -> Flow[Caller]:

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from .._config import AuthonomyConfig
 
 __all__ = [
+    "asgi_cookie_header",
     "clear_cookie",
     "cookie_value",
     "login_cookie_name",
     "session_cookie_name",
     "set_cookie",
 ]
+
+
+def asgi_cookie_header(request: Any, default: str | None) -> str | None:
+    """The ``Cookie`` header of ``request`` when it carries its ASGI ``scope`` (as
+    Starlette's and Django's ASGI requests do), else ``default``.
+
+    HTTP/2 may split cookies over several ``Cookie`` headers, which are one value joined
+    with ``"; "`` (RFC 9113, section 8.2.3). A framework that joins every repeated header
+    with ``","`` (Django's ASGI requests do) would run the last cookie of one header into
+    the first of the next, so the scope's own pairs are read instead.
+    """
+    scope = getattr(request, "scope", None)
+    if not isinstance(scope, Mapping):
+        return default
+    headers: Iterable[tuple[bytes, bytes]] = scope.get("headers", ())
+    values = [value for name, value in headers if name == b"cookie" and value]
+    return b"; ".join(values).decode("latin-1") if values else None
 
 
 def cookie_value(header: str | None, name: str) -> str | None:

@@ -42,7 +42,9 @@ def asgi_target(scope: Mapping[str, Any]) -> str:
     """
     raw: bytes | None = scope.get("raw_path")
     path = ascii_target(raw) if raw else quote(scope["path"], safe=_PATH_SAFE)
-    query: bytes = scope.get("query_string", b"")
+    query: bytes | str = scope.get("query_string", b"")
+    if isinstance(query, str):  # Django's AsyncClient writes text where servers give bytes
+        query = query.encode("latin-1")
     return f"{path}?{ascii_target(query)}" if query else path
 
 

@@ -30,6 +30,9 @@ class TokenCache:
         self.maxsize = maxsize
         self._entries: dict[str, tuple[float, Any]] = {}
         self._put_lock = threading.Lock()
+        #: Counts :meth:`clear` and :meth:`discard` calls; see :meth:`attach`.
+        self.generation = 0
+        self._memos: list[dict[Any, Any]] = []
 
     def get(self, token: str, now: float) -> Any:
         """What was cached for an unexpired token (its claims, or the ``value`` given to
@@ -41,6 +44,25 @@ class TokenCache:
             return entry[1]
         self._entries.pop(token, None)
         return None
+
+    def entry(self, token: str, now: float) -> tuple[float, Any] | None:
+        """Like :meth:`get`, but the entry itself: ``(expiry, value)``."""
+        entry = self._entries.get(token)
+        if entry is None or now < entry[0]:
+            return entry
+        self._entries.pop(token, None)
+        return None
+
+    def attach(self, memo: dict[Any, Any]) -> None:
+        """Clear ``memo`` whenever entries are withdrawn (:meth:`clear`, :meth:`discard`).
+
+        A memo holds copies of entries (see :meth:`entry`) keyed some other way, and
+        answers with them until their expiry without asking this cache. Whoever adds to
+        it reads :attr:`generation` before looking the entry up and drops what it added
+        when the generation has moved since: the entry may have been withdrawn between
+        the lookup and the addition.
+        """
+        self._memos.append(memo)
 
     def put(self, token: str, claims: Mapping[str, Any], value: Any = None) -> None:
         """Cache a token that has just been verified, until its ``exp``.
@@ -75,11 +97,21 @@ class TokenCache:
 
     def discard(self, token: str) -> None:
         """Forget one token, for example when its session is logged out."""
+        self.generation += 1
         self._entries.pop(token, None)
+        self._clear_memos()
 
     def clear(self) -> None:
         """Forget every token, for example when a signing key is withdrawn."""
+        # The generation moves first: a memo writer that saw the old one added its entry
+        # before this point, and the memo is cleared after it.
+        self.generation += 1
         self._entries.clear()
+        self._clear_memos()
+
+    def _clear_memos(self) -> None:
+        for memo in self._memos:
+            memo.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

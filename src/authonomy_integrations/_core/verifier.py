@@ -89,7 +89,7 @@ class TokenVerifier(Part):
         """
         if self.shared_revocations:
             return _never
-        if not (self.events.listening or _token_logger.isEnabledFor(logging.DEBUG)):
+        if self.plain_bearer_cache() is not None:
             return self.bearer_cache.get
 
         def reporting_get(token: str, now: float) -> AuthonomyUser | None:
@@ -99,6 +99,16 @@ class TokenVerifier(Part):
             return user
 
         return reporting_get
+
+    def plain_bearer_cache(self) -> TokenCache | None:
+        """The verified-token cache when a hit is the whole answer (no shared store to
+        ask, nobody to tell about the hit): callers may then keep copies of its entries
+        (:meth:`TokenCache.attach`). ``None`` otherwise."""
+        if self.shared_revocations or self.events.listening:
+            return None
+        if _token_logger.isEnabledFor(logging.DEBUG):
+            return None
+        return self.bearer_cache
 
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
         """The user of an already verified, unexpired bearer token when no flow is needed

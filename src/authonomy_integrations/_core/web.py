@@ -18,7 +18,14 @@ from urllib.parse import urlencode, urlsplit
 
 from .._config import AuthonomyConfig
 from .._errors import AuthonomyUnavailableError, LoginError, TokenError
-from .cookies import clear_cookie, cookie_value, login_cookie_name, session_cookie_name, set_cookie
+from .cookies import (
+    asgi_cookie_header,
+    clear_cookie,
+    cookie_value,
+    login_cookie_name,
+    session_cookie_name,
+    set_cookie,
+)
 from .policies import PolicyDecision
 from .targets import ascii_target, ascii_url, asgi_target, wsgi_target
 
@@ -27,6 +34,7 @@ __all__ = [
     "app_host",
     "ascii_target",
     "ascii_url",
+    "asgi_cookie_header",
     "asgi_target",
     "bearer_token",
     "clear_cookie",

@@ -23,6 +23,7 @@ __all__ = [
     "REQUEST_KEY",
     "RequestAuth",
     "answer_response",
+    "credentials",
     "raw_target",
     "request_auth",
     "request_info",
@@ -60,12 +61,13 @@ def raw_target(request: HttpRequest) -> str:
     ``/files/a%2Fb`` into ``/files/a/b``; the server's raw target keeps it.
     """
     scope = getattr(request, "scope", None)  # an ASGI request
-    if isinstance(scope, dict):
-        query = scope.get("query_string")
-        if isinstance(query, str):  # Django's AsyncClient writes text where servers give bytes
-            scope = {**scope, "query_string": query.encode()}
-        return web.asgi_target(scope)
-    return web.wsgi_target(request.META)
+    return web.asgi_target(scope) if isinstance(scope, dict) else web.wsgi_target(request.META)
+
+
+def credentials(request: HttpRequest) -> tuple[str | None, str | None]:
+    """The ``Authorization`` and ``Cookie`` headers (see ``web.asgi_cookie_header``)."""
+    meta = request.META
+    return meta.get("HTTP_AUTHORIZATION"), web.asgi_cookie_header(request, meta.get("HTTP_COOKIE"))
 
 
 def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestInfo:
@@ -85,7 +87,7 @@ def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestI
     )
     if routes is None:
         return info
-    return route_info(routes, info, request.GET, request.META.get("HTTP_COOKIE"))
+    return route_info(routes, info, request.GET, credentials(request)[1])
 
 
 class _CoreCookie(Morsel[str]):

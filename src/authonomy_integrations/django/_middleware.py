@@ -21,7 +21,7 @@ from .._core.serving import CallApp, Serving
 from .._core.user import UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync, AuthonomySync
-from ._http import REQUEST_KEY, RequestAuth, answer_response, request_info, with_cookie
+from ._http import REQUEST_KEY, RequestAuth, answer_response, credentials, request_info, with_cookie
 from ._settings import configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
@@ -55,11 +55,10 @@ class AuthonomyMiddleware:
         config = configured()
         self.is_async = iscoroutinefunction(get_response)
         runtime_type = AuthonomyAsync if self.is_async else AuthonomySync
-        clock = configured_clock()
         try:
             # The session store is bound to this app's audience here; a store object
             # already serving another app is refused.
-            self.runtime: AuthonomySync | AuthonomyAsync = runtime_type(config, clock=clock)
+            self.runtime = runtime_type(config, clock=configured_clock())
         except ConfigurationError as exc:
             raise improperly(exc) from exc
         if self.is_async:
@@ -76,9 +75,8 @@ class AuthonomyMiddleware:
 
     def _handle(self, request: HttpRequest) -> Flow[HttpResponse]:
         """The core's flow for ``request``, its outcome as a Django response."""
-        credentials = request.META.get("HTTP_AUTHORIZATION"), request.META.get("HTTP_COOKIE")
         info = functools.partial(request_info, request)
-        outcome = yield from self._serve(request, request.path_info, credentials, info)
+        outcome = yield from self._serve(request, request.path_info, credentials(request), info)
         if isinstance(outcome, Answer):
             return answer_response(outcome)
         response: HttpResponse = outcome.response

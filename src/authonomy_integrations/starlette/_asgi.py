@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Message, Scope, Send
@@ -17,6 +18,7 @@ from .._core import web
 from .._core.web import Reply
 
 __all__ = [
+    "KitCredentials",
     "client_ip",
     "cookie_value",
     "request_headers",
@@ -24,6 +26,20 @@ __all__ = [
     "target",
     "with_cookies",
 ]
+
+
+class KitCredentials(AuthCredentials):
+    """``request.auth`` behind the middleware: the granted scopes (``"authenticated"``
+    and the token's, for Starlette's ``@requires``), and the runtime that settled them,
+    which the guards and the webhook route use.
+
+    The runtime rides here rather than under a scope key of its own: every key added
+    to the scope can make the server's dict grow on the request path.
+    """
+
+    def __init__(self, runtime: Any, scopes: list[str] | None = None) -> None:
+        super().__init__(scopes)
+        self.runtime = runtime
 
 
 def cookie_value(header: bytes | None, name: str) -> str | None:

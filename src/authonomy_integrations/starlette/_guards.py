@@ -31,7 +31,7 @@ from .._core.routes import RequestInfo, Requirement
 from .._core.user import AuthonomyUser
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
-from ._asgi import client_ip, response, target
+from ._asgi import KitCredentials, client_ip, response, target
 
 __all__ = [
     "Guard",
@@ -64,12 +64,14 @@ class GuardDenied(Exception):
 
 def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
     """The runtime the middleware put in the scope; a clear error when it is missing."""
-    runtime = connection.scope.get("authonomy")
-    if not isinstance(runtime, AuthonomyAsync):
+    auth = connection.scope.get("auth")
+    if not isinstance(auth, KitCredentials):
         raise RuntimeError(
-            "AuthonomyMiddleware is not installed: "
-            "app.add_middleware(AuthonomyMiddleware, config=config)"
+            "AuthonomyMiddleware is not installed, or a middleware inside it replaced "
+            "request.auth: app.add_middleware(AuthonomyMiddleware, config=config), added "
+            "last so that it runs first"
         )
+    runtime: AuthonomyAsync = auth.runtime
     return runtime
 
 
@@ -133,6 +135,18 @@ def _with_request(signature: inspect.Signature) -> inspect.Signature:
         position -= 1
     parameters.insert(position, injected)
     return signature.replace(parameters=parameters)
+
+
+def _request_only(signature: inspect.Signature) -> bool:
+    """Whether the endpoint's one parameter is the request, named ``request`` and
+    annotated as one (FastAPI then passes it as ``request=``)."""
+    parameters = list(signature.parameters.values())
+    return (
+        len(parameters) == 1
+        and parameters[0].name == "request"
+        and parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        and _takes_request(parameters[0])
+    )
 
 
 def _positional(signature: inspect.Signature) -> bool:
@@ -201,16 +215,7 @@ class Guard:
         check = self._check
         user_suffices = self._user_suffices
 
-        @functools.wraps(endpoint)
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if args and positional:  # Starlette: the request, handed on as it came
-                connection = args[0]
-            else:
-                connection, args, kwargs = arguments.split(args, kwargs)
-            if user_suffices:  # login_required: a signed-in user is all it takes
-                scope = connection.scope
-                if isinstance(scope.get("user"), AuthonomyUser) and "authonomy" in scope:
-                    return await call(*args, **kwargs)
+        async def checked(connection: HTTPConnection, args: Any, kwargs: Any) -> Any:
             reply = await check(connection)
             if reply is None:
                 return await call(*args, **kwargs)
@@ -219,6 +224,30 @@ class Guard:
                 return None
             return response(reply)
 
+        if user_suffices and call is endpoint and _request_only(signature):
+            # ``async def endpoint(request)``, the usual shape: called as it came, with
+            # no argument packing in between (FastAPI passes ``request=``, which fits).
+            @functools.wraps(endpoint)
+            async def login_guarded(request: HTTPConnection) -> Any:
+                scope = request.scope
+                if isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope):
+                    return await endpoint(request)
+                return await checked(request, (request,), {})
+
+            return login_guarded
+
+        @functools.wraps(endpoint)
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            if args and positional:  # Starlette: the request, handed on as it came
+                connection = args[0]
+            else:
+                connection, args, kwargs = arguments.split(args, kwargs)
+            if user_suffices:  # login_required: a signed-in user is all it takes
+                scope = connection.scope
+                if isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope):
+                    return await call(*args, **kwargs)
+            return await checked(connection, args, kwargs)
+
         if request_name is None:
             guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
         return guarded
@@ -226,7 +255,13 @@ class Guard:
 
 def _signed_in(scope: Scope) -> bool:
     """Whether the middleware found a signed-in user for this request."""
-    return isinstance(scope.get("user"), AuthonomyUser) and "authonomy" in scope
+    return isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope)
+
+
+def _kit_auth(scope: Scope) -> bool:
+    """Whether the middleware's credentials are the request's (no middleware after it
+    replaced them)."""
+    return type(scope.get("auth")) is KitCredentials
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,31 +5,33 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import cast
 
-from starlette.authentication import AuthCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._config import AuthonomyConfig
-from .._core.caller import ASK, Caller, credentials, refusal
+from .._core.caller import Caller, Pending, refusal
 from .._core.routes import TEMPORARY_ERRORS
 from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
+    KitCredentials,
     request_headers,
     response,
     target,
     with_cookies,
 )
 from ._guards import GuardDenied, websocket_close_code
-from ._routes import serve
+from ._routes import RouteFlow, serve
 
 __all__ = ["AuthonomyMiddleware"]
 
 logger = logging.getLogger("authonomy_integrations")
 
 _ANONYMOUS = UnauthenticatedUser()
-_NO_CREDENTIALS = AuthCredentials()
+#: Stands for the webhook path among the kit's routes: the app serves it, for nobody.
+_DELIVERY = object()
 _CREDENTIALS_CACHE_SIZE = 1024
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 _WS_POLICY_VIOLATION = 1008
@@ -46,9 +48,9 @@ class AuthonomyMiddleware:
     * authenticates every other HTTP and WebSocket request by its ``Authorization:
       Bearer`` token, else its session cookie (refreshing the session when due), and sets
       ``scope["user"]`` (``request.user``: an ``AuthonomyUser`` or an unauthenticated
-      user), ``scope["auth"]`` (``request.auth``: ``AuthCredentials`` with
-      ``"authenticated"`` and the token's scopes, so Starlette's ``@requires`` works) and
-      ``scope["authonomy"]`` (the runtime the guards use);
+      user) and ``scope["auth"]`` (``request.auth``: ``AuthCredentials`` with
+      ``"authenticated"`` and the token's scopes, so Starlette's ``@requires`` works,
+      carrying the runtime the guards use);
     * answers an invalid bearer token with 401 and an unreachable Authonomy with 503
       (WebSockets are closed with 1008 and 1013 instead; they get the user but no
       cookie updates), and answers the guards' refusals raised as FastAPI dependencies.
@@ -73,12 +75,15 @@ class AuthonomyMiddleware:
             # the log line is what makes the cause visible when the server starts.
             logger.error("AuthonomyMiddleware cannot start: %s", exc)
             raise
-        self._route = self.runtime.routes.by_path.get
+        # Deliveries carry no user; a stray Authorization header must not refuse them.
+        own: dict[str, object] = {**self.runtime.routes.by_path, config.webhook_path: _DELIVERY}
+        self._route = own.get
         callers = self.runtime.callers
-        self._known = callers.known
+        self._known = callers.known_in
         self._flow = callers.flow
         self._run = self.runtime.run
-        self._credentials: dict[frozenset[str], AuthCredentials] = {}
+        self._nobody = KitCredentials(self.runtime)
+        self._credentials: dict[frozenset[str], KitCredentials] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
@@ -87,8 +92,13 @@ class AuthonomyMiddleware:
         kind = scope["type"]
         if kind == "http":
             route = self._route(scope["path"])
+            if route is _DELIVERY:
+                scope["user"] = _ANONYMOUS
+                scope["auth"] = self._nobody
+                await self.app(scope, receive, send)
+                return
             if route is not None:
-                result = await serve(self.runtime, route, scope, receive)
+                result = await serve(self.runtime, cast(RouteFlow, route), scope, receive)
                 await result(scope, receive, send)
                 return
         elif kind == "lifespan":
@@ -97,17 +107,15 @@ class AuthonomyMiddleware:
         elif kind != "websocket":
             await self.app(scope, receive, send)
             return
-        scope["authonomy"] = self.runtime
-        authorization, cookies = credentials(scope["headers"])
-        user = self._known(authorization, cookies)
-        if user is ASK:
-            settled = await self._ask(scope, receive, send, authorization, cookies)
+        user = self._known(scope["headers"])
+        if isinstance(user, Pending):
+            settled = await self._ask(scope, receive, send, user)
             if settled is None:
                 return
             user, send = settled
         if user is None:
             scope["user"] = _ANONYMOUS
-            scope["auth"] = _NO_CREDENTIALS
+            scope["auth"] = self._nobody
         else:
             scope["user"] = user
             scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
@@ -125,15 +133,14 @@ class AuthonomyMiddleware:
         scope: Scope,
         receive: Receive,
         send: Send,
-        authorization: bytes | None,
-        cookies: bytes | None,
+        pending: Pending,
     ) -> tuple[AuthonomyUser | None, Send] | None:
         """Settle the caller with a flow (first-seen token, session to load or refresh).
 
         The answer is the user and the ``send`` to call the app with (adding a session's
         new cookie), or ``None`` when the request was refused here.
         """
-        caller: Caller = await self._run(self._flow(authorization, cookies))
+        caller: Caller = await self._run(self._flow(pending.authorization, pending.cookies))
         if caller.refused is not None:
             await self._refuse(caller.refused, scope, receive, send)
             return None
@@ -141,10 +148,10 @@ class AuthonomyMiddleware:
             return caller.user, with_cookies(send, (caller.set_cookie,))
         return caller.user, send
 
-    def _new_credentials(self, user: AuthonomyUser) -> AuthCredentials:
+    def _new_credentials(self, user: AuthonomyUser) -> KitCredentials:
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
             self._credentials.clear()
-        granted = AuthCredentials(["authenticated", *sorted(user.scopes)])
+        granted = KitCredentials(self.runtime, ["authenticated", *sorted(user.scopes)])
         self._credentials[user.scopes] = granted
         return granted
 

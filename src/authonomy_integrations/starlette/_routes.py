@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from .._core.caller import credentials
+from .._core import web
 from .._core.effects import Flow
 from .._core.routes import Answer, RequestInfo
 from .._runtime import AuthonomyAsync
-from ._asgi import client_ip, cookie_value, request_headers, response, target
+from ._asgi import client_ip, request_headers, response, target
 
-__all__ = ["request_info", "serve"]
+__all__ = ["RouteFlow", "request_info", "serve"]
 
 RouteFlow = Callable[[RequestInfo], Flow[Answer]]
 
@@ -27,7 +27,7 @@ RouteFlow = Callable[[RequestInfo], Flow[Answer]]
 def request_info(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> RequestInfo:
     """What the core needs to know about this request."""
     request = Request(scope, receive)
-    cookies = credentials(scope["headers"])[1]
+    cookies = web.asgi_cookie_header(request, None)
     routes = runtime.routes
     return RequestInfo(
         method=scope["method"],
@@ -35,8 +35,8 @@ def request_info(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Req
         target=target(scope),
         query=dict(request.query_params),
         client_ip=client_ip(scope),
-        session_cookie=cookie_value(cookies, routes.session_cookie),
-        login_cookie=cookie_value(cookies, routes.login_cookie),
+        session_cookie=web.cookie_value(cookies, routes.session_cookie),
+        login_cookie=web.cookie_value(cookies, routes.login_cookie),
         request=request,
     )
 

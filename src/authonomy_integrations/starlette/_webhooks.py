@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .._runtime import AuthonomyAsync
 from ..webhooks import WebhookReceiver
+from ._asgi import KitCredentials
 
 __all__ = ["webhook_endpoint"]
 
@@ -26,8 +26,8 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
     """
 
     async def authonomy_webhook(request: Request) -> Response:
-        runtime = request.scope.get("authonomy")
-        first = (runtime.back_channel_logout,) if isinstance(runtime, AuthonomyAsync) else ()
+        auth = request.scope.get("auth")
+        first = (auth.runtime.back_channel_logout,) if isinstance(auth, KitCredentials) else ()
         result = await receiver.ahandle_stream(request.headers, request.stream(), first=first)
         return JSONResponse(result.body, status_code=result.status, headers=result.headers)
 
