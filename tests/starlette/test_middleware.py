@@ -198,3 +198,84 @@ async def test_unknown_scope_types_pass_straight_through() -> None:
 
 async def _unused(*args: Any) -> Any:
     raise AssertionError("the middleware must not talk to the server for this scope")
+
+
+# -- Reading the headers ----------------------------------------------------------------
+
+
+def test_the_last_authorization_header_decides(client: TestClient, sb: Sandbox) -> None:
+    good = ("authorization", f"Bearer {mint(sb)}")
+    bad = ("authorization", "Bearer not-a-token")
+    for _ in range(3):  # the good header is remembered by now
+        assert client.get("/whoami", headers=[good]).json()["authenticated"] is True
+    assert client.get("/whoami", headers=[good, bad]).status_code == 401
+    assert client.get("/whoami", headers=[bad, good]).json()["user"] == "Alice Anderson"
+
+
+def test_an_empty_last_authorization_header_leaves_the_session_cookie_to_decide(
+    sb: Sandbox,
+) -> None:
+    from authonomy_integrations.testing import login_as
+
+    app = Starlette(routes=[Route("/whoami", whoami)])
+    config = sb.config(app_url="http://localhost")
+    app.add_middleware(AuthonomyMiddleware, config=config, clock=sb.state.clock.now)
+    with TestClient(app, base_url="http://localhost") as http:
+        login_as(http, "bob")
+        session = f"authonomy_session={http.cookies['authonomy_session']}"
+        http.cookies.clear()
+        token = ("authorization", f"Bearer {mint(sb)}")
+        headers = [("cookie", "theme=dark"), token, ("authorization", ""), ("cookie", session)]
+        assert http.get("/whoami", headers=headers).json()["user"] == "Bob Brown"
+        # Cookies split over two headers (HTTP/2) are read as one.
+        split = [("cookie", "theme=dark"), ("cookie", session)]
+        assert http.get("/whoami", headers=split).json()["user"] == "Bob Brown"
+        # The session cookie sent twice, once per header, is no session.
+        twice = [("cookie", session), ("cookie", "authonomy_session=planted")]
+        assert http.get("/whoami", headers=twice).json()["authenticated"] is False
+
+
+def test_a_delivery_to_the_webhook_path_is_not_refused_for_a_stray_authorization_header(
+    sb: Sandbox,
+) -> None:
+    from authonomy_integrations.starlette import webhook_endpoint
+    from authonomy_integrations.webhooks import WebhookReceiver
+
+    from ..webhooks.conftest import SECRET, make_delivery
+
+    config = sb.config(webhook_secret=SECRET)
+    app = Starlette()
+    app.add_route(config.webhook_path, webhook_endpoint(WebhookReceiver(secret=SECRET)), ["POST"])
+    app.add_middleware(AuthonomyMiddleware, config=config, clock=sb.state.clock.now)
+    delivery = make_delivery()
+    with TestClient(app) as http:
+        headers = {**delivery.headers, "authorization": "Bearer not-a-token"}
+        answer = http.post(config.webhook_path, content=delivery.body, headers=headers)
+        assert answer.status_code == 200
+        assert answer.json()["data"]["id"] == "evt_1"
+        # Elsewhere the same header is refused.
+        assert http.get("/elsewhere", headers=headers).status_code == 401
+
+
+def test_guards_behind_a_middleware_that_replaced_request_auth_say_so(sb: Sandbox) -> None:
+    from starlette.authentication import AuthCredentials
+
+    from authonomy_integrations.starlette import login_required
+
+    @login_required
+    async def me(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.user.id)
+
+    class ReplacesAuth:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            scope["auth"] = AuthCredentials(["authenticated"])
+            await self.app(scope, receive, send)
+
+    app = Starlette(routes=[Route("/me", me)])
+    app.add_middleware(ReplacesAuth)
+    app.add_middleware(AuthonomyMiddleware, config=sb.config(), clock=sb.state.clock.now)
+    with pytest.raises(RuntimeError, match=r"replaced request\.auth"):
+        TestClient(app).get("/me", headers=bearer(mint(sb)))

@@ -103,8 +103,9 @@ class TokenCache:
 
     def clear(self) -> None:
         """Forget every token, for example when a signing key is withdrawn."""
-        # The generation moves first: a memo writer that saw the old one added its entry
-        # before this point, and the memo is cleared after it.
+        # The generation moves first. A memo writer that still reads the old one after
+        # adding its copy added it before this point, and the memos are cleared below;
+        # one that reads the new one drops its copy itself.
         self.generation += 1
         self._entries.clear()
         self._clear_memos()

@@ -1,0 +1,103 @@
+"""Who is calling, from memory: a remembered bearer header never outlives its token's
+cache entry, and the ASGI header scan reads what the flow would read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from authonomy_integrations._core.caller import ASK, Pending
+from authonomy_integrations._runtime import AuthonomySync
+from authonomy_integrations.sandbox import Sandbox
+
+from ..browsing import mint
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def kit(sb: Sandbox) -> Iterator[AuthonomySync]:
+    runtime = AuthonomySync(sb.config(app_url="http://localhost"), clock=sb.state.clock.now)
+    yield runtime
+    runtime.close()
+
+
+def _verified(kit: AuthonomySync, sb: Sandbox, **claims: Any) -> tuple[str, bytes]:
+    token = mint(sb, **claims)
+    kit.run(kit.engine.authenticate_bearer(token))
+    return token, f"Bearer {token}".encode()
+
+
+def test_a_remembered_header_is_forgotten_when_its_token_is_withdrawn(
+    kit: AuthonomySync, sb: Sandbox
+) -> None:
+    _, header = _verified(kit, sb)
+    callers = kit.callers
+    assert callers.known(header, None).id == "user_alice"  # remembered from now on
+    kit.engine.bearer_cache.clear()  # what a revoked session does
+    assert callers.known(header, None) is ASK
+
+
+def test_a_withdrawal_during_the_lookup_leaves_no_copy_behind(
+    kit: AuthonomySync, sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A revocation on another thread lands between reading the cache and remembering
+    # the header: the request in flight may still pass, the next one must not.
+    _, header = _verified(kit, sb)
+    cache = kit.engine.bearer_cache
+    lookup = cache.entry
+
+    def entry_then_withdrawn(token: str, now: float) -> Any:
+        found = lookup(token, now)
+        cache.clear()
+        return found
+
+    monkeypatch.setattr(cache, "entry", entry_then_withdrawn)
+    assert kit.callers.known(header, None).id == "user_alice"
+    monkeypatch.setattr(cache, "entry", lookup)
+    assert kit.callers.known(header, None) is ASK
+
+
+def test_a_remembered_header_expires_with_its_token(kit: AuthonomySync, sb: Sandbox) -> None:
+    now = int(sb.state.clock.now())
+    _, header = _verified(kit, sb, exp=now + 60)
+    assert kit.callers.known(header, None).id == "user_alice"
+    kit.engine.clock = lambda: now + 60.0
+    assert kit.callers.known(header, None) is ASK
+
+
+def test_with_listeners_no_header_is_remembered(sb: Sandbox) -> None:
+    # Each hit is reported then, so none may be answered from a copy.
+    seen: list[str] = []
+    config = sb.config(app_url="http://localhost", on_event=lambda e: seen.append(e.name))
+    kit = AuthonomySync(config, clock=sb.state.clock.now)
+    try:
+        _, header = _verified(kit, sb)
+        for _ in range(3):
+            assert kit.callers.known(header, None).id == "user_alice"
+        assert kit.callers._tokens == {}
+        assert seen.count("token.accepted") == 4
+    finally:
+        kit.close()
+
+
+def test_the_asgi_scan_reads_the_last_authorization_and_every_cookie_in_order(
+    kit: AuthonomySync, sb: Sandbox
+) -> None:
+    _, header = _verified(kit, sb)
+    known_in = kit.callers.known_in
+    other = b"Bearer not-a-token"
+    assert known_in([(b"authorization", other), (b"authorization", header)]).id == "user_alice"
+    assert known_in([(b"authorization", header), (b"authorization", other)]) == Pending(other, None)
+    cookies = [(b"cookie", b"a=1"), (b"authorization", b""), (b"cookie", b"authonomy_session=x")]
+    assert known_in([(b"authorization", header), *cookies]) == Pending(
+        None, b"a=1; authonomy_session=x"
+    )
+    assert known_in([(b"cookie", b"a=1"), (b"accept", b"*/*")]) is None
+    assert known_in(iter([(b"authorization", header)])).id == "user_alice"  # any iterable
