@@ -99,5 +99,10 @@ def test_the_asgi_scan_reads_the_last_authorization_and_every_cookie_in_order(
     assert known_in([(b"authorization", header), *cookies]) == Pending(
         None, b"a=1; authonomy_session=x"
     )
+    empty_last = [(b"cookie", b"authonomy_session=x"), (b"authorization", b"")]
+    assert known_in([(b"authorization", header), *empty_last]) == Pending(
+        None, b"authonomy_session=x"
+    )
     assert known_in([(b"cookie", b"a=1"), (b"accept", b"*/*")]) is None
+    assert known_in([]) is None
     assert known_in(iter([(b"authorization", header)])).id == "user_alice"  # any iterable

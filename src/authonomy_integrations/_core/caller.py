@@ -70,6 +70,24 @@ _NOBODY = Caller(None)
 _MIN_REMEMBERED = 1024
 
 
+_NO_HEADER = (b"", b"")
+
+
+def _credentials(pairs: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """The last ``Authorization`` value, and the ``Cookie`` values joined in order; read
+    from the end, and only as far as a non-empty ``Authorization`` (which decides alone,
+    so the cookies before it are not needed)."""
+    authorization = cookies = None
+    for name, value in reversed(pairs):
+        if name == b"cookie":
+            cookies = value if cookies is None else value + b"; " + cookies
+        elif name == b"authorization" and authorization is None:
+            if value:
+                return value, None
+            authorization = value  # empty: the cookies decide
+    return authorization, cookies
+
+
 def _text(value: bytes | str) -> str:
     """A header value as text: HTTP header bytes read as Latin-1, like every server."""
     return value.decode("latin-1") if isinstance(value, bytes) else value
@@ -155,20 +173,20 @@ class Callers:
         The last ``Authorization`` header counts; ``Cookie`` headers are joined with
         ``"; "``, as HTTP/2 may split them (RFC 9113).
         """
-        # From the end: clients add Authorization after their default headers, and the
-        # last one decides alone, so a bearer request is usually settled at once.
-        authorization = cookies = None
-        for name, value in reversed(headers if type(headers) is list else list(headers)):
-            if name == b"cookie":
-                cookies = value if cookies is None else value + b"; " + cookies
-            elif name == b"authorization" and authorization is None:
-                if value:
-                    held = self._tokens.get(value[_TAIL_KEY])
-                    if held is not None and held[0] == value and self._ctx.clock() < held[1]:
-                        return held[2]
-                    bearer = self._known_bearer(value)
-                    return Pending(value, None) if bearer is ASK else bearer
-                authorization = value  # empty: the cookies decide
+        pairs = headers if type(headers) is list else list(headers)
+        # HTTP clients add Authorization after their default headers: most bearer
+        # requests end with it, and the last one decides alone.
+        last = pairs[-1] if pairs else _NO_HEADER
+        if last[0] == b"authorization" and last[1]:
+            authorization, cookies = last[1], None
+        else:
+            authorization, cookies = _credentials(pairs)
+        if authorization:
+            held = self._tokens.get(authorization[_TAIL_KEY])
+            if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
+                return held[2]
+            bearer = self._known_bearer(authorization)
+            return Pending(authorization, None) if bearer is ASK else bearer
         session = self.known(None, cookies)
         return Pending(None, cookies) if session is ASK else session
 
