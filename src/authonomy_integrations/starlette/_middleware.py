@@ -87,25 +87,14 @@ class AuthonomyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
-        # One function on purpose: it runs for every request, and a repeat bearer token
-        # should cost a header scan and a cache lookup, not a chain of coroutines.
-        kind = scope["type"]
-        if kind == "http":
-            route = self._route(scope["path"])
-            if route is _DELIVERY:
-                scope["user"] = _ANONYMOUS
-                scope["auth"] = self._nobody
-                await self.app(scope, receive, send)
+        # It runs for every request: a repeat bearer token should cost a header read and a
+        # memory lookup, so everything else is in other methods, out of this frame.
+        if scope["type"] == "http":
+            if self._route(scope["path"]) is not None:
+                await self._own_path(scope, receive, send)
                 return
-            if route is not None:
-                result = await serve(self.runtime, cast(RouteFlow, route), scope, receive)
-                await result(scope, receive, send)
-                return
-        elif kind == "lifespan":
-            await self.app(scope, receive, self._on_shutdown(send))
-            return
-        elif kind != "websocket":
-            await self.app(scope, receive, send)
+        elif scope["type"] != "websocket":
+            await self._other(scope, receive, send)
             return
         user = self._known(scope["headers"])
         if isinstance(user, Pending):
@@ -122,11 +111,35 @@ class AuthonomyMiddleware:
         try:
             await self.app(scope, receive, send)
         except GuardDenied as denied:
-            if kind == "websocket":
-                code = websocket_close_code(denied.reply)
-                await send({"type": "websocket.close", "code": code, "reason": ""})
-                return
-            await response(denied.reply)(scope, receive, send)
+            await self._denied(denied, scope, receive, send)
+
+    async def _own_path(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A route of the kit's, or the webhook path (served by the app, for nobody)."""
+        route = self._route(scope["path"])
+        if route is _DELIVERY:
+            scope["user"] = _ANONYMOUS
+            scope["auth"] = self._nobody
+            await self.app(scope, receive, send)
+            return
+        result = await serve(self.runtime, cast(RouteFlow, route), scope, receive)
+        await result(scope, receive, send)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Scopes other than HTTP and WebSocket pass through; at the lifespan's end the
+        pooled connections are dropped."""
+        if scope["type"] == "lifespan":
+            send = self._on_shutdown(send)
+        await self.app(scope, receive, send)
+
+    async def _denied(
+        self, denied: GuardDenied, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A guard used as a FastAPI dependency refused the request."""
+        if scope["type"] == "websocket":
+            code = websocket_close_code(denied.reply)
+            await send({"type": "websocket.close", "code": code, "reason": ""})
+            return
+        await response(denied.reply)(scope, receive, send)
 
     async def _ask(
         self,
