@@ -70,24 +70,6 @@ _NOBODY = Caller(None)
 _MIN_REMEMBERED = 1024
 
 
-_NO_HEADER = (b"", b"")
-
-
-def _credentials(pairs: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
-    """The last ``Authorization`` value, and the ``Cookie`` values joined in order; read
-    from the end, and only as far as a non-empty ``Authorization`` (which decides alone,
-    so the cookies before it are not needed)."""
-    authorization = cookies = None
-    for name, value in reversed(pairs):
-        if name == b"cookie":
-            cookies = value if cookies is None else value + b"; " + cookies
-        elif name == b"authorization" and authorization is None:
-            if value:
-                return value, None
-            authorization = value  # empty: the cookies decide
-    return authorization, cookies
-
-
 def _text(value: bytes | str) -> str:
     """A header value as text: HTTP header bytes read as Latin-1, like every server."""
     return value.decode("latin-1") if isinstance(value, bytes) else value
@@ -170,17 +152,17 @@ class Callers:
         """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
         the same pass; :class:`Pending` instead of :data:`ASK`.
 
-        The last ``Authorization`` header counts; ``Cookie`` headers are joined with
-        ``"; "``, as HTTP/2 may split them (RFC 9113).
+        Repeated headers are combined as RFC 9110 (section 5.3) says and WSGI servers do:
+        ``Cookie`` values joined with ``"; "`` (HTTP/2 may split them, RFC 9113), and
+        ``Authorization`` values with ``", "``, which makes repeated bearer tokens one
+        malformed credential (401) instead of letting one of them win.
         """
-        pairs = headers if type(headers) is list else list(headers)
-        # HTTP clients add Authorization after their default headers: most bearer
-        # requests end with it, and the last one decides alone.
-        last = pairs[-1] if pairs else _NO_HEADER
-        if last[0] == b"authorization" and last[1]:
-            authorization, cookies = last[1], None
-        else:
-            authorization, cookies = _credentials(pairs)
+        authorization = cookies = None
+        for name, value in headers:
+            if name == b"authorization":
+                authorization = value if authorization is None else authorization + b", " + value
+            elif name == b"cookie":
+                cookies = value if cookies is None else cookies + b"; " + value
         if authorization:
             held = self._tokens.get(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
