@@ -4,9 +4,9 @@ ended, and logout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .._errors import (
@@ -25,6 +25,7 @@ from .events import short_hash, token_reason
 from .refresh_claims import RefreshClaims
 from .sessions import (
     SessionRecord,
+    SessionState,
     TokenSet,
     identity_change,
     is_expired,
@@ -45,20 +46,6 @@ logger = logging.getLogger("authonomy_integrations")
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
 _RECENT_SESSIONS = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class SessionState:
-    """What a session cookie stands for on this request.
-
-    ``user`` is ``None`` when the cookie names no live session; ``set_cookie`` is a new
-    cookie value to send (after a refresh or a touch), ``clear_cookie`` asks the adapter
-    to delete the cookie.
-    """
-
-    user: AuthonomyUser | None
-    set_cookie: str | None = None
-    clear_cookie: bool = False
 
 
 _NO_SESSION = SessionState(None, clear_cookie=True)
@@ -136,13 +123,11 @@ class SessionKeeper(Part):
                 record.id, lambda: self._refresh_session(cookie)
             )
             return refreshed
-        touched = touch(record, now, _TOUCH_INTERVAL)
-        if touched is not None:
-            try:
-                new_cookie = yield from self.save(touched, now)
-            except SessionTooLargeError:
-                new_cookie = None  # the session stays as it was; a refresh decides
-            return _state(record, cookie, new_cookie)
+        if touch(record, now, _TOUCH_INTERVAL) is not None:
+            touched: SessionState = yield SessionExclusive(
+                record.id, lambda: self._touch_locked(cookie)
+            )
+            return touched
         state = _state(record, cookie, None)
         self._remember(cookie, record, state, now)
         return state
@@ -179,6 +164,18 @@ class SessionKeeper(Part):
     def _ended_event(self, record: SessionRecord, why: str, level: int | None = None) -> None:
         """Report that the session of ``record`` ended, and ``why``."""
         self._report(ev.SESSION_ENDED, record, why, level=level)
+
+    def _touch_locked(self, cookie: str) -> Flow[SessionState]:
+        """Rewrite ``last_seen`` on the record as stored now, under the session's lock: a
+        refresh saved meanwhile is kept, not overwritten with the tokens read before."""
+        now = self.clock()
+        current = yield LoadSession(cookie)
+        if current is None or not self.acceptable(current):
+            return _NO_SESSION
+        touched, new_cookie = touch(current, now, _TOUCH_INTERVAL), None
+        with contextlib.suppress(SessionTooLargeError):  # kept as it was; a refresh decides
+            new_cookie = None if touched is None else (yield from self.save(touched, now))
+        return _state(current, cookie, new_cookie)
 
     def _refresh_session(self, cookie: str) -> Flow[SessionState]:
         with self.events.span("authonomy.refresh"):
@@ -251,10 +248,8 @@ class SessionKeeper(Part):
         self, record: SessionRecord, now: float, claim: str | None
     ) -> Flow[str | None]:
         if claim is None:
-            cookie: str = yield from self.save(record, now)
-            return cookie
-        saved: str | None = yield from self.claims.save(record, now, claim)
-        return saved
+            return (yield from self.save(record, now))
+        return (yield from self.claims.save(record, now, claim))
 
     def _refresh_failed(self, record: SessionRecord, why: str, now: float, detail: str) -> None:
         duration = max(0.0, self.clock() - now)

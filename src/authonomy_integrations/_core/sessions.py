@@ -17,9 +17,11 @@ from typing import Any
 
 from .._errors import SessionError
 from .crypto import b64url_decode, b64url_encode
+from .user import AuthonomyUser
 
 __all__ = [
     "SessionRecord",
+    "SessionState",
     "TokenSet",
     "identity_change",
     "is_expired",
@@ -31,6 +33,21 @@ __all__ = [
     "touch",
     "with_tokens",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What a session cookie stands for on this request.
+
+    ``user`` is ``None`` when the cookie names no live session; ``set_cookie`` is a new
+    cookie value to send (after a refresh or a touch), ``clear_cookie`` asks the adapter
+    to delete the cookie.
+    """
+
+    user: AuthonomyUser | None
+    set_cookie: str | None = None
+    clear_cookie: bool = False
+
 
 _FORMAT_VERSION = 1
 #: Seconds an access token is assumed to live when the token answer omits ``expires_in``.
