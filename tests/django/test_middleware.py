@@ -413,3 +413,15 @@ def test_one_async_client_works_from_one_event_loop_after_another(
     runtime = runtime_of(client.handler)
     assert isinstance(runtime, AuthonomyAsync)
     asyncio.run(runtime.aclose())
+
+
+async def test_cookies_split_over_two_headers_reach_the_session_on_asgi(aclient: Any) -> None:
+    # Django's ASGI request joins repeated headers with ",", which would run the session
+    # cookie into the next one; the kit reads the scope's Cookie headers, joined by "; ".
+    await alogin_as(aclient, "bob")
+    session = aclient.cookies["authonomy_session"].value
+    aclient.cookies.clear()
+    aclient.cookies["theme"] = "dark"  # sent as a Cookie header of its own
+    split = {**API, "Cookie": f"authonomy_session={session}"}
+    whoami = (await aclient.get("/whoami", headers=split)).json()
+    assert whoami["id"] == "user_bob"
