@@ -146,3 +146,28 @@ def test_unavailable_is_503_with_retry_after() -> None:
     reply = web.unavailable(AuthonomyUnavailableError("down", retry_after=2.2), "GET", API)
     assert reply.status == 503
     assert dict(reply.headers)["retry-after"] == "3"
+
+
+def test_cookie_value_matches_the_exact_name_only() -> None:
+    header = "xauthonomy_session=evil; authonomy_session=good; other=1"
+    assert web.cookie_value(header, "authonomy_session") == "good"
+    assert web.cookie_value("other=1", "authonomy_session") is None
+    assert web.cookie_value("authonomy_session=", "authonomy_session") is None
+
+
+def test_asgi_cookie_header_joins_a_scopes_cookie_headers_in_order() -> None:
+    class Request:
+        scope = {
+            "headers": [
+                (b"cookie", b"a=1"),
+                (b"accept", b"*/*"),
+                (b"cookie", b""),
+                (b"cookie", b"authonomy_session=x"),
+            ]
+        }
+
+    assert web.asgi_cookie_header(Request(), "ignored") == "a=1; authonomy_session=x"
+    Request.scope = {"headers": []}
+    assert web.asgi_cookie_header(Request(), "ignored") is None
+    # Without an ASGI scope (a WSGI request), the header the framework gave.
+    assert web.asgi_cookie_header(object(), "a=1,b=2") == "a=1,b=2"

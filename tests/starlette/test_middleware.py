@@ -18,7 +18,6 @@ from starlette.websockets import WebSocketDisconnect
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.starlette import AuthonomyMiddleware, require_policy
-from authonomy_integrations.starlette._asgi import cookie_value
 
 from ..browsing import API, PAGE, bearer, mint
 from .apps import APP_FACTORIES, whoami
@@ -173,14 +172,6 @@ def test_lifespan_reaches_the_app_and_app_can_be_served_again(sb: Sandbox) -> No
     with TestClient(app) as second:
         assert second.get("/me", headers=bearer(mint(sb))).text == "Alice Anderson"
     assert started == ["up", "up"]
-
-
-def test_cookie_value_matches_the_exact_name_only() -> None:
-    header = b"xauthonomy_session=evil; authonomy_session=good; other=1"
-    assert cookie_value(header, "authonomy_session") == "good"
-    assert cookie_value(b"other=1", "authonomy_session") is None
-    assert cookie_value(None, "authonomy_session") is None
-    assert cookie_value(b"authonomy_session=", "authonomy_session") is None
 
 
 async def test_unknown_scope_types_pass_straight_through() -> None:

@@ -1,8 +1,8 @@
 """ASGI plumbing shared by the middleware, its routes and the guards.
 
-Reading the two headers the kit needs straight from the scope, picking one cookie out of
-a ``Cookie`` header, and turning a :class:`~authonomy_integrations._core.web.Reply` into a
-Starlette response. Nothing here knows about tokens or sessions.
+The request's headers, target and address as the core reads them, the credentials
+``request.auth`` carries, and a :class:`~authonomy_integrations._core.web.Reply` turned into
+a Starlette response. Nothing here knows about tokens or sessions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from .._core.web import Reply
 __all__ = [
     "KitCredentials",
     "client_ip",
-    "cookie_value",
     "request_headers",
     "response",
     "target",
@@ -40,11 +39,6 @@ class KitCredentials(AuthCredentials):
     def __init__(self, runtime: Any, scopes: list[str] | None = None) -> None:
         super().__init__(scopes)
         self.runtime = runtime
-
-
-def cookie_value(header: bytes | None, name: str) -> str | None:
-    """The value of cookie ``name`` in a ``Cookie`` header, without parsing the others."""
-    return web.cookie_value(header.decode("latin-1"), name) if header else None
 
 
 def request_headers(scope: Scope) -> Headers:
