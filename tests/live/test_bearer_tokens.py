@@ -118,3 +118,14 @@ def test_key_set_unreachable_before_the_first_token_answers_503(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "TEMPORARILY_UNAVAILABLE"
     assert int(response.headers["retry-after"]) >= 1
+
+
+def test_repeated_authorization_headers_are_refused(live: str, sandbox: Sandbox) -> None:
+    # Two Authorization headers are one malformed credential in every adapter (WSGI
+    # servers and Django join them; the ASGI path joins them likewise): neither wins.
+    good = ("Authorization", f"Bearer {issue_tokens(sandbox, 'bob').access_token}")
+    bad = ("Authorization", "Bearer not-a-token")
+    with httpx.Client(base_url=live) as script:
+        assert script.get("/api/me", headers=[good]).status_code == 200
+        for pair in ([good, bad], [bad, good], [good, good]):
+            assert script.get("/api/me", headers=pair).status_code == 401
