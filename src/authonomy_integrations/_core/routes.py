@@ -123,7 +123,6 @@ class Routes:
         self.config = engine.config
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
-        #: The route flow serving each of the kit's paths.
         #: The route flow serving each of the kit's paths; none for an API-only app.
         self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
         if self.config.login_path is not None:
@@ -132,6 +131,10 @@ class Routes:
                 self.config.callback_path: self.callback,
                 self.config.logout_path: self.logout,
             }
+        #: Paths whose requests have no caller to settle: the kit's routes read their
+        #: own cookies, and webhook deliveries are judged by their signature alone (a
+        #: stray ``Authorization`` header must not refuse them).
+        self.unauthenticated = frozenset({*self.by_path, self.config.webhook_path})
 
     # --- routes ------------------------------------------------------------------------
 

@@ -67,8 +67,7 @@ class Serving:
     def __init__(self, routes: Routes, callers: Callers) -> None:
         self.routes = routes
         self._route = routes.by_path.get
-        # Deliveries carry no user; a stray Authorization header must not refuse them.
-        self._unauthenticated = frozenset({*routes.by_path, routes.config.webhook_path})
+        self._unauthenticated = routes.unauthenticated
         self._known = callers.known
         self._flow = callers.flow
 

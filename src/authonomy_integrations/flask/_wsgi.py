@@ -31,9 +31,7 @@ class AuthonomyWSGI:
     def __init__(self, app: WSGIApp, runtime: AuthonomySync) -> None:
         self.app = app
         self.runtime = runtime
-        config = runtime.config
-        # The kit's own routes read their cookies themselves.
-        self.own_paths = frozenset({*runtime.routes.by_path, config.webhook_path})
+        self.own_paths = runtime.routes.unauthenticated
         self._known = runtime.callers.known
         self._flow = runtime.callers.flow
 

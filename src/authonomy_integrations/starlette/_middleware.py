@@ -75,8 +75,10 @@ class AuthonomyMiddleware:
             # the log line is what makes the cause visible when the server starts.
             logger.error("AuthonomyMiddleware cannot start: %s", exc)
             raise
-        # Deliveries carry no user; a stray Authorization header must not refuse them.
-        own: dict[str, object] = {**self.runtime.routes.by_path, config.webhook_path: _DELIVERY}
+        routes = self.runtime.routes
+        # Other paths without a caller (webhook deliveries) reach the app, for nobody.
+        own: dict[str, object] = dict.fromkeys(routes.unauthenticated, _DELIVERY)
+        own.update(routes.by_path)
         self._route = own.get
         callers = self.runtime.callers
         self._known = callers.known_in
