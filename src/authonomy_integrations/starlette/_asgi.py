@@ -20,6 +20,7 @@ from .._core.web import Reply
 __all__ = [
     "KitCredentials",
     "client_ip",
+    "closing",
     "request_headers",
     "response",
     "target",
@@ -66,6 +67,11 @@ def response(reply: Reply, *set_cookies: str) -> Response:
     for cookie in set_cookies:
         result.headers.append("set-cookie", cookie)
     return result
+
+
+def closing(code: int) -> Message:
+    """The message that closes a WebSocket (or refuses its handshake) with ``code``."""
+    return {"type": "websocket.close", "code": code, "reason": ""}
 
 
 def with_cookies(send: Send, set_cookies: tuple[str, ...]) -> Send:

@@ -8,9 +8,12 @@ Each guard works two ways:
   the check and answers with the reply, or calls the endpoint (sync endpoints in the
   thread pool);
 * as a FastAPI dependency, ``Depends(login_required)``: the check raises
-  :class:`GuardDenied`, which :class:`~authonomy_integrations.starlette.AuthonomyMiddleware`
-  catches and answers with the reply. The middleware sits outside FastAPI's exception
-  handling, so no exception handler has to be registered.
+  :class:`GuardDenied`, which the route that raised it answers with the reply. Before
+  raising, the guard adds its handler (unless the app has its own) to the exception
+  handlers of the app the route belongs to, which Starlette's routes consult when a
+  request raises: this works wherever the middleware sits, with the app's own
+  middleware around or inside it, and for a mounted sub-application. Outside Starlette's
+  exception handling, the middleware catches the refusal and answers it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, TypeVar, cast, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import Scope
 from starlette.websockets import WebSocket
 
@@ -52,6 +56,9 @@ _INJECTED = "authonomy_request"
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 _WS_POLICY_VIOLATION = 1008
 _WS_TRY_AGAIN_LATER = 1013
+#: The scope key under which Starlette's ``ExceptionMiddleware`` hands its routes the app's
+#: exception handlers: ``(by exception class, by status code)``.
+_EXCEPTION_HANDLERS = "starlette.exception_handlers"
 
 
 class GuardDenied(Exception):
@@ -60,6 +67,12 @@ class GuardDenied(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__(f"request refused with HTTP {reply.status}")
         self.reply = reply
+
+
+async def _answer_denied(connection: HTTPConnection, exc: Exception) -> Response | None:
+    """Starlette's exception handler for :class:`GuardDenied`: the refusal's response,
+    or ``None`` once a WebSocket is closed (before ``accept``: a 403 handshake)."""
+    return await _refused(connection, cast(GuardDenied, exc).reply)
 
 
 def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
@@ -107,6 +120,14 @@ def websocket_close_code(reply: Reply) -> int:
     later") for a 503, else 1008 (policy violation); before ``accept`` the server
     answers the handshake with 403."""
     return _WS_TRY_AGAIN_LATER if reply.status == 503 else _WS_POLICY_VIOLATION
+
+
+async def _refused(connection: HTTPConnection, reply: Reply) -> Response | None:
+    """A refusal's response, or ``None`` once a WebSocket is closed instead."""
+    if isinstance(connection, WebSocket):
+        await connection.close(code=websocket_close_code(reply))
+        return None
+    return response(reply)
 
 
 def _takes_request(parameter: inspect.Parameter) -> bool:
@@ -186,6 +207,9 @@ class Guard:
             return cast(AuthonomyUser, request.scope["user"])
         reply = await self._check(request)
         if reply is not None:
+            handlers = request.scope.get(_EXCEPTION_HANDLERS)
+            if handlers is not None:
+                handlers[0].setdefault(GuardDenied, _answer_denied)
             raise GuardDenied(reply)
         # Every check starts with "signed in", so a passing check means a user.
         return cast(AuthonomyUser, request.scope["user"])
@@ -219,10 +243,7 @@ class Guard:
             reply = await check(connection)
             if reply is None:
                 return await call(*args, **kwargs)
-            if isinstance(connection, WebSocket):
-                await connection.close(code=websocket_close_code(reply))
-                return None
-            return response(reply)
+            return await _refused(connection, reply)
 
         if user_suffices and call is endpoint and _request_only(signature):
             # ``async def endpoint(request)``, the usual shape: called as it came, with

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._config import AuthonomyConfig
@@ -17,6 +18,7 @@ from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
     KitCredentials,
+    closing,
     request_headers,
     response,
     target,
@@ -33,6 +35,8 @@ _ANONYMOUS = UnauthenticatedUser()
 #: Stands for the webhook path among the kit's routes: the app serves it, for nobody.
 _DELIVERY = object()
 _CREDENTIALS_CACHE_SIZE = 1024
+#: How many middlewares deep ``_exception_middleware`` looks for Starlette's own.
+_STACK_DEPTH = 64
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 _WS_POLICY_VIOLATION = 1008
 _WS_TRY_AGAIN_LATER = 1013
@@ -87,29 +91,50 @@ class AuthonomyMiddleware:
         self._nobody = KitCredentials(self.runtime)
         self._credentials: dict[frozenset[str], KitCredentials] = {}
 
+    def __new__(cls, app: ASGIApp, *args: Any, **kwargs: Any) -> AuthonomyMiddleware:
+        if cls is AuthonomyMiddleware and _exception_middleware(app) is not None:
+            cls = _InsideStarlette
+        return super().__new__(cls)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
-        # It runs for every request: a repeat bearer token should cost a header read and a
-        # memory lookup, so everything else is in other methods, out of this frame.
+        try:
+            await self._serve(scope, receive, send)
+        except GuardDenied as denied:
+            await self._denied(denied, scope, receive, send)
+
+    def _serve(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The request's handling, as an awaitable: the app's own, once the caller is
+        known from memory, so a repeat bearer token costs a header read and a lookup."""
         if scope["type"] == "http":
             if self._route(scope["path"]) is not None:
-                await self._own_path(scope, receive, send)
-                return
+                return self._own_path(scope, receive, send)
         elif scope["type"] != "websocket":
-            await self._other(scope, receive, send)
-            return
+            return self._other(scope, receive, send)
         user = self._known(scope["headers"])
         if isinstance(user, Pending):
-            settled = await self._ask(scope, receive, send, user)
-            if settled is None:
-                return
-            user, send = settled
+            return self._settled(scope, receive, send, user)
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
         else:
             scope["user"] = user
-            scope["auth"] = self._credentials.get(user.scopes) or self._new_credentials(user)
+            # ``_credentials_of``, with its lookup inline.
+            scope["auth"] = self._credentials.get(user.scopes) or self._credentials_of(user)
+        return self.app(scope, receive, send)
+
+    async def _settled(self, scope: Scope, receive: Receive, send: Send, pending: Pending) -> None:
+        """The caller settled by a flow (first-seen token, session to load or refresh),
+        then the app, whose guard refusals keep a refreshed session's new cookie."""
+        caller: Caller = await self._run(self._flow(pending.authorization, pending.cookies))
+        if caller.refused is not None:
+            await self._refuse(caller.refused, scope, receive, send)
+            return
+        if caller.set_cookie is not None and scope["type"] == "http":
+            send = with_cookies(send, (caller.set_cookie,))
+        user = caller.user
+        scope["user"] = _ANONYMOUS if user is None else user
+        scope["auth"] = self._nobody if user is None else self._credentials_of(user)
         try:
             await self.app(scope, receive, send)
         except GuardDenied as denied:
@@ -138,32 +163,15 @@ class AuthonomyMiddleware:
     ) -> None:
         """A guard used as a FastAPI dependency refused the request."""
         if scope["type"] == "websocket":
-            code = websocket_close_code(denied.reply)
-            await send({"type": "websocket.close", "code": code, "reason": ""})
+            await send(closing(websocket_close_code(denied.reply)))
             return
         await response(denied.reply)(scope, receive, send)
 
-    async def _ask(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        pending: Pending,
-    ) -> tuple[AuthonomyUser | None, Send] | None:
-        """Settle the caller with a flow (first-seen token, session to load or refresh).
-
-        The answer is the user and the ``send`` to call the app with (adding a session's
-        new cookie), or ``None`` when the request was refused here.
-        """
-        caller: Caller = await self._run(self._flow(pending.authorization, pending.cookies))
-        if caller.refused is not None:
-            await self._refuse(caller.refused, scope, receive, send)
-            return None
-        if caller.set_cookie is not None and scope["type"] == "http":
-            return caller.user, with_cookies(send, (caller.set_cookie,))
-        return caller.user, send
-
-    def _new_credentials(self, user: AuthonomyUser) -> KitCredentials:
+    def _credentials_of(self, user: AuthonomyUser) -> KitCredentials:
+        """``request.auth`` for ``user``: one per set of scopes, made once."""
+        known = self._credentials.get(user.scopes)
+        if known is not None:
+            return known
         if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
             self._credentials.clear()
         granted = KitCredentials(self.runtime, ["authenticated", *sorted(user.scopes)])
@@ -174,8 +182,7 @@ class AuthonomyMiddleware:
         """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""
         if scope["type"] == "websocket":
             unavailable = isinstance(exc, TEMPORARY_ERRORS)
-            code = _WS_TRY_AGAIN_LATER if unavailable else _WS_POLICY_VIOLATION
-            await send({"type": "websocket.close", "code": code, "reason": ""})
+            await send(closing(_WS_TRY_AGAIN_LATER if unavailable else _WS_POLICY_VIOLATION))
             return
         reply = refusal(self.config, exc, scope["method"], request_headers(scope), target(scope))
         await response(reply)(scope, receive, send)
@@ -189,3 +196,30 @@ class AuthonomyMiddleware:
             await send(message)
 
         return send_and_close
+
+
+class _InsideStarlette(AuthonomyMiddleware):
+    """The middleware as ``app.add_middleware`` places it: inside Starlette's own stack,
+    with Starlette's ``ExceptionMiddleware`` further in.
+
+    No server calls it directly there, so ``__call__`` hands back the awaitable of the
+    request's handling rather than awaiting it in a frame of its own (a frame saved on
+    every request). Nothing is lost by not catching: the guards' refusals are answered
+    by the routes that raise them, through the ``ExceptionMiddleware``'s handlers.
+    """
+
+    __call__ = AuthonomyMiddleware._serve  # type: ignore[assignment]
+
+
+def _exception_middleware(app: ASGIApp) -> ExceptionMiddleware | None:
+    """Starlette's ``ExceptionMiddleware`` when ``app`` is a Starlette middleware stack
+    that ends with it (each middleware keeps the next as ``.app``), else ``None``. A
+    Starlette application, which a server may serve as it is, has no ``.app``."""
+    node: object = app
+    for _ in range(_STACK_DEPTH):
+        if isinstance(node, ExceptionMiddleware):
+            return node
+        node = getattr(node, "app", None)
+        if node is None:
+            return None
+    return None
