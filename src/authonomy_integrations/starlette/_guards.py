@@ -251,7 +251,11 @@ class Guard:
             @functools.wraps(endpoint)
             async def login_guarded(request: HTTPConnection) -> Any:
                 scope = request.scope
-                if isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope):
+                # ``_signed_in``, inline: this runs on every guarded request.
+                if (
+                    isinstance(scope.get("user"), AuthonomyUser)
+                    and type(scope.get("auth")) is KitCredentials
+                ):
                     return await endpoint(request)
                 return await checked(request, (request,), {})
 
