@@ -25,6 +25,7 @@ Every error the kit raises derives from :class:`AuthonomyError`::
     │   └── SessionTooLargeError        too big for the session store (a cookie): permanent
     │   └── StoreUnavailableError       a shared store (Redis) out of reach or failing
     ├── PolicyViolationError          a user failed a policy
+    ├── PolicyUnavailableError        a policy Authonomy refused to hand over (API key)
     ├── ReplayStoreFullError          a replay store cannot remember one more webhook id
     └── WebhookVerificationError      a webhook delivery failed verification
         └── PayloadTooLargeError        its body is over the receiver's limit (413)
@@ -56,6 +57,7 @@ __all__ = [
     "MissingExtraError",
     "NotFoundError",
     "PayloadTooLargeError",
+    "PolicyUnavailableError",
     "PolicyViolationError",
     "RateLimitedError",
     "ReplayStoreFullError",
@@ -210,6 +212,18 @@ class AuthonomyUnavailableError(AuthonomyError, code="TEMPORARILY_UNAVAILABLE"):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PolicyUnavailableError(AuthonomyError, code="POLICY_UNAVAILABLE"):
+    """A policy could not be fetched for a reason a retry does not cure by itself: the
+    app's API key is not accepted, the key lacks the permission, or Authonomy's answer
+    is malformed. Guarded requests are refused (500) until a later fetch succeeds.
+    """
+
+    def __init__(self, policy: str, failure: str) -> None:
+        super().__init__(f"policy '{policy}' could not be fetched: {failure}")
+        self.policy = policy
+        self.failure = failure
 
 
 class TokenError(AuthonomyError, code="INVALID_TOKEN"):

@@ -148,6 +148,19 @@ def test_unavailable_is_503_with_retry_after() -> None:
     assert dict(reply.headers)["retry-after"] == "3"
 
 
+def test_a_policy_that_could_not_be_had_is_a_500_page_for_a_browser() -> None:
+    reply = web.policy_unavailable("GET", PAGE)
+    assert reply.status == 500
+    assert reply.content_type.startswith("text/html")
+    assert b"Access could not be checked" in reply.body
+
+
+def test_a_policy_that_could_not_be_had_is_a_500_envelope_for_an_api_call() -> None:
+    reply = web.policy_unavailable("GET", API)
+    assert reply.status == 500
+    assert json.loads(reply.body)["error"]["code"] == "INTERNAL_ERROR"
+
+
 def test_cookie_value_matches_the_exact_name_only() -> None:
     header = "xauthonomy_session=evil; authonomy_session=good; other=1"
     assert web.cookie_value(header, "authonomy_session") == "good"

@@ -152,3 +152,19 @@ def test_policy_checks_under_real_servers(sandbox: Sandbox, server: str, path: s
         with browser(live) as alice:
             sign_in(alice, "alice")
             assert alice.get(path, headers=API).status_code == 200
+
+
+def test_a_policy_behind_a_refused_api_key_is_a_500_envelope(
+    sandbox: Sandbox, alice_token: str
+) -> None:
+    config = app_config(sandbox, max_retries=0, api_key="ak_test_not_a_key_of_this_app")
+    client = django_client(config, client_class=APIClient)
+    assert isinstance(client, APIClient)
+    try:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice_token}")
+        for _ in range(2):
+            response = client.get("/drf/mfa")
+            assert response.status_code == 500
+            assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    finally:
+        close(client.handler)

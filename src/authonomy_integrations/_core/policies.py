@@ -169,6 +169,10 @@ class _Entry:
     policy: Policy | None
     answered: bool  # the API said something (a policy, or "no such policy")
     refresh_at: float
+    #: Why the last fetch failed when it was not a passing outage (an API key Authonomy
+    #: does not accept, a malformed answer): what the requests waiting for the retry
+    #: are told.
+    failure: str | None = None
 
 
 class PolicyRegistry:
@@ -245,8 +249,17 @@ class PolicyRegistry:
         ttl = self.ttl if policy is not None else self.missing_ttl
         self._keep(name, _Entry(policy=policy, answered=True, refresh_at=now + ttl))
 
-    def fetch_failed(self, name: str, now: float) -> None:
-        """Record a failed fetch: keep what was known and try again after ``retry_after``."""
+    def failure(self, name: str) -> str | None:
+        """Why the last fetch of ``name`` failed, when Authonomy refused it for a reason
+        a retry does not cure by itself; ``None`` otherwise."""
+        entry = self._entries.get(name)
+        return entry.failure if entry is not None else None
+
+    def fetch_failed(self, name: str, now: float, failure: str | None = None) -> None:
+        """Record a failed fetch: keep what was known and try again after ``retry_after``.
+
+        ``failure`` says why, when it was not a passing outage (see :meth:`failure`).
+        """
         previous = self._entries.get(name)
         self._keep(
             name,
@@ -254,6 +267,7 @@ class PolicyRegistry:
                 policy=previous.policy if previous else None,
                 answered=previous.answered if previous else False,
                 refresh_at=now + self.retry_after,
+                failure=failure,
             ),
         )
 

@@ -11,6 +11,7 @@ from .._errors import (
     AuthonomyAPIError,
     AuthonomyUnavailableError,
     InternalServerError,
+    PolicyUnavailableError,
 )
 from . import events as ev
 from .context import Context, Part
@@ -112,6 +113,9 @@ class PolicyChecks(Part):
             yield Exclusive(f"policy:{name}", lambda: self._fetch_policy(name), timeout)
         found = self.policies.lookup(name, now)
         if found is None and not self.policies.is_missing(name):
+            failure = self.policies.failure(name)
+            if failure is not None:
+                raise PolicyUnavailableError(name, failure)
             raise AuthonomyUnavailableError(
                 f"policy '{name}' could not be fetched: Authonomy is unavailable", retry_after=5
             )
@@ -135,18 +139,26 @@ class PolicyChecks(Part):
                     retry_after=5,
                 ) from exc
             return
-        except AuthonomyAPIError:
-            self.policies.fetch_failed(name, now)
-            raise
+        except AuthonomyAPIError as exc:
+            self._refused(name, now, str(exc))
+            if self.policies.lookup(name, now) is None:
+                raise PolicyUnavailableError(name, str(exc)) from exc
+            return
         try:
             policy = Policy.from_api(found) if found else None
         except ValueError as exc:
-            self.policies.fetch_failed(name, now)
-            raise AuthonomyAPIError(
-                f"Authonomy returned a malformed policy '{name}': {exc}",
-                code="UNEXPECTED_RESPONSE",
-            ) from exc
+            self._refused(name, now, f"Authonomy returned a malformed policy: {exc}")
+            if self.policies.lookup(name, now) is None:
+                raise PolicyUnavailableError(name, f"malformed policy: {exc}") from exc
+            return
         self.policies.fetched(name, policy, now)
+
+    def _refused(self, name: str, now: float, failure: str) -> None:
+        """A fetch that failed for a reason a retry does not cure by itself (the app's
+        API key, a malformed answer): said once per try, at ERROR, and remembered until
+        the next try, so the requests meanwhile get the same answer."""
+        logger.error("policy %r could not be fetched: %s", name, failure)
+        self.policies.fetch_failed(name, now, failure)
 
     def uses_policy(self, name: str) -> bool:
         """Whether the application itself uses the policy ``name``: defined in

@@ -19,13 +19,14 @@ from .._errors import (
     AuthonomyUnavailableError,
     InternalServerError,
     LoginError,
+    PolicyUnavailableError,
     RateLimitedError,
     SessionError,
 )
 from . import web
 from .effects import Flow
 from .engine import Engine
-from .events import CALLBACK_REFUSED, LOGIN_FAILED, login_reason, reason_code
+from .events import CALLBACK_REFUSED, LOGIN_FAILED, POLICY_FAILED, login_reason, reason_code
 from .login import CALLBACK_REFUSALS
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
 from .user import AuthonomyUser
@@ -298,6 +299,16 @@ class Routes:
             decision = yield from self._decision(requirement, info, user)
         except TEMPORARY_ERRORS as exc:
             return web.unavailable(exc, info.method, info.headers)
+        except PolicyUnavailableError as exc:  # the cause is logged where the fetch failed
+            self.engine.events.emit(
+                POLICY_FAILED,
+                "unavailable",
+                user_id=user.id,
+                customer_id=user.customer_id,
+                policy=exc.policy,
+                detail=exc.failure,
+            )
+            return web.policy_unavailable(info.method, info.headers)
         if decision is None or decision.allowed:
             return None
         return web.policy_denied(self.config, decision, info.method, info.headers, info.target)

@@ -177,6 +177,15 @@ def unavailable(
     return Reply(503, error_envelope("TEMPORARILY_UNAVAILABLE", message), headers=retry)
 
 
+def policy_unavailable(method: str, headers: Mapping[str, str]) -> Reply:
+    """500: a policy the request needs could not be had from Authonomy for a reason of
+    the app's own setup (logged with the cause); the request is refused, not let through."""
+    message = "Access to this page could not be checked. Please try again later."
+    if is_browser_navigation(method, headers):
+        return _page(500, "Access could not be checked", message)
+    return Reply(500, error_envelope("INTERNAL_ERROR", message))
+
+
 def too_many_logins(retry_after: float, method: str, headers: Mapping[str, str]) -> Reply:
     """429 with ``Retry-After``: this client started too many logins in a short time."""
     retry = (("retry-after", str(max(1, math.ceil(retry_after)))),)

@@ -89,12 +89,23 @@ class _Unavailable(exceptions.APIException):
     default_code = "temporarily_unavailable"
 
 
+class _Unchecked(exceptions.APIException):
+    status_code = 500
+    default_code = "internal_error"
+
+
+#: The envelope code of a refusal the core answered with a page, by status.
+_PAGE_CODES = {500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE"}
+
+
 def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
     """The core's refusal as the framework's exception, with the kit's envelope as body."""
     exc: exceptions.APIException
     if reply.status == 503:
         exc = _Unavailable()
         exc.wait = int(dict(reply.headers).get("retry-after", "5"))  # type: ignore[attr-defined]
+    elif reply.status == 500:  # a policy that could not be had: see the log
+        exc = _Unchecked()
     elif not signed_in:
         exc = exceptions.NotAuthenticated()
     else:
@@ -103,7 +114,9 @@ def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
         body = json.loads(reply.body)
     else:
         # A browser's answer (login redirect, step-up, page): the framework answers JSON.
-        code = "UNAUTHENTICATED" if not signed_in else "POLICY_VIOLATED"
+        code = _PAGE_CODES.get(reply.status) or (
+            "UNAUTHENTICATED" if not signed_in else "POLICY_VIOLATED"
+        )
         body = json.loads(web.error_envelope(code, str(exc.detail)))
     # Set after construction: the framework would turn ``False`` into the string "False".
     exc.detail = body
