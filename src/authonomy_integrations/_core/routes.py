@@ -208,7 +208,11 @@ class Routes:
             return Answer(web.method_not_allowed("POST"))
         if not web.logout_allowed(self.config, info.headers):
             return Answer(web.logout_refused())
-        yield from self.engine.logout(info.session_cookie)
+        try:
+            yield from self.engine.logout(info.session_cookie)
+        except TEMPORARY_ERRORS as exc:  # the store out of reach: nothing ended yet
+            logger.warning("logout answered 503: %s", exc)
+            return Answer(web.unavailable(exc, info.method, info.headers))
         clear = web.clear_cookie(self.config, self.session_cookie)
         return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
 

@@ -327,7 +327,15 @@ class SessionKeeper(Part):
         if record is None:
             return
         self._ended_event(record, "logout")
-        yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
+        # The session is gone from here on, so the logout is done: what follows must not
+        # fail it (a 503 would send the user to try again, and find nothing to end).
+        try:
+            yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
+        except StoreUnavailableError as exc:
+            # Refused in this process already. Other workers may still accept the
+            # session's access tokens until they expire, and its cookie until they next
+            # read the (deleted) record, within a minute.
+            logger.error("logout: the session's revocation could not be shared: %s", exc)
         try:
             yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
         except AuthonomyError as exc:

@@ -1,0 +1,156 @@
+"""Logout while the session store fails: a store out of reach before anything ended is a
+503 the user can retry (the session kept), and a failure after the session was deleted
+no longer turns a finished logout into an error (so nobody retries a logout that was done)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from authonomy_integrations import StoreUnavailableError
+from authonomy_integrations._core.sessions import SessionRecord
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.stores import MemorySessionStore
+from authonomy_integrations.testing import login_as
+from tests.browsing import PAGE
+
+from .apps import ADAPTERS, kit
+
+#: A logout from the app's own page.
+SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
+
+
+class FlakyStore(MemorySessionStore):
+    """A memory store shared like Redis (it records revoked Authonomy sessions), whose
+    reads and deletes fail while ``down``, and whose revocations fail while
+    ``revocations_down``."""
+
+    shares_revocations = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.revocations_down = False
+        self.revoked: set[str] = set()
+
+    def _check(self, down: bool) -> None:
+        if down:
+            raise StoreUnavailableError("FlakyStore: out of reach")
+
+    def load(self, cookie_value: str) -> SessionRecord | None:
+        self._check(self.down)
+        return super().load(cookie_value)
+
+    async def aload(self, cookie_value: str) -> SessionRecord | None:
+        return self.load(cookie_value)
+
+    def delete(self, cookie_value: str) -> None:
+        self._check(self.down)
+        super().delete(cookie_value)
+
+    async def adelete(self, cookie_value: str) -> None:
+        self.delete(cookie_value)
+
+    def revoke_sid(self, sid: str, ttl: int) -> None:
+        self._check(self.revocations_down)
+        self.revoked.add(sid)
+
+    async def arevoke_sid(self, sid: str, ttl: int) -> None:
+        self.revoke_sid(sid, ttl)
+
+    def is_sid_revoked(self, sid: str) -> bool:
+        self._check(self.down)
+        return sid in self.revoked
+
+    async def ais_sid_revoked(self, sid: str) -> bool:
+        return self.is_sid_revoked(sid)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def _cookies_set(answer: Any) -> list[str]:
+    headers = answer.headers
+    return list(
+        headers.getlist("set-cookie")
+        if hasattr(headers, "getlist")
+        else headers.get_list("set-cookie")
+    )
+
+
+def _with_cookie(client: Any, cookie: str) -> dict[str, str]:
+    """Send ``cookie`` as the session cookie on the client's next request: through the
+    jar of Flask's test client (which sends only its jar), as a header for the others."""
+    if hasattr(client, "set_cookie"):
+        client.set_cookie("authonomy_session", cookie)
+        return {}
+    return {"Cookie": f"authonomy_session={cookie}"}
+
+
+def _logout(client: Any, cookie: str) -> Any:
+    return client.post("/auth/logout", headers={**SAME_SITE, **_with_cookie(client, cookie)})
+
+
+def _home(client: Any, cookie: str) -> int:
+    """The status of a page behind ``login_required``, called with ``cookie``."""
+    answer = client.get(
+        "/home", headers={"Accept": "application/json", **_with_cookie(client, cookie)}
+    )
+    return int(answer.status_code)
+
+
+def _signed_in(client: Any) -> str:
+    """Sign alice in; her session cookie, taken out of the client's jar (the tests send
+    it themselves, so a cleared cookie cannot hide a session that still works)."""
+    assert login_as(client, "alice", next_path="/home") == "/home"
+    if hasattr(client, "get_cookie"):  # Flask's test client
+        cookie = client.get_cookie("authonomy_session").value
+        client.delete_cookie("authonomy_session")
+    else:
+        cookie = client.cookies.get("authonomy_session")
+        client.cookies.clear()
+    assert cookie
+    return str(cookie)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_logout_while_the_store_is_out_of_reach_is_a_503_that_can_be_retried(
+    adapter: str, sb: Sandbox
+) -> None:
+    store = FlakyStore()
+    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+        cookie = _signed_in(app.client)
+        store.down = True
+        answer = _logout(app.client, cookie)
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"]
+        assert not any(c.startswith("authonomy_session=") for c in _cookies_set(answer))
+        store.down = False
+        assert _home(app.client, cookie) == 200  # nothing was ended
+        done = _logout(app.client, cookie)
+        assert done.status_code == 303
+        assert _home(app.client, cookie) == 401
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_logout_whose_revocation_cannot_be_shared_still_ends_the_session(
+    adapter: str, sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    logouts = sb.request_count("DELETE", "/v1/auth/logout")
+    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+        cookie = _signed_in(app.client)
+        store.revocations_down = True
+        with caplog.at_level(logging.ERROR, "authonomy_integrations"):
+            answer = _logout(app.client, cookie)
+        assert answer.status_code == 303
+        assert any(c.startswith("authonomy_session=;") for c in _cookies_set(answer))
+        assert _home(app.client, cookie) == 401
+    assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1  # ended at Authonomy
+    assert any("revocation could not be shared" in r.getMessage() for r in caplog.records)
