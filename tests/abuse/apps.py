@@ -26,7 +26,15 @@ from ..adapters import ADAPTERS, CLIENT_ADDRESS
 from ..django.helpers import runtime_of
 from ..small_apps import django_urls, flask_app, starlette_app
 
-__all__ = ["ADAPTERS", "Kit", "flask_app", "kit", "serve_django", "starlette_app"]
+__all__ = [
+    "ADAPTERS",
+    "Kit",
+    "flask_app",
+    "kit",
+    "serve_django",
+    "set_cookies",
+    "starlette_app",
+]
 
 
 class _ClientAddress:
@@ -119,3 +127,13 @@ def kit(
         middleware = starlette_app(config, clock)
         client = TestClient(_ClientAddress(middleware), follow_redirects=False)
         yield Kit(stack.enter_context(client), middleware.runtime, middleware)
+
+
+def set_cookies(answer: Any) -> list[str]:
+    """The ``Set-Cookie`` values of a response from any of the test clients."""
+    headers = answer.headers
+    return list(
+        headers.getlist("set-cookie")
+        if hasattr(headers, "getlist")
+        else headers.get_list("set-cookie")
+    )

@@ -14,7 +14,7 @@ from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore
 from tests.browsing import PAGE
 
-from .apps import ADAPTERS, kit
+from .apps import ADAPTERS, kit, set_cookies
 
 SECRET = "cookie-store-secret-" + "x" * 32
 
@@ -32,15 +32,6 @@ def _callback(client: Any) -> Any:
     return client.get(callback[callback.index("/auth/callback") :], headers=PAGE)
 
 
-def _set_cookies(answer: Any) -> list[str]:
-    headers = answer.headers
-    return list(
-        headers.getlist("set-cookie")
-        if hasattr(headers, "getlist")
-        else headers.get_list("set-cookie")
-    )
-
-
 def _text(answer: Any) -> str:
     return answer.get_data(as_text=True) if hasattr(answer, "get_data") else answer.text
 
@@ -56,7 +47,7 @@ def test_session_too_big_for_a_cookie_is_a_clear_refusal_and_its_tokens_are_revo
     assert answer.status_code == 400
     assert "retry-after" not in answer.headers
     assert "too large to be kept in a cookie" in _text(answer)
-    assert not any(cookie.startswith("authonomy_session=") for cookie in _set_cookies(answer))
+    assert not any(cookie.startswith("authonomy_session=") for cookie in set_cookies(answer))
     assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1
     with sb.state.lock:
         newest = max(sb.state.sessions.values(), key=lambda session: session.created_at)
@@ -117,5 +108,5 @@ def test_session_that_outgrows_its_store_on_refresh_is_ended_not_kept_failing(
         answer = app.client.get("/home", headers=PAGE)
         assert answer.status_code == 302
         assert answer.headers["location"].startswith("/auth/login")
-        assert any(c.startswith("authonomy_session=;") for c in _set_cookies(answer))
+        assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
         assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1

@@ -17,7 +17,7 @@ from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
 from tests.browsing import PAGE
 
-from .apps import ADAPTERS, kit
+from .apps import ADAPTERS, kit, set_cookies
 
 #: A logout from the app's own page.
 SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
@@ -75,15 +75,6 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _cookies_set(answer: Any) -> list[str]:
-    headers = answer.headers
-    return list(
-        headers.getlist("set-cookie")
-        if hasattr(headers, "getlist")
-        else headers.get_list("set-cookie")
-    )
-
-
 def _with_cookie(client: Any, cookie: str) -> dict[str, str]:
     """Send ``cookie`` as the session cookie on the client's next request: through the
     jar of Flask's test client (which sends only its jar), as a header for the others."""
@@ -130,7 +121,7 @@ def test_a_logout_while_the_store_is_out_of_reach_is_a_503_that_can_be_retried(
         answer = _logout(app.client, cookie)
         assert answer.status_code == 503
         assert answer.headers["retry-after"]
-        assert not any(c.startswith("authonomy_session=") for c in _cookies_set(answer))
+        assert not any(c.startswith("authonomy_session=") for c in set_cookies(answer))
         store.down = False
         assert _home(app.client, cookie) == 200  # nothing was ended
         done = _logout(app.client, cookie)
@@ -150,7 +141,7 @@ def test_a_logout_whose_revocation_cannot_be_shared_still_ends_the_session(
         with caplog.at_level(logging.ERROR, "authonomy_integrations"):
             answer = _logout(app.client, cookie)
         assert answer.status_code == 303
-        assert any(c.startswith("authonomy_session=;") for c in _cookies_set(answer))
+        assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
         assert _home(app.client, cookie) == 401
     assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1  # ended at Authonomy
     assert any("revocation could not be shared" in r.getMessage() for r in caplog.records)
