@@ -30,10 +30,13 @@ __all__ = [
     "ADAPTERS",
     "Kit",
     "flask_app",
+    "home",
     "kit",
     "serve_django",
     "set_cookies",
     "starlette_app",
+    "take_session_cookie",
+    "with_session_cookie",
 ]
 
 
@@ -137,3 +140,31 @@ def set_cookies(answer: Any) -> list[str]:
         if hasattr(headers, "getlist")
         else headers.get_list("set-cookie")
     )
+
+
+def with_session_cookie(client: Any, cookie: str) -> dict[str, str]:
+    """Send ``cookie`` as the session cookie on the client's next request: through the
+    jar of Flask's test client (which sends only its jar), as a header for the others."""
+    if hasattr(client, "set_cookie"):
+        client.set_cookie("authonomy_session", cookie)
+        return {}
+    return {"Cookie": f"authonomy_session={cookie}"}
+
+
+def home(client: Any, cookie: str) -> int:
+    """The status of a page behind ``login_required`` (an API call), sent with ``cookie``."""
+    headers = {"Accept": "application/json", **with_session_cookie(client, cookie)}
+    return int(client.get("/home", headers=headers).status_code)
+
+
+def take_session_cookie(client: Any) -> str:
+    """The session cookie a sign-in left in the client's jar, taken out of it: the tests
+    send it themselves, so a cookie the app cleared cannot hide a session still working."""
+    if hasattr(client, "get_cookie"):  # Flask's test client
+        cookie = client.get_cookie("authonomy_session").value
+        client.delete_cookie("authonomy_session")
+    else:
+        cookie = client.cookies.get("authonomy_session")
+        client.cookies.clear()
+    assert cookie, "no session cookie"
+    return str(cookie)

@@ -17,7 +17,7 @@ from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
 from tests.browsing import PAGE
 
-from .apps import ADAPTERS, kit, set_cookies
+from .apps import ADAPTERS, home, kit, set_cookies, take_session_cookie, with_session_cookie
 
 #: A logout from the app's own page.
 SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
@@ -75,39 +75,8 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _with_cookie(client: Any, cookie: str) -> dict[str, str]:
-    """Send ``cookie`` as the session cookie on the client's next request: through the
-    jar of Flask's test client (which sends only its jar), as a header for the others."""
-    if hasattr(client, "set_cookie"):
-        client.set_cookie("authonomy_session", cookie)
-        return {}
-    return {"Cookie": f"authonomy_session={cookie}"}
-
-
 def _logout(client: Any, cookie: str) -> Any:
-    return client.post("/auth/logout", headers={**SAME_SITE, **_with_cookie(client, cookie)})
-
-
-def _home(client: Any, cookie: str) -> int:
-    """The status of a page behind ``login_required``, called with ``cookie``."""
-    answer = client.get(
-        "/home", headers={"Accept": "application/json", **_with_cookie(client, cookie)}
-    )
-    return int(answer.status_code)
-
-
-def _signed_in(client: Any) -> str:
-    """Sign alice in; her session cookie, taken out of the client's jar (the tests send
-    it themselves, so a cleared cookie cannot hide a session that still works)."""
-    assert login_as(client, "alice", next_path="/home") == "/home"
-    if hasattr(client, "get_cookie"):  # Flask's test client
-        cookie = client.get_cookie("authonomy_session").value
-        client.delete_cookie("authonomy_session")
-    else:
-        cookie = client.cookies.get("authonomy_session")
-        client.cookies.clear()
-    assert cookie
-    return str(cookie)
+    return client.post("/auth/logout", headers={**SAME_SITE, **with_session_cookie(client, cookie)})
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -116,17 +85,18 @@ def test_a_logout_while_the_store_is_out_of_reach_is_a_503_that_can_be_retried(
 ) -> None:
     store = FlakyStore()
     with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        cookie = _signed_in(app.client)
+        assert login_as(app.client, "alice", next_path="/home") == "/home"
+        cookie = take_session_cookie(app.client)
         store.down = True
         answer = _logout(app.client, cookie)
         assert answer.status_code == 503
         assert answer.headers["retry-after"]
         assert not any(c.startswith("authonomy_session=") for c in set_cookies(answer))
         store.down = False
-        assert _home(app.client, cookie) == 200  # nothing was ended
+        assert home(app.client, cookie) == 200  # nothing was ended
         done = _logout(app.client, cookie)
         assert done.status_code == 303
-        assert _home(app.client, cookie) == 401
+        assert home(app.client, cookie) == 401
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -136,12 +106,13 @@ def test_a_logout_whose_revocation_cannot_be_shared_still_ends_the_session(
     store = FlakyStore()
     logouts = sb.request_count("DELETE", "/v1/auth/logout")
     with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        cookie = _signed_in(app.client)
+        assert login_as(app.client, "alice", next_path="/home") == "/home"
+        cookie = take_session_cookie(app.client)
         store.revocations_down = True
         with caplog.at_level(logging.ERROR, "authonomy_integrations"):
             answer = _logout(app.client, cookie)
         assert answer.status_code == 303
         assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
-        assert _home(app.client, cookie) == 401
+        assert home(app.client, cookie) == 401
     assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1  # ended at Authonomy
     assert any("revocation could not be shared" in r.getMessage() for r in caplog.records)

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import (
+    AuthonomyAPIError,
     AuthonomyError,
     AuthonomyUnavailableError,
     InternalServerError,
     InvalidGrantError,
+    RateLimitedError,
     SessionTooLargeError,
     StoreUnavailableError,
     TokenError,
@@ -36,12 +38,13 @@ from .sessions import (
     with_tokens,
 )
 from .token_cache import TokenCache
-from .user import AuthonomyUser
 from .verifier import ENDED_SESSIONS, TokenVerifier
 
 __all__ = ["SessionKeeper", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
+#: Refresh failures that pass by themselves (the rest of ``AuthonomyAPIError``: the app's).
+_PASSING = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
 #: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
@@ -128,7 +131,7 @@ class SessionKeeper(Part):
                 record.id, lambda: self._touch_locked(cookie)
             )
             return touched
-        state = _state(record, cookie, None)
+        state = SessionState.of(record, cookie, None)
         self._remember(cookie, record, state, now)
         return state
 
@@ -175,7 +178,7 @@ class SessionKeeper(Part):
         touched, new_cookie = touch(current, now, _TOUCH_INTERVAL), None
         with contextlib.suppress(SessionTooLargeError):  # kept as it was; a refresh decides
             new_cookie = None if touched is None else (yield from self.save(touched, now))
-        return _state(current, cookie, new_cookie)
+        return SessionState.of(current, cookie, new_cookie)
 
     def _refresh_session(self, cookie: str) -> Flow[SessionState]:
         with self.events.span("authonomy.refresh"):
@@ -189,7 +192,7 @@ class SessionKeeper(Part):
         if current is None or not self.acceptable(current):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
-            return _state(current, cookie, None)
+            return SessionState.of(current, cookie, None)
         unsaved_elsewhere = yield from self.claims.owner_elsewhere(current, now)
         if unsaved_elsewhere:  # its new refresh token is not stored yet
             saving = "the session's refreshed tokens are still being saved by another worker"
@@ -208,8 +211,11 @@ class SessionKeeper(Part):
             self._ended_event(current, "refresh_refused")
             yield from self.end_local(cookie)
             return _NO_SESSION
-        except (AuthonomyUnavailableError, InternalServerError) as exc:
-            self._refresh_failed(current, "unavailable", now, detail=str(exc))
+        except (AuthonomyUnavailableError, AuthonomyAPIError) as exc:
+            # Out of reach, or refusing the app itself (its API key): not the session's
+            # fault, so it is kept, and served while its access token lasts.
+            why = "unavailable" if isinstance(exc, _PASSING) else "app_refused"
+            self._refresh_failed(current, why, now, detail=str(exc))
             yield from self.claims.drop(current, claim, now)
             kept = AuthonomyUnavailableError(
                 "Authonomy is temporarily unavailable; the session is kept",
@@ -242,7 +248,7 @@ class SessionKeeper(Part):
                 "the session changed while it was refreshed; try again", retry_after=1
             )
         self._report(ev.SESSION_REFRESHED, refreshed, duration=max(0.0, self.clock() - now))
-        return _state(refreshed, cookie, new_cookie)
+        return SessionState.of(refreshed, cookie, new_cookie)
 
     def _save_refreshed(
         self, record: SessionRecord, now: float, claim: str | None
@@ -260,7 +266,7 @@ class SessionKeeper(Part):
     ) -> SessionState:
         """The session as it is while its access token lasts; after that ``error``."""
         if record.tokens.expires_at + self.config.leeway > now:
-            return _state(record, cookie, None)
+            return SessionState.of(record, cookie, None)
         raise error
 
     def _foreign(self, record: SessionRecord) -> bool:
@@ -327,22 +333,15 @@ class SessionKeeper(Part):
         if record is None:
             return
         self._ended_event(record, "logout")
-        # The session is gone from here on, so the logout is done: what follows must not
-        # fail it (a 503 would send the user to try again, and find nothing to end).
+        # The session is gone, so the logout is done: a 503 now would find nothing to end.
         try:
             yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
         except StoreUnavailableError as exc:
-            # Refused in this process already. Other workers may still accept the
-            # session's access tokens until they expire, and its cookie until they next
-            # read the (deleted) record, within a minute.
+            # Refused here already; other workers may accept the session's access tokens
+            # until they expire, and its cookie until they read the deleted record (1 min).
             logger.error("logout: the session's revocation could not be shared: %s", exc)
         try:
             yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
         except AuthonomyError as exc:
             # The local session is gone; the refresh token left with it.
             logger.warning("logout at Authonomy failed: %s", exc)
-
-
-def _state(record: SessionRecord, old_cookie: str, new_cookie: str | None) -> SessionState:
-    changed = new_cookie if new_cookie is not None and new_cookie != old_cookie else None
-    return SessionState(AuthonomyUser.from_claims(record.claims), set_cookie=changed)

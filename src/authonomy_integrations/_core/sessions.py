@@ -48,6 +48,13 @@ class SessionState:
     set_cookie: str | None = None
     clear_cookie: bool = False
 
+    @classmethod
+    def of(cls, record: SessionRecord, old_cookie: str, new_cookie: str | None) -> SessionState:
+        """The state of ``record``, read with ``old_cookie``; ``new_cookie`` (when it
+        differs) is to be sent instead."""
+        changed = new_cookie if new_cookie is not None and new_cookie != old_cookie else None
+        return cls(AuthonomyUser.from_claims(record.claims), set_cookie=changed)
+
 
 _FORMAT_VERSION = 1
 #: Seconds an access token is assumed to live when the token answer omits ``expires_in``.

@@ -1,5 +1,7 @@
-"""A policy Authonomy will not hand over (the app's API key is refused): guarded requests
-are refused with a plain 500, every time, and the cause is logged; nothing is let through."""
+"""An API key Authonomy refuses (rotated, revoked, mistyped): a policy it will not hand
+over refuses guarded requests with a plain 500, every time, and a session due for refresh
+is kept and served while its access token lasts, then answered 503; never a traceback,
+never access past the token, and the cause is logged."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import pytest
 
 from authonomy_integrations import AuthEvent
 from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.stores import MemorySessionStore
+from authonomy_integrations.testing import login_as
 from tests.browsing import API, bearer, mint
 
-from .apps import ADAPTERS, kit
+from .apps import ADAPTERS, home, kit, take_session_cookie
 
 WRONG_KEY = "ak_test_not_a_key_of_this_app"
 
@@ -57,3 +61,30 @@ def test_a_policy_behind_a_refused_api_key_refuses_every_request_with_500(
     assert [e.reason for e in refused] == ["unavailable"] * 3
     assert refused[0].fields["policy"] == "require-mfa"
     assert refused[0].user_id == "user_alice"
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_session_due_for_refresh_behind_a_refused_api_key_is_kept_and_never_a_500(
+    adapter: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = MemorySessionStore()
+    secret = "s" * 43
+    with Sandbox(token_ttl=120) as sb:
+        signed_in = sb.config(max_retries=0, session_store=store, session_secret=secret)
+        with kit(adapter, signed_in, clock=sb.state.clock.now) as app:
+            assert login_as(app.client, "alice", next_path="/home") == "/home"
+            cookie = take_session_cookie(app.client)
+        # The app is deployed again with an API key Authonomy does not accept.
+        refused = sb.config(
+            max_retries=0, session_store=store, session_secret=secret, api_key=WRONG_KEY
+        )
+        with kit(adapter, refused, clock=sb.state.clock.now) as app:
+            sb.advance_clock(100)  # due for refresh, the access token still good
+            with caplog.at_level(logging.WARNING, "authonomy_integrations"):
+                assert home(app.client, cookie) == 200
+            sb.advance_clock(60)  # the access token has expired: no refresh, no access
+            answer_status = home(app.client, cookie)
+            assert answer_status == 503
+        with kit(adapter, signed_in, clock=sb.state.clock.now) as app:
+            assert home(app.client, cookie) == 200  # the session was kept: the key fixed
+    assert any("INVALID_API_KEY" in r.getMessage() for r in caplog.records)
