@@ -140,25 +140,24 @@ class PolicyChecks(Part):
                 ) from exc
             return
         except AuthonomyAPIError as exc:
-            self._refused(name, now, str(exc))
-            if self.policies.lookup(name, now) is None:
-                raise PolicyUnavailableError(name, str(exc)) from exc
+            self._refused(name, now, str(exc), exc)
             return
         try:
             policy = Policy.from_api(found) if found else None
         except ValueError as exc:
-            self._refused(name, now, f"Authonomy returned a malformed policy: {exc}")
-            if self.policies.lookup(name, now) is None:
-                raise PolicyUnavailableError(name, f"malformed policy: {exc}") from exc
+            self._refused(name, now, f"Authonomy returned a malformed policy: {exc}", exc)
             return
         self.policies.fetched(name, policy, now)
 
-    def _refused(self, name: str, now: float, failure: str) -> None:
+    def _refused(self, name: str, now: float, failure: str, cause: Exception) -> None:
         """A fetch that failed for a reason a retry does not cure by itself (the app's
         API key, a malformed answer): said once per try, at ERROR, and remembered until
-        the next try, so the requests meanwhile get the same answer."""
+        the next try, so the requests meanwhile get the same answer. With no copy of
+        the policy to go on with, this request is refused too."""
         logger.error("policy %r could not be fetched: %s", name, failure)
         self.policies.fetch_failed(name, now, failure)
+        if self.policies.lookup(name, now) is None:
+            raise PolicyUnavailableError(name, failure) from cause
 
     def uses_policy(self, name: str) -> bool:
         """Whether the application itself uses the policy ``name``: defined in
