@@ -57,10 +57,19 @@ class AuthonomyMiddleware:
       carrying the runtime the guards use);
     * answers an invalid bearer token with 401 and an unreachable Authonomy with 503
       (WebSockets are closed with 1008 and 1013 instead; they get the user but no
-      cookie updates), and answers the guards' refusals raised as FastAPI dependencies.
+      cookie updates). Guards used as FastAPI dependencies refuse through the route
+      that raised (see ``_guards``); apps without Starlette's exception handling get
+      their refusals answered here.
 
     ``clock`` replaces ``time.time`` for token expiry and session timing (tests).
     """
+
+    def __new__(cls, app: ASGIApp, *args: Any, **kwargs: Any) -> AuthonomyMiddleware:
+        """Inside Starlette's own middleware stack, the form that awaits nothing itself
+        (:class:`_InsideStarlette`); wrapping an application, this one."""
+        if cls is AuthonomyMiddleware and _exception_middleware(app) is not None:
+            cls = _InsideStarlette
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -90,11 +99,6 @@ class AuthonomyMiddleware:
         self._run = self.runtime.run
         self._nobody = KitCredentials(self.runtime)
         self._credentials: dict[frozenset[str], KitCredentials] = {}
-
-    def __new__(cls, app: ASGIApp, *args: Any, **kwargs: Any) -> AuthonomyMiddleware:
-        if cls is AuthonomyMiddleware and _exception_middleware(app) is not None:
-            cls = _InsideStarlette
-        return super().__new__(cls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
