@@ -214,6 +214,11 @@ class AuthonomyUnavailableError(AuthonomyError, code="TEMPORARILY_UNAVAILABLE"):
         self.retry_after = retry_after
 
 
+#: Authonomy out of reach, failing or overloaded: errors that pass by themselves, so what
+#: depends on the call waits (503, ``Retry-After``) rather than being refused for good.
+OUTAGE_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
+
+
 class PolicyUnavailableError(AuthonomyError, code="POLICY_UNAVAILABLE"):
     """A policy could not be fetched for a reason a retry does not cure by itself: the
     app's API key is not accepted, the key lacks the permission, or Authonomy's answer

@@ -306,6 +306,19 @@ def test_policy_fetch_while_down_is_unavailable(authonomy: FakeAuthonomy, clock:
             kit.check_policy("remote-mfa", None, None)
 
 
+def test_policy_fetch_rate_limited_is_unavailable_not_a_refusal_of_the_app(
+    clock: Clock,
+) -> None:
+    def limited(request: httpx.Request) -> httpx.Response:
+        return error("RATE_LIMITED", 429)
+
+    with httpx.Client(transport=httpx.MockTransport(limited)) as http:
+        kit = AuthonomySync(make_config(max_retries=0), http_client=http, clock=clock)
+        for _ in range(2):  # the fetch, then a request during the retry wait
+            with pytest.raises(AuthonomyUnavailableError):
+                kit.check_policy("remote-mfa", None, None)
+
+
 def test_bearer_token_is_verified_once_then_served_from_cache(
     kit: AuthonomySync, authonomy: FakeAuthonomy
 ) -> None:

@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 from .._errors import (
+    OUTAGE_ERRORS,
     AuthonomyAPIError,
     AuthonomyUnavailableError,
-    InternalServerError,
     PolicyUnavailableError,
 )
 from . import events as ev
@@ -131,7 +131,7 @@ class PolicyChecks(Part):
             return
         try:
             found = yield from self.api.policies.find_by_name(name)
-        except (AuthonomyUnavailableError, InternalServerError) as exc:
+        except OUTAGE_ERRORS as exc:
             self.policies.fetch_failed(name, now)
             if self.policies.lookup(name, now) is None:
                 raise AuthonomyUnavailableError(

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import (
+    OUTAGE_ERRORS,
     AuthonomyAPIError,
-    AuthonomyUnavailableError,
-    InternalServerError,
     LoginError,
     PolicyUnavailableError,
-    RateLimitedError,
     SessionError,
 )
 from . import web
@@ -44,7 +42,7 @@ logger = logging.getLogger("authonomy_integrations")
 
 #: Errors that mean "cannot answer right now" (Authonomy or the session store out of
 #: reach): 503 with ``Retry-After``, and the session is kept.
-TEMPORARY_ERRORS = (AuthonomyUnavailableError, InternalServerError, RateLimitedError, SessionError)
+TEMPORARY_ERRORS = (*OUTAGE_ERRORS, SessionError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import (
+    OUTAGE_ERRORS,
     AuthonomyAPIError,
     AuthonomyError,
     AuthonomyUnavailableError,
-    InternalServerError,
     InvalidGrantError,
-    RateLimitedError,
     SessionTooLargeError,
     StoreUnavailableError,
     TokenError,
@@ -43,8 +42,6 @@ from .verifier import ENDED_SESSIONS, TokenVerifier
 __all__ = ["SessionKeeper", "SessionState"]
 
 logger = logging.getLogger("authonomy_integrations")
-#: Refresh failures that pass by themselves (the rest of ``AuthonomyAPIError``: the app's).
-_PASSING = (AuthonomyUnavailableError, InternalServerError, RateLimitedError)
 #: Seconds between rewrites of a session's ``last_seen`` (see ``sessions.touch``).
 _TOUCH_INTERVAL = 60.0
 #: Sessions kept decoded in memory, so a repeat cookie costs a lookup.
@@ -214,7 +211,7 @@ class SessionKeeper(Part):
         except (AuthonomyUnavailableError, AuthonomyAPIError) as exc:
             # Out of reach, or refusing the app itself (its API key): not the session's
             # fault, so it is kept, and served while its access token lasts.
-            why = "unavailable" if isinstance(exc, _PASSING) else "app_refused"
+            why = "unavailable" if isinstance(exc, OUTAGE_ERRORS) else "app_refused"
             self._refresh_failed(current, why, now, detail=str(exc))
             yield from self.claims.drop(current, claim, now)
             kept = AuthonomyUnavailableError(
