@@ -164,6 +164,7 @@ class Callers:
             elif name == b"cookie":
                 cookies = value if cookies is None else cookies + b"; " + value
         if authorization:
+            # ``known``'s first lines, inline: calling it costs every ASGI request ~45 ns.
             held = self._tokens.get(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
                 return held[2]
@@ -188,8 +189,8 @@ class Callers:
         _remember(self._tokens, raw, (raw, *entry), self._remembered)
         if cache.generation != generation:  # withdrawn meanwhile: keep no copy
             self._tokens.clear()
-        user = entry[1]
-        return user
+        found: AuthonomyUser = entry[1]
+        return found
 
     def _known_session(self, raw: bytes | str) -> AuthonomyUser | Ask | None:
         cookie = web.cookie_value(_text(raw), self.cookie_name)

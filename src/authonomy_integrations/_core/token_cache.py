@@ -37,13 +37,8 @@ class TokenCache:
     def get(self, token: str, now: float) -> Any:
         """What was cached for an unexpired token (its claims, or the ``value`` given to
         :meth:`put`); ``None`` on a miss. An expired entry is dropped."""
-        entry = self._entries.get(token)
-        if entry is None:
-            return None
-        if now < entry[0]:
-            return entry[1]
-        self._entries.pop(token, None)
-        return None
+        entry = self.entry(token, now)
+        return None if entry is None else entry[1]
 
     def entry(self, token: str, now: float) -> tuple[float, Any] | None:
         """Like :meth:`get`, but the entry itself: ``(expiry, value)``."""
