@@ -94,29 +94,26 @@ class _Unchecked(exceptions.APIException):
     default_code = "internal_error"
 
 
-#: The envelope code of a refusal the core answered with a page, by status.
-_PAGE_CODES = {500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE"}
+#: The refusals that are the app's side failing, not the caller's; each class's code,
+#: upper-cased, is the envelope's.
+_SERVER_SIDE: dict[int, type[exceptions.APIException]] = {503: _Unavailable, 500: _Unchecked}
 
 
 def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
     """The core's refusal as the framework's exception, with the kit's envelope as body."""
+    server_side = _SERVER_SIDE.get(reply.status)
     exc: exceptions.APIException
-    if reply.status == 503:
-        exc = _Unavailable()
-        exc.wait = int(dict(reply.headers).get("retry-after", "5"))  # type: ignore[attr-defined]
-    elif reply.status == 500:  # a policy that could not be had: see the log
-        exc = _Unchecked()
+    if server_side is not None:  # 503: Authonomy out of reach; 500: a policy not to be had
+        exc, code = server_side(), str(server_side.default_code).upper()
     elif not signed_in:
-        exc = exceptions.NotAuthenticated()
+        exc, code = exceptions.NotAuthenticated(), "UNAUTHENTICATED"
     else:
-        exc = exceptions.PermissionDenied()
+        exc, code = exceptions.PermissionDenied(), "POLICY_VIOLATED"
+    if reply.status == 503:
+        exc.wait = int(dict(reply.headers).get("retry-after", "5"))  # type: ignore[attr-defined]
     if reply.content_type == "application/json":
         body = json.loads(reply.body)
-    else:
-        # A browser's answer (login redirect, step-up, page): the framework answers JSON.
-        code = _PAGE_CODES.get(reply.status) or (
-            "UNAUTHENTICATED" if not signed_in else "POLICY_VIOLATED"
-        )
+    else:  # a browser's answer (login redirect, step-up, page): the framework answers JSON
         body = json.loads(web.error_envelope(code, str(exc.detail)))
     # Set after construction: the framework would turn ``False`` into the string "False".
     exc.detail = body
