@@ -111,8 +111,8 @@ class AuthonomyMiddleware:
         """The request's handling, as an awaitable: the app's own, once the caller is
         known from memory, so a repeat bearer token costs a header read and a lookup."""
         if scope["type"] == "http":
-            if self._route(scope["path"]) is not None:
-                return self._own_path(scope, receive, send)
+            if (route := self._route(scope["path"])) is not None:
+                return self._own_path(route, scope, receive, send)
         elif scope["type"] != "websocket":
             return self._other(scope, receive, send)
         user = self._known(scope["headers"])
@@ -144,9 +144,8 @@ class AuthonomyMiddleware:
         except GuardDenied as denied:
             await self._denied(denied, scope, receive, send)
 
-    async def _own_path(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _own_path(self, route: object, scope: Scope, receive: Receive, send: Send) -> None:
         """A route of the kit's, or the webhook path (served by the app, for nobody)."""
-        route = self._route(scope["path"])
         if route is _DELIVERY:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
