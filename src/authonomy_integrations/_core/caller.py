@@ -20,6 +20,8 @@ from .._config import AuthonomyConfig
 from .._errors import TokenError
 from . import web
 from .effects import Flow
+from .events import TOKEN_REFUSED
+from .origins import Origins
 from .routes import TEMPORARY_ERRORS
 from .user import AuthonomyUser
 
@@ -63,6 +65,8 @@ class Pending:
 
     authorization: bytes | None
     cookies: bytes | None
+    host: bytes | None = None
+    """The ``Host`` header, read for an app with a tenant origin (see :meth:`Callers.flow`)."""
 
 
 _NOBODY = Caller(None)
@@ -123,6 +127,13 @@ class Callers:
         self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
         if self._bearer_cache is not None:
             self._bearer_cache.attach(self._tokens)
+        self.origins = Origins(engine.config.origins)
+        if self.origins.tenants:
+            # A caller's customer must be the one its host names, and memory holds no
+            # host: every request with credentials goes to the flow, given the Host.
+            # Apps with one origin (or fixed ones) keep the memo path as it is.
+            self.known = self._known_by_host  # type: ignore[method-assign]
+            self.known_in = self._pending_in  # type: ignore[method-assign]
 
     def known(
         self, authorization: bytes | str | None, cookies: bytes | str | None
@@ -202,8 +213,75 @@ class Callers:
         _remember(self._cookies, raw, (raw, cookie), self._remembered)
         return state.user
 
-    def flow(self, authorization: bytes | str | None, cookies: bytes | str | None) -> Flow[Caller]:
-        """The caller, verifying the token or loading (and refreshing) the session."""
+    def _known_by_host(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> AuthonomyUser | Ask | None:
+        """:meth:`known` of an app with a tenant origin: nobody without credentials,
+        else :data:`ASK` (the flow, given the ``Host``, decides)."""
+        if authorization:
+            return ASK
+        if not cookies or web.cookie_value(_text(cookies), self.cookie_name) is None:
+            return None
+        return ASK
+
+    def _pending_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
+        """:meth:`known_in` of an app with a tenant origin: the credentials and the
+        ``Host`` for the flow, read in one pass (``None``: no credentials)."""
+        authorization = cookies = host = None
+        for name, value in headers:
+            if name == b"authorization":
+                authorization = value if authorization is None else authorization + b", " + value
+            elif name == b"cookie":
+                cookies = value if cookies is None else cookies + b"; " + value
+            elif name == b"host":
+                host = value
+        if self._known_by_host(authorization, cookies) is None:
+            return None
+        return Pending(authorization, cookies, host)
+
+    def flow(
+        self,
+        authorization: bytes | str | None,
+        cookies: bytes | str | None,
+        host: bytes | str | None = None,
+    ) -> Flow[Caller]:
+        """The caller, verifying the token or loading (and refreshing) the session.
+
+        ``host`` is the request's ``Host``: for an app with a tenant origin, a caller
+        whose customer is not the one its host names (or on a host that is none of the
+        app's) is refused (see :meth:`_on_host`); otherwise it is not read.
+        """
+        caller: Caller = yield from self._caller(authorization, cookies)
+        if not self.origins.tenants or caller.user is None:
+            return caller
+        return self._on_host(caller, authorization, _text(host) if host else None)
+
+    def _on_host(
+        self, caller: Caller, authorization: bytes | str | None, host: str | None
+    ) -> Caller:
+        """``caller`` when its customer may call on ``host``; else a bearer token is
+        refused (401) and a session is not used here (nobody), its cookie left alone:
+        it belongs to its own tenant's host, where it still works."""
+        assert caller.user is not None
+        origin = self.origins.match(host)
+        if origin is not None and origin.customer in (None, caller.user.customer_id):
+            return caller
+        user = caller.user
+        self.engine.events.emit(
+            TOKEN_REFUSED,
+            "unknown_host" if origin is None else "wrong_host",
+            user_id=user.id,
+            customer_id=user.customer_id,
+            credential="bearer" if authorization else "session",
+        )
+        if authorization:
+            return Caller(None, refused=TokenError("the token is not for this host's customer"))
+        return _NOBODY
+
+    def _caller(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> Flow[Caller]:
+        """The caller by its credentials alone."""
         try:
             if authorization:
                 token = web.bearer_token(_text(authorization))
