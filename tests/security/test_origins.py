@@ -174,6 +174,8 @@ def test_a_session_cookie_carried_to_another_tenants_host_is_not_used(
     with tenant_app(adapter, sb) as browser:
         assert sign_in_on(browser, ACME).status_code == 302
         carried = {SESSION: browser.jars[ACME][SESSION]}
+        refreshes = sb.request_count("POST", "/v1/auth/refresh")
+        sb.advance_clock(sb.state.token_ttl - 30)  # the session is due for a refresh
         for host in (GLOBEX, UNKNOWN[0]):
             browser.jars[host] = dict(carried)
             assert who(browser, host)["user"] is None
@@ -181,8 +183,11 @@ def test_a_session_cookie_carried_to_another_tenants_host_is_not_used(
             page = browser.get(host, "/profile")
             assert page.status_code == 302 and page.headers["location"].startswith("/auth/login")
             assert browser.jars[host] == carried  # nothing set or cleared for it there
-        # On its own host the session goes on; a fixed origin serves every customer.
+        # Not refreshed on another host: on its own host the session goes on.
+        assert sb.request_count("POST", "/v1/auth/refresh") == refreshes
         assert who(browser, ACME)["user"] == "user_bob"
+        assert sb.request_count("POST", "/v1/auth/refresh") == refreshes + 1
+        # A fixed origin serves every customer.
         browser.jars[MAIN] = dict(carried)
         assert who(browser, MAIN)["user"] == "user_bob"
 

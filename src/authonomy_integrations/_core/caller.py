@@ -247,41 +247,48 @@ class Callers:
     ) -> Flow[Caller]:
         """The caller, verifying the token or loading (and refreshing) the session.
 
-        ``host`` is the request's ``Host``: for an app with a tenant origin, a caller
-        whose customer is not the one its host names (or on a host that is none of the
-        app's) is refused (see :meth:`_on_host`); otherwise it is not read.
+        ``host`` is the request's ``Host``, read only by an app with a tenant origin: a
+        caller whose customer is not the one its host names (or on a host that is none
+        of the app's) is refused there, see :meth:`_on_host`.
         """
-        caller: Caller = yield from self._caller(authorization, cookies)
-        if not self.origins.tenants or caller.user is None:
+        if not self.origins.tenants:
+            caller: Caller = yield from self._caller(authorization, cookies, None)
             return caller
-        return self._on_host(caller, authorization, _text(host) if host else None)
+        on_host = self._on_host(authorization, _text(host) if host else None)
+        caller = yield from self._caller(authorization, cookies, on_host)
+        if authorization and caller.user is not None and not on_host(caller.user.customer_id):
+            return Caller(None, refused=TokenError("the token is not for this host's customer"))
+        return caller
 
     def _on_host(
-        self, caller: Caller, authorization: bytes | str | None, host: str | None
-    ) -> Caller:
-        """``caller`` when its customer may call on ``host``; else a bearer token is
-        refused (401) and a session is not used here (nobody), its cookie left alone:
-        it belongs to its own tenant's host, where it still works."""
-        assert caller.user is not None
+        self, authorization: bytes | str | None, host: str | None
+    ) -> Callable[[object], bool]:
+        """Whether a customer may call on ``host`` (reporting a refusal): on a fixed
+        origin any customer, on a tenant host its own. A bearer token refused is
+        answered 401; a session refused is not used here (nobody), neither refreshed
+        nor ended: on its own tenant's host it goes on."""
         origin = self.origins.match(host)
-        if origin is not None and origin.customer in (None, caller.user.customer_id):
-            return caller
-        user = caller.user
-        self.engine.events.emit(
-            TOKEN_REFUSED,
-            "unknown_host" if origin is None else "wrong_host",
-            user_id=user.id,
-            customer_id=user.customer_id,
-            credential="bearer" if authorization else "session",
-        )
-        if authorization:
-            return Caller(None, refused=TokenError("the token is not for this host's customer"))
-        return _NOBODY
+
+        def accepts(customer_id: object) -> bool:
+            if origin is not None and origin.customer in (None, customer_id):
+                return True
+            self.engine.events.emit(
+                TOKEN_REFUSED,
+                "unknown_host" if origin is None else "wrong_host",
+                customer_id=customer_id if isinstance(customer_id, str) else None,
+                credential="bearer" if authorization else "session",
+            )
+            return False
+
+        return accepts
 
     def _caller(
-        self, authorization: bytes | str | None, cookies: bytes | str | None
+        self,
+        authorization: bytes | str | None,
+        cookies: bytes | str | None,
+        accepts: Callable[[object], bool] | None,
     ) -> Flow[Caller]:
-        """The caller by its credentials alone."""
+        """The caller by its credentials (a session's customer judged by ``accepts``)."""
         try:
             if authorization:
                 token = web.bearer_token(_text(authorization))
@@ -292,7 +299,7 @@ class Callers:
             cookie = web.cookie_value(_text(cookies) if cookies else None, self.cookie_name)
             if cookie is None:
                 return _NOBODY
-            state = yield from self.engine.authenticate_session(cookie)
+            state = yield from self.engine.authenticate_session(cookie, accepts)
         except TokenError as exc:
             return Caller(None, refused=exc)
         except TEMPORARY_ERRORS as exc:
