@@ -219,3 +219,19 @@ def test_logout_is_judged_against_the_origin_in_use(adapter: Adapter, sb: Sandbo
         assert done.status_code == 303
         assert SESSION not in browser.jars[ACME]
         assert who(browser, ACME)["user"] is None
+
+
+def test_fixed_origins_each_get_their_own_callback_and_others_get_400(
+    adapter: Adapter, sb: Sandbox
+) -> None:
+    origins = ["https://app.myapp.example", "https://admin.myapp.example"]
+    serving = adapter.serve(lambda url: sb.config(app_url=origins), sb.state.clock.now)
+    with serving as url:
+        browser = HostBrowser(url)
+        with browser.http:
+            for host in ("app.myapp.example", "admin.myapp.example"):
+                done = sign_in_on(browser, host)
+                assert done.status_code == 302, done.text
+                assert who(browser, host)["user"] == "user_bob"
+            assert browser.get(ACME, "/auth/login").status_code == 400
+            assert browser.get(MAIN, "/auth/login").status_code == 400
