@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from authonomy_integrations import AuthEvent
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 
 from ..browsing import API, PAGE, bearer, mint
@@ -133,7 +134,8 @@ def test_unknown_hosts_get_400_on_the_kits_routes_and_never_a_url(
     adapter: Adapter, sb: Sandbox, host: str
 ) -> None:
     authorizes = sb.request_count("POST", "/v1/auth/authorize")
-    with tenant_app(adapter, sb) as browser:
+    events: list[AuthEvent] = []
+    with tenant_app(adapter, sb, on_event=events.append) as browser:
         answers = [
             browser.get(host, "/auth/login", params={"next": "/whoami"}),
             # A proxy's header is not the request's host: it does not let one in.
@@ -146,6 +148,8 @@ def test_unknown_hosts_get_400_on_the_kits_routes_and_never_a_url(
             assert "location" not in answer.headers
             assert host.split(":")[0] not in answer.text
         assert sb.request_count("POST", "/v1/auth/authorize") == authorizes
+        reported = {(e.name, e.reason) for e in events}
+        assert {("login.failed", "unknown_host"), ("callback.refused", "unknown_host")} <= reported
         # A guarded page there sends a browser to a login path, not to a URL of that host.
         page = browser.get(host, "/profile")
         assert page.status_code == 302 and page.headers["location"].startswith("/auth/login?")
@@ -196,7 +200,8 @@ def test_a_token_of_another_customer_is_refused_on_a_tenant_host(
     adapter: Adapter, sb: Sandbox
 ) -> None:
     token = mint(sb)  # alice, of acme-corp
-    with tenant_app(adapter, sb) as browser:
+    events: list[AuthEvent] = []
+    with tenant_app(adapter, sb, on_event=events.append) as browser:
         assert who(browser, ACME, headers=bearer(token))["user"] == "user_alice"
         assert who(browser, MAIN, headers=bearer(token))["user"] == "user_alice"
         for host in (GLOBEX, UNKNOWN[0]):
@@ -206,6 +211,9 @@ def test_a_token_of_another_customer_is_refused_on_a_tenant_host(
         globex = mint(sb, sub="user_carol", customer_id="globex")
         assert who(browser, GLOBEX, headers=bearer(globex))["user"] == "user_carol"
         assert browser.get(ACME, "/whoami", headers=bearer(globex)).status_code == 401
+    refusals = [e for e in events if e.name == "token.refused"]
+    assert {e.reason for e in refusals} == {"wrong_host", "unknown_host"}
+    assert {e.fields["credential"] for e in refusals} == {"bearer"}
 
 
 def test_logout_is_judged_against_the_origin_in_use(adapter: Adapter, sb: Sandbox) -> None:

@@ -259,15 +259,13 @@ class Routes:
             return _THE_ONE
         host = info.headers.get("host")
         origin = self.origins.match(host)
-        if origin is None:
-            logger.warning(
-                "request to %s on host %r refused: it is none of app_url's origins %r",
-                info.target.partition("?")[0],
-                host,
-                self.config.origins,
+        if origin is None and event is not None:
+            # repr: the Host is the client's text, kept to one printable line.
+            self.engine.events.emit(
+                event, "unknown_host", level=logging.WARNING, host=repr(host)[:200]
             )
-            if event is not None:
-                self.engine.events.emit(event, "unknown_host", level=logging.WARNING)
+        elif origin is None:
+            logger.warning("logout refused: host %r is none of app_url's origins", host)
         return origin
 
     def _login_cookie_missing(self, info: RequestInfo, origin: Origin) -> Reply:

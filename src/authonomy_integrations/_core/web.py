@@ -244,10 +244,10 @@ def login_cookie_missing(config: AuthonomyConfig, host: str, origin: str | None 
 
     ``origin`` is the origin in use (the first of ``app_url`` when not given)."""
     app_url = origin or _first_origin(config)
-    # With several origins, ``origin`` is the one the request's host named.
-    elsewhere = f", but this page was reached at {host}" if host != app_host(config) else ""
-    if origin is not None:
-        elsewhere = ""
+    elsewhere = ""
+    # With several origins, ``origin`` is the one the request's host named: no mismatch.
+    if origin is None and host != app_host(config):
+        elsewhere = f", but this page was reached at {host}"
     message = (
         "The sign-in could not be completed: this browser did not bring back the cookie "
         f"set when the sign-in started. The app's address is {app_url}{elsewhere}. "
@@ -262,7 +262,7 @@ def unknown_host(method: str, headers: Mapping[str, str]) -> Reply:
     message = "This address is not one of the app's. Open the app at its own address."
     if is_browser_navigation(method, headers):
         return _page(400, "Unknown address", message)
-    return Reply(400, error_envelope("UNKNOWN_HOST", message))
+    return Reply(400, error_envelope("INVALID_REQUEST", message, {"reason": "unknown_host"}))
 
 
 def logout_allowed(
