@@ -12,6 +12,7 @@ from . import _config_checks as checks
 from ._config_checks import CUSTOMER_ID_PATTERN, ENVIRONMENTS
 from ._config_env import coerce, secrets
 from ._core.events import AuthEvent
+from ._core.origins import split_origins
 from ._errors import ConfigurationError
 
 __all__ = ["CUSTOMER_ID_PATTERN", "ENVIRONMENTS", "AuthonomyConfig", "Environment"]
@@ -41,8 +42,12 @@ class AuthonomyConfig:
     """Key set URL; by default ``{issuer}/.well-known/jwks.json``."""
     audience: str = ""
     """Expected ``aud`` of tokens: the application id of the API key."""
-    app_url: str | None = None
-    """The app's public origin; ``return_url`` is built from it, never from ``Host``."""
+    app_url: str | Sequence[str] | None = None
+    """The app's public origin; ``return_url`` is built from it, never from ``Host``. Or
+    several origins (a list, or text separated by commas: ``AUTHONOMY_APP_URL``), one of
+    which may hold a ``{customer}`` placeholder as its leftmost host label
+    (``https://{customer}.myapp.example``): the request's ``Host`` then picks the origin
+    in use among them, and a tenant host pins the customer of logins and callers there."""
     session_secret: str | Sequence[str] | None = None
     """Secret for cookies (login attempts, cookie sessions); a list, newest first, rotates."""
     customer_id: str | None = None
@@ -183,7 +188,13 @@ class AuthonomyConfig:
         """Whether cookies get ``Secure`` (and the ``__Host-`` prefix)."""
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return bool(self.app_url and self.app_url.startswith("https://"))
+        origins = self.origins
+        return bool(origins) and str(origins[0]).startswith("https://")
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """The app's origins from ``app_url``, without trailing slashes (empty: none)."""
+        return split_origins(self.app_url)
 
     def replace(self, **changes: Any) -> AuthonomyConfig:
         """A copy with some fields changed, validated again."""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ._config_env import NOT_FROM_ENV, secrets, split_list
 from ._core.conditions import validate_conditions
+from ._core.origins import PLACEHOLDER, origins_problem
 from ._core.urls import url_problem
 from ._errors import ConfigurationError
 
@@ -115,9 +116,19 @@ def _urls(config: AuthonomyConfig) -> None:
     _url("issuer", config.resolved_issuer)
     _url("jwks_url", config.resolved_jwks_url)
     if config.app_url is not None:
-        _url("app_url", config.app_url)
-        if urlsplit(config.app_url).path not in ("", "/"):
+        _app_url(config.app_url, config.origins)
+
+
+def _app_url(value: object, origins: tuple[str, ...]) -> None:
+    """One origin, or several of which one may hold ``{customer}`` (see ``_core.origins``)."""
+    if isinstance(value, str) and "," not in value and PLACEHOLDER not in value:
+        _url("app_url", value)  # one origin: the message as it always was
+        if urlsplit(value).path not in ("", "/"):
             raise ConfigurationError("app_url", "must be an origin without a path")
+        return
+    problem = origins_problem(origins)
+    if problem is not None:
+        raise ConfigurationError("app_url", problem)
 
 
 def _secrets(config: AuthonomyConfig) -> None:

@@ -46,7 +46,7 @@ def configure_django() -> None:
     settings.configure(
         SECRET_KEY="tests-only-not-secret",
         DEBUG=False,
-        ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
+        ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost", ".myapp.example"],
         ROOT_URLCONF="tests.django.urls",
         INSTALLED_APPS=["authonomy_integrations.django", "rest_framework"],
         MIDDLEWARE=MIDDLEWARE,

@@ -20,6 +20,8 @@ from .._config import AuthonomyConfig
 from .._errors import TokenError
 from . import web
 from .effects import Flow
+from .events import TOKEN_REFUSED
+from .origins import Origins
 from .routes import TEMPORARY_ERRORS
 from .user import AuthonomyUser
 
@@ -63,6 +65,8 @@ class Pending:
 
     authorization: bytes | None
     cookies: bytes | None
+    host: bytes | None = None
+    """The ``Host`` header, read for an app with a tenant origin (see :meth:`Callers.flow`)."""
 
 
 _NOBODY = Caller(None)
@@ -123,6 +127,13 @@ class Callers:
         self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
         if self._bearer_cache is not None:
             self._bearer_cache.attach(self._tokens)
+        self.origins = Origins(engine.config.origins)
+        if self.origins.tenants:
+            # A caller's customer must be the one its host names, and memory holds no
+            # host: every request with credentials goes to the flow, given the Host.
+            # Apps with one origin (or fixed ones) keep the memo path as it is.
+            self.known = self._known_by_host  # type: ignore[method-assign]
+            self.known_in = self._pending_in  # type: ignore[method-assign]
 
     def known(
         self, authorization: bytes | str | None, cookies: bytes | str | None
@@ -202,8 +213,82 @@ class Callers:
         _remember(self._cookies, raw, (raw, cookie), self._remembered)
         return state.user
 
-    def flow(self, authorization: bytes | str | None, cookies: bytes | str | None) -> Flow[Caller]:
-        """The caller, verifying the token or loading (and refreshing) the session."""
+    def _known_by_host(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> AuthonomyUser | Ask | None:
+        """:meth:`known` of an app with a tenant origin: nobody without credentials,
+        else :data:`ASK` (the flow, given the ``Host``, decides)."""
+        if authorization:
+            return ASK
+        if not cookies or web.cookie_value(_text(cookies), self.cookie_name) is None:
+            return None
+        return ASK
+
+    def _pending_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
+        """:meth:`known_in` of an app with a tenant origin: the credentials and the
+        ``Host`` for the flow, read in one pass (``None``: no credentials)."""
+        authorization = cookies = host = None
+        for name, value in headers:
+            if name == b"authorization":
+                authorization = value if authorization is None else authorization + b", " + value
+            elif name == b"cookie":
+                cookies = value if cookies is None else cookies + b"; " + value
+            elif name == b"host":
+                host = value
+        if self._known_by_host(authorization, cookies) is None:
+            return None
+        return Pending(authorization, cookies, host)
+
+    def flow(
+        self,
+        authorization: bytes | str | None,
+        cookies: bytes | str | None,
+        host: bytes | str | None = None,
+    ) -> Flow[Caller]:
+        """The caller, verifying the token or loading (and refreshing) the session.
+
+        ``host`` is the request's ``Host``, read only by an app with a tenant origin: a
+        caller whose customer is not the one its host names (or on a host that is none
+        of the app's) is refused there, see :meth:`_on_host`.
+        """
+        if not self.origins.tenants:
+            caller: Caller = yield from self._caller(authorization, cookies, None)
+            return caller
+        on_host = self._on_host(authorization, _text(host) if host else None)
+        caller = yield from self._caller(authorization, cookies, on_host)
+        if authorization and caller.user is not None and not on_host(caller.user.customer_id):
+            return Caller(None, refused=TokenError("the token is not for this host's customer"))
+        return caller
+
+    def _on_host(
+        self, authorization: bytes | str | None, host: str | None
+    ) -> Callable[[object], bool]:
+        """Whether a customer may call on ``host`` (reporting a refusal): on a fixed
+        origin any customer, on a tenant host its own. A bearer token refused is
+        answered 401; a session refused is not used here (nobody), neither refreshed
+        nor ended: on its own tenant's host it goes on."""
+        origin = self.origins.match(host)
+
+        def accepts(customer_id: object) -> bool:
+            if origin is not None and origin.customer in (None, customer_id):
+                return True
+            self.engine.events.emit(
+                TOKEN_REFUSED,
+                "unknown_host" if origin is None else "wrong_host",
+                customer_id=customer_id if isinstance(customer_id, str) else None,
+                credential="bearer" if authorization else "session",
+            )
+            return False
+
+        return accepts
+
+    def _caller(
+        self,
+        authorization: bytes | str | None,
+        cookies: bytes | str | None,
+        accepts: Callable[[object], bool] | None,
+    ) -> Flow[Caller]:
+        """The caller by its credentials (a session's customer judged by ``accepts``)."""
         try:
             if authorization:
                 token = web.bearer_token(_text(authorization))
@@ -214,7 +299,7 @@ class Callers:
             cookie = web.cookie_value(_text(cookies) if cookies else None, self.cookie_name)
             if cookie is None:
                 return _NOBODY
-            state = yield from self.engine.authenticate_session(cookie)
+            state = yield from self.engine.authenticate_session(cookie, accepts)
         except TokenError as exc:
             return Caller(None, refused=exc)
         except TEMPORARY_ERRORS as exc:

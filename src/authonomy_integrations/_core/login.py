@@ -278,7 +278,9 @@ def check_callback(
 
 
 #: ``LoginError.error`` codes of a callback request refused before any code exchange.
-CALLBACK_REFUSALS = frozenset({"unknown_state", "missing_code", "missing_issuer", "wrong_issuer"})
+CALLBACK_REFUSALS = frozenset(
+    {"unknown_state", "missing_code", "missing_issuer", "wrong_issuer", "wrong_origin"}
+)
 
 
 def _check_issuer(received: str | None, expected: str) -> None:

@@ -79,6 +79,7 @@ _LOGIN_REASONS = frozenset(
         "not_configured",
         "session_too_large",
         "customer_mismatch",
+        "unknown_host",
         "wrong_user",
         "invalid_grant",
         "no_id_token",

@@ -26,6 +26,7 @@ from .effects import Flow
 from .engine import Engine
 from .events import CALLBACK_REFUSED, LOGIN_FAILED, POLICY_FAILED, login_reason, reason_code
 from .login import CALLBACK_REFUSALS
+from .origins import Origin, Origins
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
 from .user import AuthonomyUser
 from .web import Reply
@@ -98,6 +99,10 @@ class Requirement:
         return cls(f"require_groups{groups!r}", local_policy=policy)
 
 
+#: The origin in use of an app with one origin: ``app_url``'s, whatever the ``Host``.
+_THE_ONE = Origin(url="", host="")
+
+
 def _code(value: str | None) -> str | None:
     """A customer id read off the query, only when it has the form of one."""
     return value if value is not None and reason_code(value, "") == value else None
@@ -122,6 +127,7 @@ class Routes:
         self.config = engine.config
         self.session_cookie = web.session_cookie_name(self.config)
         self.login_cookie = web.login_cookie_name(self.config)
+        self.origins = Origins(self.config.origins)
         #: The route flow serving each of the kit's paths; none for an API-only app.
         self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
         if self.config.login_path is not None:
@@ -146,8 +152,11 @@ class Routes:
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        origin = self._origin(info, LOGIN_FAILED)
+        if origin is None:
+            return Answer(web.unknown_host(info.method, info.headers))
         # Browsers only: a test client that follows the callback by its path is unaffected.
-        host = web.foreign_host(self.config, info.headers)
+        host = None if self.origins.several else web.foreign_host(self.config, info.headers)
         if host is not None and web.is_browser_navigation(info.method, info.headers):
             logger.warning(
                 "login started on host %r but app_url is %r: the browser returns to "
@@ -165,13 +174,17 @@ class Routes:
                 )
                 return Answer(web.too_many_logins(retry_after, info.method, info.headers))
         try:
-            customer = self.engine.resolve_customer(info.query.get("customer"), info.request)
+            query = info.query
+            customer = self.engine.resolve_customer(
+                query.get("customer"), info.request, origin.customer
+            )
             start = yield from self.engine.start_login(
                 customer_id=customer,
-                next_path=info.query.get("next"),
+                next_path=query.get("next"),
                 login_cookie=info.login_cookie,
-                step_up=info.query.get("step_up") or None,
+                step_up=query.get("step_up") or None,
                 session_cookie=info.session_cookie,
+                origin=origin.url or None,
             )
         except Exception as exc:
             return Answer(self._login_trouble(exc, info))
@@ -182,11 +195,17 @@ class Routes:
         # Not HEAD either: a link checker's HEAD would spend the single-use code.
         if info.method != "GET":
             return Answer(web.method_not_allowed("GET"))
+        origin = self._origin(info, CALLBACK_REFUSED)
+        if origin is None:
+            return Answer(_private(web.unknown_host(info.method, info.headers)))
         if not info.login_cookie and "state" in info.query:
-            return Answer(_private(self._login_cookie_missing(info)))
+            return Answer(_private(self._login_cookie_missing(info, origin)))
         try:
             done = yield from self.engine.finish_login(
-                info.query, login_cookie=info.login_cookie, old_session=info.session_cookie
+                info.query,
+                login_cookie=info.login_cookie,
+                old_session=info.session_cookie,
+                origin=origin.url or None,
             )
         except Exception as exc:
             reply = _private(self._login_trouble(exc, info))
@@ -204,7 +223,10 @@ class Routes:
         """``POST logout_path`` from the app's own pages: end the session, clear the cookie."""
         if info.method != "POST":
             return Answer(web.method_not_allowed("POST"))
-        if not web.logout_allowed(self.config, info.headers):
+        origin = self._origin(info, None)
+        if origin is None:
+            return Answer(web.unknown_host(info.method, info.headers))
+        if not web.logout_allowed(self.config, info.headers, origin.url or None):
             return Answer(web.logout_refused())
         try:
             yield from self.engine.logout(info.session_cookie)
@@ -229,7 +251,24 @@ class Routes:
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
 
-    def _login_cookie_missing(self, info: RequestInfo) -> Reply:
+    def _origin(self, info: RequestInfo, event: str | None) -> Origin | None:
+        """The origin this request to a kit's route is served at; ``None`` (reported
+        as ``event`` with the reason ``unknown_host``) when the app has several and the
+        request's ``Host`` names none of them."""
+        if not self.origins.several:
+            return _THE_ONE
+        host = info.headers.get("host")
+        origin = self.origins.match(host)
+        if origin is None and event is not None:
+            # repr: the Host is the client's text, kept to one printable line.
+            self.engine.events.emit(
+                event, "unknown_host", level=logging.WARNING, host=repr(host)[:200]
+            )
+        elif origin is None:
+            logger.warning("logout refused: host %r is none of app_url's origins", host)
+        return origin
+
+    def _login_cookie_missing(self, info: RequestInfo, origin: Origin) -> Reply:
         host = info.headers.get("host", "")
         self.engine.events.emit(CALLBACK_REFUSED, "login_cookie_missing")
         logger.warning(
@@ -240,7 +279,8 @@ class Routes:
             host,
             self.config.app_url,
         )
-        return web.login_cookie_missing(self.config, host or web.app_host(self.config))
+        host = host or web.app_host(self.config)
+        return web.login_cookie_missing(self.config, host, origin.url or None)
 
     def _login_trouble(self, exc: Exception, info: RequestInfo) -> Reply:
         events = self.engine.events

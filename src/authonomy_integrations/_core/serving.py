@@ -70,6 +70,7 @@ class Serving:
         self._unauthenticated = routes.unauthenticated
         self._known = callers.known
         self._flow = callers.flow
+        self._tenants = callers.origins.tenants
 
     def serve(
         self,
@@ -92,7 +93,8 @@ class Serving:
         if path not in self._unauthenticated:
             known = self._known(*credentials)
             if known is ASK:
-                caller: Caller = yield from self._flow(*credentials)
+                host = info(None).headers.get("host") if self._tenants else None
+                caller: Caller = yield from self._flow(*credentials, host)
                 if caller.refused is not None:
                     return self._refuse(info(None), caller.refused)
                 user, cookie = caller.user, caller.set_cookie

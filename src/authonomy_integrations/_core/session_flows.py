@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import (
@@ -49,6 +49,8 @@ _RECENT_SESSIONS = 10_000
 
 
 _NO_SESSION = SessionState(None, clear_cookie=True)
+#: A session that is not to be used on this request, but stays as it is.
+_NOT_HERE = SessionState(None)
 
 
 class SessionKeeper(Part):
@@ -94,8 +96,14 @@ class SessionKeeper(Part):
             )
         )
 
-    def authenticate_session(self, cookie: str) -> Flow[SessionState]:
-        """The user of a session cookie, refreshing the session when its token expires."""
+    def authenticate_session(
+        self, cookie: str, accepts: Callable[[object], bool] | None = None
+    ) -> Flow[SessionState]:
+        """The user of a session cookie, refreshing the session when its token expires.
+
+        ``accepts(customer_id)``, when given, says whether the session's customer may
+        call on this request (a tenant host): if not, the session is not used, and not
+        refreshed, touched or ended either; it stays good where it belongs."""
         yield from self.claims.write_back_first()
         now = self.clock()
         record = yield LoadSession(cookie)
@@ -105,6 +113,8 @@ class SessionKeeper(Part):
             # Another app's session (shared store or secret): not ours to end there.
             logger.warning("session refused: it was made by another app (iss or aud differs)")
             return _NO_SESSION
+        if accepts is not None and not accepts(record.claims.get("customer_id")):
+            return _NOT_HERE
         if not self.config.accepts_customer(record.claims.get("customer_id")):
             self._ended_event(record, "customer_not_accepted", logging.WARNING)
             yield from self.end_local(cookie)

@@ -87,39 +87,46 @@ class LoginTransaction(Part):
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
         self.login_throttle = LoginThrottle(config.login_rate_limit, config.login_rate_window)
-        self.return_url = (
-            f"{config.app_url.rstrip('/')}{config.callback_path}" if config.app_url else None
-        )
+        origins = config.origins
+        #: The callback URL on ``app_url``'s first origin (a login may name the one in use).
+        self.return_url = f"{origins[0]}{config.callback_path}" if origins else None
 
-    def resolve_customer(self, requested: str | None, request: Any) -> str:
+    def resolve_customer(
+        self, requested: str | None, request: Any, host_customer: str | None = None
+    ) -> str:
         """The customer a login is for.
 
-        The app chooses: with ``customer_resolver`` or ``customer_id`` configured, that is
-        the customer, and a ``?customer=`` naming another one is refused. Otherwise
-        ``?customer=`` decides, limited to ``allowed_customers`` when that is set.
+        The app chooses: on a tenant host (``host_customer``, the label of a
+        ``{customer}`` origin) that host's customer; else with ``customer_resolver`` or
+        ``customer_id`` configured, that customer. A ``?customer=`` (or, on a tenant host,
+        a resolver's answer) naming another one is refused. Otherwise ``?customer=``
+        decides. ``allowed_customers`` limits every choice.
         """
-        config = self.config
         requested = requested or None
-        pinned = None
-        if config.customer_resolver is not None:
-            pinned = config.customer_resolver(request)
-        pinned = pinned or config.customer_id
+        pinned = self._pinned_customer(request, host_customer)
         if pinned and requested and requested != pinned:
-            raise LoginError(
-                "this app does not sign in users of the requested customer",
-                error="customer_not_allowed",
-            )
+            raise _not_allowed()
         customer = pinned or requested
         if not customer:
             raise LoginError("no customer chosen for this login", error="customer_required")
         if not _CUSTOMER_ID.fullmatch(customer):
             raise LoginError("the customer id is not valid", error="invalid_customer")
-        if not config.accepts_customer(customer):
-            raise LoginError(
-                "this app does not sign in users of the requested customer",
-                error="customer_not_allowed",
-            )
+        if not self.config.accepts_customer(customer):
+            raise _not_allowed()
         return customer
+
+    def _pinned_customer(self, request: Any, host_customer: str | None) -> str | None:
+        """The customer the app pins for this request, if it pins one."""
+        config = self.config
+        resolved = None
+        if config.customer_resolver is not None:
+            resolved = config.customer_resolver(request)
+        if host_customer is None:
+            return resolved or config.customer_id
+        # The host names the tenant: a resolver that names another one is not followed.
+        if resolved and resolved != host_customer:
+            raise _not_allowed()
+        return host_customer
 
     def start_login(
         self,
@@ -129,15 +136,18 @@ class LoginTransaction(Part):
         login_cookie: str | None,
         step_up: str | None = None,
         session_cookie: str | None = None,
+        origin: str | None = None,
     ) -> Flow[LoginStart]:
         """Ask Authonomy for a login URL and remember the attempt in the login cookie.
 
         A step-up login (``step_up``) of a browser with a live session asks Authonomy to
         sign in that same user again (``login_hint``); the callback insists on it.
+        ``origin`` is the app's origin in use (``app_url``'s first when not given): the
+        callback URL Authonomy returns to is on it.
         """
         with self.events.span("authonomy.login", **{"authonomy.customer_id": customer_id}):
             start: LoginStart = yield from self._start_login(
-                customer_id, next_path, login_cookie, step_up, session_cookie
+                customer_id, next_path, login_cookie, step_up, session_cookie, origin
             )
         return start
 
@@ -148,8 +158,11 @@ class LoginTransaction(Part):
         login_cookie: str | None,
         step_up: str | None,
         session_cookie: str | None,
+        origin: str | None,
     ) -> Flow[LoginStart]:
         box, return_url = self._login_settings()
+        if origin is not None:
+            return_url = f"{origin}{self.config.callback_path}"
         now = self.clock()
         verifier, challenge = new_pkce(self.random_bytes)
         nonce = new_nonce(self.random_bytes)
@@ -209,14 +222,24 @@ class LoginTransaction(Part):
         *,
         login_cookie: str | None,
         old_session: str | None,
+        origin: str | None = None,
     ) -> Flow[LoginDone]:
-        """Check the callback, exchange the code, verify the tokens, start a session."""
+        """Check the callback, exchange the code, verify the tokens, start a session.
+
+        With ``origin`` (the origin in use, of an app with several), the login must have
+        been started for a callback on that same origin."""
         with self.events.span("authonomy.callback"):
-            done: LoginDone = yield from self._finish_login(params, login_cookie, old_session)
+            done: LoginDone = yield from self._finish_login(
+                params, login_cookie, old_session, origin
+            )
         return done
 
     def _finish_login(
-        self, params: Mapping[str, str], login_cookie: str | None, old_session: str | None
+        self,
+        params: Mapping[str, str],
+        login_cookie: str | None,
+        old_session: str | None,
+        origin: str | None,
     ) -> Flow[LoginDone]:
         box, _ = self._login_settings()
         now = self.clock()
@@ -229,6 +252,10 @@ class LoginTransaction(Part):
             ttl=self.config.login_timeout,
         )
         attempt = result.attempt
+        if origin is not None and attempt.return_url != f"{origin}{self.config.callback_path}":
+            raise LoginError(
+                "the sign-in was started at another of the app's addresses", error="wrong_origin"
+            )
         answer = yield from self._exchange(result.code, attempt)
         # The code is spent now: whatever goes wrong from here, the tokens it gave are
         # revoked (nobody else may use them) and the browser gets an answer, never a 500.
@@ -335,6 +362,12 @@ class LoginTransaction(Part):
         """Count a login start from ``client_ip``: ``None`` when allowed, else the seconds
         before this address may start another (see ``config.login_rate_limit``)."""
         return self.login_throttle.take(client_ip, self.clock())
+
+
+def _not_allowed() -> LoginError:
+    return LoginError(
+        "this app does not sign in users of the requested customer", error="customer_not_allowed"
+    )
 
 
 def _checked_redirect(url: Any) -> str:

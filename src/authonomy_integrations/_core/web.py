@@ -56,6 +56,7 @@ __all__ = [
     "too_many_logins",
     "unauthenticated",
     "unavailable",
+    "unknown_host",
     "wsgi_target",
 ]
 
@@ -216,9 +217,15 @@ _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def app_host(config: AuthonomyConfig) -> str:
-    """``host[:port]`` of ``app_url`` as a browser sends it in ``Host`` (default port left out)."""
-    parts = urlsplit(config.app_url or "")
+    """``host[:port]`` of ``app_url`` (its first origin) as a browser sends it in ``Host``
+    (default port left out)."""
+    parts = urlsplit(_first_origin(config))
     return parts.netloc.lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
+
+
+def _first_origin(config: AuthonomyConfig) -> str:
+    origins = config.origins
+    return origins[0] if origins else ""
 
 
 def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | None:
@@ -227,15 +234,20 @@ def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | N
     Cookies belong to a host: a sign-in started on ``localhost`` sets its cookie there,
     and the browser does not bring it back to the callback at ``127.0.0.1``.
     """
-    parts = urlsplit(config.app_url or "")
+    parts = urlsplit(_first_origin(config))
     host = headers.get("host", "").lower().removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
     return host if host and config.app_url and host != app_host(config) else None
 
 
-def login_cookie_missing(config: AuthonomyConfig, host: str) -> Reply:
-    """A callback without the cookie its login set: where the app must be opened."""
-    app_url = config.app_url or ""
-    elsewhere = f", but this page was reached at {host}" if host != app_host(config) else ""
+def login_cookie_missing(config: AuthonomyConfig, host: str, origin: str | None = None) -> Reply:
+    """A callback without the cookie its login set: where the app must be opened.
+
+    ``origin`` is the origin in use (the first of ``app_url`` when not given)."""
+    app_url = origin or _first_origin(config)
+    elsewhere = ""
+    # With several origins, ``origin`` is the one the request's host named: no mismatch.
+    if origin is None and host != app_host(config):
+        elsewhere = f", but this page was reached at {host}"
     message = (
         "The sign-in could not be completed: this browser did not bring back the cookie "
         f"set when the sign-in started. The app's address is {app_url}{elsewhere}. "
@@ -244,19 +256,32 @@ def login_cookie_missing(config: AuthonomyConfig, host: str) -> Reply:
     return _page(400, "Sign-in failed", message)
 
 
-def logout_allowed(config: AuthonomyConfig, headers: Mapping[str, str]) -> bool:
+def unknown_host(method: str, headers: Mapping[str, str]) -> Reply:
+    """400: the request's ``Host`` is none of the app's origins. The host is not repeated
+    back: it came from the request and is nothing the app vouches for."""
+    message = "This address is not one of the app's. Open the app at its own address."
+    if is_browser_navigation(method, headers):
+        return _page(400, "Unknown address", message)
+    return Reply(400, error_envelope("INVALID_REQUEST", message, {"reason": "unknown_host"}))
+
+
+def logout_allowed(
+    config: AuthonomyConfig, headers: Mapping[str, str], origin: str | None = None
+) -> bool:
     """Whether a logout POST comes from the app's own pages (CSRF defence).
 
-    ``Sec-Fetch-Site: same-origin`` or an ``Origin`` equal to the app's origin passes;
-    anything else, including no header at all, is refused.
+    ``Sec-Fetch-Site: same-origin`` or an ``Origin`` equal to the origin in use
+    (``origin``; the first of ``app_url`` when not given) passes; anything else,
+    including no header at all, is refused.
     """
     site = headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
         return False
-    origin = headers.get("origin")
-    if origin is None:
+    sent = headers.get("origin")
+    if sent is None:
         return site == "same-origin"
-    return config.app_url is not None and _origin(origin) == _origin(config.app_url)
+    expected = origin or _first_origin(config)
+    return bool(expected) and _origin(sent) == _origin(expected)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -46,7 +46,8 @@ class AuthonomyWSGI:
         if user is not ASK:
             environ[USER_KEY] = user
             return self.app(environ, start_response)
-        caller: Caller = self.runtime.run(self._flow(authorization, cookies))
+        host = environ.get("HTTP_HOST")  # a tenant app refuses callers of other customers
+        caller: Caller = self.runtime.run(self._flow(authorization, cookies, host))
         if caller.refused is not None:
             method = environ.get("REQUEST_METHOD", "GET")
             reply = refusal(

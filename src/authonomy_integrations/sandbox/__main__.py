@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._config import AuthonomyConfig
+from .._core.origins import PLACEHOLDER, Origins
 from .._errors import ConfigurationError
 from ._models import Subscription
 from ._seed import AUDIENCE, FULL_API_KEY, READ_ONLY_API_KEY, SANDBOX_MFA_CODE
@@ -42,8 +43,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8400, help="TCP port (0: any free port)")
     parser.add_argument(
         "--app-url",
-        help=f"your app's origin (default {DEFAULT_APP_URL}); when given, its "
-        f"{WEBHOOK_PATH} is subscribed to every webhook event",
+        action="append",
+        help=f"your app's origin (default {DEFAULT_APP_URL}); repeat it (or separate "
+        "origins with commas) for several, one of which may hold {customer} as its "
+        "leftmost host label (https://{customer}.myapp.example). Logins may return only "
+        f"there, and the app's {WEBHOOK_PATH} is subscribed once to every webhook event",
     )
     parser.add_argument(
         "--env-file", type=Path, help="also write the AUTHONOMY_* variables to this file"
@@ -75,6 +79,13 @@ def app_variables(issuer: str, app_url: str) -> dict[str, str]:
         "AUTHONOMY_SESSION_SECRET": secrets.token_urlsafe(32),
         "AUTHONOMY_WEBHOOK_SECRET": f"whsec_{webhook_key}",
     }
+
+
+def webhook_origin(origins: Sequence[str]) -> str:
+    """The one origin webhooks are delivered to: the first without ``{customer}``, else
+    the tenant origin of the customer the printed configuration signs in to."""
+    fixed = [origin for origin in origins if PLACEHOLDER not in origin]
+    return fixed[0] if fixed else origins[0].replace(PLACEHOLDER, CUSTOMER)
 
 
 def _user_line(state: SandboxState, username: str) -> str:
@@ -146,9 +157,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from ._server import bind_socket
 
     args = _arguments(argv)
-    app_url = args.app_url or DEFAULT_APP_URL
+    app_url = ",".join(args.app_url) if args.app_url else DEFAULT_APP_URL
     try:
-        AuthonomyConfig(audience=AUDIENCE, app_url=app_url)
+        origins = AuthonomyConfig(audience=AUDIENCE, app_url=app_url).origins
     except ConfigurationError as exc:
         sys.exit(f"authonomy-sandbox: --app-url: {exc.reason}")
     sock = bind_socket(args.host, args.port)
@@ -158,10 +169,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         token_ttl=args.token_ttl,
         algorithm=args.algorithm,
     )
-    variables = app_variables(state.issuer, app_url.rstrip("/"))
+    variables = app_variables(state.issuer, ",".join(origins))
     webhook_url = None
     if args.app_url:
-        webhook_url = f"{variables['AUTHONOMY_APP_URL']}{WEBHOOK_PATH}"
+        state.app_origins = Origins(origins)
+        webhook_url = f"{webhook_origin(origins)}{WEBHOOK_PATH}"
         _subscribe(state, webhook_url, variables["AUTHONOMY_WEBHOOK_SECRET"])
     if args.env_file is not None:
         _write_env_file(args.env_file, variables)

@@ -7,6 +7,7 @@ from starlette.routing import Route
 from . import _auth_flow as auth_flow
 from ._api import Call, api_route
 from ._envelope import ApiError, ApiReply
+from ._return_urls import check_return_url
 from ._state import SandboxState
 from ._validation import (
     check_url,
@@ -36,9 +37,12 @@ async def _authorize_params(call: Call) -> auth_flow.AuthorizeParams:
     if max_age is not None and max_age < 0:
         raise ApiError.validation("max_age must not be negative", field="max_age")
     scopes = optional_str_list(body, "scopes")
+    customer_id = required_str(body, "customer_id")
+    return_url = check_url("return_url", required_str(body, "return_url"))
+    check_return_url(call.state.app_origins, return_url, customer_id)
     return auth_flow.AuthorizeParams(
-        customer_id=required_str(body, "customer_id"),
-        return_url=check_url("return_url", required_str(body, "return_url")),
+        customer_id=customer_id,
+        return_url=return_url,
         scopes=tuple(scopes) if scopes else _DEFAULT_SCOPES,
         code_challenge=required_str(body, "code_challenge"),
         nonce=optional_str(body, "nonce"),

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._core.origins import Origins
 from ._activity import ActivityLog
 from ._clock import Clock, isoformat
 from ._keys import KeyRing
@@ -84,6 +85,8 @@ class SandboxState:
         self.events: list[UsageEvent] = []
         self.audit_log: list[AuditEntry] = []
         self._requests: Counter[tuple[str, str]] = Counter()
+        #: The app's origins (``--app-url``): where logins may return; ``None``: anywhere.
+        self.app_origins: Origins | None = None
         if seed:
             from ._seed import seed_state
 

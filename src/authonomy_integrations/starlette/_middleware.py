@@ -130,7 +130,8 @@ class AuthonomyMiddleware:
     async def _settled(self, scope: Scope, receive: Receive, send: Send, pending: Pending) -> None:
         """The caller settled by a flow (first-seen token, session to load or refresh),
         then the app, whose guard refusals keep a refreshed session's new cookie."""
-        caller: Caller = await self._run(self._flow(pending.authorization, pending.cookies))
+        flow = self._flow(pending.authorization, pending.cookies, pending.host)
+        caller: Caller = await self._run(flow)
         if caller.refused is not None:
             await self._refuse(caller.refused, scope, receive, send)
             return
