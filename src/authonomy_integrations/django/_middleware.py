@@ -22,7 +22,7 @@ from .._core.user import UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, credentials, request_info, with_cookie
-from ._settings import configured, configured_clock, improperly
+from ._settings import check_middleware_order, configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
 
@@ -52,6 +52,7 @@ class AuthonomyMiddleware:
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        check_middleware_order(AuthonomyMiddleware)
         config = configured()
         self.is_async = iscoroutinefunction(get_response)
         runtime_type = AuthonomyAsync if self.is_async else AuthonomySync
