@@ -144,3 +144,17 @@ def test_readme_django_tests_pass(project: tuple[Path, int, Output]) -> None:
     output = shell(f"{LOAD_ENV}; {PYTEST} test_views.py", work, env)
     assert "3 passed" in output, output
     assert "warning" not in output.lower(), output
+
+
+@pytest.mark.timeout(300)
+def test_readme_logging_line_shows_the_kits_info_events(
+    project: tuple[Path, int, Output],
+) -> None:
+    work, port, _ = project
+    (work / "app.py").write_text(readme_block("logging") + readme_block("fastapi-app"))
+    command = adapted(readme_block("fastapi-run"), port)
+    with run(command, work, environment(work)) as app:
+        wait_for_port(port, timeout=30)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            login_as(client, "bob")
+        app.wait_for(r"^INFO:authonomy_integrations\.login:login\.completed ")
