@@ -34,9 +34,10 @@ class AuthonomyMiddleware:
     """Signs users in with Authonomy and tells views who is calling.
 
     ``MIDDLEWARE = [..., "authonomy_integrations.django.AuthonomyMiddleware"]``, after
-    ``django.contrib.auth``'s ``AuthenticationMiddleware`` when that is installed too (else
-    it would replace ``request.user``). The configuration is ``settings.AUTHONOMY_CONFIG``
-    (else ``AuthonomyConfig.from_env()``), read when Django creates the middleware. It
+    ``django.contrib.auth``'s ``AuthenticationMiddleware`` when that is installed too:
+    listed later, it would replace ``request.user``, so that order stops the app here.
+    The configuration is ``settings.AUTHONOMY_CONFIG`` (else
+    ``AuthonomyConfig.from_env()``), read when Django creates the middleware. It
 
     * serves ``login_path`` (GET), ``callback_path`` (GET) and ``logout_path`` (POST);
     * authenticates every other request by its ``Authorization: Bearer`` token, else its
