@@ -227,6 +227,11 @@ def test_send_webhook_points_async_clients_to_asend_webhook() -> None:
         send_webhook(httpx.AsyncClient(), "user.authenticated", {})
 
 
+def test_send_webhook_explains_arguments_it_cannot_send() -> None:
+    with httpx.Client() as client, pytest.raises(TypeError, match="the event's data dict"):
+        send_webhook(client, "user.authenticated", ["not", "a", "dict"], secret="s")  # type: ignore[arg-type]
+
+
 def test_issue_token_overrides_what_the_user_signed_in_with(authonomy_sandbox: Sandbox) -> None:
     token = authonomy_sandbox.issue_token(
         "bob", scopes=["openid", "reports:read"], mfa=True, ttl=90, customer_id="globex"

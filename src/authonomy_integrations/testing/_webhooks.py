@@ -98,6 +98,8 @@ def _delivery(
     event_id: str | None,
 ) -> tuple[str, bytes, dict[str, str]]:
     """The path, body and headers of one delivery to the app behind ``client``."""
+    if not isinstance(event_type, str) or not isinstance(data, Mapping):
+        raise TypeError("send_webhook(client, event_type, data): a str and the event's data dict")
     config = None if secret is not None and path is not None else _app_config(client)
     event_id = event_id or f"evt_{secrets.token_hex(8)}"
     now = time.time()
