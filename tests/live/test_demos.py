@@ -23,6 +23,9 @@ from ..conftest import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: A request line of the sandbox's: its API, hosted pages and keys.
+SANDBOX_REQUEST = re.compile(r'"(GET|POST) /(v1/|authorize|\.well-known/)')
+
 #: The make target of each demo.
 TARGETS = {"examples.fastapi_app": "demo", "examples.flask_app": "demo-flask",
            "examples.django_app": "demo-django"}  # fmt: skip
@@ -62,6 +65,10 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert any(line.startswith("[app]") for line in lines), lines
     assert all(line.startswith(("[app]", "[sandbox]")) for line in lines), lines
+    # The sandbox's server logs its requests on the same uvicorn loggers as an app's.
+    sandbox_requests = [line for line in lines if SANDBOX_REQUEST.search(line)]
+    assert sandbox_requests, lines
+    assert all(line.startswith("[sandbox]") for line in sandbox_requests), sandbox_requests
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -56,6 +56,11 @@ class Sandbox:
     same state, for outage tests; ``down()`` does both around a block.
     """
 
+    thread_name = "authonomy-sandbox"
+    """The name of the thread its server runs on. uvicorn's loggers have one name for
+    every server in a process: an app served beside the sandbox tells their records
+    apart by ``record.threadName``."""
+
     def __init__(
         self,
         token_ttl: int = 3600,
@@ -109,7 +114,7 @@ class Sandbox:
         )  # fmt: skip
         server = _Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="authonomy-sandbox", daemon=True
+            target=server.run, kwargs={"sockets": [sock]}, name=self.thread_name, daemon=True
         )
         thread.start()
         if not server.ready.wait(_START_TIMEOUT):
