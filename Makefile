@@ -2,6 +2,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# `make demo PORT=8080`: the demo app's port (each demo has its own default).
+PORT ?=
+PORT_OPTION := $(if $(PORT),--port $(PORT))
 
 .PHONY: demo demo-flask demo-django test lint types pytest bench clean
 
@@ -12,13 +15,13 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/python -m examples.fastapi_app
+	$(BIN)/python -m examples.fastapi_app $(PORT_OPTION)
 
 demo-flask: $(BIN)/.installed
-	$(BIN)/python -m examples.flask_app
+	$(BIN)/python -m examples.flask_app $(PORT_OPTION)
 
 demo-django: $(BIN)/.installed
-	$(BIN)/python -m examples.django_app
+	$(BIN)/python -m examples.django_app $(PORT_OPTION)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests examples benchmarks

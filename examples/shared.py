@@ -4,7 +4,10 @@ how their log lines are told apart from the embedded sandbox's."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import signal
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 from authonomy_integrations import AuthonomyConfig
@@ -20,6 +23,7 @@ __all__ = [
     "demo_sandbox",
     "log_config",
     "page_layout",
+    "stop_on_signals",
     "with_signed_out_page",
 ]
 
@@ -72,6 +76,24 @@ def demo_sandbox() -> Iterator[Sandbox]:
         sandbox.stop()
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def stop_on_signals() -> None:
+    """End the demo cleanly (servers closed, the sandbox stopped, exit status 0) on
+    SIGTERM, as ``kill`` and service managers send it, and on Ctrl-C.
+
+    Without this, SIGTERM kills a waitress demo on the spot, its sandbox with it, and
+    uvicorn raises the signal again once it has shut down, with the same end. A signal
+    the demo was started with ignored (SIGINT under ``nohup`` or in a background job)
+    stays ignored.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
+
+
 def with_signed_out_page(config: AuthonomyConfig) -> AuthonomyConfig:
     """``config`` sending the browser to the signed-out page after logout, unless the
     configuration chose another page."""
@@ -96,19 +118,33 @@ def banner(app_url: str, sandbox: Sandbox | None) -> str:
     return "\n".join(lines)
 
 
+class _OnSandboxThread(logging.Filter):
+    """Passes the records logged on the embedded sandbox's server thread (``on=True``) or
+    on any other thread: the sandbox and a uvicorn app share uvicorn's logger names."""
+
+    def __init__(self, on: bool) -> None:
+        super().__init__()
+        self.on = on
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.threadName == Sandbox.thread_name) is self.on
+
+
 def log_config() -> dict[str, Any]:
     """``logging.config.dictConfig`` settings: the app's lines start with ``[app]``, the
-    embedded sandbox's with ``[sandbox]`` (both run in the demo's process)."""
+    embedded sandbox's with ``[sandbox]`` (both run in the demo's process), its
+    server's request lines included."""
 
-    def handler(formatter: str) -> dict[str, str]:
+    def handler(formatter: str, *filters: str) -> dict[str, Any]:
         return {
             "class": "logging.StreamHandler",
             "formatter": formatter,
             "stream": "ext://sys.stderr",
+            "filters": list(filters),
         }
 
-    def logger(name: str) -> dict[str, Any]:
-        return {"handlers": [name], "level": "INFO", "propagate": False}
+    def logger(*handlers: str) -> dict[str, Any]:
+        return {"handlers": list(handlers), "level": "INFO", "propagate": False}
 
     return {
         "version": 1,
@@ -117,10 +153,19 @@ def log_config() -> dict[str, Any]:
             "app": {"format": "[app]     %(levelname)-8s %(message)s"},
             "sandbox": {"format": "[sandbox] %(levelname)-8s %(message)s"},
         },
-        "handlers": {"app": handler("app"), "sandbox": handler("sandbox")},
+        "filters": {
+            "sandbox_thread": {"()": _OnSandboxThread, "on": True},
+            "other_threads": {"()": _OnSandboxThread, "on": False},
+        },
+        "handlers": {
+            "app": handler("app"),
+            "sandbox": handler("sandbox"),
+            "app_server": handler("app", "other_threads"),
+            "sandbox_server": handler("sandbox", "sandbox_thread"),
+        },
         "loggers": {
-            "uvicorn": logger("app"),
-            "uvicorn.access": logger("app"),
+            "uvicorn": logger("app_server", "sandbox_server"),
+            "uvicorn.access": logger("app_server", "sandbox_server"),
             "waitress": logger("app"),
             "django": logger("app"),
             "authonomy_integrations": logger("app"),

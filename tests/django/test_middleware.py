@@ -336,9 +336,6 @@ def test_system_checks_report_configuration_and_middleware_order(config: Authono
         assert [m.id for m in check_settings()] == ["authonomy.E001"]
     with override_settings(AUTHONOMY_CONFIG=config, MIDDLEWARE=MIDDLEWARE[:-1]):
         assert [m.id for m in check_settings()] == ["authonomy.W001"]
-    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
-    with override_settings(AUTHONOMY_CONFIG=config, MIDDLEWARE=[*MIDDLEWARE, auth]):
-        assert [m.id for m in check_settings()] == ["authonomy.W002"]
     with override_settings(AUTHONOMY_CONFIG="nope"):
         errors = checks.run_checks()
     assert any(m.id == "authonomy.E001" for m in errors)
@@ -379,22 +376,42 @@ def test_with_django_auth_installed_first_request_user_is_the_authonomy_user(
         assert check_settings() == []
 
 
-def test_guards_trust_the_middleware_not_request_user(
-    config: AuthonomyConfig, bob: dict[str, str]
-) -> None:
-    # Django's AuthenticationMiddleware listed after ours replaces request.user; the
-    # guards still see who the middleware authenticated, never a stand-in.
+def _auth_after_ours() -> dict[str, Any]:
+    """``WITH_DJANGO_AUTH`` with Django's AuthenticationMiddleware after the kit's, and
+    without the kit's optional app (its checks are not what catches it)."""
     wrong_order = [*WITH_DJANGO_AUTH["MIDDLEWARE"]]
     wrong_order[2], wrong_order[3] = wrong_order[3], wrong_order[2]
-    with override_settings(**{**WITH_DJANGO_AUTH, "MIDDLEWARE": wrong_order}):
-        client = django_client(config)
-        try:
-            # Django's user stands in request.user, yet the guard admits bob's token.
-            assert client.get("/whoami", headers=bob).json()["groups"] is None
-            assert client.get("/sync/login", headers=bob).status_code == 200
-            assert client.get("/sync/login", headers=API).status_code == 401
-        finally:
-            close(client.handler)
+    apps = [app for app in WITH_DJANGO_AUTH["INSTALLED_APPS"] if "authonomy" not in app]
+    return {**WITH_DJANGO_AUTH, "MIDDLEWARE": wrong_order, "INSTALLED_APPS": apps}
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["wsgi", "asgi"])
+def test_django_auth_middleware_after_ours_stops_the_app_at_start_up(
+    config: AuthonomyConfig, is_async: bool
+) -> None:
+    # Listed after ours, it would replace request.user with Django's user: the guards
+    # would pass and views would fail on it ("'EmptyManager' object is not iterable").
+    with (
+        override_settings(**_auth_after_ours(), AUTHONOMY_CONFIG=config),
+        pytest.raises(ImproperlyConfigured) as failure,
+    ):
+        Client().handler.load_middleware(is_async=is_async)
+    message = str(failure.value)
+    assert message.startswith("MIDDLEWARE: django.contrib.auth.middleware.Authentication")
+    assert "list AuthonomyMiddleware after it" in message
+
+
+def test_system_checks_report_django_auth_middleware_after_ours(config: AuthonomyConfig) -> None:
+    with override_settings(**_auth_after_ours(), AUTHONOMY_CONFIG=config):
+        assert [m.id for m in check_settings()] == ["authonomy.E002"]
+
+
+def test_manage_py_check_reports_a_missing_session_secret(config: AuthonomyConfig) -> None:
+    # What `manage.py check` runs for the app (registered with Django's checks: see above).
+    with override_settings(AUTHONOMY_CONFIG=config.replace(session_secret=None)):
+        [error] = check_settings()
+    assert error.id == "authonomy.E001"
+    assert "session_secret (AUTHONOMY_SESSION_SECRET): is required" in error.msg
 
 
 def test_one_async_client_works_from_one_event_loop_after_another(

@@ -395,7 +395,7 @@ def test_without_a_webhook_secret_there_is_no_webhook_route(
     sandbox: Sandbox, installed: list[Flask]
 ) -> None:
     app = Flask(__name__)
-    authonomy = Authonomy(app, config=_config(sandbox))
+    authonomy = Authonomy(app, config=_config(sandbox, webhook_secret=None))
     installed.append(app)
     body, headers = _delivery("evt_3")
     response = app.test_client().post("/webhooks/authonomy", data=body, headers=headers)

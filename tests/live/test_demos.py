@@ -1,10 +1,14 @@
 """``python -m examples.<app>`` (``make demo-*``): each demo starts with an embedded sandbox
-under its own server, signs a user in, lists the login webhook, and every log line says
-whether the app or the sandbox wrote it."""
+under its own server on the port it is given, signs a user in, lists the login webhook,
+every log line says whether the app or the sandbox wrote it, and SIGTERM stops it
+cleanly, also where SIGINT is ignored (``make test`` as a background job or under
+``nohup``)."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +22,13 @@ from ..browsing import browser, complete, start_login
 from ..conftest import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+#: A request line of the sandbox's: its API, hosted pages and keys.
+SANDBOX_REQUEST = re.compile(r'"(GET|POST) /(v1/|authorize|\.well-known/)')
+
+#: The make target of each demo.
+TARGETS = {"examples.fastapi_app": "demo", "examples.flask_app": "demo-flask",
+           "examples.django_app": "demo-django"}  # fmt: skip
 
 #: The command line of each adapter's demo.
 DEMOS = {
@@ -45,13 +56,19 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        # SIGTERM, not SIGINT: a background job's children ignore SIGINT.
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
+    assert status == 0, f"the demo did not stop cleanly: {log.read_text()}"
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert any(line.startswith("[app]") for line in lines), lines
     assert all(line.startswith(("[app]", "[sandbox]")) for line in lines), lines
+    # The sandbox's server logs its requests on the same uvicorn loggers as an app's.
+    sandbox_requests = [line for line in lines if SANDBOX_REQUEST.search(line)]
+    assert sandbox_requests, lines
+    assert all(line.startswith("[sandbox]") for line in sandbox_requests), sandbox_requests
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -71,3 +88,41 @@ def test_demo_signs_in_and_lists_the_login_webhook(demo: str) -> None:
         assert callback.headers["location"] == "/profile"
         assert "engineering" in http.get("/profile").text
         _until(lambda: "user.authenticated" in http.get("/webhooks").text)
+
+
+#: Runs the rest of its command line with SIGINT ignored, as a background job's children
+#: and ``nohup``'s start (an ignored signal stays ignored across exec).
+IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+@pytest.mark.parametrize("module", sorted(TARGETS))
+def test_a_demo_started_with_sigint_ignored_stops_on_sigterm(module: str) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
+    command = [sys.executable, "-c", IGNORING_SIGINT, sys.executable, "-m", module]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(timeout=20)
+    assert status == 0
+
+
+def test_make_demo_passes_port_to_every_demo() -> None:
+    make = shutil.which("make")
+    assert make is not None, "make is not installed"
+    targets = [TARGETS[module] for module in sorted(TARGETS)]
+    venv = Path(sys.prefix)
+    done = subprocess.run(
+        [make, "-n", "-o", f"{venv}/bin/.installed", *targets, "PORT=8123", f"VENV={venv}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    commands = re.findall(r"-m (examples\.\w+) --port 8123$", done.stdout, re.MULTILINE)
+    assert commands == sorted(TARGETS), done.stdout

@@ -22,7 +22,7 @@ from .._core.user import UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, credentials, request_info, with_cookie
-from ._settings import configured, configured_clock, improperly
+from ._settings import check_middleware_order, configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
 
@@ -34,9 +34,10 @@ class AuthonomyMiddleware:
     """Signs users in with Authonomy and tells views who is calling.
 
     ``MIDDLEWARE = [..., "authonomy_integrations.django.AuthonomyMiddleware"]``, after
-    ``django.contrib.auth``'s ``AuthenticationMiddleware`` when that is installed too (else
-    it would replace ``request.user``). The configuration is ``settings.AUTHONOMY_CONFIG``
-    (else ``AuthonomyConfig.from_env()``), read when Django creates the middleware. It
+    ``django.contrib.auth``'s ``AuthenticationMiddleware`` when that is installed too:
+    listed later, it would replace ``request.user``, so that order stops the app here.
+    The configuration is ``settings.AUTHONOMY_CONFIG`` (else
+    ``AuthonomyConfig.from_env()``), read when Django creates the middleware. It
 
     * serves ``login_path`` (GET), ``callback_path`` (GET) and ``logout_path`` (POST);
     * authenticates every other request by its ``Authorization: Bearer`` token, else its
@@ -52,6 +53,7 @@ class AuthonomyMiddleware:
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        check_middleware_order(AuthonomyMiddleware)
         config = configured()
         self.is_async = iscoroutinefunction(get_response)
         runtime_type = AuthonomyAsync if self.is_async else AuthonomySync

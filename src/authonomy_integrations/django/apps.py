@@ -1,8 +1,10 @@
 """Optional app config: ``INSTALLED_APPS += ["authonomy_integrations.django"]``.
 
 It adds checks to ``manage.py check`` (and to ``runserver``'s start): the configuration
-is valid, the middleware is installed, and it comes after Django's own
-``AuthenticationMiddleware``, which would otherwise replace ``request.user``.
+is one the middleware accepts (browser logins included: a missing session secret is an
+error), the middleware is installed, and it comes after Django's own
+``AuthenticationMiddleware``, which would otherwise replace ``request.user``. The
+middleware refuses that order at start-up too, with or without this app.
 """
 
 from __future__ import annotations
@@ -14,46 +16,44 @@ from django.conf import settings
 from django.core import checks
 
 from .._errors import ConfigurationError
-from ._settings import configured, configured_clock
+from ._middleware import AuthonomyMiddleware
+from ._settings import configured, configured_clock, middleware_order_problem
 
 __all__ = ["AuthonomyAppConfig", "check_settings"]
 
 MIDDLEWARE_PATH = "authonomy_integrations.django.AuthonomyMiddleware"
-_DJANGO_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 
 
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """The Authonomy checks: configuration (E001), middleware present (W001) and order (W002)."""
-    problems: list[checks.CheckMessage] = []
+def _configuration_problems() -> list[checks.CheckMessage]:
     try:
-        configured()
+        configured().check_logins()
         configured_clock()
     except ConfigurationError as exc:
-        problems.append(
+        return [
             checks.Error(
                 f"Authonomy configuration: {exc}",
                 hint="Set AUTHONOMY_CONFIG in settings, or the AUTHONOMY_* variables.",
                 id="authonomy.E001",
             )
-        )
+        ]
+    return []
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The Authonomy checks: a configuration the middleware would accept (E001), the
+    middleware present (W001) and after Django's ``AuthenticationMiddleware`` (E002)."""
+    problems = _configuration_problems()
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if MIDDLEWARE_PATH not in middleware:
+    order = middleware_order_problem(AuthonomyMiddleware)
+    if order is not None:
+        hint = "Put AuthonomyMiddleware after AuthenticationMiddleware."
+        problems.append(checks.Error(order, hint=hint, id="authonomy.E002"))
+    elif MIDDLEWARE_PATH not in middleware:
         problems.append(
             checks.Warning(
                 "AuthonomyMiddleware is not in MIDDLEWARE: no request is authenticated.",
                 hint=f'Add "{MIDDLEWARE_PATH}" to MIDDLEWARE.',
                 id="authonomy.W001",
-            )
-        )
-    elif _DJANGO_AUTH_MIDDLEWARE in middleware and middleware.index(
-        _DJANGO_AUTH_MIDDLEWARE
-    ) > middleware.index(MIDDLEWARE_PATH):
-        problems.append(
-            checks.Warning(
-                "AuthenticationMiddleware comes after AuthonomyMiddleware and replaces "
-                "request.user with Django's own user.",
-                hint="Put AuthonomyMiddleware after AuthenticationMiddleware.",
-                id="authonomy.W002",
             )
         )
     return problems

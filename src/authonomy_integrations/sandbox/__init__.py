@@ -1,7 +1,10 @@
 """The embedded Authonomy sandbox: the whole wire contract, served locally, no account.
 
-``with Sandbox() as sb:`` runs it on a free port of 127.0.0.1; ``hosted_login`` signs a
-mock user in through its hosted pages; ``create_app`` mounts it in another ASGI server.
+``with Sandbox() as sb:`` runs it on a free port of 127.0.0.1: ``sb.config()`` is an
+``AuthonomyConfig`` for it (with a generated session secret and ``sb.webhook_secret``),
+``sb.issue_token("alice", ...)`` a signed access token for bearer tests. ``hosted_login``
+signs a mock user in through its hosted pages; ``create_app`` mounts it in another ASGI
+server.
 
 Seeded world (stable values, safe to hard-code in tests)::
 

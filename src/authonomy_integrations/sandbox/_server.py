@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 import socket
@@ -14,6 +15,7 @@ import uvicorn
 
 from .._config import AuthonomyConfig
 from ._app import create_app
+from ._issue import TokenRequest, issue_access_token
 from ._models import Delivery, MockUser
 from ._seed import AUDIENCE, FULL_API_KEY, READ_ONLY_API_KEY
 from ._state import SandboxState
@@ -54,6 +56,11 @@ class Sandbox:
     same state, for outage tests; ``down()`` does both around a block.
     """
 
+    thread_name = "authonomy-sandbox"
+    """The name of the thread its server runs on. uvicorn's loggers have one name for
+    every server in a process: an app served beside the sandbox tells their records
+    apart by ``record.threadName``."""
+
     def __init__(
         self,
         token_ttl: int = 3600,
@@ -75,6 +82,7 @@ class Sandbox:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -106,7 +114,7 @@ class Sandbox:
         )  # fmt: skip
         server = _Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="authonomy-sandbox", daemon=True
+            target=server.run, kwargs={"sockets": [sock]}, name=self.thread_name, daemon=True
         )
         thread.start()
         if not server.ready.wait(_START_TIMEOUT):
@@ -173,8 +181,14 @@ class Sandbox:
         with self.state.lock:
             return dict(self.state.users)
 
+    @property
+    def webhook_secret(self) -> str:
+        """A ``whsec_`` secret generated for this sandbox; :meth:`config` carries it."""
+        return self._webhook_secret
+
     def config(self, **overrides: Any) -> AuthonomyConfig:
-        """An ``AuthonomyConfig`` pointing at this sandbox; keyword arguments win."""
+        """An ``AuthonomyConfig`` pointing at this sandbox, with a fresh session secret
+        and :attr:`webhook_secret`; keyword arguments win."""
         values: dict[str, Any] = {
             "environment": "sandbox",
             "api_key": self.api_key,
@@ -183,10 +197,32 @@ class Sandbox:
             "audience": self.audience,
             "customer_id": "acme-corp",
             "session_secret": secrets.token_urlsafe(32),
+            "webhook_secret": self._webhook_secret,
             "app_url": "http://127.0.0.1:8000",
         }
         values.update(overrides)
         return AuthonomyConfig(**values)
+
+    def issue_token(
+        self,
+        user: str = "alice",
+        *,
+        scopes: Sequence[str] | None = None,
+        groups: Sequence[str] | None = None,
+        mfa: bool | None = None,
+        ttl: int | None = None,
+        customer_id: str | None = None,
+    ) -> str:
+        """A signed access token, as Authonomy issues it after ``user`` signs in.
+
+        It belongs to a new session of the sandbox, so the kit accepts it as it accepts
+        any token (issuer, audience, keys, customer) and refuses it once that session is
+        revoked. ``None`` keeps the mock user's own groups, MFA (enrolled or not) and
+        customer, the kit's default scopes and the sandbox's token lifetime (``ttl``,
+        seconds). An unknown user or customer is a ``ValueError``.
+        """
+        request = TokenRequest(user, scopes, groups, mfa, ttl, customer_id)
+        return issue_access_token(self.state, request)
 
     def publish_next_key(self) -> str:
         """Publish a new signing key in the JWKS without signing with it yet, as Authonomy
