@@ -279,7 +279,13 @@ class Routes:
             return False
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            decision = evaluate(requirement.local_policy, user, client_ip=client_ip, now=now)
+            decision = evaluate(
+                requirement.local_policy,
+                user,
+                client_ip=client_ip,
+                now=now,
+                leeway=self.config.leeway,
+            )
         elif requirement.policy_name is None:
             return True
         else:
@@ -320,7 +326,13 @@ class Routes:
     ) -> Flow[PolicyDecision | None]:
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            local = evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+            local = evaluate(
+                requirement.local_policy,
+                user,
+                client_ip=info.client_ip,
+                now=now,
+                leeway=self.config.leeway,
+            )
             self.engine.report_policy(local, user)
             return local
         if requirement.policy_name is None:

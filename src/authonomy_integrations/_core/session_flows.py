@@ -305,7 +305,7 @@ class SessionKeeper(Part):
         """End the Authonomy session of a token answer the app refused or cannot use: its
         ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
         if claims is not None:
-            yield from self.tokens.revoke_sid(text_claim(claims, "sid"))
+            yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
         refresh_token = answer.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
             return
@@ -332,7 +332,8 @@ class SessionKeeper(Part):
         self._ended_event(record, "logout")
         # The session is gone, so the logout is done: a 503 now would find nothing to end.
         try:
-            yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
+            sid = text_claim(record.claims, "sid")
+            yield from self.tokens.revoke_sid(sid, _expiry(record.claims))
         except StoreUnavailableError as exc:
             # Refused here already; other workers may accept the session's access tokens
             # until they expire, and its cookie until they read the deleted record (1 min).
@@ -342,3 +343,9 @@ class SessionKeeper(Part):
         except AuthonomyError as exc:
             # The local session is gone; the refresh token left with it.
             logger.warning("logout at Authonomy failed: %s", exc)
+
+
+def _expiry(claims: Mapping[str, Any]) -> float | None:
+    """A token's ``exp``, when it is a number: its revocation must last that long."""
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None

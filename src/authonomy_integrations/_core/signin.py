@@ -235,7 +235,8 @@ class LoginTransaction(Part):
         claims: Mapping[str, Any] | None = None
         try:
             tokens = TokenSet.from_response(answer, now)
-            claims = yield from self.tokens.login_claims(tokens, attempt.nonce)
+            claims = yield from self.tokens.login_claims(tokens)
+            yield from self.tokens.check_login_id_token(tokens, attempt.nonce, claims)
             mismatch = self._login_mismatch(attempt, claims)
             if mismatch is not None:
                 # The old session stays as it was.
