@@ -145,14 +145,14 @@ def test_cookie_post_with_an_empty_authorization_header_is_refused_without_csrf_
     sandbox: Sandbox, server: str
 ) -> None:
     asgi = server == "uvicorn"
-    with serve(lambda url: create_app(app_config(sandbox, url), asgi=asgi)) as live:
-        with browser(live) as bob:
-            sign_in(bob, "bob")
-            empty = {**API, "authorization": ""}
-            forged = bob.post("/drf/me", json={"note": "forged"}, headers=empty)
-            assert forged.status_code == 403, forged.text
-            assert "CSRF" in forged.json()["detail"]
-            assert bob.get("/drf/me", headers=empty).status_code == 200  # reads need none
+    app = serve(lambda url: create_app(app_config(sandbox, url), asgi=asgi))
+    with app as live, browser(live) as bob:
+        sign_in(bob, "bob")
+        empty = {**API, "authorization": ""}
+        forged = bob.post("/drf/me", json={"note": "forged"}, headers=empty)
+        assert forged.status_code == 403, forged.text
+        assert "CSRF" in forged.json()["detail"]
+        assert bob.get("/drf/me", headers=empty).status_code == 200  # reads need none
 
 
 def test_bearer_post_needs_no_csrf_token(csrf_client: APIClient, bob_token: str) -> None:
