@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from authonomy_integrations._core.throttle import LoginThrottle
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisSessionStore
 from tests.browsing import PAGE
@@ -93,3 +94,28 @@ def test_workers_sharing_redis_count_login_starts_together(
             store.close()
     assert statuses == [302, 302, 429, 429]
     assert other.status_code == 302
+
+
+def test_throttle_counts_an_ipv6_site_per_slash_48_as_well() -> None:
+    throttle = LoginThrottle(limit=1, window=60)
+    assert [throttle.take(f"2001:db8:1:{n:x}::1", 0) for n in range(8)] == [None] * 8
+    assert throttle.take("2001:db8:1:ff::1", 0) == 8  # the /48 refills 8 a minute
+    assert throttle.take("2001:db8:2::1", 0) is None
+
+
+def test_throttle_leaves_clients_without_an_address_alone() -> None:
+    throttle = LoginThrottle(limit=1, window=60)
+    assert all(throttle.take(None, 0) is None for _ in range(10))
+    assert all(throttle.take("", 0) is None for _ in range(10))
+    assert len(throttle) == 0
+
+
+def test_throttle_names_buckets_by_keyed_hash_never_by_address() -> None:
+    one = LoginThrottle(limit=1, window=60, secret=b"k" * 32)
+    same = LoginThrottle(limit=1, window=60, secret=b"k" * 32)
+    other = LoginThrottle(limit=1, window=60, secret=b"o" * 32)
+    [bucket] = one.buckets("192.0.2.1")
+    assert "192.0.2" not in bucket.key
+    assert same.buckets("192.0.2.1") == [bucket]  # every worker of the app names it alike
+    assert other.buckets("192.0.2.1") != [bucket]
+    assert one.label("192.0.2.1") == bucket.key[:12]

@@ -19,7 +19,7 @@ __all__ = ["clean", "clean_value", "field_value"]
 #: log reader or terminal may take as the end of a line or a command.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: What makes a ``key=value`` field's value need quotes.
-_NEEDS_QUOTES = re.compile(r'[\s"=\\]')
+_NEEDS_QUOTES = re.compile(r'[\s"=]')
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -44,9 +44,14 @@ def clean_value(value: Any) -> Any:
 
 
 def field_value(value: Any) -> str:
-    """A field's value as the log line writes it: quoted (``"a b"``, with ``\\"``) when
-    it holds spaces, quotes, ``=`` or backslashes, so no value can pose as a field."""
+    """A field's value as the log line writes it: quoted (``"a b"``) when it holds
+    whitespace, quotes or ``=``, so no value can pose as another field. Inside the quotes
+    a ``"`` is written ``\\x22`` and a final backslash ``\\x5c``: no ``\\"`` ever
+    appears, so a reader cannot be made to run a value past its closing quote."""
     text = clean(str(value))
     if _NEEDS_QUOTES.search(text) is None:
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = text.replace('"', "\\x22")
+    if text.endswith("\\"):
+        text = text[:-1] + "\\x5c"
+    return f'"{text}"'
