@@ -76,24 +76,6 @@ class SessionKeeper(Part):
         state: SessionState | None = self.recent_sessions.get(cookie, self.clock())
         return state
 
-    def has_live_session(self, cookie: str | None) -> Flow[bool]:
-        """Whether ``cookie`` names a session that is neither ended nor expired (no
-        refresh, no write: only to tell a signed-in browser from an anonymous one)."""
-        if not cookie:
-            return False
-        if self.cached_session(cookie) is not None:
-            return True
-        yield from self.claims.write_back_first()
-        record = yield LoadSession(cookie)
-        config = self.config
-        return (
-            record is not None
-            and not self._has_ended(record)
-            and not is_expired(
-                record, self.clock(), config.session_idle_timeout, config.session_max_age
-            )
-        )
-
     def authenticate_session(self, cookie: str) -> Flow[SessionState]:
         """The user of a session cookie, refreshing the session when its token expires."""
         yield from self.claims.write_back_first()
