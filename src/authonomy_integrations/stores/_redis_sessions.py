@@ -81,8 +81,9 @@ class RedisSessionStore:
     that the stored record's refresh token is spent (see :meth:`claim_refresh`). Clients built from
     ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
     Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
-    the adapters answer with 503 and ``Retry-After``; :meth:`close` / :meth:`aclose`
-    close only the clients this store created.
+    the adapters answer with 503 and ``Retry-After``. Login starts are counted at
+    ``prefix login-starts:<keyed hash>`` for every worker (see :meth:`count_login_start`).
+    :meth:`close` / :meth:`aclose` close only the clients this store created.
 
     By default the prefix is ``authonomy:session:<audience>:`` with the audience of the
     app the store serves (the middleware or extension binds it at start-up), so apps
