@@ -123,6 +123,9 @@ def app_environment(
         AUTHONOMY_SESSION_SECRET="s" * 43,
         AUTHONOMY_WEBHOOK_SECRET=WEBHOOK_SECRET,
         AUTHONOMY_REFRESH_MARGIN=str(refresh_margin),
+        # Every simulated browser signs in from 127.0.0.1, and with Redis the whole fleet
+        # counts login starts together: one address's allowance would throttle the load.
+        AUTHONOMY_LOGIN_RATE_LIMIT="0",
     )
     if redis_url is not None:
         env["AUTHONOMY_REDIS_URL"] = redis_url

@@ -72,6 +72,8 @@ def serve_example(
 #: Test-only header a test app turns into the connection's client address, as a server
 #: would from the socket, so one client can speak for several addresses.
 CLIENT_ADDRESS = "x-test-client-address"
+#: The :data:`CLIENT_ADDRESS` value for "the server reports no address" (a Unix socket).
+NO_ADDRESS = "-"
 
 
 class OwnUrls(MiddlewareMixin):
@@ -91,7 +93,7 @@ class OwnUrls(MiddlewareMixin):
         request.urlconf = self.urlconf
         address = request.headers.get(CLIENT_ADDRESS)
         if address:
-            request.META["REMOTE_ADDR"] = address
+            request.META["REMOTE_ADDR"] = "" if address == NO_ADDRESS else address
 
 
 def django_test_app(

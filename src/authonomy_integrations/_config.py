@@ -114,8 +114,9 @@ class AuthonomyConfig:
     login_rate_limit: int = 30
     """Login starts one client address may make per ``login_rate_window`` before the
     login route answers ``429`` (each start costs a call to Authonomy); 0 turns the
-    limit off. Requests from a signed-in browser (a step-up) are not limited. Behind a
-    proxy, the server must report the browser's address (see the README)."""
+    limit off. Every start counts, a signed-in browser's (a step-up) too; IPv6 counts per
+    /64 and per /48. Behind a proxy, the server must report the browser's address (see
+    the README)."""
     login_rate_window: int = 60
     """Seconds over which ``login_rate_limit`` counts."""
     on_event: Callable[[AuthEvent], None] | None = None

@@ -24,6 +24,7 @@ from ._core.caller import Callers
 from ._core.effects import (
     Background,
     ClaimRefresh,
+    CountLoginStart,
     DeleteSession,
     DropRefreshClaim,
     Exclusive,
@@ -87,8 +88,18 @@ _REFRESH_CLAIM_CALLS: StoreCalls = {
 }
 
 
+#: What a store shared by several processes adds: login starts counted for all of them.
+_LOGIN_COUNT_CALLS: StoreCalls = {
+    CountLoginStart: ("count_login_start", lambda e: (e.key, e.window)),
+}
+
+
 def _claims_refreshes(store: SessionStore) -> bool:
     return callable(getattr(store, "claim_refresh", None))
+
+
+def _counts_logins(store: SessionStore) -> bool:
+    return callable(getattr(store, "count_login_start", None))
 
 
 def _unsaved_at_exit(count: int, exc: Exception) -> None:
@@ -124,6 +135,7 @@ class _Runtime:
             events=events_for(config),
         )
         self.engine.sessions.claims.enabled = _claims_refreshes(self.store)
+        self.engine.login.shared_login_counts = _counts_logins(self.store)
         self.routes = Routes(self.engine)
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)
@@ -139,6 +151,8 @@ class _Runtime:
         calls = dict(_SESSION_STORE_CALLS)
         if _claims_refreshes(self.store):
             calls.update(_REFRESH_CLAIM_CALLS)
+        if _counts_logins(self.store):
+            calls.update(_LOGIN_COUNT_CALLS)
         return {
             **store_handlers(self.store, calls, asynchronous=asynchronous),
             Exclusive: self._exclusive,

@@ -22,12 +22,13 @@ from authonomy_integrations._core import policies
 from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 
 from .. import adapters
-from ..adapters import ADAPTERS, CLIENT_ADDRESS
+from ..adapters import ADAPTERS, CLIENT_ADDRESS, NO_ADDRESS
 from ..django.helpers import runtime_of
 from ..small_apps import django_urls, flask_app, starlette_app
 
 __all__ = [
     "ADAPTERS",
+    "NO_ADDRESS",
     "Kit",
     "flask_app",
     "home",
@@ -50,7 +51,8 @@ class _ClientAddress:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         for name, value in scope.get("headers", ()):
             if name == CLIENT_ADDRESS.encode():
-                scope = {**scope, "client": (value.decode(), 50000)}
+                client = None if value.decode() == NO_ADDRESS else (value.decode(), 50000)
+                scope = {**scope, "client": client}
         await self.app(scope, receive, send)
 
 
@@ -64,9 +66,11 @@ class Kit:
     """The app under test (the ASGI middleware, or the Flask app)."""
 
     def get_from(self, address: str, url: str, headers: dict[str, str]) -> Any:
-        """GET ``url`` as a client connecting from ``address``."""
+        """GET ``url`` as a client connecting from ``address`` (:data:`NO_ADDRESS`: from
+        none the server can tell)."""
         if isinstance(self.app, Flask):
-            return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": address})
+            remote = "" if address == NO_ADDRESS else address
+            return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": remote})
         # Starlette's and Django's test apps turn this header into the client's address.
         return self.client.get(url, headers={**headers, CLIENT_ADDRESS: address})
 

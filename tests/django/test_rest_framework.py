@@ -126,6 +126,35 @@ def test_session_post_with_the_csrf_token_is_served(csrf_client: APIClient) -> N
     assert response.status_code == 200 and response.json() == {"posted": {"note": "mine"}}
 
 
+@pytest.mark.parametrize("authorization", ["", " "], ids=["empty", "blank"])
+def test_session_post_with_an_empty_authorization_header_still_needs_the_csrf_token(
+    csrf_client: APIClient, authorization: str
+) -> None:
+    # The middleware ignores an empty header and signs the caller in by the cookie, so
+    # the cookie's CSRF check must run too.
+    login_as(csrf_client, "bob")
+    response = csrf_client.post(
+        "/drf/me", {"note": "forged"}, format="json", HTTP_AUTHORIZATION=authorization
+    )
+    assert response.status_code in (401, 403)
+    assert "posted" not in response.json()
+
+
+@pytest.mark.parametrize("server", ["waitress", "uvicorn"])
+def test_cookie_post_with_an_empty_authorization_header_is_refused_without_csrf_token(
+    sandbox: Sandbox, server: str
+) -> None:
+    asgi = server == "uvicorn"
+    app = serve(lambda url: create_app(app_config(sandbox, url), asgi=asgi))
+    with app as live, browser(live) as bob:
+        sign_in(bob, "bob")
+        empty = {**API, "authorization": ""}
+        forged = bob.post("/drf/me", json={"note": "forged"}, headers=empty)
+        assert forged.status_code == 403, forged.text
+        assert "CSRF" in forged.json()["detail"]
+        assert bob.get("/drf/me", headers=empty).status_code == 200  # reads need none
+
+
 def test_bearer_post_needs_no_csrf_token(csrf_client: APIClient, bob_token: str) -> None:
     csrf_client.credentials(HTTP_AUTHORIZATION=f"Bearer {bob_token}")
     response = csrf_client.post("/drf/me", {"note": "api"}, format="json")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .session_flows import SessionState
 
-__all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "refusal"]
+__all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "by_session_cookie", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
 
@@ -72,6 +72,17 @@ class Pending:
 _NOBODY = Caller(None)
 #: Fewest raw header values remembered, however small the token cache.
 _MIN_REMEMBERED = 1024
+
+
+def by_session_cookie(authorization: bytes | str | None) -> bool:
+    """Whether a request with this ``Authorization`` value is judged by its session cookie.
+
+    The one rule every caller decision follows: a non-empty ``Authorization`` header
+    decides alone (a bearer token, or nobody), an absent or empty one leaves it to the
+    cookie. Whatever must hold for cookie callers only (a CSRF check) asks this, so it
+    cannot skip a caller the cookie signed in.
+    """
+    return not authorization
 
 
 def _text(value: bytes | str) -> str:
@@ -145,7 +156,7 @@ class Callers:
         or empty when absent. An ``Authorization`` header decides alone, even beside a
         session cookie.
         """
-        if authorization:
+        if authorization:  # not by_session_cookie(authorization), inline: the hot path
             held = self._tokens.get(authorization[-_TAIL:])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
                 return held[2]
@@ -290,7 +301,7 @@ class Callers:
     ) -> Flow[Caller]:
         """The caller by its credentials (a session's customer judged by ``accepts``)."""
         try:
-            if authorization:
+            if authorization:  # as by_session_cookie says
                 token = web.bearer_token(_text(authorization))
                 if token is None:
                     return _NOBODY

@@ -5,7 +5,9 @@ fails every evaluation (fail closed) and no new sign-in cures it. Conditions:
 
 ==========================  =========================================================
 ``mfa_required: true``      ``"mfa"`` is in the token's ``amr``
-``max_session_duration: N`` now - ``auth_time`` <= N seconds
+``max_session_duration: N`` now - ``auth_time`` <= N seconds (a sign-in time later
+                            than now beyond ``leeway``, or than the token's ``iat``,
+                            fails as an unknown one does)
 ``allowed_groups: [..]``    the user is in at least one of them
 ``required_scopes: [..]``   every one is in ``scope``
 ``allowed_customers: [..]`` ``customer_id`` is one of them
@@ -26,12 +28,16 @@ from .user import AuthonomyUser
 
 __all__ = [
     "CONDITIONS",
+    "DEFAULT_LEEWAY",
     "LOGIN_CURABLE_CONDITIONS",
     "Failure",
     "failures",
     "unusable_conditions",
     "validate_conditions",
 ]
+
+#: Clock skew tolerated when the caller gives none (``AuthonomyConfig.leeway``'s default).
+DEFAULT_LEEWAY = 30.0
 
 #: Conditions a fresh sign-in can satisfy, so a browser may be sent through step-up login.
 LOGIN_CURABLE_CONDITIONS = frozenset({"mfa_required", "max_session_duration"})
@@ -124,6 +130,7 @@ class _Request(NamedTuple):
     user: AuthonomyUser
     client_ip: str | None
     now: float
+    leeway: float
 
 
 def _duration(seconds: int) -> str:
@@ -143,9 +150,23 @@ def _max_session_duration(value: int, request: _Request) -> str | None:
     auth_time = request.user.auth_time
     if auth_time is None:
         return "sign-in time unknown"
+    if _signed_in_later(auth_time, request):
+        # No sign-in happens after now, nor after its own token was issued: such a time
+        # would make the session look fresh for as long as the token lives.
+        return "sign-in time in the future"
     if request.now - auth_time > value:
         return f"session older than {_duration(value)}"
     return None
+
+
+def _signed_in_later(auth_time: int, request: _Request) -> bool:
+    """Whether ``auth_time`` is later than now (beyond ``leeway``) or than ``iat``."""
+    if auth_time > request.now + request.leeway:
+        return True
+    issued = request.user.claims.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, int | float):
+        return False
+    return auth_time > issued
 
 
 def _allowed_groups(value: list[str], request: _Request) -> str | None:
@@ -223,10 +244,12 @@ def failures(
     *,
     client_ip: str | None,
     now: float,
+    leeway: float = DEFAULT_LEEWAY,
 ) -> list[Failure]:
     """Every condition that does not hold for ``user`` on a request from ``client_ip`` at
-    ``now``, in the conditions' order (``unusable`` ones always fail)."""
-    request = _Request(user=user, client_ip=client_ip, now=now)
+    ``now``, in the conditions' order (``unusable`` ones always fail); ``leeway`` is the
+    clock skew tolerated, as for tokens."""
+    request = _Request(user=user, client_ip=client_ip, now=now, leeway=leeway)
     return [
         failure
         for name, value in conditions.items()

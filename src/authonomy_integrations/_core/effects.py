@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Background",
     "ClaimRefresh",
+    "CountLoginStart",
     "DeleteSession",
     "DropRefreshClaim",
     "Exclusive",
@@ -114,6 +115,15 @@ class RevokeSid:
 
     sid: str
     ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountLoginStart:
+    """Count one login start in the shared store's bucket ``key``, which lasts ``window``
+    seconds from its first start; the result is ``(starts in it, seconds it has left)``."""
+
+    key: str
+    window: int
 
 
 @dataclass(frozen=True, slots=True)

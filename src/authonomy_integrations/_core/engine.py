@@ -99,7 +99,6 @@ class Engine:
         self.login_refused_for = login.login_refused_for
         # Sessions.
         self.cached_session = sessions.cached_session
-        self.has_live_session = sessions.has_live_session
         self.authenticate_session = sessions.authenticate_session
         self.logout = sessions.logout
         # Policies.

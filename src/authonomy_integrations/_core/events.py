@@ -8,7 +8,8 @@ to a :class:`Telemetry` (OpenTelemetry spans and metrics, see
 
 Nothing is built when nobody listens: :meth:`Events.emit` first asks the area's logger
 whether the event's level is on, and there is no hook and no telemetry. Events never
-carry tokens, secrets or session ids; :func:`short_hash` names a session when one must be
+carry tokens, secrets or session ids, nor a control character (text from a request is
+escaped, see :mod:`.log_text`); :func:`short_hash` names a session when one must be
 told apart from another. The reason codes events carry are worked out in :mod:`.reasons`
 (importable from here too).
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from .log_text import clean, clean_value, field_value
 from .reasons import login_reason, reason_code, token_reason
 
 __all__ = [
@@ -175,16 +177,17 @@ def short_hash(value: str) -> str:
 
 
 def _line(event: AuthEvent) -> str:
+    """The event's log line: ``name key=value ...``, each value one quoted word at most."""
     parts = [event.name]
     if event.reason:
-        parts.append(f"reason={event.reason}")
+        parts.append(f"reason={field_value(event.reason)}")
     if event.user_id:
-        parts.append(f"user={event.user_id}")
+        parts.append(f"user={field_value(event.user_id)}")
     if event.customer_id:
-        parts.append(f"customer={event.customer_id}")
+        parts.append(f"customer={field_value(event.customer_id)}")
     if event.duration is not None:
         parts.append(f"duration={event.duration * 1000:.1f}ms")
-    parts.extend(f"{key}={value}" for key, value in event.fields.items())
+    parts.extend(f"{key}={field_value(value)}" for key, value in event.fields.items())
     return " ".join(parts)
 
 
@@ -232,13 +235,15 @@ class Events:
         logged = logger.isEnabledFor(level)
         if not (logged or self.listening):
             return
+        # Text from requests may reach any field: none may carry a control character
+        # into a log line, a hook or a span (see ``log_text``).
         event = AuthEvent(
             name,
-            reason,
-            user_id,
-            customer_id,
+            None if reason is None else clean(reason),
+            None if user_id is None else clean(user_id),
+            None if customer_id is None else clean(customer_id),
             duration,
-            MappingProxyType({k: v for k, v in fields.items() if v is not None}),
+            MappingProxyType({k: clean_value(v) for k, v in fields.items() if v is not None}),
         )
         if logged:
             logger.log(level, "%s", _line(event), exc_info=exc_info, extra=_extra(event))

@@ -17,6 +17,7 @@ from typing import Any
 from .._errors import PolicyViolationError
 from .conditions import (
     CONDITIONS,
+    DEFAULT_LEEWAY,
     LOGIN_CURABLE_CONDITIONS,
     failures,
     unusable_conditions,
@@ -117,15 +118,19 @@ def evaluate(
     *,
     client_ip: str | None,
     now: float,
+    leeway: float = DEFAULT_LEEWAY,
 ) -> PolicyDecision:
-    """Decide whether ``user``, on a request from ``client_ip`` at ``now``, meets ``policy``.
+    """Decide whether ``user``, on a request from ``client_ip`` at ``now``, meets ``policy``
+    (``leeway``: the clock skew tolerated, as for tokens).
 
     Every failing condition is reported in ``reason``; ``login_can_cure`` is true only
     when a fresh sign-in could fix all of them.
     """
     if not isinstance(user, AuthonomyUser):
         return PolicyDecision(False, policy.name, "authentication required", True)
-    failed = failures(policy.conditions, policy.unusable, user, client_ip=client_ip, now=now)
+    failed = failures(
+        policy.conditions, policy.unusable, user, client_ip=client_ip, now=now, leeway=leeway
+    )
     if not failed:
         return _allowed(policy.name)
     return PolicyDecision(

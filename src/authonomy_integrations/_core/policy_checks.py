@@ -94,7 +94,9 @@ class PolicyChecks(Part):
             return PolicyDecision(False, name, f"policy '{name}' is not defined")
         if user is None:
             return PolicyDecision(False, name, "authentication required", login_can_cure=True)
-        return evaluate(policy, user, client_ip=client_ip, now=self.clock())
+        return evaluate(
+            policy, user, client_ip=client_ip, now=self.clock(), leeway=self.config.leeway
+        )
 
     def policy(self, name: str) -> Flow[Policy | None]:
         """The policy ``name``: local, cached, or fetched from Authonomy."""

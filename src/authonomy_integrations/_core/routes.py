@@ -146,8 +146,8 @@ class Routes:
     def login(self, info: RequestInfo) -> Flow[Answer]:
         """``GET login_path?next=&customer=&step_up=``: start a login at Authonomy.
 
-        An address that started more than ``config.login_rate_limit`` logins in the
-        window gets 429 instead, unless the browser has a live session (a step-up).
+        A client that started more than ``config.login_rate_limit`` logins in the window
+        gets 429 instead (see :mod:`.throttle`), signed in or not.
         """
         # Not HEAD either: each start is a call to Authonomy and a new login attempt.
         if info.method != "GET":
@@ -165,14 +165,17 @@ class Routes:
                 host,
                 self.config.app_url,
             )
-        retry_after = self.engine.login_refused_for(info.client_ip)
+        # Every start counts, a signed-in browser's too: one account must not be able
+        # to spend the app's authorize quota either.
+        retry_after = yield from self.engine.login_refused_for(info.client_ip)
         if retry_after is not None:
-            signed_in = yield from self._signed_in(info)
-            if not signed_in:
-                self.engine.events.emit(
-                    LOGIN_FAILED, "rate_limited", level=logging.WARNING, client_ip=info.client_ip
-                )
-                return Answer(web.too_many_logins(retry_after, info.method, info.headers))
+            self.engine.events.emit(
+                LOGIN_FAILED,
+                "rate_limited",
+                level=logging.WARNING,
+                client=self.engine.login_throttle.label(info.client_ip),
+            )
+            return Answer(web.too_many_logins(retry_after, info.method, info.headers))
         try:
             query = info.query
             customer = self.engine.resolve_customer(
@@ -235,14 +238,6 @@ class Routes:
             return Answer(web.unavailable(exc, info.method, info.headers))
         clear = web.clear_cookie(self.config, self.session_cookie)
         return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
-
-    def _signed_in(self, info: RequestInfo) -> Flow[bool]:
-        """Whether the browser has a live session (its logins are step-ups, not abuse)."""
-        try:
-            live: bool = yield from self.engine.has_live_session(info.session_cookie)
-        except TEMPORARY_ERRORS:
-            return False
-        return live
 
     def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
@@ -319,7 +314,13 @@ class Routes:
             return False
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            decision = evaluate(requirement.local_policy, user, client_ip=client_ip, now=now)
+            decision = evaluate(
+                requirement.local_policy,
+                user,
+                client_ip=client_ip,
+                now=now,
+                leeway=self.config.leeway,
+            )
         elif requirement.policy_name is None:
             return True
         else:
@@ -360,7 +361,13 @@ class Routes:
     ) -> Flow[PolicyDecision | None]:
         if requirement.local_policy is not None:
             now = self.engine.clock()
-            local = evaluate(requirement.local_policy, user, client_ip=info.client_ip, now=now)
+            local = evaluate(
+                requirement.local_policy,
+                user,
+                client_ip=info.client_ip,
+                now=now,
+                leeway=self.config.leeway,
+            )
             self.engine.report_policy(local, user)
             return local
         if requirement.policy_name is None:

@@ -78,24 +78,6 @@ class SessionKeeper(Part):
         state: SessionState | None = self.recent_sessions.get(cookie, self.clock())
         return state
 
-    def has_live_session(self, cookie: str | None) -> Flow[bool]:
-        """Whether ``cookie`` names a session that is neither ended nor expired (no
-        refresh, no write: only to tell a signed-in browser from an anonymous one)."""
-        if not cookie:
-            return False
-        if self.cached_session(cookie) is not None:
-            return True
-        yield from self.claims.write_back_first()
-        record = yield LoadSession(cookie)
-        config = self.config
-        return (
-            record is not None
-            and not self._has_ended(record)
-            and not is_expired(
-                record, self.clock(), config.session_idle_timeout, config.session_max_age
-            )
-        )
-
     def authenticate_session(
         self, cookie: str, accepts: Callable[[object], bool] | None = None
     ) -> Flow[SessionState]:
@@ -315,7 +297,7 @@ class SessionKeeper(Part):
         """End the Authonomy session of a token answer the app refused or cannot use: its
         ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
         if claims is not None:
-            yield from self.tokens.revoke_sid(text_claim(claims, "sid"))
+            yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
         refresh_token = answer.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
             return
@@ -342,7 +324,8 @@ class SessionKeeper(Part):
         self._ended_event(record, "logout")
         # The session is gone, so the logout is done: a 503 now would find nothing to end.
         try:
-            yield from self.tokens.revoke_sid(text_claim(record.claims, "sid"))
+            sid = text_claim(record.claims, "sid")
+            yield from self.tokens.revoke_sid(sid, _expiry(record.claims))
         except StoreUnavailableError as exc:
             # Refused here already; other workers may accept the session's access tokens
             # until they expire, and its cookie until they read the deleted record (1 min).
@@ -352,3 +335,9 @@ class SessionKeeper(Part):
         except AuthonomyError as exc:
             # The local session is gone; the refresh token left with it.
             logger.warning("logout at Authonomy failed: %s", exc)
+
+
+def _expiry(claims: Mapping[str, Any]) -> float | None:
+    """A token's ``exp``, when it is a number: its revocation must last that long."""
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None

@@ -4,22 +4,27 @@ exchanges the code, verifies the tokens and starts a session.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._config import CUSTOMER_ID_PATTERN
+from .._config import CUSTOMER_ID_PATTERN, AuthonomyConfig
 from .._errors import (
     AuthonomyAPIError,
     InvalidGrantError,
     LoginError,
+    StoreUnavailableError,
 )
 from . import events as ev
 from .context import Context, Part
 from .crypto import SecretBox
 from .effects import (
+    CountLoginStart,
     Flow,
     LoadSession,
 )
@@ -86,7 +91,12 @@ class LoginTransaction(Part):
         config = ctx.config
         secrets_ = config.session_secrets
         self.login_box = SecretBox(secrets_, purpose="login") if secrets_ else None
-        self.login_throttle = LoginThrottle(config.login_rate_limit, config.login_rate_window)
+        self.login_throttle = LoginThrottle(
+            config.login_rate_limit, config.login_rate_window, secret=_throttle_secret(config)
+        )
+        #: Whether login starts are counted in the session store, for every process
+        #: sharing it (set by the runtime when its store can).
+        self.shared_login_counts = False
         origins = config.origins
         #: The callback URL on ``app_url``'s first origin (a login may name the one in use).
         self.return_url = f"{origins[0]}{config.callback_path}" if origins else None
@@ -262,7 +272,8 @@ class LoginTransaction(Part):
         claims: Mapping[str, Any] | None = None
         try:
             tokens = TokenSet.from_response(answer, now)
-            claims = yield from self.tokens.login_claims(tokens, attempt.nonce)
+            claims = yield from self.tokens.login_claims(tokens)
+            yield from self.tokens.check_login_id_token(tokens, attempt.nonce, claims)
             mismatch = self._login_mismatch(attempt, claims)
             if mismatch is not None:
                 # The old session stays as it was.
@@ -358,10 +369,35 @@ class LoginTransaction(Part):
             )
         return self.login_box, self.return_url
 
-    def login_refused_for(self, client_ip: str | None) -> float | None:
+    def login_refused_for(self, client_ip: str | None) -> Flow[float | None]:
         """Count a login start from ``client_ip``: ``None`` when allowed, else the seconds
-        before this address may start another (see ``config.login_rate_limit``)."""
-        return self.login_throttle.take(client_ip, self.clock())
+        before this client may start another (see ``config.login_rate_limit`` and
+        :mod:`.throttle`). With a shared store every process counts there."""
+        throttle = self.login_throttle
+        buckets = throttle.buckets(client_ip)
+        if not buckets or not self.shared_login_counts:
+            return throttle.take_buckets(buckets, self.clock()) if buckets else None
+        window = max(1, math.ceil(throttle.window))
+        waits: list[float] = []
+        try:
+            for bucket in buckets:
+                count, left = yield CountLoginStart(bucket.key, window)
+                if count > bucket.limit:
+                    waits.append(max(1, math.ceil(left)))
+        except StoreUnavailableError as exc:
+            # Still bounded, per process, until the store is back.
+            logger.warning("login starts counted in this process only: %s", exc)
+            return throttle.take_buckets(buckets, self.clock())
+        return max(waits) if waits else None
+
+
+def _throttle_secret(config: AuthonomyConfig) -> bytes | None:
+    """The key naming throttle buckets, the same in every worker of the app (derived
+    from its session secret), or ``None`` for one of the process's own."""
+    if not config.session_secrets:
+        return None
+    secret = config.session_secrets[0].encode()
+    return hmac.new(secret, b"authonomy login throttle", hashlib.sha256).digest()
 
 
 def _not_allowed() -> LoginError:

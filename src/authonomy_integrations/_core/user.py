@@ -2,7 +2,10 @@
 
 Both classes follow Starlette's ``BaseUser`` shape (``is_authenticated``,
 ``display_name``, ``identity``) without importing Starlette, so ``request.user`` works
-with Starlette's own ``@requires`` and with templates alike.
+with Starlette's own ``@requires`` and with templates alike. They also speak the part of
+Django's user protocol that code reading ``request.user`` relies on
+(``is_authenticated``, ``is_anonymous``, ``is_active``, ``get_username()``), so Django's
+own decorators, templates and third-party apps work with them.
 """
 
 from __future__ import annotations
@@ -95,6 +98,15 @@ class AuthonomyUser:
         return False
 
     @property
+    def is_active(self) -> bool:
+        """Always true: Authonomy signs in only users who may sign in (Django asks)."""
+        return True
+
+    def get_username(self) -> str:
+        """The user id (``sub``), which names the user uniquely, as Django's is."""
+        return self.id
+
+    @property
     def display_name(self) -> str:
         """The name to show: the profile name, else the email, else the user id."""
         return self.name or self.email or self.id
@@ -145,6 +157,15 @@ class UnauthenticatedUser:
     def is_anonymous(self) -> bool:
         """Always true (Django code asks this as well as ``is_authenticated``)."""
         return True
+
+    @property
+    def is_active(self) -> bool:
+        """Always false, as Django's anonymous user."""
+        return False
+
+    def get_username(self) -> str:
+        """Empty, as Django's anonymous user."""
+        return ""
 
     @property
     def display_name(self) -> str:

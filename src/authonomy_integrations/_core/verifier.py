@@ -5,6 +5,7 @@ revoked Authonomy sessions.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +33,17 @@ from .tokens import VerifyOptions, read_header, verify
 from .urls import url_problem
 from .user import AuthonomyUser
 
-__all__ = ["ENDED_SESSIONS", "SESSION_END_EVENTS", "TokenVerifier"]
+__all__ = ["DEFAULT_TOKEN_LIFETIME", "ENDED_SESSIONS", "SESSION_END_EVENTS", "TokenVerifier"]
 
 logger = logging.getLogger("authonomy_integrations")
 _token_logger = logging.getLogger("authonomy_integrations.tokens")
 
 #: Ended sessions remembered (logged-out ids, revoked ``sid`` values).
 ENDED_SESSIONS = 100_000
+#: Seconds an access token lives unless Authonomy says otherwise (the wire contract's
+#: default): the shortest a revocation is kept, since tokens of the ended session may
+#: live that long even in a process that has not seen one yet.
+DEFAULT_TOKEN_LIFETIME = 3600
 #: Webhook events that say an Authonomy session is over (back-channel logout).
 SESSION_END_EVENTS = frozenset({"user.logged_out", "session.revoked"})
 
@@ -58,8 +63,10 @@ class TokenVerifier(Part):
         self._discovered_jwks_url: str | None = config.jwks_url
         self.bearer_cache = TokenCache(config.token_cache_size)
         #: Authonomy session ids (``sid``) ended by logout or back-channel logout; their
-        #: tokens are refused for the rest of their lifetime, which a session bounds.
+        #: tokens are refused for the rest of their lifetime (see :meth:`revocation_ttl`).
         self._revoked_sids = TokenCache(ENDED_SESSIONS)
+        #: The longest lifetime (``exp`` - ``iat``) of a token verified here.
+        self.longest_token_life = float(DEFAULT_TOKEN_LIFETIME)
         self.shared_revocations = shared_revocations
         #: Called when a revocation makes other caches stale (the decoded sessions).
         self.forget_sessions: Callable[[], None] = _nothing
@@ -70,14 +77,35 @@ class TokenVerifier(Part):
         now = self.clock()
         header = read_header(token, self.config.max_token_bytes)
         key = yield from self._signing_key(header.get("kid"), now)
-        return verify(token, _only(key), self.access_options, now)
+        claims = verify(token, _only(key), self.access_options, now)
+        self._note_lifetime(claims, now)
+        return claims
 
     def verify_id_token(self, token: str, nonce: str) -> Flow[dict[str, Any]]:
         """Verify an ID token, including the ``nonce`` sent at login."""
         now = self.clock()
         header = read_header(token, self.config.max_token_bytes)
         key = yield from self._signing_key(header.get("kid"), now)
-        return verify(token, _only(key), self.id_options, now, nonce=nonce)
+        claims = verify(token, _only(key), self.id_options, now, nonce=nonce)
+        self._note_lifetime(claims, now)
+        return claims
+
+    def _note_lifetime(self, claims: dict[str, Any], now: float) -> None:
+        """Remember how long a verified token lives, so a revocation outlasts its kind."""
+        exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
+        life = None if exp is None else exp - (now if iat is None else iat)
+        if life is not None and life > self.longest_token_life:
+            self.longest_token_life = life
+
+    def revocation_ttl(self, expires: float | None = None) -> int:
+        """Seconds a revocation made now is kept: until no token of the ended session
+        can be accepted any more. That is the longest of ``session_max_age``, the
+        longest token lifetime seen (an hour at least) and ``expires`` (the ``exp`` of
+        the session's last known token) from now, plus ``leeway``."""
+        life = max(float(self.config.session_max_age), self.longest_token_life)
+        if expires is not None:
+            life = max(life, expires - self.clock())
+        return math.ceil(life + self.config.leeway)
 
     def fast_bearer(self) -> Callable[[str, float], AuthonomyUser | None]:
         """The repeat-token lookup adapters call before anything else, ``(token, now)``.
@@ -151,12 +179,14 @@ class TokenVerifier(Part):
         self._accepted(user, cached=claims is None)
         return user
 
-    def revoke_sid(self, sid: str | None) -> Flow[None]:
+    def revoke_sid(self, sid: str | None, expires: float | None = None) -> Flow[None]:
         """Refuse the tokens and sessions of Authonomy session ``sid`` from now on: in
-        this process, and in every process sharing the session store."""
+        this process, and in every process sharing the session store, for as long as
+        one of them may still be accepted (``expires``: the latest ``exp`` known of them;
+        see :meth:`revocation_ttl`)."""
         if not sid:
             return
-        ttl = self.config.session_max_age
+        ttl = self.revocation_ttl(expires)
         self._revoked_sids.keep(sid, True, self.clock() + ttl)
         # Verified tokens and decoded sessions of that sid may be cached; revocations
         # are rare enough to forget them all rather than index them by sid.
@@ -189,25 +219,36 @@ class TokenVerifier(Part):
             logger.warning("revocations of other processes not checked: %s", exc)
             return False
         if revoked:
-            self._revoked_sids.keep(sid, True, now + self.config.session_max_age)
+            self._revoked_sids.keep(sid, True, now + self.revocation_ttl())
         return revoked
 
-    def login_claims(self, tokens: TokenSet, nonce: str) -> Flow[dict[str, Any]]:
-        """The access token's claims of a login's token answer, its ID token checked too."""
+    def login_claims(self, tokens: TokenSet) -> Flow[dict[str, Any]]:
+        """The verified access-token claims of a login's token answer.
+
+        Check its ID token with :meth:`check_login_id_token` next: the claims are known
+        first so that tokens refused by that check can still be revoked by their ``sid``.
+        """
         try:
-            claims = yield from self.verify_access_token(tokens.access_token)
-            if not tokens.id_token:
-                raise LoginError("Authonomy returned no ID token", error="no_id_token")
+            claims: dict[str, Any] = yield from self.verify_access_token(tokens.access_token)
+        except TokenError as exc:
+            raise _refused_login(exc) from exc
+        return claims
+
+    def check_login_id_token(
+        self, tokens: TokenSet, nonce: str, claims: dict[str, Any]
+    ) -> Flow[None]:
+        """Verify a login's ID token (``nonce`` included): it must name the user its
+        access token (``claims``) names, else the two are another pairing's halves."""
+        if not tokens.id_token:
+            raise LoginError("Authonomy returned no ID token", error="no_id_token")
+        try:
             id_claims = yield from self.verify_id_token(tokens.id_token, nonce)
         except TokenError as exc:
-            raise LoginError(
-                f"token from Authonomy rejected: {exc.reason}", error=f"token_{token_reason(exc)}"
-            ) from exc
+            raise _refused_login(exc) from exc
         if id_claims.get("sub") != claims.get("sub"):
             raise LoginError(
                 "ID token and access token name different users", error="subject_mismatch"
             )
-        return claims
 
     def _signing_key(self, kid: Any, now: float) -> Flow[VerificationKey | None]:
         if not isinstance(kid, str) or not kid:
@@ -273,6 +314,16 @@ def _jwks_uri(doc: Any, issuer: str) -> str | None:
         logger.error("discovery document ignored: jwks_uri %s", problem)
         return None
     return str(uri)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _refused_login(exc: TokenError) -> LoginError:
+    return LoginError(
+        f"token from Authonomy rejected: {exc.reason}", error=f"token_{token_reason(exc)}"
+    )
 
 
 def _never(token: str, now: float) -> None:

@@ -89,5 +89,12 @@ class AuthonomyMiddleware:
         request, user = cast(HttpRequest, effect.request), effect.user
         setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
         request.user = user if user is not None else _ANONYMOUS  # type: ignore[assignment]
+        # What django.contrib.auth's middleware offers async code (``await request.auser()``,
+        # which Django's own decorators call on async views): the same user.
+        request.auser = functools.partial(_auser, request.user)
         request.auth = user.scopes if user is not None else None  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+async def _auser(user: Any) -> Any:
+    return user

@@ -42,7 +42,7 @@ def webhook_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpRespo
         if request.method != "POST":
             return to_response(web.method_not_allowed("POST"))
         result = _dispatch(receiver, request)
-        return JsonResponse(result.body, status=result.status)
+        return JsonResponse(result.body, status=result.status, headers=result.headers)
 
     return authonomy_webhook
 

@@ -37,6 +37,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .._core import web
+from .._core.caller import by_session_cookie
 from .._core.routes import Requirement
 from .._core.user import AuthonomyUser
 from ._guards import check
@@ -66,7 +67,9 @@ class AuthonomyAuthentication(BaseAuthentication):
         user = request_auth(django_request).user
         if user is None:
             return None
-        if "HTTP_AUTHORIZATION" not in django_request.META:  # the session cookie, then
+        # Whatever the header, if the cookie signed the caller in (an empty
+        # ``Authorization`` leaves it to the cookie), a forged cross-site POST could too.
+        if by_session_cookie(django_request.META.get("HTTP_AUTHORIZATION")):
             _enforce_csrf(django_request)
         return user, user.scopes
 

@@ -15,6 +15,7 @@ from ._customer_routes import customer_routes
 from ._envelope import ApiError, ApiReply
 from ._issuer_routes import issuer_routes
 from ._login_pages import login_routes
+from ._own_host import OwnHostOnly
 from ._policy_routes import policy_routes
 from ._state import SandboxState
 from ._webhook_routes import webhook_routes
@@ -57,6 +58,10 @@ def create_app(state: SandboxState) -> Starlette:
             category="management", permission="read",
         ),
     ]  # fmt: skip
-    app = Starlette(routes=routes, middleware=[Middleware(_CountRequests, state=state)])
+    middleware = [
+        Middleware(OwnHostOnly, issuer=lambda: state.issuer),  # before any route: rebinding
+        Middleware(_CountRequests, state=state),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.sandbox = state
     return app

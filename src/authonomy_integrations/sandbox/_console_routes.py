@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ._console_page import ConsoleView, console_page, message_page
+from ._own_host import own_origins
 from ._state import SandboxState
 
 __all__ = ["console_routes"]
@@ -75,12 +76,14 @@ def _cross_site(request: Request) -> bool:
     Browsers send ``Origin`` with every form POST; an absent one (a script such as curl)
     falls back to ``Referer``, and the form token still has to match.
     """
-    own = _origin_of(str(request.url))
+    # The sandbox's own origins, never one made from the request's ``Host``, which a
+    # rebinding page chooses (``OwnHostOnly`` refuses those too).
+    own = own_origins(_state(request).issuer)
     origin = request.headers.get("origin")
     if origin is not None:
-        return origin.lower() != own
+        return origin.lower() not in own
     referer = request.headers.get("referer")
-    return referer is not None and _origin_of(referer) != own
+    return referer is not None and _origin_of(referer) not in own
 
 
 def _refused(title: str, message: str, status: int) -> HTMLResponse:

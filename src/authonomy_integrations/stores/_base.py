@@ -80,6 +80,10 @@ class SessionStore(Protocol):
         shares_revocations                # whether revoke_sid / is_sid_revoked (and the
                                           # a-variants) record ended sessions for all processes
 
+    A store several processes share may also offer ``count_login_start(bucket, window)``
+    (and ``acount_login_start``) returning ``(starts counted, seconds left)``: the login
+    throttle then counts there, for every process (``RedisSessionStore`` does).
+
     ``lock`` and ``alock`` are separate: an app uses threads (Flask) or an event loop
     (Starlette), not both for the same sessions. Failures to reach a backing service
     raise :class:`~..errors.SessionError`.

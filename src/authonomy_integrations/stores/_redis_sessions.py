@@ -50,6 +50,12 @@ if not owner then return false end
 redis.call('HSETNX', KEYS[1], 'seen', ARGV[1])
 return {owner, redis.call('HGET', KEYS[1], 'seen')}
 """
+# A login-start bucket: counted up, given its window's lifetime at its first start.
+_COUNT_START = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
 _DROP_CLAIM = """
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
@@ -75,8 +81,9 @@ class RedisSessionStore:
     that the stored record's refresh token is spent (see :meth:`claim_refresh`). Clients built from
     ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
     Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
-    the adapters answer with 503 and ``Retry-After``; :meth:`close` / :meth:`aclose`
-    close only the clients this store created.
+    the adapters answer with 503 and ``Retry-After``. Login starts are counted at
+    ``prefix login-starts:<keyed hash>`` for every worker (see :meth:`count_login_start`).
+    :meth:`close` / :meth:`aclose` close only the clients this store created.
 
     By default the prefix is ``authonomy:session:<audience>:`` with the audience of the
     app the store serves (the middleware or extension binds it at start-up), so apps
@@ -271,6 +278,24 @@ class RedisSessionStore:
         with self._errors():
             return bool(await self._async().exists(self._revoked_key(sid)))
 
+    # Login starts, counted for every process using this Redis (see the login throttle).
+
+    def _login_key(self, bucket: str) -> str:
+        return f"{self.prefix}login-starts:{bucket}"
+
+    def count_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        """Count one login start in ``bucket`` (a window of ``window`` seconds from its
+        first start): the starts counted in it, and the seconds it has left."""
+        with self._errors():
+            found = self._sync().eval(_COUNT_START, 1, self._login_key(bucket), window)
+        return _counted(found, window)
+
+    async def acount_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        """Awaitable :meth:`count_login_start`."""
+        with self._errors():
+            found = await self._async().eval(_COUNT_START, 1, self._login_key(bucket), window)
+        return _counted(found, window)
+
     def lock(self, session_id: str) -> AbstractContextManager[None]:
         """The session's lock across processes; raises ``SessionError`` after waiting
         ``lock_timeout`` seconds for it."""
@@ -348,3 +373,9 @@ def _decode(data: Any, session_id: str) -> SessionRecord | None:
         return None
     record = SessionRecord.from_bytes(data)
     return record if record is not None and record.id == session_id else None
+
+
+def _counted(found: Any, window: int) -> tuple[int, float]:
+    """``_COUNT_START``'s answer as ``(count, seconds left)``."""
+    count, left_ms = int(found[0]), int(found[1])
+    return count, left_ms / 1000 if left_ms > 0 else float(window)

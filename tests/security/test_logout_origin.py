@@ -1,0 +1,47 @@
+"""Logout only from the app's own pages: another site cannot sign a user out with a
+form that posts to the logout route (logout CSRF), in any adapter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.stores import MemorySessionStore
+
+from .apps import Adapter
+from .flows import browser, sign_in, whoami
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"origin": "{url}", "sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {},
+    ],
+    ids=["other-origin", "opaque-origin", "cross-site-fetch", "sibling-site", "no-origin"],
+)
+def test_cross_origin_logout_is_refused_and_the_session_lives_on(
+    adapter: Adapter, sb: Sandbox, headers: dict[str, str]
+) -> None:
+    store = MemorySessionStore()
+
+    def config(url: str) -> Any:
+        return sb.config(app_url=url, session_store=store)
+
+    with adapter.serve(config, sb.state.clock.now) as url, browser(url) as http:
+        assert sign_in(http, user="bob").status_code == 302
+        cookie = http.cookies["authonomy_session"]
+        sent = {name: value.format(url=url) for name, value in headers.items()}
+        answer = http.post("/auth/logout", headers=sent)
+        assert answer.status_code == 403, answer.text
+        assert "set-cookie" not in answer.headers
+        assert whoami(http) == "user_bob"
+        assert store.load(cookie) is not None
+        # From the app's own page it works.
+        assert http.post("/auth/logout", headers={"origin": url}).status_code == 303
+        assert whoami(http) is None
