@@ -27,6 +27,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.starlette",
     "authonomy_integrations.stores",
     "authonomy_integrations.testing",
+    "authonomy_integrations.testing.store_contract",
     "authonomy_integrations.webhooks",
 ]
 #: Public by a framework's convention rather than for users to import.
@@ -97,9 +98,14 @@ API_NAMES = {
         "RedisReplayStore",
         "RedisSessionStore",
         "SessionStore",
+        "SharedSessionStore",
     ],
     "authonomy_integrations.sandbox": ["SANDBOX_MFA_CODE", "Sandbox"],
     "authonomy_integrations.testing": ["alogin_as", "login_as"],
+    "authonomy_integrations.testing.store_contract": [
+        "SessionStoreContract",
+        "SharedSessionStoreContract",
+    ],
 }
 
 
