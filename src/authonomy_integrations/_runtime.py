@@ -3,8 +3,8 @@ for the event loop.
 
 Both run the same :class:`~authonomy_integrations._core.engine.Engine` flows; they differ
 only in how an effect is performed (``httpx.Client`` or ``httpx.AsyncClient``, the store's
-sync or async methods, ``threading`` or ``asyncio`` locks). The Flask extension uses the
-first, the ASGI middleware the second.
+sync or async methods, ``threading`` or ``asyncio`` locks). Flask and Django under WSGI
+use the first; Starlette, FastAPI and Django under ASGI the second.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class AuthonomySync(_Runtime):
         return self.runner.run(self.engine.authenticate_session(cookie))
 
     def logout(self, cookie: str | None) -> None:
-        """See :meth:`Engine.logout`."""
+        """See :meth:`~._core.session_flows.SessionKeeper.logout`."""
         self.runner.run(self.engine.logout(cookie))
 
     def check_policy(
@@ -251,7 +251,7 @@ class AuthonomyAsync(_Runtime):
         return result
 
     async def logout(self, cookie: str | None) -> None:
-        """See :meth:`Engine.logout`."""
+        """See :meth:`~._core.session_flows.SessionKeeper.logout`."""
         await self.runner.run(self.engine.logout(cookie))
 
     async def check_policy(
