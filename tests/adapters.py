@@ -1,12 +1,13 @@
 """The one registry of framework adapters that every suite running a scenario through each
-adapter is parametrised over (security, abuse, observability, live, browser, demos).
+adapter is parametrised over (security, abuse, observability, live, browser, demos,
+repeat callers, fuzzing).
 
-An adapter is one :class:`Adapter` line in :data:`ADAPTERS`: how to build its example app
-and its small test app (the routes of :mod:`tests.small_apps`), whether that app is ASGI
-(served under uvicorn) or WSGI (waitress), how to reach the kit's runtime inside it, how
-a test calls it in this process (its test client, if the framework's can), and its
-demo's command line. A new
-adapter joins every suite by adding its line here.
+An adapter is one :class:`Adapter` entry in :data:`ADAPTERS`: how to build its example
+app, its small test app (the routes of :mod:`tests.small_apps`) and an app with one
+webhook route; whether those are ASGI (served under uvicorn) or WSGI (waitress); how to
+reach the kit's runtime inside one; how a test calls one in this process (its test
+client, if the framework's can); and its demo's command line. A new adapter joins every
+suite with its entry here.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Adapter:
     #: The example app for a configuration, on a clock.
     example: Callable[[AuthonomyConfig, Clock], Any]
     #: The small test app (:mod:`tests.small_apps`) for a configuration, on a clock,
-    #: appending the webhook events its handler sees to the list given.
+    #: its webhook events appended to the list given (or passed to the handler given).
     small_app: Callable[[AuthonomyConfig, Clock, Seen], Any]
     #: An app with one route: the receiver given, at the path given (no middleware
     #: where the framework needs none; Django's serves no configuration of its own).

@@ -287,16 +287,22 @@ class SessionStoreContract:
         self.run_async(main, store)
 
     def test_ended_authonomy_sessions_are_recorded_when_shared(self, store: SessionStore) -> None:
-        store.revoke_sid("ses_ended", 60)
-        assert store.is_sid_revoked("ses_ended") is store.shares_revocations
-        assert store.is_sid_revoked("ses_other") is False
+        ended, ended_async, other = _sid(), _sid(), _sid()
+        store.revoke_sid(ended, 60)
+        assert store.is_sid_revoked(ended) is store.shares_revocations
+        assert store.is_sid_revoked(other) is False
 
         async def main() -> None:
-            await store.arevoke_sid("ses_ended_async", 60)
-            assert await store.ais_sid_revoked("ses_ended_async") is store.shares_revocations
-            assert await store.ais_sid_revoked("ses_other") is False
+            await store.arevoke_sid(ended_async, 60)
+            assert await store.ais_sid_revoked(ended_async) is store.shares_revocations
+            assert await store.ais_sid_revoked(other) is False
 
         self.run_async(main, store)
+
+
+def _sid() -> str:
+    """A new Authonomy session id: a store may keep what earlier runs recorded."""
+    return "ses_" + b64url_encode(os.urandom(12))
 
 
 async def _expect(awaitable: Awaitable[Any], expected: Any) -> None:
@@ -332,12 +338,13 @@ class SharedSessionStoreContract(SessionStoreContract):
     def test_ended_authonomy_sessions_are_seen_by_every_process(
         self, store: SessionStore, peer: SessionStore
     ) -> None:
-        store.revoke_sid("ses_shared_end", 60)
-        assert peer.is_sid_revoked("ses_shared_end") is True
+        ended, ended_async = _sid(), _sid()
+        store.revoke_sid(ended, 60)
+        assert peer.is_sid_revoked(ended) is True
 
         async def main() -> None:
-            await peer.arevoke_sid("ses_shared_end_async", 60)
-            assert await store.ais_sid_revoked("ses_shared_end_async") is True
+            await peer.arevoke_sid(ended_async, 60)
+            assert await store.ais_sid_revoked(ended_async) is True
 
         self.run_async(main, store, peer)
 
