@@ -3,7 +3,7 @@ and how the kit tells a session store from an object that only looks like one.""
 
 from __future__ import annotations
 
-from typing import Protocol, TypeGuard, runtime_checkable
+from typing import Generic, Protocol, TypeGuard, runtime_checkable
 
 from .._core.sessions import SessionRecord
 from .._errors import ConfigurationError
@@ -76,9 +76,9 @@ def _members(protocol: type) -> set[str]:
     """The public methods and attributes ``protocol`` declares, its bases' included."""
     names: set[str] = set()
     for klass in protocol.__mro__:
-        if getattr(klass, "_is_protocol", False) and klass is not Protocol:
+        if klass not in (Protocol, Generic, object):
             names.update(name for name in vars(klass) if not name.startswith("_"))
-            names.update(getattr(klass, "__annotations__", {}))
+            names.update(vars(klass).get("__annotations__", {}))
     return names
 
 
