@@ -37,15 +37,19 @@ def url_of(sock: socket.socket) -> str:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], Any], *, threads: int = 8) -> Iterator[str]:
+def serve(
+    make_app: Callable[[str], Any], *, threads: int = 8, asgi: bool | None = None
+) -> Iterator[str]:
     """Serve ``make_app(its_url)`` on a free port until the block ends; yield the URL.
 
-    Flask and Django WSGI apps run under waitress with ``threads`` workers; Starlette,
-    FastAPI and Django ASGI apps under uvicorn.
+    ASGI apps (``asgi``, as the adapter registry says; else told apart by their type:
+    Starlette, FastAPI, Django's ``ASGIHandler``) run under uvicorn, WSGI apps (Flask,
+    Django's ``WSGIHandler``) under waitress with ``threads`` workers.
     """
     sock = bound_socket()
     app = make_app(url_of(sock))
-    asgi, close = _kind_of(app)
+    found, close = _kind_of(app)
+    asgi = found if asgi is None else asgi
     if asgi:
         lifespan = not _is_django(app)  # Django has no lifespan: its clients close below
         with serve_asgi(app, sock, lifespan=lifespan, close=close) as url:

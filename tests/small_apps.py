@@ -5,7 +5,8 @@ scenario through every adapter (security, abuse):
 - ``/mfa`` and ``/admin``: behind the ``require-mfa`` policy (Django's ``/admin`` view is
   async, so under ASGI it runs on the server's loop instead of Django's sync thread);
 - the configuration's webhook path, when it has a webhook secret: each event is appended
-  to ``seen``;
+  to ``seen`` (or passed to it, when it is a handler);
+- ``/admins``: behind the ``admins`` policy;
 - any other path: signed-in users only.
 """
 
@@ -36,10 +37,17 @@ from authonomy_integrations.starlette import login_required as starlette_login_r
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
 from authonomy_integrations.webhooks import WebhookEvent, WebhookReceiver
 
-#: Records the webhook events the app's own handlers saw.
-Seen = list[WebhookEvent]
+#: Records the webhook events the app's own handler saw, or is that handler.
+Seen = list[WebhookEvent] | Callable[[WebhookEvent], Any]
 #: The clock the kit reads (``None``: the real time).
 Clock = Callable[[], float] | None
+
+
+def _handler(seen: Seen | None) -> Callable[[WebhookEvent], Any]:
+    """What the app's webhook receiver runs for every event."""
+    if seen is None:
+        return [].append
+    return seen.append if isinstance(seen, list) else seen
 
 
 def whoami(user: Any) -> dict[str, Any]:
@@ -74,22 +82,44 @@ def starlette_app(
         Route("/whoami", who),
         Route("/mfa", starlette_require_policy("require-mfa")(who)),
         Route("/admin", starlette_require_policy("require-mfa")(who)),
+        Route("/admins", starlette_require_policy("admins")(who)),
     ]
     if config.webhook_secrets:
         receiver = WebhookReceiver(config)
-        receiver.on_any((seen if seen is not None else []).append)
+        receiver.on_any(_handler(seen))
         routes.append(Route(config.webhook_path, webhook_endpoint(receiver), methods=["POST"]))
     routes.append(Route("/{rest:path}", starlette_login_required(who)))
     inner = Starlette(routes=routes, lifespan=_closing(config))
     return AuthonomyMiddleware(inner, config=config, clock=clock)
 
 
+#: Test-only header a test app turns into the connection's client address, as a server
+#: would from the socket, so one client can speak for several addresses.
+CLIENT_ADDRESS = "x-test-client-address"
+#: The :data:`CLIENT_ADDRESS` value for "the server reports no address" (a Unix socket).
+NO_ADDRESS = "-"
+
+
+class _ClientAddress:
+    """WSGI: ``REMOTE_ADDR`` from :data:`CLIENT_ADDRESS`, outside the kit's own layer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        address = environ.get("HTTP_" + CLIENT_ADDRESS.upper().replace("-", "_"))
+        if address:
+            environ["REMOTE_ADDR"] = "" if address == NO_ADDRESS else address
+        return self.app(environ, start_response)
+
+
 def flask_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None) -> Flask:
     """The app under the Flask adapter."""
     app = Flask(__name__)
     authonomy = Authonomy(app, config=config, clock=clock)
+    app.wsgi_app = _ClientAddress(app.wsgi_app)  # type: ignore[method-assign]
     if config.webhook_secrets:
-        authonomy.webhooks.on_any((seen if seen is not None else []).append)
+        authonomy.webhooks.on_any(_handler(seen))
 
     @app.get("/whoami")
     def who() -> Any:
@@ -97,6 +127,7 @@ def flask_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = 
 
     app.get("/mfa", endpoint="mfa")(flask_require_policy("require-mfa")(who))
     app.get("/admin", endpoint="admin")(flask_require_policy("require-mfa")(who))
+    app.get("/admins", endpoint="admins")(flask_require_policy("admins")(who))
 
     @app.get("/<path:rest>")
     @flask_login_required
@@ -125,10 +156,11 @@ def django_urls(config: AuthonomyConfig, seen: Seen | None = None) -> ModuleType
         path("whoami", who),
         path("mfa", django_require_policy("require-mfa")(who)),
         path("admin", admin),
+        path("admins", django_require_policy("admins")(who)),
     ]
     if config.webhook_secrets:
         receiver = WebhookReceiver(config)
-        receiver.on_any((seen if seen is not None else []).append)
+        receiver.on_any(_handler(seen))
         patterns.append(path(config.webhook_path.lstrip("/"), webhook_view(receiver)))
     patterns.append(re_path(r"^(?P<rest>.*)$", page))
     urls = ModuleType("small_app_urls")

@@ -13,7 +13,7 @@ import pytest
 
 from authonomy_integrations._client import AsyncAuthonomyClient, AuthonomyClient
 from authonomy_integrations._config import AuthonomyConfig
-from authonomy_integrations._core.api import Authorization, Customer
+from authonomy_integrations._core.api import AuthorizeResponse, Customer
 from authonomy_integrations._core.api_endpoints import CustomerEndpoints
 from authonomy_integrations._errors import (
     AuthonomyUnavailableError,
@@ -307,8 +307,8 @@ def test_bound_endpoints_show_the_declaration_without_self(
     assert list(signature.parameters)[:3] == ["customer_id", "return_url", "scopes"]
     assert "self" not in signature.parameters
     assert signature.parameters["code_challenge_method"].default == "S256"
-    assert signature.return_annotation is Authorization
-    assert inspect.signature(async_client.auth.authorize).return_annotation is Authorization
+    assert signature.return_annotation is AuthorizeResponse
+    assert inspect.signature(async_client.auth.authorize).return_annotation is AuthorizeResponse
     assert inspect.signature(client.customers.list).return_annotation == Iterator[Customer]
     assert (
         inspect.signature(async_client.customers.list).return_annotation

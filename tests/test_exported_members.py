@@ -27,6 +27,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.starlette",
     "authonomy_integrations.stores",
     "authonomy_integrations.testing",
+    "authonomy_integrations.testing.store_contract",
     "authonomy_integrations.webhooks",
 ]
 #: Public by a framework's convention rather than for users to import.
@@ -97,9 +98,14 @@ API_NAMES = {
         "RedisReplayStore",
         "RedisSessionStore",
         "SessionStore",
+        "SharedSessionStore",
     ],
     "authonomy_integrations.sandbox": ["SANDBOX_MFA_CODE", "Sandbox"],
     "authonomy_integrations.testing": ["alogin_as", "login_as"],
+    "authonomy_integrations.testing.store_contract": [
+        "SessionStoreContract",
+        "SharedSessionStoreContract",
+    ],
 }
 
 
@@ -210,3 +216,17 @@ def test_webhook_errors_are_caught_from_the_module_that_raises_them() -> None:
     verifier = WebhookVerifier("whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=")
     with pytest.raises(WebhookVerificationError):
         verifier.verify({"webhook-id": "msg_1"}, b"{}")
+
+
+def test_the_api_answers_are_named_for_what_they_are_and_the_first_names_still_import() -> None:
+    """``Authorization`` read as the HTTP header and ``Webhook`` as a delivery received."""
+    from authonomy_integrations import (
+        Authorization,
+        AuthorizeResponse,
+        Webhook,
+        WebhookSubscription,
+    )
+
+    assert Authorization is AuthorizeResponse and Webhook is WebhookSubscription
+    assert {"AuthorizeResponse", "WebhookSubscription"} <= set(authonomy_integrations.__all__)
+    assert not {"Authorization", "Webhook"} & set(authonomy_integrations.__all__)

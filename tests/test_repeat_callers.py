@@ -1,19 +1,18 @@
 """A caller answered from memory is still checked on every request.
 
 The core remembers, per raw ``Authorization`` or ``Cookie`` header, what it read out of
-it, so a repeat request skips parsing its headers. These scenarios run through Starlette
-(``TestClient(app)`` and ``with TestClient(app)``), Flask and Django (WSGI and ASGI), each
-header sent several times first so that it is remembered: expiry, logout and a second app
-with other rules must still refuse it, and a remembered header must answer for itself only.
+it, so a repeat request skips parsing its headers. These scenarios run through every
+adapter of the registry (:mod:`tests.adapters`), and through Starlette's
+``TestClient(app)`` used without ``with`` too, each header sent several times first so
+that it is remembered: expiry, logout and a second app with other rules must still refuse
+it, and a remembered header must answer for itself only.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -34,9 +33,9 @@ from authonomy_integrations.starlette import login_required as starlette_login_r
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
 
+from .adapters import ADAPTERS as REGISTRY
+from .adapters import Adapter, adapter_named
 from .browsing import API, bearer, mint
-from .django.helpers import WEBHOOK_SECRET, django_async_client, django_client
-from .django.helpers import close as close_django
 
 #: Sent before the request under test: the first request verifies, the next ones are
 #: answered from memory, the last ones by the remembered header.
@@ -88,13 +87,15 @@ def _flask(config: AuthonomyConfig, clock: Clock) -> Flask:
 
 @dataclass(frozen=True)
 class Client:
-    """One way of calling an app in-process; ``status`` and ``user`` of a request.
+    """One way of calling an app; ``status`` and ``user`` of a request.
 
-    ``http`` keeps cookies (for signing in); ``bare`` sends only the headers given.
+    ``http`` keeps cookies (for signing in); ``bare`` sends only the headers given;
+    ``origin`` is the app's own, as a browser on it sends with a form.
     """
 
     http: Any
     bare: Any
+    origin: str
 
     def get(self, path: str, headers: Any = None) -> tuple[int, Any]:
         answer = self.bare.get(path, headers=headers)
@@ -103,10 +104,7 @@ class Client:
         return status, body["user"] if body is not None else None
 
     def post(self, path: str, headers: dict[str, str]) -> int:
-        if _is_flask(self.bare):
-            status: int = self.bare.post(path, headers=headers).status_code
-        else:
-            status = self.bare.post(path, headers=headers, follow_redirects=False).status_code
+        status: int = self.bare.post(path, headers=headers).status_code
         return status
 
     def take_cookie(self) -> str:
@@ -122,35 +120,6 @@ class Client:
         return value
 
 
-@dataclass(frozen=True)
-class DjangoClient(Client):
-    """Django's test clients: the views of ``tests/django/urls.py`` (``/whoami``, and
-    ``/sync/login`` or ``/async/login`` behind ``login_required``); ``bare`` may be an
-    ``AsyncClient``."""
-
-    paths: dict[str, str] = field(default_factory=dict)
-
-    def get(self, path: str, headers: Any = None) -> tuple[int, Any]:
-        answer = _settled(self.bare.get(self.paths.get(path, path), headers=headers))
-        body = answer.json() if answer.status_code == 200 else None
-        return answer.status_code, body["id"] if body is not None else None
-
-    def post(self, path: str, headers: dict[str, str]) -> int:
-        status: int = _settled(self.bare.post(path, headers=headers)).status_code
-        return status
-
-    def take_cookie(self) -> str:
-        value = self.http.cookies["authonomy_session"].value
-        self.http.cookies.clear()
-        assert isinstance(value, str) and value
-        return value
-
-
-def _settled(answer: Any) -> Any:
-    """An answer of Django's ``Client``, or of its ``AsyncClient`` awaited here."""
-    return asyncio.run(answer) if inspect.isawaitable(answer) else answer
-
-
 def _is_flask(http: Any) -> bool:
     return hasattr(http, "get_cookie")
 
@@ -158,63 +127,35 @@ def _is_flask(http: Any) -> bool:
 Serve = Callable[[AuthonomyConfig, Clock], AbstractContextManager[Client]]
 
 
-@contextmanager
-def _starlette_plain(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
-    http = TestClient(_starlette(config, clock), base_url="http://localhost")
-    yield Client(http, http)
+def _through(adapter: Adapter) -> Serve:
+    """Calls the adapter's small test app (``/whoami`` open, ``/me`` behind
+    ``login_required``) with the registry's client for it."""
+
+    @contextmanager
+    def serve(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
+        with adapter.calling(config, clock) as (http, app):
+            # Werkzeug's client replaces a Cookie header with its jar's cookies: a second
+            # one without a jar sends the headers as given.
+            bare = app.test_client(use_cookies=False) if isinstance(app, Flask) else http
+            base_url = getattr(http, "base_url", None)
+            origin = str(base_url).rstrip("/") if base_url is not None else str(config.app_url)
+            yield Client(http, bare, origin)
+
+    return serve
 
 
 @contextmanager
-def _starlette_entered(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
-    with TestClient(_starlette(config, clock), base_url="http://localhost") as http:
-        yield Client(http, http)
+def _starlette_not_entered(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
+    """Starlette's ``TestClient(app)`` outside ``with``: each request on a new event loop."""
+    app = adapter_named("starlette").small_app(config, clock, [])
+    http = TestClient(app, base_url="http://localhost", follow_redirects=False)
+    yield Client(http, http, "http://localhost")
 
 
-@contextmanager
-def _flask_client(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
-    app = _flask(config, clock)
-    # Werkzeug's client replaces a Cookie header with its jar's cookies: a second one
-    # without a jar sends the headers as given.
-    with app.test_client() as http, app.test_client(use_cookies=False) as bare:
-        yield Client(http, bare)
-
-
-def _django_config(config: AuthonomyConfig) -> AuthonomyConfig:
-    """``config`` with the webhook secret of every Django app the tests make: the
-    URLconf, with its webhook route, is made from the first one a process sees."""
-    return config.replace(webhook_secret=WEBHOOK_SECRET)
-
-
-@contextmanager
-def _django_wsgi(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
-    config = _django_config(config)
-    http, bare = django_client(config, clock), django_client(config, clock)
-    try:
-        yield DjangoClient(http, bare, paths={"/me": "/sync/login"})
-    finally:
-        close_django(http.handler)
-        close_django(bare.handler)
-
-
-@contextmanager
-def _django_asgi(config: AuthonomyConfig, clock: Clock) -> Iterator[Client]:
-    # Signing in goes through the blocking client; the requests under test through the
-    # async stack of an app sharing its session store.
-    config = _django_config(config)
-    http = django_client(config, clock)
-    try:
-        bare = django_async_client(config, clock)
-        yield DjangoClient(http, bare, paths={"/me": "/async/login"})
-    finally:
-        close_django(http.handler)
-
-
+#: Every adapter of the registry, and Starlette's test client used without ``with``.
 ADAPTERS: dict[str, Serve] = {
-    "starlette": _starlette_plain,
-    "starlette-entered": _starlette_entered,
-    "flask": _flask_client,
-    "django-wsgi": _django_wsgi,
-    "django-asgi": _django_asgi,
+    **{adapter.name: _through(adapter) for adapter in REGISTRY},
+    "starlette-not-entered": _starlette_not_entered,
 }
 
 
@@ -263,7 +204,7 @@ def test_a_remembered_token_is_refused_once_its_session_logs_out(serve: Serve, s
         assert record is not None
         token = record.tokens.access_token  # as a front end holding it would send it
         _warm(client, "/me", bearer(token), "user_bob")
-        logout = {"origin": "http://localhost", "cookie": f"authonomy_session={cookie}"}
+        logout = {"origin": client.origin, "cookie": f"authonomy_session={cookie}"}
         assert client.post("/auth/logout", logout) == 303
         assert client.get("/whoami", bearer(token))[0] == 401
         assert client.get("/me", bearer(token))[0] == 401
@@ -275,7 +216,7 @@ def test_a_remembered_session_cookie_is_refused_once_logged_out(serve: Serve, sb
         cookie = client.take_cookie()
         sent = {**API, "cookie": f"theme=dark; authonomy_session={cookie}"}
         _warm(client, "/me", sent, "user_bob")
-        logout = {"origin": "http://localhost", "cookie": f"authonomy_session={cookie}"}
+        logout = {"origin": client.origin, "cookie": f"authonomy_session={cookie}"}
         assert client.post("/auth/logout", logout) == 303
         # The browser dropped the cookie; a copy of the old header is replayed.
         assert client.get("/whoami", sent) == (200, None)
@@ -436,12 +377,12 @@ def test_flask_current_user_reads_every_attribute_of_the_user(sb: Sandbox) -> No
     assert anonymous == {"same": True, "name": "", "cls": "UnauthenticatedUser"}
 
 
-@pytest.mark.parametrize("adapter", ["starlette", "starlette-entered", "flask"])
+@pytest.mark.parametrize("adapter", sorted(ADAPTERS))
 def test_repeated_authorization_headers_are_refused(adapter: str, sb: Sandbox) -> None:
     # Combined as RFC 9110 says (WSGI servers join them with ", "), two headers are one
     # malformed credential: neither wins, so an app reading the first (as Starlette's
-    # request.headers does) never disagrees with the kit. Django's test clients send a
-    # header once; its ASGI request joins repeats with "," and is refused the same way.
+    # request.headers does) never disagrees with the kit. Django's ASGI request joins
+    # repeats with "," and is refused the same way.
     good = ("authorization", f"Bearer {mint(sb)}")
     bad = ("authorization", "Bearer not.a.token")
     with ADAPTERS[adapter](_config(sb), Clock(sb)) as client:

@@ -17,7 +17,13 @@ any release.
 
 from ._client import AsyncAuthonomyClient, AuthonomyClient
 from ._config import AuthonomyConfig
-from ._core.api import Authorization, Customer, PolicyRecord, TokenResponse, Webhook
+from ._core.api import (
+    AuthorizeResponse,
+    Customer,
+    PolicyRecord,
+    TokenResponse,
+    WebhookSubscription,
+)
 from ._core.events import AuthEvent
 from ._core.policies import PolicyDecision
 from ._core.user import AuthonomyUser, UnauthenticatedUser
@@ -61,7 +67,7 @@ __all__ = [
     "AuthonomyError",
     "AuthonomyUnavailableError",
     "AuthonomyUser",
-    "Authorization",
+    "AuthorizeResponse",
     "ConfigurationError",
     "Customer",
     "IdPNotConfiguredError",
@@ -89,6 +95,12 @@ __all__ = [
     "TokenExpiredError",
     "TokenResponse",
     "UnauthenticatedUser",
-    "Webhook",
+    "WebhookSubscription",
     "WebhookVerificationError",
 ]
+
+# The first names of two answers, which read as something else: ``Authorization`` as the
+# HTTP header, ``Webhook`` as a delivery received (that is ``webhooks.WebhookEvent``).
+# Kept importable, out of ``__all__``, for code written against them.
+Authorization = AuthorizeResponse
+Webhook = WebhookSubscription

@@ -1,7 +1,8 @@
 """Drivers that run core flows: one sync (threads), one async (event loop).
 
 Both step the same generator; they differ only in how an effect is performed. Extra
-effect types (session store, locks) are handled by callables registered per type.
+effect types (session store, locks, webhook replay ids) are handled by callables
+registered per type: the session store's are in :mod:`._store_effects`.
 """
 
 from __future__ import annotations
@@ -16,32 +17,9 @@ import httpx
 from ._core.effects import Flow, HttpRequest, HttpResponse, Sleep
 from ._errors import AuthonomyUnavailableError
 
-__all__ = ["AsyncRunner", "StoreCalls", "SyncRunner", "store_handlers", "to_response"]
+__all__ = ["AsyncRunner", "SyncRunner", "to_response"]
 
 T = TypeVar("T")
-
-StoreCalls = Mapping[type, tuple[str, Callable[[Any], tuple[Any, ...]]]]
-"""Effects a store performs: for each effect type, the name of the store's blocking
-method (its asynchronous twin has the same name with an ``a`` in front) and the
-arguments it takes from the effect. One table serves both drivers."""
-
-
-def store_handlers(
-    store: object, calls: StoreCalls, *, asynchronous: bool
-) -> dict[type, Callable[[Any], Any]]:
-    """Handlers that perform each effect of ``calls`` with ``store``'s blocking methods, or
-    with its asynchronous ones (which return awaitables) when ``asynchronous``."""
-    prefix = "a" if asynchronous else ""
-    return {
-        kind: _calling(getattr(store, prefix + name), arguments)
-        for kind, (name, arguments) in calls.items()
-    }
-
-
-def _calling(
-    method: Callable[..., Any], arguments: Callable[[Any], tuple[Any, ...]]
-) -> Callable[[Any], Any]:
-    return lambda effect: method(*arguments(effect))
 
 
 def to_response(response: httpx.Response) -> HttpResponse:

@@ -3,8 +3,8 @@ for the event loop.
 
 Both run the same :class:`~authonomy_integrations._core.engine.Engine` flows; they differ
 only in how an effect is performed (``httpx.Client`` or ``httpx.AsyncClient``, the store's
-sync or async methods, ``threading`` or ``asyncio`` locks). The Flask extension uses the
-first, the ASGI middleware the second.
+sync or async methods, ``threading`` or ``asyncio`` locks). Flask and Django under WSGI
+use the first; Starlette, FastAPI and Django under ASGI the second.
 """
 
 from __future__ import annotations
@@ -21,32 +21,19 @@ import httpx
 
 from ._config import AuthonomyConfig
 from ._core.caller import Callers
-from ._core.effects import (
-    Background,
-    ClaimRefresh,
-    CountLoginStart,
-    DeleteSession,
-    DropRefreshClaim,
-    Exclusive,
-    Flow,
-    LoadSession,
-    RefreshClaimed,
-    RevokeSid,
-    SaveRefreshed,
-    SaveSession,
-    SessionExclusive,
-    SidRevoked,
-)
+from ._core.effects import Background, Exclusive, Flow, SessionExclusive
 from ._core.engine import Engine, SessionState
 from ._core.policies import PolicyDecision
 from ._core.routes import Routes
 from ._core.user import AuthonomyUser
-from ._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
-from ._errors import AuthonomyUnavailableError, ConfigurationError
+from ._drivers import AsyncRunner, SyncRunner
+from ._errors import AuthonomyUnavailableError
 from ._observability import events_for
+from ._store_effects import async_store_handlers, blocking_store_handlers, counts_logins
 from ._transport import PerLoopTransport
 from .stores._base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores._memory import MemorySessionStore
+from .stores._shared import checked_session_store, shares_refreshes
 from .webhooks import WebhookEvent
 
 __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
@@ -57,49 +44,12 @@ logger = logging.getLogger("authonomy_integrations")
 def default_store(config: AuthonomyConfig) -> SessionStore:
     """The configured session store, or a memory store sized for one process."""
     if config.session_store is not None:
-        store = config.session_store
-        if not isinstance(store, SessionStore):
-            raise ConfigurationError(
-                "session_store",
-                f"{type(store).__name__} is not a session store (see stores.SessionStore)",
-            )
+        store = checked_session_store(config.session_store)
         # Stores shared with other apps (a Redis, a cookie secret) keep each app's
         # sessions apart by its audience.
         store.bind_audience(config.audience)
         return store
     return MemorySessionStore(ttl=config.session_max_age)
-
-
-#: What each session-store effect calls on the store (``aload`` ... when asynchronous).
-_SESSION_STORE_CALLS: StoreCalls = {
-    LoadSession: ("load", lambda e: (e.cookie_value,)),
-    SaveSession: ("save", lambda e: (e.record, e.ttl)),
-    DeleteSession: ("delete", lambda e: (e.cookie_value,)),
-    RevokeSid: ("revoke_sid", lambda e: (e.sid, e.ttl)),
-    SidRevoked: ("is_sid_revoked", lambda e: (e.sid,)),
-}
-#: What a store shared by several processes adds: claims that guard a refresh until its
-#: record is saved (``RedisSessionStore``).
-_REFRESH_CLAIM_CALLS: StoreCalls = {
-    ClaimRefresh: ("claim_refresh", lambda e: (e.session_id, e.claim, e.ttl)),
-    SaveRefreshed: ("save_refreshed", lambda e: (e.record, e.ttl, e.claim)),
-    RefreshClaimed: ("refresh_claimed", lambda e: (e.session_id, e.now)),
-    DropRefreshClaim: ("drop_refresh_claim", lambda e: (e.session_id, e.claim)),
-}
-
-
-#: What a store shared by several processes adds: login starts counted for all of them.
-_LOGIN_COUNT_CALLS: StoreCalls = {
-    CountLoginStart: ("count_login_start", lambda e: (e.key, e.window)),
-}
-
-
-def _claims_refreshes(store: SessionStore) -> bool:
-    return callable(getattr(store, "claim_refresh", None))
-
-
-def _counts_logins(store: SessionStore) -> bool:
-    return callable(getattr(store, "count_login_start", None))
 
 
 def _unsaved_at_exit(count: int, exc: Exception) -> None:
@@ -134,8 +84,8 @@ class _Runtime:
             shared_revocations=self.store.shares_revocations,
             events=events_for(config),
         )
-        self.engine.sessions.claims.enabled = _claims_refreshes(self.store)
-        self.engine.login.shared_login_counts = _counts_logins(self.store)
+        self.engine.sessions.claims.enabled = shares_refreshes(self.store)
+        self.engine.login.shared_login_counts = counts_logins(self.store)
         self.routes = Routes(self.engine)
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)
@@ -148,13 +98,9 @@ class _Runtime:
     def _handlers(self, *, asynchronous: bool) -> dict[type, Callable[[Any], Any]]:
         """How each effect besides HTTP and sleeping is performed: the session store's
         blocking or async methods, and the runtime's own locks and background work."""
-        calls = dict(_SESSION_STORE_CALLS)
-        if _claims_refreshes(self.store):
-            calls.update(_REFRESH_CLAIM_CALLS)
-        if _counts_logins(self.store):
-            calls.update(_LOGIN_COUNT_CALLS)
+        store = async_store_handlers if asynchronous else blocking_store_handlers
         return {
-            **store_handlers(self.store, calls, asynchronous=asynchronous),
+            **store(self.store),
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
@@ -217,7 +163,7 @@ class AuthonomySync(_Runtime):
         return self.runner.run(self.engine.authenticate_session(cookie))
 
     def logout(self, cookie: str | None) -> None:
-        """See :meth:`Engine.logout`."""
+        """See :meth:`~._core.session_flows.SessionKeeper.logout`."""
         self.runner.run(self.engine.logout(cookie))
 
     def check_policy(
@@ -306,7 +252,7 @@ class AuthonomyAsync(_Runtime):
         return result
 
     async def logout(self, cookie: str | None) -> None:
-        """See :meth:`Engine.logout`."""
+        """See :meth:`~._core.session_flows.SessionKeeper.logout`."""
         await self.runner.run(self.engine.logout(cookie))
 
     async def check_policy(

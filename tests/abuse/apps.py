@@ -1,30 +1,29 @@
-"""The small app of each adapter (:mod:`tests.small_apps`), and a uniform way to reach
-it and its runtime, for abuse tests.
+"""The small app of each adapter of the registry (:mod:`tests.adapters`), and a uniform
+way to reach it and its runtime, for abuse tests.
 
-Django's app is served over real HTTP (waitress for WSGI, uvicorn for ASGI) and reached
-with an ``httpx.Client``; the server runs in this process, so its runtime is at hand.
+Apps whose framework has no fitting test client (Django) are served over real HTTP and
+reached with an ``httpx.Client``; the server runs in this process, so the runtime is at
+hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-
-import httpx
-from flask import Flask
-from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations._core import policies
 from authonomy_integrations._runtime import AuthonomyAsync, AuthonomySync
 
 from .. import adapters
-from ..adapters import ADAPTERS, CLIENT_ADDRESS, NO_ADDRESS
-from ..django.helpers import runtime_of
+from ..adapters import CLIENT_ADDRESS, NO_ADDRESS, adapter_named
 from ..small_apps import django_urls, flask_app, starlette_app
+
+#: The name of every adapter of the registry (:mod:`tests.adapters`).
+ADAPTERS = [entry.name for entry in adapters.ADAPTERS]
 
 __all__ = [
     "ADAPTERS",
@@ -41,21 +40,6 @@ __all__ = [
 ]
 
 
-class _ClientAddress:
-    """Sets ``scope["client"]`` from :data:`CLIENT_ADDRESS`, as a server would from the
-    socket, so one test client can speak for several addresses."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        for name, value in scope.get("headers", ()):
-            if name == CLIENT_ADDRESS.encode():
-                client = None if value.decode() == NO_ADDRESS else (value.decode(), 50000)
-                scope = {**scope, "client": client}
-        await self.app(scope, receive, send)
-
-
 @dataclass
 class Kit:
     """A test client of an app, and the runtime the app's kit runs on."""
@@ -66,12 +50,8 @@ class Kit:
     """The app under test (the ASGI middleware, or the Flask app)."""
 
     def get_from(self, address: str, url: str, headers: dict[str, str]) -> Any:
-        """GET ``url`` as a client connecting from ``address`` (:data:`NO_ADDRESS`: from
-        none the server can tell)."""
-        if isinstance(self.app, Flask):
-            remote = "" if address == NO_ADDRESS else address
-            return self.client.get(url, headers=headers, environ_overrides={"REMOTE_ADDR": remote})
-        # Starlette's and Django's test apps turn this header into the client's address.
+        """GET ``url`` as a client connecting from ``address`` (every adapter's test app
+        turns this header into the client's address)."""
         return self.client.get(url, headers={**headers, CLIENT_ADDRESS: address})
 
     def state(self) -> dict[str, int]:
@@ -113,27 +93,13 @@ def serve_django(
 def kit(
     adapter: str, config: AuthonomyConfig, clock: Callable[[], float] | None = None
 ) -> Iterator[Kit]:
-    """The app for ``adapter`` with ``config``, and a client that follows no redirect:
-    Starlette's TestClient (inside ``with``, so the app's event loop lives as long as the
-    client), Flask's test client, and for Django the app under waitress (WSGI) or uvicorn
-    (ASGI) with an ``httpx.Client``."""
-    with ExitStack() as stack:
-        if adapter == "flask":
-            app = flask_app(config, clock)
-            runtime = app.extensions["authonomy"]
-            stack.callback(runtime.close)
-            yield Kit(app.test_client(), runtime, app)
-            return
-        if adapter.startswith("django"):
-            url, handler = stack.enter_context(
-                serve_django(config, clock, asgi=adapter == "django-asgi")
-            )
-            client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
-            yield Kit(client, runtime_of(handler), handler)
-            return
-        middleware = starlette_app(config, clock)
-        client = TestClient(_ClientAddress(middleware), follow_redirects=False)
-        yield Kit(stack.enter_context(client), middleware.runtime, middleware)
+    """The small app of ``adapter`` with ``config``, and a client of it that follows no
+    redirect: the framework's test client (Starlette's inside ``with``, so the app's event
+    loop lives as long as the client), else the app served over real HTTP (Django, under
+    waitress or uvicorn) with an ``httpx.Client``."""
+    entry = adapter_named(adapter)
+    with entry.calling(config, clock) as (client, app):
+        yield Kit(client, entry.runtime(app), app)
 
 
 def set_cookies(answer: Any) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -15,10 +15,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
+from tests.adapters import adapter_named
 from tests.browsing import mint
-from tests.serving import serve
 
-from .apps import ADAPTERS, flask_app, serve_django, starlette_app
+from .apps import ADAPTERS
 
 CONCURRENT = 20
 
@@ -53,19 +53,11 @@ def gated_sandbox() -> Iterator[tuple[Sandbox, PolicyGate]]:
             gate.open.set()
 
 
-@contextmanager
-def served(adapter: str, config: AuthonomyConfig, clock: Callable[[], float]) -> Iterator[str]:
+def served(
+    adapter: str, config: AuthonomyConfig, clock: Callable[[], float]
+) -> AbstractContextManager[str]:
     """The adapter's app behind a real server (uvicorn, waitress); yields its URL."""
-    if adapter == "flask":
-        with serve(lambda _url: flask_app(config, clock)) as url:
-            yield url
-        return
-    if adapter.startswith("django"):
-        with serve_django(config, clock, asgi=adapter == "django-asgi") as (url, _):
-            yield url
-        return
-    with serve(lambda _url: starlette_app(config, clock)) as url:
-        yield url
+    return adapter_named(adapter).serve(lambda url: config.replace(app_url=url), clock)
 
 
 def _concurrently(url: str, headers: dict[str, str]) -> list[httpx.Response]:

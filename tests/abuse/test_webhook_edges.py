@@ -6,69 +6,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
-from django.urls import path
-from starlette.testclient import TestClient
 
-from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.django import webhook_view
 from authonomy_integrations.stores._replay import MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver
+from tests.adapters import adapter_named, post_body
 from tests.webhooks.conftest import SECRET, make_delivery
-from tests.webhooks.test_routes import PATH, flask_app, starlette_app
+from tests.webhooks.test_routes import PATH
 
-from .apps import ADAPTERS, serve_django
+from .apps import ADAPTERS
 
 Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]
-
-
-#: The Django app's middleware needs a configuration; deliveries use none of it.
-_API_ONLY = AuthonomyConfig(
-    audience="app_webhook_edges",
-    environment="sandbox",
-    api_base_url="http://127.0.0.1:9/v1",
-    issuer="http://127.0.0.1:9",
-    login_path=None,
-)
 
 
 @contextmanager
 def route(adapter: str, receiver: WebhookReceiver) -> Iterator[Post]:
     """POST to the adapter's webhook route; yields ``post(body, headers) -> (status, json)``."""
-    if adapter == "flask":
-        client = flask_app(receiver).test_client()
+    entry = adapter_named(adapter)
+    with entry.calling_app(lambda _url: entry.webhook_app(receiver, PATH)) as (client, _):
 
-        def post_flask(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-            answer = client.post(PATH, data=body, headers=headers)
-            return answer.status_code, answer.get_json()
+        def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            answer = post_body(client, PATH, body, headers)
+            return answer.status_code, _json(answer)
 
-        yield post_flask
-        return
-    if adapter.startswith("django"):
-        urls = ModuleType("webhook_test_urls")
-        urls.urlpatterns = [path(PATH.lstrip("/"), webhook_view(receiver))]  # type: ignore[attr-defined]
-        with (
-            serve_django(_API_ONLY, None, asgi=adapter == "django-asgi", urls=urls) as (url, _),
-            httpx.Client(base_url=url, timeout=30) as http,
-        ):
+        yield post
 
-            def post_django(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-                answer = http.post(PATH, content=body, headers=headers)
-                return answer.status_code, answer.json()
 
-            yield post_django
-        return
-    with TestClient(starlette_app(receiver)) as test_client:
-
-        def post_starlette(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-            answer = test_client.post(PATH, content=body, headers=headers)
-            return answer.status_code, answer.json()
-
-        yield post_starlette
+def _json(answer: Any) -> Any:
+    """The body of a Flask test response, or of an httpx one, as JSON."""
+    return answer.get_json() if hasattr(answer, "get_json") else answer.json()
 
 
 def _receiver(**options: Any) -> tuple[WebhookReceiver, list[str]]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
-from tests.adapters import ADAPTERS, serve_example
+from tests.adapters import ADAPTERS, Adapter, serve_example
 
 from .chromium import launch_chromium
 
@@ -30,8 +30,8 @@ def chromium() -> Iterator[Any]:
         yield browser
 
 
-@pytest.mark.parametrize("adapter", ADAPTERS)
-def test_sign_in_step_up_to_mfa_and_sign_out(sb: Sandbox, chromium: Any, adapter: str) -> None:
+@pytest.mark.parametrize("adapter", ADAPTERS, ids=str)
+def test_sign_in_step_up_to_mfa_and_sign_out(sb: Sandbox, chromium: Any, adapter: Adapter) -> None:
     with serve_example(adapter, lambda url: sb.config(app_url=url)) as app_url:
         context = chromium.new_context()
         page = context.new_page()

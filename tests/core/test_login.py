@@ -93,6 +93,10 @@ def test_pkce_and_nonce_are_fresh_each_time() -> None:
         "/path%20with%20space",
         "/search?q=https://example.com",
         "/javascript:alert(1)",
+        # A backslash only redirects as "/" in the path; in the query it is data.
+        "/x/?%5C=",
+        "/search?q=a%5Cb",
+        "/files?dir=%5C%5Cshare#top%5C",
     ],
 )
 def test_safe_next_keeps_same_origin_paths(value: str) -> None:
@@ -125,6 +129,8 @@ def test_safe_next_keeps_same_origin_paths(value: str) -> None:
         "/%2f/evil.example",
         "/%5Cevil.example",
         "/%5cevil.example",
+        "/%5C%5Cevil.example?q=1",
+        "/x%5C?q=%5C",
         "/%252F%252Fevil.example",
         "/%09/evil.example",
         "/%0d%0aSet-Cookie:x",

@@ -12,7 +12,7 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox
 
-from ..adapters import ADAPTERS, WEBHOOK_SECRET, serve_example
+from ..adapters import ADAPTERS, WEBHOOK_SECRET, Adapter, serve_example
 from ..browsing import browser
 
 #: Seconds an access token lives: long enough that no test sees one expire unless it
@@ -21,7 +21,7 @@ TOKEN_TTL = 10
 
 
 @contextmanager
-def example(adapter: str, sb: Sandbox, **overrides: Any) -> Iterator[str]:
+def example(adapter: Adapter, sb: Sandbox, **overrides: Any) -> Iterator[str]:
     """The example app of ``adapter`` against ``sb``, on ``sb``'s clock; its URL.
 
     The app reads the sandbox's clock, so advancing it moves both sides' time together.
@@ -42,15 +42,15 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture(scope="module", params=ADAPTERS)
-def adapter(request: pytest.FixtureRequest) -> str:
-    """Each adapter in turn."""
-    name: str = request.param
-    return name
+@pytest.fixture(scope="module", params=ADAPTERS, ids=str)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    """Each adapter of the registry in turn."""
+    entry: Adapter = request.param
+    return entry
 
 
 @pytest.fixture(scope="module")
-def live(adapter: str, sandbox: Sandbox) -> Iterator[str]:
+def live(adapter: Adapter, sandbox: Sandbox) -> Iterator[str]:
     """The adapter's example app, served for the module's tests; its URL.
 
     Each test signs in with a browser of its own, as the users of one app do; a test

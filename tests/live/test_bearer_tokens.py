@@ -10,6 +10,7 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox
 
+from ..adapters import Adapter
 from ..browsing import access_claims, bearer, forged, issue_tokens, mint, signed_by_sandbox
 from .conftest import example
 
@@ -107,7 +108,7 @@ def test_token_signed_after_key_rotation_is_accepted(live: str, sandbox: Sandbox
 
 
 def test_key_set_unreachable_before_the_first_token_answers_503(
-    adapter: str, sandbox: Sandbox
+    adapter: Adapter, sandbox: Sandbox
 ) -> None:
     sandbox.rotate_keys()
     sandbox.advance_clock(KEY_SET_COOLDOWN + 1)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ..adapters import ADAPTERS, Adapter
 from ..browsing import browser, complete, start_login
 from ..conftest import free_port, wait_for_port
 
@@ -30,21 +31,14 @@ SANDBOX_REQUEST = re.compile(r'"(GET|POST) /(v1/|authorize|\.well-known/)')
 TARGETS = {"examples.fastapi_app": "demo", "examples.flask_app": "demo-flask",
            "examples.django_app": "demo-django"}  # fmt: skip
 
-#: The command line of each adapter's demo.
-DEMOS = {
-    "starlette": ["examples.fastapi_app"],
-    "flask": ["examples.flask_app"],
-    "django-wsgi": ["examples.django_app"],
-    "django-asgi": ["examples.django_app", "--asgi"],
-}
 
-
-@pytest.fixture(params=sorted(DEMOS))
+@pytest.fixture(params=ADAPTERS, ids=str)
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "stderr.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
-    command = [sys.executable, "-m", *DEMOS[request.param], "--port", str(port)]
+    adapter: Adapter = request.param
+    command = [sys.executable, "-m", *adapter.demo, "--port", str(port)]
     with log.open("w") as stderr:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True

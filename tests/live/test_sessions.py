@@ -13,6 +13,7 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore
 
+from ..adapters import Adapter
 from ..browsing import API, PAGE, browser, session_cookie, sign_in
 from .conftest import TOKEN_TTL, example, refreshes
 
@@ -59,7 +60,7 @@ def test_twenty_concurrent_requests_of_one_session_share_one_refresh(
 
 
 def test_refreshed_cookie_session_is_written_back_to_the_browser(
-    adapter: str, sandbox: Sandbox
+    adapter: Adapter, sandbox: Sandbox
 ) -> None:
     secret = "s" * 40
     store = CookieSessionStore(secret, clock=sandbox.state.clock.now)

@@ -10,6 +10,7 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 
+from ..adapters import Adapter
 from ..browsing import API, browser, complete, sign_in, start_login
 from .conftest import example
 
@@ -99,7 +100,7 @@ def test_login_while_authonomy_is_down_answers_503(client: httpx.Client, sandbox
 
 
 @pytest.fixture
-def open_app(adapter: str, sandbox: Sandbox) -> Iterator[httpx.Client]:
+def open_app(adapter: Adapter, sandbox: Sandbox) -> Iterator[httpx.Client]:
     """A browser on the example app with no pinned customer: ``?customer=`` picks it."""
     with example(adapter, sandbox, customer_id=None) as url, browser(url) as http:
         yield http

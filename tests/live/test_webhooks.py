@@ -12,12 +12,13 @@ from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import sign
 
+from ..adapters import Adapter
 from ..browsing import browser, sign_in
 from ..webhooks.conftest import event_body
 from .conftest import WEBHOOK_SECRET, example
 
 
-def test_example_lists_the_webhooks_authonomy_sends(adapter: str) -> None:
+def test_example_lists_the_webhooks_authonomy_sends(adapter: Adapter) -> None:
     # A fresh sandbox: the module's clock has moved past the signature tolerance.
     with (
         Sandbox() as sandbox,
@@ -38,7 +39,7 @@ def test_example_lists_the_webhooks_authonomy_sends(adapter: str) -> None:
 
 
 def test_a_delivery_with_a_stray_authorization_header_is_judged_by_its_signature(
-    adapter: str, sandbox: Sandbox
+    adapter: Adapter, sandbox: Sandbox
 ) -> None:
     event_id = f"evt_{uuid.uuid4().hex}"
     body = event_body(event_id)

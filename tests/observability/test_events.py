@@ -14,74 +14,36 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
-from authonomy_integrations.flask import Authonomy, login_required
-from authonomy_integrations.flask import require_policy as flask_policy
 from authonomy_integrations.sandbox import Sandbox, hosted_login
-from authonomy_integrations.starlette import AuthonomyMiddleware
-from authonomy_integrations.starlette import require_policy as starlette_policy
 from authonomy_integrations.stores import MemorySessionStore
 from authonomy_integrations.testing import login_as
+from tests.adapters import ADAPTERS as REGISTRY
+from tests.adapters import adapter_named, post_body
 from tests.browsing import access_claims, bearer, forged, mint
+from tests.small_apps import Seen
 from tests.webhooks.conftest import OTHER_SECRET, SECRET, make_delivery
 
 from .conftest import Captured
 
-ADAPTERS = ["starlette", "flask"]
+#: Every adapter of the registry (:mod:`tests.adapters`), by name.
+ADAPTERS = [adapter.name for adapter in REGISTRY]
 POLICIES = {"admins": {"allowed_groups": ["admins"]}, "strong": {"mfa_required": True}}
 
 
-def _starlette(config: AuthonomyConfig) -> Starlette:
-    @starlette_policy("admins")
-    async def admin(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
-
-    async def me(request: Request) -> JSONResponse:
-        user = request.user
-        return JSONResponse({"id": user.id if user.is_authenticated else None})
-
-    app = Starlette(routes=[Route("/admin", admin), Route("/me", me)])
-    app.add_middleware(AuthonomyMiddleware, config=config)
-    return app
-
-
-def _flask(config: AuthonomyConfig) -> Flask:
-    app = Flask(__name__)
-    Authonomy(app, config=config)
-
-    @app.get("/admin")
-    @flask_policy("admins")
-    def admin() -> dict[str, Any]:
-        return {"ok": True}
-
-    @app.get("/me")
-    @login_required
-    def me() -> dict[str, Any]:
-        return {"ok": True}
-
-    return app
-
-
 @contextmanager
-def client_for(adapter: str, config: AuthonomyConfig) -> Iterator[Any]:
-    """A test client of a small app of ``adapter`` with ``config``."""
-    if adapter == "starlette":
-        app = _starlette(config)
-        with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as client:
-            yield client
-        return
-    app = _flask(config)
-    try:
-        yield app.test_client()
-    finally:
-        app.extensions["authonomy"].close()
+def client_for(adapter: str, config: AuthonomyConfig, seen: Seen | None = None) -> Iterator[Any]:
+    """A client of the small test app of ``adapter`` (:mod:`tests.small_apps`) with
+    ``config``; ``seen`` handles its webhook events."""
+    with adapter_named(adapter).calling(config, seen=seen) as (client, _):
+        yield client
+
+
+def _origin(client: Any, config: AuthonomyConfig) -> str:
+    """The app's own origin, as a browser on it sends with a form."""
+    base_url = getattr(client, "base_url", None)
+    return str(base_url).rstrip("/") if base_url is not None else str(config.app_url)
 
 
 def _config(sb: Sandbox, captured: Captured, **overrides: Any) -> AuthonomyConfig:
@@ -96,7 +58,7 @@ def _config(sb: Sandbox, captured: Captured, **overrides: Any) -> AuthonomyConfi
 
 
 def _cookie(client: Any, name: str = "authonomy_session") -> str | None:
-    if isinstance(client, TestClient):
+    if not hasattr(client, "get_cookie"):  # httpx-based: Starlette's, or over HTTP
         return client.cookies.get(name)
     cookie = client.get_cookie(name)
     return cookie.value if cookie is not None else None
@@ -267,7 +229,7 @@ def test_session_refreshed_refresh_failed_and_ended_by_logout(
         for _ in range(3):  # kept while Authonomy fails, then refreshed
             assert client.get("/me").status_code == 200
         second_secrets = _secrets_of(config, client)
-        origin = {"origin": "http://127.0.0.1:8000", "sec-fetch-site": "same-origin"}
+        origin = {"origin": _origin(client, config), "sec-fetch-site": "same-origin"}
         assert client.post("/auth/logout", headers=origin).status_code == 303
     refreshed = captured.expect("session.refreshed")
     assert refreshed.user_id == "user_alice" and refreshed.duration is not None
@@ -281,14 +243,11 @@ def test_session_refreshed_refresh_failed_and_ended_by_logout(
 def test_expired_session_is_ended_as_expired(sb: Sandbox, captured: Captured) -> None:
     now = [1_000_000.0]
     config = _config(sb, captured, session_idle_timeout=600)
-    app = _flask(config)
-    app.extensions["authonomy"].engine.clock = lambda: now[0]  # the app's clock only
-    client = app.test_client()
-    now[0] = __import__("time").time()
-    login_as(client, "bob")
-    now[0] += 601
-    assert client.get("/me", headers={"accept": "application/json"}).status_code == 401
-    app.extensions["authonomy"].close()
+    with adapter_named("flask").calling(config, clock=lambda: now[0]) as (client, _):
+        now[0] = __import__("time").time()
+        login_as(client, "bob")
+        now[0] += 601
+        assert client.get("/me", headers={"accept": "application/json"}).status_code == 401
     captured.expect("session.ended", "expired")
 
 
@@ -298,9 +257,9 @@ def test_policy_passed_and_failed_with_its_conditions(
 ) -> None:
     config = _config(sb, captured)
     with client_for(adapter, config) as client:
-        assert client.get("/admin", headers=bearer(mint(sb))).status_code == 200
+        assert client.get("/admins", headers=bearer(mint(sb))).status_code == 200
         bob = mint(sb, sub="user_bob", groups=["engineering"])
-        assert client.get("/admin", headers=bearer(bob)).status_code == 403
+        assert client.get("/admins", headers=bearer(bob)).status_code == 403
     passed = captured.expect("policy.passed", policy="admins")
     assert passed.user_id == "user_alice"
     assert captured.records("policy.passed")[-1].levelno == logging.DEBUG
@@ -328,40 +287,21 @@ def test_webhooks_verified_duplicate_rejected_and_handler_failed(
     good = make_delivery(event_id="evt_good")
     failing = make_delivery(event_id="evt_bad", event_type="customer.updated")
     fake = make_delivery(event_id="evt_fake", secret=OTHER_SECRET)
-    if adapter == "flask":
-        app = _flask(config)
-        receiver = app.extensions["authonomy.webhooks"]
-        client: Any = app.test_client()
-    else:
-        from authonomy_integrations.starlette import webhook_endpoint
-        from authonomy_integrations.webhooks import WebhookReceiver
 
-        receiver = WebhookReceiver(config)
-        star = _starlette(config)
-        star.add_route("/webhooks/authonomy", webhook_endpoint(receiver), methods=["POST"])
-        client = TestClient(star)
-
-    @receiver.on("customer.updated")
     def broken(event: Any) -> None:
-        raise RuntimeError("database down")
+        if event.type == "customer.updated":
+            raise RuntimeError("database down")
 
-    def post(delivery: Any) -> int:
-        if adapter == "flask":
-            answer = client.post(
-                "/webhooks/authonomy", headers=delivery.headers, data=delivery.body
-            )
-        else:
-            answer = client.post(
-                "/webhooks/authonomy", headers=delivery.headers, content=delivery.body
-            )
-        return int(answer.status_code)
+    with client_for(adapter, config, seen=broken) as client:
 
-    assert post(good) == 200
-    assert post(good) == 200
-    assert post(fake) == 400
-    assert post(failing) == 500
-    if adapter == "flask":
-        app.extensions["authonomy"].close()
+        def post(delivery: Any) -> int:
+            answer = post_body(client, "/webhooks/authonomy", delivery.body, delivery.headers)
+            return int(answer.status_code)
+
+        assert post(good) == 200
+        assert post(good) == 200
+        assert post(fake) == 400
+        assert post(failing) == 500
     captured.expect("webhook.verified", webhook_id="evt_good", event_type="user.authenticated")
     captured.expect("webhook.duplicate", webhook_id="evt_good")
     captured.expect("webhook.rejected", "verification_failed")

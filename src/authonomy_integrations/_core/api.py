@@ -22,13 +22,13 @@ from .api_binding import AsFlow, Awaiting, Blocking
 from .api_envelopes import Envelope, Page, Pages, error_from_response, fetch_json, unwrap
 from .api_flows import ApiFlows
 from .api_records import (
-    Authorization,
+    AuthorizeResponse,
     Customer,
     JSONObject,
     PolicyRecord,
     PolicyRecordList,
     TokenResponse,
-    Webhook,
+    WebhookSubscription,
 )
 from .api_retry import (
     IDEMPOTENT_METHODS,
@@ -45,7 +45,7 @@ __all__ = [
     "RETRIABLE_STATUSES",
     "ApiFlows",
     "AsFlow",
-    "Authorization",
+    "AuthorizeResponse",
     "Awaiting",
     "Blocking",
     "Customer",
@@ -57,7 +57,7 @@ __all__ = [
     "PolicyRecordList",
     "RetryPolicy",
     "TokenResponse",
-    "Webhook",
+    "WebhookSubscription",
     "error_from_response",
     "fetch_json",
     "observed_send",

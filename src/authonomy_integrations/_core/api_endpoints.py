@@ -16,13 +16,13 @@ from . import api_values as check
 from .api_binding import EndpointGroup, M, endpoint, listing
 from .api_envelopes import Pages
 from .api_records import (
-    Authorization,
+    AuthorizeResponse,
     Customer,
     JSONObject,
     PolicyRecord,
     PolicyRecordList,
     TokenResponse,
-    Webhook,
+    WebhookSubscription,
 )
 from .effects import Flow
 
@@ -56,7 +56,7 @@ class AuthEndpoints(EndpointGroup[M]):
         prompt: str | None = None,
         max_age: int | None = None,
         acr_values: str | None = None,
-    ) -> Flow[Authorization]:
+    ) -> Flow[AuthorizeResponse]:
         """Start a login; send the browser to the answer's ``authorization_url``."""
         if code_challenge_method != "S256":
             raise ValueError("code_challenge_method must be 'S256'")
@@ -257,7 +257,7 @@ class WebhookEndpoints(EndpointGroup[M]):
     """``/webhooks``: subscriptions to event deliveries."""
 
     @endpoint
-    def create(self, url: str, events: Sequence[str], secret: str) -> Flow[Webhook]:
+    def create(self, url: str, events: Sequence[str], secret: str) -> Flow[WebhookSubscription]:
         """Subscribe ``url`` to ``events``; deliveries are signed with ``secret``."""
         names = check.strings("events", events)
         if not names:
@@ -270,7 +270,7 @@ class WebhookEndpoints(EndpointGroup[M]):
         return self._api.data("POST", "/webhooks", json=body)
 
     @listing
-    def list(self, limit: int = 100) -> Pages[Webhook]:
+    def list(self, limit: int = 100) -> Pages[WebhookSubscription]:
         """Every subscription, fetched page by page."""
         return self._api.pages("/webhooks", {"limit": check.page_size(limit)})
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 __all__ = [
-    "Authorization",
+    "AuthorizeResponse",
     "Customer",
     "JSONObject",
     "PolicyRecord",
     "PolicyRecordList",
     "TokenResponse",
-    "Webhook",
+    "WebhookSubscription",
 ]
 
 JSONObject = dict[str, Any]
 
 
-class Authorization(TypedDict):
+class AuthorizeResponse(TypedDict):
     """Answer of ``POST /auth/authorize``."""
 
     authorization_url: str
@@ -67,7 +67,7 @@ class PolicyRecord(TypedDict):
     conditions: dict[str, Any]
 
 
-class Webhook(TypedDict):
+class WebhookSubscription(TypedDict):
     """A webhook subscription; the secret is never returned."""
 
     id: str

@@ -110,7 +110,8 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def send(request: HttpRequest, retry: RetryPolicy, *, idempotent: bool) -> Flow[HttpResponse]:
     """Send ``request``, retrying per ``retry`` when ``idempotent``; return the last response.
 
-    The response may be an error; :func:`unwrap` or :func:`error_from_response` read it.
+    The response may be an error; :func:`.api_envelopes.unwrap` or
+    :func:`.api_envelopes.error_from_response` read it.
     """
     response, _ = yield from send_counted(request, retry, idempotent=idempotent)
     return response

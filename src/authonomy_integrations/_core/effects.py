@@ -11,8 +11,9 @@ no I/O, so the same flow serves Flask's threads and Starlette's event loop::
 Drivers live in :mod:`authonomy_integrations._drivers`. They find how to perform an
 effect by its class, so each effect is its own class even where two carry the same
 fields (``LoadSession`` and ``DeleteSession`` both hold a cookie value): the class is
-the instruction, the fields its arguments. Effects a store performs are mapped to the
-store's methods in one table per store (``StoreCalls``). A webhook delivery's effects
+the instruction, the fields its arguments. Each effect a session store performs calls
+one method of its declared protocol (``stores.SessionStore``, ``stores.SharedSessionStore``),
+as :mod:`authonomy_integrations._store_effects` spells out. A webhook delivery's effects
 (claim, complete or release an id; run a handler) live beside its flow, in
 :mod:`authonomy_integrations.webhooks._delivery`, and follow the same rule.
 """

@@ -141,8 +141,10 @@ def safe_next(value: str | None, default: str = "/") -> str:
 def _is_local_path(path: str) -> bool:
     if not path.startswith("/") or path.startswith("//"):
         return False
-    # Browsers read "\" as "/" and drop tabs and newlines inside URLs.
-    return "\\" not in path and not any(unicodedata.category(c) in ("Cc", "Cf") for c in path)
+    # Browsers read "\" as "/" in a URL's path (a query or fragment keeps it as it is),
+    # and drop tabs and newlines anywhere in it.
+    route = path.partition("?")[0].partition("#")[0]
+    return "\\" not in route and not any(unicodedata.category(c) in ("Cc", "Cf") for c in path)
 
 
 class LoginAttempts:

@@ -1,9 +1,11 @@
 """Session and webhook replay stores: memory, encrypted cookie, Redis.
 
 ``config.session_store`` takes a :class:`SessionStore` (memory by default,
-:class:`CookieSessionStore`, :class:`RedisSessionStore`); ``config.replay_store`` and
-``WebhookReceiver(replay_store=...)`` take a :class:`ReplayStore`
-(:class:`MemoryReplayStore` by default, :class:`RedisReplayStore`).
+:class:`CookieSessionStore`, :class:`RedisSessionStore`); a store that several processes
+share is a :class:`SharedSessionStore` (Redis), which also keeps refresh claims. A store
+of your own is checked by :mod:`authonomy_integrations.testing.store_contract`.
+``config.replay_store`` and ``WebhookReceiver(replay_store=...)`` take a
+:class:`ReplayStore` (:class:`MemoryReplayStore` by default, :class:`RedisReplayStore`).
 ``RedisSessionStore`` is imported on first use, so apps without the ``redis`` extra never
 import redis-py.
 """
@@ -16,6 +18,7 @@ from ._base import SessionStore
 from ._cookie import CookieSessionStore
 from ._memory import MemorySessionStore
 from ._replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from ._shared import SharedSessionStore
 
 if TYPE_CHECKING:
     from ._redis_sessions import RedisSessionStore
@@ -28,6 +31,7 @@ __all__ = [
     "RedisSessionStore",
     "ReplayStore",
     "SessionStore",
+    "SharedSessionStore",
 ]
 
 

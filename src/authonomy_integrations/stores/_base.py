@@ -86,7 +86,9 @@ class SessionStore(Protocol):
 
     ``lock`` and ``alock`` are separate: an app uses threads (Flask) or an event loop
     (Starlette), not both for the same sessions. Failures to reach a backing service
-    raise :class:`~..errors.SessionError`.
+    raise :class:`~.._errors.SessionError`. A store that several processes share is a
+    :class:`~._shared.SharedSessionStore`, which keeps refresh claims too; the tests in
+    :mod:`authonomy_integrations.testing.store_contract` check either kind.
     """
 
     def save(self, record: SessionRecord, ttl: int) -> str:

@@ -26,7 +26,7 @@ class CookieSessionStore(ProcessLocalStore):
     secret can be rotated without logging users out. The cookie holds the access and
     refresh tokens, so it must fit in ``max_bytes`` (browsers cap a cookie near 4096
     bytes, name and attributes included): a larger session raises
-    :class:`~..errors.SessionTooLargeError` telling you to use a server-side store
+    :class:`~.._errors.SessionTooLargeError` telling you to use a server-side store
     (``RedisSessionStore`` or ``MemorySessionStore``). At the login callback that ends
     the sign-in with a clear error page and revokes the tokens just issued; on a
     refresh it ends the session. Sessions grow with the access token: many groups or

@@ -6,7 +6,7 @@
 * key prefixes: the one given, else a default followed by the app's audience;
 * keys with a hash tag, so every key about one session (or one delivery) lives in one
   Redis Cluster slot and nothing that touches several of them fails with ``CROSSSLOT``;
-* Redis failures turned into :class:`~..errors.StoreUnavailableError`.
+* Redis failures turned into :class:`~.._errors.StoreUnavailableError`.
 
 URLs::
 

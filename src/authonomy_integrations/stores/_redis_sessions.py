@@ -80,7 +80,7 @@ class RedisSessionStore:
     by the claim's holder, and a claim left behind (the save failed) tells every process
     that the stored record's refresh token is spent (see :meth:`claim_refresh`). Clients built from
     ``url`` give up on a command after ``timeout`` seconds. An unreachable or failing
-    Redis raises :class:`~..errors.StoreUnavailableError` (a ``SessionError``), which
+    Redis raises :class:`~.._errors.StoreUnavailableError` (a ``SessionError``), which
     the adapters answer with 503 and ``Retry-After``. Login starts are counted at
     ``prefix login-starts:<keyed hash>`` for every worker (see :meth:`count_login_start`).
     :meth:`close` / :meth:`aclose` close only the clients this store created.

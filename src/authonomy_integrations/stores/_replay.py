@@ -220,7 +220,7 @@ class RedisReplayStore:
     """A replay store in Redis, shared by every worker and process.
 
     Give a ``url`` (``redis://``, ``redis+cluster://`` or ``redis+sentinel://``, as for
-    :class:`~.redis.RedisSessionStore`; both clients are made from it on first use), or
+    :class:`~._redis_sessions.RedisSessionStore`; both clients are made from it on first use), or
     a ready ``client`` (blocking or asyncio: ``redis.Redis``, ``RedisCluster``, a
     Sentinel ``master_for`` client) and/or ``async_client``. Without an asyncio client,
     the async methods run the blocking client in a worker thread. A delivery's marker
@@ -228,7 +228,7 @@ class RedisReplayStore:
     once a receiver built from an app's configuration uses the store (before that,
     ``authonomy:webhook:``), so apps sharing a Redis, which receive the same event ids,
     never take each other's deliveries for replays. An unreachable Redis raises
-    :class:`~..errors.StoreUnavailableError`, which the receiver answers with 503 so the
+    :class:`~.._errors.StoreUnavailableError`, which the receiver answers with 503 so the
     delivery is retried; clients built from ``url`` give up after ``timeout`` seconds.
     """
 

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .._config import AuthonomyConfig
 from .._core.effects import Flow
 from .._core.events import Events
-from .._drivers import AsyncRunner, StoreCalls, SyncRunner, store_handlers
+from .._drivers import AsyncRunner, SyncRunner
 from .._errors import (
     ConfigurationError,
     ReplayStoreFullError,
@@ -72,12 +72,24 @@ DEFAULT_CLAIM_TTL = 60.0
 """Seconds an in-progress claim lives: handlers should finish well within it."""
 
 
-#: What each effect of a delivery calls on the replay store (``aclaim`` ... when async).
-_REPLAY_STORE_CALLS: StoreCalls = {
-    Claim: ("claim", lambda e: (e.event_id, e.ttl)),
-    Complete: ("complete", lambda e: (e.event_id,)),
-    Release: ("release", lambda e: (e.event_id,)),
-}
+def _blocking_replay(store: ReplayStore) -> dict[type, Callable[[Any], Any]]:
+    """What each effect of a delivery calls on the replay store, blocking."""
+    return {
+        Claim: lambda e: store.claim(e.event_id, e.ttl),
+        Complete: lambda e: store.complete(e.event_id),
+        Release: lambda e: store.release(e.event_id),
+        RunHandler: lambda e: run_blocking(e.handler, e.event),
+    }
+
+
+def _async_replay(store: ReplayStore) -> dict[type, Callable[[Any], Awaitable[Any]]]:
+    """What each effect of a delivery awaits on the replay store."""
+    return {
+        Claim: lambda e: store.aclaim(e.event_id, e.ttl),
+        Complete: lambda e: store.acomplete(e.event_id),
+        Release: lambda e: store.arelease(e.event_id),
+        RunHandler: lambda e: run_async(e.handler, e.event),
+    }
 
 
 def _header(headers: Headers, wanted: str) -> str | None:
@@ -136,21 +148,8 @@ class WebhookReceiver:
         self._clock = clock
         self._handlers: dict[str, list[Handler]] = {}
         self._catch_all: list[Handler] = []
-        store = self.replay_store
-        self._runner = SyncRunner(
-            None,
-            {
-                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=False),
-                RunHandler: lambda e: run_blocking(e.handler, e.event),
-            },
-        )
-        self._arunner = AsyncRunner(
-            None,
-            {
-                **store_handlers(store, _REPLAY_STORE_CALLS, asynchronous=True),
-                RunHandler: lambda e: run_async(e.handler, e.event),
-            },
-        )
+        self._runner = SyncRunner(None, _blocking_replay(self.replay_store))
+        self._arunner = AsyncRunner(None, _async_replay(self.replay_store))
 
     @staticmethod
     def _secrets(
