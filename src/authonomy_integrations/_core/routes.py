@@ -27,6 +27,7 @@ from .engine import Engine
 from .events import CALLBACK_REFUSED, LOGIN_FAILED, POLICY_FAILED, login_reason, reason_code
 from .login import CALLBACK_REFUSALS
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
+from .scopes import checked_scopes, insufficient_scope, missing_scopes
 from .user import AuthonomyUser
 from .web import Reply
 
@@ -72,11 +73,13 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """What a guard demands: a signed-in user, and maybe a policy by name or a local one."""
+    """What a guard demands: a signed-in user, and maybe a policy by name or a local one,
+    or scopes its access token must grant."""
 
     description: str
     policy_name: str | None = None
     local_policy: Policy | None = None
+    needed_scopes: tuple[str, ...] = ()
 
     @classmethod
     def signed_in(cls) -> Requirement:
@@ -96,6 +99,12 @@ class Requirement:
         """A user in at least one of ``groups``: a local ``allowed_groups`` policy."""
         policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
         return cls(f"require_groups{groups!r}", local_policy=policy)
+
+    @classmethod
+    def scopes(cls, *scopes: str) -> Requirement:
+        """A user whose access token grants every one of ``scopes``."""
+        needed = checked_scopes(scopes)
+        return cls(f"require_scopes{needed!r}", needed_scopes=needed)
 
 
 def _code(value: str | None) -> str | None:
@@ -277,6 +286,8 @@ class Routes:
         """
         if user is None:
             return False
+        if requirement.needed_scopes:
+            return not missing_scopes(requirement.needed_scopes, user)
         if requirement.local_policy is not None:
             now = self.engine.clock()
             decision = evaluate(requirement.local_policy, user, client_ip=client_ip, now=now)
@@ -297,6 +308,8 @@ class Routes:
         """``None`` when ``user`` meets ``requirement``, else the reply to answer with."""
         if user is None:
             return web.unauthenticated(self.config, info.method, info.headers, info.target)
+        if requirement.needed_scopes:
+            return self._scope_refusal(requirement.needed_scopes, info, user)
         try:
             decision = yield from self._decision(requirement, info, user)
         except TEMPORARY_ERRORS as exc:
@@ -314,6 +327,21 @@ class Routes:
         if decision is None or decision.allowed:
             return None
         return web.policy_denied(self.config, decision, info.method, info.headers, info.target)
+
+    def _scope_refusal(
+        self, needed: tuple[str, ...], info: RequestInfo, user: AuthonomyUser
+    ) -> Reply | None:
+        missing = missing_scopes(needed, user)
+        if not missing:
+            return None
+        self.engine.events.emit(
+            POLICY_FAILED,
+            "insufficient_scope",
+            user_id=user.id,
+            customer_id=user.customer_id,
+            missing=list(missing),
+        )
+        return insufficient_scope(needed, missing, info.method, info.headers)
 
     def _decision(
         self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser

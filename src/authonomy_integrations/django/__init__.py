@@ -31,7 +31,7 @@ from .._extras import require_extra
 
 require_extra("authonomy_integrations.django", "django", "django", "asgiref")
 
-from ._guards import login_required, require_groups, require_policy
+from ._guards import login_required, require_groups, require_policy, require_scopes
 from ._middleware import AuthonomyMiddleware
 from ._settings import AuthonomyImproperlyConfigured
 from ._webhooks import webhook_view
@@ -42,5 +42,6 @@ __all__ = [
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
     "webhook_view",
 ]

@@ -29,6 +29,13 @@ require_extra("authonomy_integrations.flask", "flask", "flask")
 
 from ._context import current_user
 from ._extension import Authonomy
-from ._guards import login_required, require_groups, require_policy
+from ._guards import login_required, require_groups, require_policy, require_scopes
 
-__all__ = ["Authonomy", "current_user", "login_required", "require_groups", "require_policy"]
+__all__ = [
+    "Authonomy",
+    "current_user",
+    "login_required",
+    "require_groups",
+    "require_policy",
+    "require_scopes",
+]

@@ -16,7 +16,13 @@ FastAPI apps may use the guards as dependencies instead:
 ``user: AuthonomyUser = Depends(current_user)``.
 """
 
-from ._guards import current_user, login_required, require_groups, require_policy
+from ._guards import (
+    current_user,
+    login_required,
+    require_groups,
+    require_policy,
+    require_scopes,
+)
 from ._middleware import AuthonomyMiddleware
 from ._webhooks import webhook_endpoint
 
@@ -26,5 +32,6 @@ __all__ = [
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
     "webhook_endpoint",
 ]
