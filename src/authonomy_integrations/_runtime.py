@@ -28,6 +28,8 @@ from ._core.effects import (
     DropRefreshClaim,
     Exclusive,
     Flow,
+    IndexedSessions,
+    IndexSession,
     LoadSession,
     RefreshClaimed,
     RevokeSid,
@@ -35,6 +37,7 @@ from ._core.effects import (
     SaveSession,
     SessionExclusive,
     SidRevoked,
+    UnindexSession,
 )
 from ._core.engine import Engine, SessionState
 from ._core.policies import PolicyDecision
@@ -86,6 +89,44 @@ _REFRESH_CLAIM_CALLS: StoreCalls = {
     DropRefreshClaim: ("drop_refresh_claim", lambda e: (e.session_id, e.claim)),
 }
 
+#: What a store that lists each user's sessions adds (memory, Redis): the index behind
+#: "sign out everywhere" and the sessions route.
+_USER_INDEX_CALLS: StoreCalls = {
+    IndexSession: ("index_session", lambda e: (e.user_id, e.session_id, e.deadline, e.ttl)),
+    IndexedSessions: ("indexed_sessions", lambda e: (e.user_id, e.now)),
+    UnindexSession: ("unindex_session", lambda e: (e.user_id, e.session_id)),
+}
+
+
+def _lists_sessions(store: SessionStore) -> bool:
+    return callable(getattr(store, "index_session", None))
+
+
+class _NoIndex:
+    """The index of a store that cannot list sessions (the cookie store): empty."""
+
+    def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
+        """Nothing to keep."""
+
+    def indexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """None known."""
+        return []
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        """Nothing to forget."""
+
+    async def aindex_session(
+        self, user_id: str, session_id: str, deadline: float, ttl: int
+    ) -> None:
+        """Nothing to keep."""
+
+    async def aindexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """None known."""
+        return []
+
+    async def aunindex_session(self, user_id: str, session_id: str) -> None:
+        """Nothing to forget."""
+
 
 def _claims_refreshes(store: SessionStore) -> bool:
     return callable(getattr(store, "claim_refresh", None))
@@ -99,6 +140,11 @@ def _unsaved_at_exit(count: int, exc: Exception) -> None:
 def _ended_sid(event: WebhookEvent) -> str | None:
     """The Authonomy session a webhook event is about, if it has one."""
     return event.session.id if event.session is not None else None
+
+
+def _event_user(event: WebhookEvent) -> str | None:
+    """The user a webhook event is about, if it names one."""
+    return event.user.id if event.user is not None else None
 
 
 def _still_busy(effect: Exclusive) -> AuthonomyUnavailableError:
@@ -139,8 +185,10 @@ class _Runtime:
         calls = dict(_SESSION_STORE_CALLS)
         if _claims_refreshes(self.store):
             calls.update(_REFRESH_CLAIM_CALLS)
+        index = self.store if _lists_sessions(self.store) else _NoIndex()
         return {
             **store_handlers(self.store, calls, asynchronous=asynchronous),
+            **store_handlers(index, _USER_INDEX_CALLS, asynchronous=asynchronous),
             Exclusive: self._exclusive,
             SessionExclusive: self._session_exclusive,
             Background: self._background,
@@ -215,7 +263,21 @@ class AuthonomySync(_Runtime):
     def back_channel_logout(self, event: WebhookEvent) -> None:
         """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
         Authonomy session here (its local sessions end, its tokens are refused)."""
-        self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
+        flow = self.engine.back_channel_logout(event.type, _ended_sid(event), _event_user(event))
+        self.runner.run(flow)
+
+    def end_sessions(self, user_id: str) -> int:
+        """End every session of ``user_id``: all devices, every worker sharing the store,
+        their refresh tokens logged out at Authonomy. How many the store listed (the
+        cookie store lists none, and refuses them all from now on in this process)."""
+        ended: int = self.runner.run(self.engine.end_sessions(user_id))
+        return ended
+
+    def access_token(self, authorization: str | None, cookies: str | None) -> str | None:
+        """The caller's access token (see ``Callers.access_token``), from the raw
+        ``Authorization`` and ``Cookie`` header values."""
+        token: str | None = self.runner.run(self.callers.access_token(authorization, cookies))
+        return token
 
     def close(self) -> None:
         """Write back refreshed sessions still unsaved (if the store answers), close the
@@ -311,7 +373,20 @@ class AuthonomyAsync(_Runtime):
     async def back_channel_logout(self, event: WebhookEvent) -> None:
         """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
         Authonomy session here (its local sessions end, its tokens are refused)."""
-        await self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
+        flow = self.engine.back_channel_logout(event.type, _ended_sid(event), _event_user(event))
+        await self.runner.run(flow)
+
+    async def end_sessions(self, user_id: str) -> int:
+        """End every session of ``user_id`` (see :meth:`AuthonomySync.end_sessions`)."""
+        ended: int = await self.runner.run(self.engine.end_sessions(user_id))
+        return ended
+
+    async def access_token(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> str | None:
+        """The caller's access token (see ``Callers.access_token``)."""
+        token: str | None = await self.runner.run(self.callers.access_token(authorization, cookies))
+        return token
 
     async def aclose(self) -> None:
         """Write back refreshed sessions still unsaved (if the store answers), stop the

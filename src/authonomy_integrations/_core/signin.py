@@ -209,14 +209,22 @@ class LoginTransaction(Part):
         *,
         login_cookie: str | None,
         old_session: str | None,
+        device: tuple[str | None, str | None] = (None, None),
     ) -> Flow[LoginDone]:
-        """Check the callback, exchange the code, verify the tokens, start a session."""
+        """Check the callback, exchange the code, verify the tokens, start a session;
+        ``device`` is the browser's ``User-Agent`` and network prefix, shown in listings."""
         with self.events.span("authonomy.callback"):
-            done: LoginDone = yield from self._finish_login(params, login_cookie, old_session)
+            done: LoginDone = yield from self._finish_login(
+                params, login_cookie, old_session, device
+            )
         return done
 
     def _finish_login(
-        self, params: Mapping[str, str], login_cookie: str | None, old_session: str | None
+        self,
+        params: Mapping[str, str],
+        login_cookie: str | None,
+        old_session: str | None,
+        device: tuple[str | None, str | None],
     ) -> Flow[LoginDone]:
         box, _ = self._login_settings()
         now = self.clock()
@@ -247,10 +255,12 @@ class LoginTransaction(Part):
                 now,
                 iss=self.config.resolved_issuer,
                 aud=self.config.audience,
+                device=device,
             )
             if old_session:
                 yield from self.sessions.end_local(old_session)
             session_cookie = yield from self.sessions.save(record, now)
+            yield from self.sessions.index(record)
         except Exception as exc:
             yield from self.sessions.revoke_answer(answer, claims)
             replacement = after_exchange(exc)

@@ -16,6 +16,7 @@ FastAPI apps may use the guards as dependencies instead:
 ``user: AuthonomyUser = Depends(current_user)``.
 """
 
+from ._account import access_token, end_sessions
 from ._guards import (
     current_user,
     login_required,
@@ -28,7 +29,9 @@ from ._webhooks import webhook_endpoint
 
 __all__ = [
     "AuthonomyMiddleware",
+    "access_token",
     "current_user",
+    "end_sessions",
     "login_required",
     "require_groups",
     "require_policy",
