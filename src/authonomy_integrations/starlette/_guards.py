@@ -375,10 +375,13 @@ def require_scopes(*scopes: str) -> Guard:
     return Guard(_check(requirement), requirement.description, scopes=requirement.needed_scopes)
 
 
-async def current_user(request: HTTPConnection) -> AuthonomyUser:
+async def _current_user(request: HTTPConnection) -> AuthonomyUser:
     """FastAPI dependency: the signed-in user; a signed-out request gets 302 or 401.
 
     ``user: AuthonomyUser = Depends(current_user)``, on HTTP and WebSocket routes (a
     refused WebSocket handshake is closed with 1008).
     """
     return await login_required._dependency(request)
+
+
+current_user = with_security(_current_user, name="current_user")

@@ -49,9 +49,12 @@ def _security_parameter(scopes: tuple[str, ...]) -> inspect.Parameter | None:
     )
 
 
-def with_security(dependency: Dependency, scopes: tuple[str, ...] = ()) -> Callable[..., Any]:
+def with_security(
+    dependency: Dependency, scopes: tuple[str, ...] = (), *, name: str | None = None
+) -> Callable[..., Any]:
     """``dependency`` as FastAPI should see it: with the bearer scheme and ``scopes``
-    declared, so the operation shows a lock; ``dependency`` itself without FastAPI."""
+    declared, so the operation shows a lock; ``dependency`` itself without FastAPI.
+    ``name``: the public name of the result, when not the dependency's."""
     parameter = _security_parameter(scopes)
     if parameter is None:
         return dependency
@@ -65,4 +68,10 @@ def with_security(dependency: Dependency, scopes: tuple[str, ...] = ()) -> Calla
     documented.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [request, parameter], return_annotation=inspect.Signature.empty
     )
+    # Named as the dependency (not ``functools.wraps``: FastAPI would follow
+    # ``__wrapped__`` back to the undocumented signature).
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(documented, attribute, getattr(dependency, attribute, None))
+    if name is not None:
+        documented.__name__ = documented.__qualname__ = name
     return documented
