@@ -12,8 +12,13 @@ Served over real HTTP through :data:`ADAPTERS`, like the security suite's apps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -66,7 +71,21 @@ def starlette_app(config: AuthonomyConfig, clock: Clock) -> kit_starlette.Authon
         Route("/token/async", token),
         Route("/admin/end-sessions/{user}", end, methods=["POST"]),
     ]
-    return kit_starlette.AuthonomyMiddleware(Starlette(routes=routes), config=config, clock=clock)
+    inner = Starlette(routes=routes, lifespan=_closing(config))
+    return kit_starlette.AuthonomyMiddleware(inner, config=config, clock=clock)
+
+
+def _closing(config: AuthonomyConfig) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A lifespan that closes the session store's async client on the server's loop."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        aclose = getattr(config.session_store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    return lifespan
 
 
 def flask_app(config: AuthonomyConfig, clock: Clock) -> Flask:

@@ -118,8 +118,9 @@ class UserSessions(Part):
 
     def end_all(self, user_id: str, why: str) -> Flow[int]:
         """End every session of ``user_id``; how many were found in the store."""
-        self.sessions.sign_out_before(user_id, self.clock())
         records = yield from self.records(user_id, None)
+        # After the listing, which skips the sessions refused from then on.
+        self.sessions.sign_out_before(user_id, self.clock())
         for record in records:
             yield from self.end_record(record, why)
         return len(records)
