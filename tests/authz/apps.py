@@ -5,7 +5,8 @@
 - ``/drf/reports`` (Django only): an API view with ``RequireScopes("reports:read")``;
 - ``/token`` (sync) and ``/token/async``: the caller's access token, as a view that calls
   another API with it would get it;
-- ``/admin/end-sessions/<user>`` (POST): admin code ending every session of a user.
+- ``/admin/end-sessions/<user>`` (POST): admin code ending every session of a user;
+- the webhook route, when the configuration has a webhook secret.
 
 Served over real HTTP through :data:`ADAPTERS`, like the security suite's apps.
 """
@@ -37,6 +38,7 @@ from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations import django as kit_django
 from authonomy_integrations import flask as kit_flask
 from authonomy_integrations import starlette as kit_starlette
+from authonomy_integrations.webhooks import WebhookReceiver
 
 from ..adapters import ConfigFor, serve_django
 from ..serving import serve
@@ -71,6 +73,9 @@ def starlette_app(config: AuthonomyConfig, clock: Clock) -> kit_starlette.Authon
         Route("/token/async", token),
         Route("/admin/end-sessions/{user}", end, methods=["POST"]),
     ]
+    if config.webhook_secrets:
+        receiver = kit_starlette.webhook_endpoint(WebhookReceiver(config))
+        routes.append(Route(config.webhook_path, receiver, methods=["POST"]))
     inner = Starlette(routes=routes, lifespan=_closing(config))
     return kit_starlette.AuthonomyMiddleware(inner, config=config, clock=clock)
 
@@ -158,8 +163,7 @@ def django_urls(config: AuthonomyConfig) -> ModuleType:
     async def end(request: HttpRequest, user: str) -> HttpResponse:
         return JsonResponse({"ended": await kit_django.aend_sessions(request, user)})
 
-    urls = ModuleType("authz_app_urls")
-    urls.urlpatterns = [  # type: ignore[attr-defined]
+    patterns = [
         path("whoami", who),
         path("reports", kit_django.require_scopes(SCOPE)(who)),
         path("reports/async", reports_async),
@@ -168,6 +172,11 @@ def django_urls(config: AuthonomyConfig) -> ModuleType:
         path("token/async", token_async),
         path("admin/end-sessions/<str:user>", end),
     ]
+    if config.webhook_secrets:
+        receiver = kit_django.webhook_view(WebhookReceiver(config))
+        patterns.append(path(config.webhook_path.lstrip("/"), receiver))
+    urls = ModuleType("authz_app_urls")
+    urls.urlpatterns = patterns  # type: ignore[attr-defined]
     return urls
 
 

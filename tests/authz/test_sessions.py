@@ -4,6 +4,8 @@ with ``end_sessions``; over every adapter, with memory, cookie and Redis stores.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,11 +16,13 @@ from authonomy_integrations import AuthEvent, AuthonomyClient, AuthonomyConfig
 from authonomy_integrations._errors import InvalidGrantError
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import CookieSessionStore, MemorySessionStore, RedisSessionStore
+from authonomy_integrations.webhooks import sign
 
 from .apps import Adapter
 from .flows import browser, sessions, sign_in, who
 
 SECRET = "s" * 40
+WEBHOOK_SECRET = "whsec_YXV0aHotdGVzdC13ZWJob29rLXNlY3JldC0wMTIz"
 Config = Callable[[str], AuthonomyConfig]
 
 
@@ -191,3 +195,44 @@ def test_everywhere_reaches_another_instance_sharing_redis(
         assert answer.status_code == 303
         assert who(there) is None
         assert who(here) is None
+
+
+def _user_logged_out(user_id: str) -> tuple[dict[str, str], bytes]:
+    """A signed ``user.logged_out`` delivery naming a user and no session."""
+    event_id = f"evt_user_logged_out_{user_id}_{time.time_ns()}"
+    data = {"user": {"id": user_id, "customer_id": "acme-corp"}, "reason": "admin"}
+    body = json.dumps(
+        {
+            "id": event_id,
+            "type": "user.logged_out",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "data": data,
+        }
+    ).encode()
+    return {**sign(WEBHOOK_SECRET, event_id, int(time.time()), body)}, body
+
+
+def test_back_channel_logout_of_a_whole_user_ends_all_their_sessions(
+    adapter: Adapter, sb: Sandbox
+) -> None:
+    seen: list[AuthEvent] = []
+
+    def config(url: str) -> AuthonomyConfig:
+        return _config(sb, seen=seen)(url).replace(webhook_secret=WEBHOOK_SECRET)
+
+    with (
+        adapter.serve(config) as url,
+        browser(url) as laptop,
+        browser(url) as phone,
+        browser(url) as alice,
+    ):
+        sign_in(laptop)
+        sign_in(phone)
+        sign_in(alice, user="alice")
+        headers, body = _user_logged_out("user_bob")
+        headers["content-type"] = "application/json"
+        delivered = httpx.post(f"{url}/webhooks/authonomy", headers=headers, content=body)
+        assert delivered.is_success, delivered.text
+        assert who(laptop) is None and who(phone) is None
+        assert who(alice) == "user_alice"
+    assert _ended(seen).count("back_channel_logout") == 2
