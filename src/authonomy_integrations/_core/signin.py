@@ -258,7 +258,9 @@ class LoginTransaction(Part):
                 device=device,
             )
             if old_session:
-                yield from self.sessions.end_local(old_session)
+                replaced = yield from self.sessions.end_local(old_session)
+                if replaced is not None:
+                    self.sessions.report_ended(replaced, "replaced")
             session_cookie = yield from self.sessions.save(record, now)
             yield from self.sessions.index(record)
         except Exception as exc:

@@ -10,6 +10,7 @@ kept like a revocation), and each one is logged out at Authonomy when it next co
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -98,7 +99,7 @@ class UserSessions(Part):
         if state.user is None or current is None:
             return SessionEnded(state, found=False)
         records = yield from self.records(state.user.id, current)
-        target = next((r for r in records if session_handle(self.key, r.id) == handle), None)
+        target = next((r for r in records if self._named(r, handle)), None)
         if target is None:
             return SessionEnded(state, found=False)
         if target.id == current.id:
@@ -106,6 +107,9 @@ class UserSessions(Part):
             return SessionEnded(state, found=True, current=True)
         yield from self.end_record(target, "ended_by_user")
         return SessionEnded(state, found=True)
+
+    def _named(self, record: SessionRecord, handle: str) -> bool:
+        return hmac.compare_digest(session_handle(self.key, record.id), handle)
 
     def end_record(self, record: SessionRecord, why: str) -> Flow[None]:
         """End a session found in the index (its cookie value is its id): here, for every
