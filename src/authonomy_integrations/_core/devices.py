@@ -35,6 +35,8 @@ def ip_prefix(address: str | None) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # an IPv4 client on a dual-stack socket
     length = _V4_PREFIX if ip.version == 4 else _V6_PREFIX
     return str(ipaddress.ip_network(f"{ip}/{length}", strict=False))
 
