@@ -230,10 +230,9 @@ class Routes:
 
         With ``everywhere=1`` in the query, every session of the user ends: on all
         devices, in every worker, and at Authonomy."""
-        if info.method != "POST":
-            return Answer(web.method_not_allowed("POST"))
-        if not web.logout_allowed(self.config, info.headers):
-            return Answer(web.logout_refused())
+        refused = self._not_from_own_pages(info)
+        if refused is not None:
+            return Answer(refused)
         try:
             if info.query.get("everywhere") == "1":
                 yield from self.engine.user_sessions.logout_everywhere(info.session_cookie)
@@ -296,10 +295,9 @@ class Routes:
     def end_session(self, info: RequestInfo, handle: str) -> Flow[Answer]:
         """``POST {sessions_path}/{id}/end`` from the app's own pages: end one of the
         user's sessions (the caller's own too: then its cookie is cleared)."""
-        if info.method != "POST":
-            return Answer(web.method_not_allowed("POST"))
-        if not web.logout_allowed(self.config, info.headers):
-            return Answer(web.logout_refused())
+        refused = self._not_from_own_pages(info)
+        if refused is not None:
+            return Answer(refused)
         try:
             ended = yield from self.engine.user_sessions.end_by_handle(info.session_cookie, handle)
         except TEMPORARY_ERRORS as exc:
@@ -313,6 +311,15 @@ class Routes:
         if ended.current:
             cookies = (web.clear_cookie(self.config, self.session_cookie),)
         return Answer(Reply(200, json.dumps({"ended": True}).encode()), cookies)
+
+    def _not_from_own_pages(self, info: RequestInfo) -> Reply | None:
+        """The refusal of a POST that ends sessions (logout, ending one, everywhere) when
+        it is not a POST from the app's own pages (CSRF defence); else ``None``."""
+        if info.method != "POST":
+            return web.method_not_allowed("POST")
+        if not web.logout_allowed(self.config, info.headers):
+            return web.logout_refused()
+        return None
 
     def _signed_out(self, info: RequestInfo) -> Reply:
         return web.unauthenticated(self.config, info.method, info.headers, info.target)

@@ -114,7 +114,10 @@ class SessionKeeper(Part):
         now = self.clock()
         record = yield LoadSession(cookie)
         if record is not None and self._signed_out_everywhere(record):
-            yield from self._end_signed_out(cookie, record)
+            # Not another app's (those are refused below): this one's user signed out
+            # everywhere here after it began.
+            if not self._foreign(record):
+                yield from self._end_signed_out(cookie, record)
             return _NO_SESSION
         if record is None or self._has_ended(record):
             return _NO_SESSION
