@@ -261,8 +261,10 @@ class LoginTransaction(Part):
                 replaced = yield from self.sessions.end_local(old_session)
                 if replaced is not None:
                     self.sessions.report_ended(replaced, "replaced")
-            session_cookie = yield from self.sessions.save(record, now)
+            # Listed first: a listing skips a session that was never saved, but "sign out
+            # everywhere" must never miss one that was.
             yield from self.sessions.index(record)
+            session_cookie = yield from self.sessions.save(record, now)
         except Exception as exc:
             yield from self.sessions.revoke_answer(answer, claims)
             replacement = after_exchange(exc)
