@@ -55,12 +55,12 @@ def test_session_is_judged_by_its_access_tokens_scopes(adapter: Adapter, sb: San
     serving = adapter.serve(lambda url: sb.config(app_url=url, scopes=scoped))
     with serving as url, browser(url) as http:
         sign_in(http)
-        for path in GUARDED:
+        for path in _guarded(adapter):
             answer = http.get(path, headers=API)
             assert answer.status_code == 200, (path, answer.text)
     with adapter.serve(lambda url: sb.config(app_url=url)) as url, browser(url) as http:
         sign_in(http)
-        for path in GUARDED:
+        for path in _guarded(adapter):
             answer = http.get(path, headers=API)
             assert answer.status_code == 403, (path, answer.text)
             assert answer.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
