@@ -5,7 +5,8 @@
 - ``/drf/reports`` (Django only): an API view with ``RequireScopes("reports:read")``;
 - ``/token`` (sync) and ``/token/async``: the caller's access token, as a view that calls
   another API with it would get it;
-- ``/admin/end-sessions/<user>`` (POST): admin code ending every session of a user;
+- ``/admin/end-sessions/<user>`` (POST): admin code ending every session of a user
+  (Django: an async view, and a sync one at ``/admin/end-sessions-sync/<user>``);
 - the webhook route, when the configuration has a webhook secret.
 
 Served over real HTTP through :data:`ADAPTERS`, like the security suite's apps.
@@ -163,6 +164,10 @@ def django_urls(config: AuthonomyConfig) -> ModuleType:
     async def end(request: HttpRequest, user: str) -> HttpResponse:
         return JsonResponse({"ended": await kit_django.aend_sessions(request, user)})
 
+    @csrf_exempt
+    def end_sync(request: HttpRequest, user: str) -> HttpResponse:
+        return JsonResponse({"ended": kit_django.end_sessions(request, user)})
+
     patterns = [
         path("whoami", who),
         path("reports", kit_django.require_scopes(SCOPE)(who)),
@@ -171,6 +176,7 @@ def django_urls(config: AuthonomyConfig) -> ModuleType:
         path("token", token),
         path("token/async", token_async),
         path("admin/end-sessions/<str:user>", end),
+        path("admin/end-sessions-sync/<str:user>", end_sync),
     ]
     if config.webhook_secrets:
         receiver = kit_django.webhook_view(WebhookReceiver(config))
