@@ -38,10 +38,13 @@ CONVENTIONAL_MODULES = {
 #: The same name in each adapter, by design: users pick the adapter's package.
 PER_ADAPTER_NAMES = {
     "AuthonomyMiddleware",
+    "access_token",
     "current_user",
+    "end_sessions",
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
 }
 
 API_NAMES = {
@@ -59,24 +62,35 @@ API_NAMES = {
     ],
     "authonomy_integrations.starlette": [
         "AuthonomyMiddleware",
+        "access_token",
         "current_user",
+        "end_sessions",
         "login_required",
         "require_groups",
         "require_policy",
+        "require_scopes",
         "webhook_endpoint",
     ],
     "authonomy_integrations.flask": [
         "Authonomy",
+        "access_token",
         "current_user",
+        "end_sessions",
         "login_required",
         "require_groups",
         "require_policy",
+        "require_scopes",
     ],
     "authonomy_integrations.django": [
         "AuthonomyMiddleware",
+        "aaccess_token",
+        "access_token",
+        "aend_sessions",
+        "end_sessions",
         "login_required",
         "require_groups",
         "require_policy",
+        "require_scopes",
         "webhook_view",
     ],
     "authonomy_integrations.django.rest_framework": [
@@ -84,6 +98,7 @@ API_NAMES = {
         "IsAuthonomyAuthenticated",
         "RequireGroups",
         "RequirePolicy",
+        "RequireScopes",
     ],
     "authonomy_integrations.webhooks": [
         "WebhookEvent",

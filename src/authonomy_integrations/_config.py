@@ -72,7 +72,11 @@ class AuthonomyConfig:
     callback_path: str = "/auth/callback"
     """Route Authonomy returns to; ``return_url`` is ``app_url`` + this path."""
     logout_path: str = "/auth/logout"
-    """Route that ends the session (POST from the app's own pages)."""
+    """Route that ends the session (POST from the app's own pages); with ``everywhere=1``
+    in its query, every session of the user."""
+    sessions_path: str = "/auth/sessions"
+    """Route listing the signed-in user's sessions (GET, JSON); ``POST
+    {sessions_path}/{id}/end`` ends one of them."""
     webhook_path: str = "/webhooks/authonomy"
     """Where the Flask extension mounts the webhook receiver."""
     after_logout_path: str = "/"

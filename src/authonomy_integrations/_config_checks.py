@@ -145,7 +145,7 @@ def _secrets(config: AuthonomyConfig) -> None:
 
 
 def _paths(config: AuthonomyConfig) -> None:
-    for name in ("login_path", "callback_path", "logout_path", "webhook_path"):
+    for name in ("login_path", "callback_path", "logout_path", "sessions_path", "webhook_path"):
         value = getattr(config, name)
         if value is None and name == "login_path":
             continue

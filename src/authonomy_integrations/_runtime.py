@@ -62,6 +62,11 @@ def _ended_sid(event: WebhookEvent) -> str | None:
     return event.session.id if event.session is not None else None
 
 
+def _event_user(event: WebhookEvent) -> str | None:
+    """The user a webhook event is about, if it names one."""
+    return event.user.id if event.user is not None else None
+
+
 def _still_busy(effect: Exclusive) -> AuthonomyUnavailableError:
     """What a request that waited too long for another one's fetch answers: 503."""
     return AuthonomyUnavailableError(
@@ -175,7 +180,21 @@ class AuthonomySync(_Runtime):
     def back_channel_logout(self, event: WebhookEvent) -> None:
         """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
         Authonomy session here (its local sessions end, its tokens are refused)."""
-        self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
+        flow = self.engine.back_channel_logout(event.type, _ended_sid(event), _event_user(event))
+        self.runner.run(flow)
+
+    def end_sessions(self, user_id: str) -> int:
+        """End every session of ``user_id``: all devices, every worker sharing the store,
+        their refresh tokens logged out at Authonomy. How many the store listed (the
+        cookie store lists none, and refuses them all from now on in this process)."""
+        ended: int = self.runner.run(self.engine.end_sessions(user_id))
+        return ended
+
+    def access_token(self, authorization: str | None, cookies: str | None) -> str | None:
+        """The caller's access token (see ``Callers.access_token``), from the raw
+        ``Authorization`` and ``Cookie`` header values."""
+        token: str | None = self.runner.run(self.callers.access_token(authorization, cookies))
+        return token
 
     def close(self) -> None:
         """Write back refreshed sessions still unsaved (if the store answers), close the
@@ -271,7 +290,20 @@ class AuthonomyAsync(_Runtime):
     async def back_channel_logout(self, event: WebhookEvent) -> None:
         """A webhook handler: ``user.logged_out`` and ``session.revoked`` end the event's
         Authonomy session here (its local sessions end, its tokens are refused)."""
-        await self.runner.run(self.engine.back_channel_logout(event.type, _ended_sid(event)))
+        flow = self.engine.back_channel_logout(event.type, _ended_sid(event), _event_user(event))
+        await self.runner.run(flow)
+
+    async def end_sessions(self, user_id: str) -> int:
+        """End every session of ``user_id`` (see :meth:`AuthonomySync.end_sessions`)."""
+        ended: int = await self.runner.run(self.engine.end_sessions(user_id))
+        return ended
+
+    async def access_token(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> str | None:
+        """The caller's access token (see ``Callers.access_token``)."""
+        token: str | None = await self.runner.run(self.callers.access_token(authorization, cookies))
+        return token
 
     async def aclose(self) -> None:
         """Write back refreshed sessions still unsaved (if the store answers), stop the

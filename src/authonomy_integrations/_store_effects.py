@@ -13,12 +13,15 @@ from ._core.effects import (
     CountLoginStart,
     DeleteSession,
     DropRefreshClaim,
+    IndexedSessions,
+    IndexSession,
     LoadSession,
     RefreshClaimed,
     RevokeSid,
     SaveRefreshed,
     SaveSession,
     SidRevoked,
+    UnindexSession,
 )
 from .stores._base import SessionStore
 from .stores._shared import SharedSessionStore, shares_refreshes
@@ -43,6 +46,14 @@ def blocking_store_handlers(store: SessionStore) -> Handlers:
     if counts_logins(store):
         counter: Any = store
         handlers[CountLoginStart] = lambda e: counter.count_login_start(e.key, e.window)
+    index: Any = store if lists_sessions(store) else _NoIndex()
+    handlers.update(
+        {
+            IndexSession: lambda e: index.index_session(e.user_id, e.session_id, e.deadline, e.ttl),
+            IndexedSessions: lambda e: index.indexed_sessions(e.user_id, e.now),
+            UnindexSession: lambda e: index.unindex_session(e.user_id, e.session_id),
+        }
+    )
     return handlers
 
 
@@ -69,6 +80,16 @@ def async_store_handlers(store: SessionStore) -> AsyncHandlers:
     if counts_logins(store):
         counter: Any = store
         handlers[CountLoginStart] = lambda e: counter.acount_login_start(e.key, e.window)
+    index: Any = store if lists_sessions(store) else _NoIndex()
+    handlers.update(
+        {
+            IndexSession: lambda e: index.aindex_session(
+                e.user_id, e.session_id, e.deadline, e.ttl
+            ),
+            IndexedSessions: lambda e: index.aindexed_sessions(e.user_id, e.now),
+            UnindexSession: lambda e: index.aunindex_session(e.user_id, e.session_id),
+        }
+    )
     return handlers
 
 
@@ -87,3 +108,35 @@ def counts_logins(store: SessionStore) -> bool:
     return callable(getattr(store, "count_login_start", None)) and callable(
         getattr(store, "acount_login_start", None)
     )
+
+
+def lists_sessions(store: SessionStore) -> bool:
+    """Whether ``store`` keeps each user's sessions listed (memory, Redis): the index
+    behind "sign out everywhere" and the sessions route."""
+    return callable(getattr(store, "index_session", None))
+
+
+class _NoIndex:
+    """The index of a store that cannot list sessions (the cookie store): empty."""
+
+    def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
+        """Nothing to keep."""
+
+    def indexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """None known."""
+        return []
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        """Nothing to forget."""
+
+    async def aindex_session(
+        self, user_id: str, session_id: str, deadline: float, ttl: int
+    ) -> None:
+        """Nothing to keep."""
+
+    async def aindexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """None known."""
+        return []
+
+    async def aunindex_session(self, user_id: str, session_id: str) -> None:
+        """Nothing to forget."""

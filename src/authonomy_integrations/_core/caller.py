@@ -327,6 +327,23 @@ class Callers:
             return Caller(state.user, web.clear_cookie(config, self.cookie_name))
         return Caller(state.user)
 
+    def access_token(
+        self, authorization: bytes | str | None, cookies: bytes | str | None
+    ) -> Flow[str | None]:
+        """The access token the caller authenticated with, to call other APIs as its
+        user: its bearer token, or its session's (refreshed first when due); ``None``
+        for nobody. Read as :meth:`flow` reads the caller, so it is the same user's."""
+        if authorization:
+            try:
+                return web.bearer_token(_text(authorization))
+            except TokenError:
+                return None
+        cookie = web.cookie_value(_text(cookies) if cookies else None, self.cookie_name)
+        if cookie is None:
+            return None
+        token: str | None = yield from self.engine.access_token(cookie)
+        return token
+
 
 def refusal(
     config: AuthonomyConfig,

@@ -35,6 +35,8 @@ __all__ = [
     "Flow",
     "HttpRequest",
     "HttpResponse",
+    "IndexSession",
+    "IndexedSessions",
     "LoadSession",
     "RefreshClaimed",
     "RevokeSid",
@@ -43,6 +45,7 @@ __all__ = [
     "SessionExclusive",
     "SidRevoked",
     "Sleep",
+    "UnindexSession",
 ]
 
 T = TypeVar("T")
@@ -213,3 +216,32 @@ class Background:
     """Start ``start()``'s flow without waiting for it (a thread or a task)."""
 
     start: Callable[[], Flow[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSession:
+    """Add session ``session_id`` to user ``user_id``'s index until ``deadline`` (Unix
+    seconds; the index itself is kept ``ttl`` seconds); result ``None``. A store that
+    cannot list sessions (the cookie store) does nothing."""
+
+    user_id: str
+    session_id: str
+    deadline: float
+    ttl: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSessions:
+    """The ids of user ``user_id``'s sessions indexed and not past their deadline at
+    ``now`` (some may have ended since); ``[]`` from a store that cannot list them."""
+
+    user_id: str
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnindexSession:
+    """Remove session ``session_id`` from user ``user_id``'s index; result ``None``."""
+
+    user_id: str
+    session_id: str

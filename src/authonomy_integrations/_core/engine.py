@@ -20,10 +20,12 @@ from collections.abc import Callable
 from .._config import AuthonomyConfig
 from .api import ApiFlows
 from .context import Context
+from .effects import Flow
 from .events import Events
 from .policy_checks import PolicyChecks
 from .session_flows import SessionKeeper, SessionState
 from .signin import LoginDone, LoginStart, LoginTransaction
+from .user_sessions import UserSessions
 from .verifier import SESSION_END_EVENTS, TokenVerifier
 
 __all__ = ["SESSION_END_EVENTS", "Engine", "LoginDone", "LoginStart", "SessionState"]
@@ -71,6 +73,7 @@ class Engine:
         )
         self.policy_checks = checks = PolicyChecks(self.ctx)
         self.login = login = LoginTransaction(self.ctx, tokens, sessions, checks)
+        self.user_sessions = UserSessions(self.ctx, sessions)
         self.shared_revocations = shared_revocations
         self.session_cache_ttl = session_cache_ttl
         # Caches and state, by the names benchmarks and diagnostics read.
@@ -90,7 +93,6 @@ class Engine:
         self.cached_bearer = tokens.cached_bearer
         self.authenticate_bearer = tokens.authenticate_bearer
         self.revoke_sid = tokens.revoke_sid
-        self.back_channel_logout = tokens.back_channel_logout
         # Login.
         self.resolve_customer = login.resolve_customer
         self.start_login = login.start_login
@@ -101,11 +103,29 @@ class Engine:
         self.cached_session = sessions.cached_session
         self.authenticate_session = sessions.authenticate_session
         self.logout = sessions.logout
+        self.access_token = sessions.access_token
         # Policies.
         self.check_policy = checks.check_policy
         self.report_policy = checks.report_policy
         self.policy_now = checks.policy_now
         self.uses_policy = checks.uses_policy
+
+    def end_sessions(self, user_id: str, why: str = "sessions_ended") -> Flow[int]:
+        """End every session of ``user_id`` (all devices, every worker sharing the store,
+        their refresh tokens at Authonomy); how many the store listed."""
+        ended: int = yield from self.user_sessions.end_all(user_id, why)
+        return ended
+
+    def back_channel_logout(
+        self, event_type: str, sid: str | None, user_id: str | None = None
+    ) -> Flow[None]:
+        """React to a verified webhook: ``user.logged_out`` and ``session.revoked`` end
+        the Authonomy session ``sid``; ``user.logged_out`` without one ends every session
+        of ``user_id``."""
+        if sid is None and user_id and event_type == "user.logged_out":
+            yield from self.end_sessions(user_id, "back_channel_logout")
+            return
+        yield from self.tokens.back_channel_logout(event_type, sid)
 
     @property
     def clock(self) -> Callable[[], float]:

@@ -1,4 +1,5 @@
-"""Guards, framework-free: ``login_required``, ``require_policy``, ``require_groups``.
+"""Guards, framework-free: ``login_required``, ``require_policy``, ``require_groups``,
+``require_scopes``.
 
 A guard decides whether a request may reach a view, and if not, which
 :class:`~.web.Reply` answers it (302 to login, 401, 403, step-up, 503). The decision is
@@ -40,7 +41,11 @@ class Runtime(Protocol):
 
 
 def _user_suffices(requirement: Requirement) -> bool:
-    return requirement.policy_name is None and requirement.local_policy is None
+    return (
+        requirement.policy_name is None
+        and requirement.local_policy is None
+        and not requirement.needed_scopes
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,4 +143,15 @@ class Guarding(Generic[R, T]):
         no group is named.
         """
         requirement = Requirement.groups(*groups)
+        return lambda view: self.guarded(view, requirement)
+
+    def require_scopes(self, *scopes: str) -> Callable[[F], F]:
+        """Only callers whose access token grants every one of ``scopes`` (a bearer
+        token's, or the session's); others get 403 ``INSUFFICIENT_SCOPE``.
+
+        No user: as :func:`login_required`. Raises
+        :class:`~authonomy_integrations._errors.ConfigurationError` at decoration when no
+        scope is named or one is not a scope token.
+        """
+        requirement = Requirement.scopes(*scopes)
         return lambda view: self.guarded(view, requirement)

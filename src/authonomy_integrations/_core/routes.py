@@ -9,10 +9,11 @@ adapters cannot drift apart: they share every decision, and only translate.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .._errors import (
     OUTAGE_ERRORS,
@@ -22,12 +23,15 @@ from .._errors import (
     SessionError,
 )
 from . import web
+from .devices import device_of
 from .effects import Flow
 from .engine import Engine
 from .events import CALLBACK_REFUSED, LOGIN_FAILED, POLICY_FAILED, login_reason, reason_code
 from .login import CALLBACK_REFUSALS
 from .origins import Origin, Origins
 from .policies import Policy, PolicyDecision, evaluate, note_guard_policy
+from .scopes import checked_scopes, insufficient_scope, missing_scopes
+from .session_flows import SessionState
 from .user import AuthonomyUser
 from .web import Reply
 
@@ -40,6 +44,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger("authonomy_integrations")
+
+T = TypeVar("T")
+#: A route's flow: what the kit answers on one of its paths.
+Route = Callable[["RequestInfo"], Flow["Answer"]]
+#: Characters of a session handle (URL-safe base64 of 16 bytes).
+_HANDLE_LENGTH = 22
 
 #: Errors that mean "cannot answer right now" (Authonomy or the session store out of
 #: reach): 503 with ``Retry-After``, and the session is kept.
@@ -73,11 +83,13 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """What a guard demands: a signed-in user, and maybe a policy by name or a local one."""
+    """What a guard demands: a signed-in user, and maybe a policy by name or a local one,
+    or scopes its access token must grant."""
 
     description: str
     policy_name: str | None = None
     local_policy: Policy | None = None
+    needed_scopes: tuple[str, ...] = ()
 
     @classmethod
     def signed_in(cls) -> Requirement:
@@ -97,6 +109,12 @@ class Requirement:
         """A user in at least one of ``groups``: a local ``allowed_groups`` policy."""
         policy = Policy.local(f"groups:{','.join(groups)}", {"allowed_groups": list(groups)})
         return cls(f"require_groups{groups!r}", local_policy=policy)
+
+    @classmethod
+    def scopes(cls, *scopes: str) -> Requirement:
+        """A user whose access token grants every one of ``scopes``."""
+        needed = checked_scopes(scopes)
+        return cls(f"require_scopes{needed!r}", needed_scopes=needed)
 
 
 #: The origin in use of an app with one origin: ``app_url``'s, whatever the ``Host``.
@@ -129,13 +147,17 @@ class Routes:
         self.login_cookie = web.login_cookie_name(self.config)
         self.origins = Origins(self.config.origins)
         #: The route flow serving each of the kit's paths; none for an API-only app.
-        self.by_path: dict[str, Callable[[RequestInfo], Flow[Answer]]] = {}
+        self.by_path: dict[str, Route] = {}
+        #: Where ``{sessions_path}/{id}/end`` paths start; ``None`` for an API-only app.
+        self.session_prefix: str | None = None
         if self.config.login_path is not None:
             self.by_path = {
                 self.config.login_path: self.login,
                 self.config.callback_path: self.callback,
                 self.config.logout_path: self.logout,
+                self.config.sessions_path: self.sessions,
             }
+            self.session_prefix = self.config.sessions_path.rstrip("/") + "/"
         #: Paths whose requests have no caller to settle: the kit's routes read their
         #: own cookies, and webhook deliveries are judged by their signature alone (a
         #: stray ``Authorization`` header must not refuse them).
@@ -209,6 +231,7 @@ class Routes:
                 login_cookie=info.login_cookie,
                 old_session=info.session_cookie,
                 origin=origin.url or None,
+                device=device_of(info.headers, info.client_ip),
             )
         except Exception as exc:
             reply = _private(self._login_trouble(exc, info))
@@ -223,25 +246,108 @@ class Routes:
         return Answer(_private(web.redirect(done.redirect_to)), cookies)
 
     def logout(self, info: RequestInfo) -> Flow[Answer]:
-        """``POST logout_path`` from the app's own pages: end the session, clear the cookie."""
-        if info.method != "POST":
-            return Answer(web.method_not_allowed("POST"))
-        origin = self._origin(info, None)
-        if origin is None:
-            return Answer(web.unknown_host(info.method, info.headers))
-        if not web.logout_allowed(self.config, info.headers, origin.url or None):
-            return Answer(web.logout_refused())
+        """``POST logout_path`` from the app's own pages: end the session, clear the cookie.
+
+        With ``everywhere=1`` in the query, every session of the user ends: on all
+        devices, in every worker, and at Authonomy."""
+        refused = self._not_from_own_pages(info)
+        if refused is not None:
+            return Answer(refused)
         try:
-            yield from self.engine.logout(info.session_cookie)
+            if info.query.get("everywhere") == "1":
+                yield from self.engine.user_sessions.logout_everywhere(info.session_cookie)
+            else:
+                yield from self.engine.logout(info.session_cookie)
         except TEMPORARY_ERRORS as exc:  # the store out of reach: nothing ended yet
             logger.warning("logout answered 503: %s", exc)
             return Answer(web.unavailable(exc, info.method, info.headers))
         clear = web.clear_cookie(self.config, self.session_cookie)
         return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
 
-    def route(self, path: str) -> Callable[[RequestInfo], Flow[Answer]] | None:
+    def route(self, path: str) -> Route | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
-        return self.by_path.get(path)
+        return self.finder(self.by_path)(path)
+
+    def finder(self, table: Mapping[str, T]) -> Callable[[str], T | Route | None]:
+        """A lookup of request paths: ``table``'s entry for the exact path, else the
+        route of a ``{sessions_path}/{id}/end`` path. An app's own path costs the dict
+        lookup and one prefix test."""
+        get, prefix, session_route = table.get, self.session_prefix, self._session_route
+        if prefix is None:
+            return get
+
+        def find(path: str) -> T | Route | None:
+            found = get(path)
+            if found is None and path.startswith(prefix):
+                return session_route(path[len(prefix) :])
+            return found
+
+        return find
+
+    def _session_route(self, rest: str) -> Route | None:
+        """The route of ``{id}/end`` under ``sessions_path``, or ``None``."""
+        handle, _, action = rest.partition("/")
+        if action != "end" or len(handle) != _HANDLE_LENGTH:
+            return None
+        return lambda info: self.end_session(info, handle)
+
+    def sessions(self, info: RequestInfo) -> Flow[Answer]:
+        """``GET sessions_path``: the signed-in user's sessions as JSON, newest first."""
+        if info.method not in ("GET", "HEAD"):
+            return Answer(web.method_not_allowed("GET"))
+        try:
+            found = yield from self.engine.user_sessions.listing(info.session_cookie)
+        except TEMPORARY_ERRORS as exc:
+            return Answer(web.unavailable(exc, info.method, info.headers))
+        cookies = self._state_cookies(found.state)
+        if found.body is None:
+            return Answer(self._signed_out(info), cookies)
+        return Answer(Reply(200, found.body, headers=(("cache-control", "no-store"),)), cookies)
+
+    def end_session(self, info: RequestInfo, handle: str) -> Flow[Answer]:
+        """``POST {sessions_path}/{id}/end`` from the app's own pages: end one of the
+        user's sessions (the caller's own too: then its cookie is cleared)."""
+        refused = self._not_from_own_pages(info)
+        if refused is not None:
+            return Answer(refused)
+        try:
+            ended = yield from self.engine.user_sessions.end_by_handle(info.session_cookie, handle)
+        except TEMPORARY_ERRORS as exc:
+            return Answer(web.unavailable(exc, info.method, info.headers))
+        cookies = self._state_cookies(ended.state)
+        if ended.state.user is None:
+            return Answer(self._signed_out(info), cookies)
+        if not ended.found:
+            body = web.error_envelope("NOT_FOUND", "No such session of this user")
+            return Answer(Reply(404, body), cookies)
+        if ended.current:
+            cookies = (web.clear_cookie(self.config, self.session_cookie),)
+        return Answer(Reply(200, json.dumps({"ended": True}).encode()), cookies)
+
+    def _not_from_own_pages(self, info: RequestInfo) -> Reply | None:
+        """The refusal of a POST that ends sessions (logout, ending one, everywhere) when
+        it is not a POST from the app's own pages (CSRF defence); else ``None``."""
+        if info.method != "POST":
+            return web.method_not_allowed("POST")
+        origin = self._origin(info, None)
+        if origin is None:
+            return web.unknown_host(info.method, info.headers)
+        if not web.logout_allowed(self.config, info.headers, origin.url or None):
+            return web.logout_refused()
+        return None
+
+    def _signed_out(self, info: RequestInfo) -> Reply:
+        return web.unauthenticated(self.config, info.method, info.headers, info.target)
+
+    def _state_cookies(self, state: SessionState) -> tuple[str, ...]:
+        """The ``Set-Cookie`` a session's refresh or end needs."""
+        config = self.config
+        if state.set_cookie is not None:
+            name, value = self.session_cookie, state.set_cookie
+            return (web.set_cookie(config, name, value, config.session_max_age),)
+        if state.clear_cookie:
+            return (web.clear_cookie(config, self.session_cookie),)
+        return ()
 
     def _login_cookie(self, value: str) -> str:
         return web.set_cookie(self.config, self.login_cookie, value, self.config.login_timeout)
@@ -312,6 +418,8 @@ class Routes:
         """
         if user is None:
             return False
+        if requirement.needed_scopes:
+            return not missing_scopes(requirement.needed_scopes, user)
         if requirement.local_policy is not None:
             now = self.engine.clock()
             decision = evaluate(
@@ -338,6 +446,8 @@ class Routes:
         """``None`` when ``user`` meets ``requirement``, else the reply to answer with."""
         if user is None:
             return web.unauthenticated(self.config, info.method, info.headers, info.target)
+        if requirement.needed_scopes:
+            return self._scope_refusal(requirement.needed_scopes, info, user)
         try:
             decision = yield from self._decision(requirement, info, user)
         except TEMPORARY_ERRORS as exc:
@@ -355,6 +465,21 @@ class Routes:
         if decision is None or decision.allowed:
             return None
         return web.policy_denied(self.config, decision, info.method, info.headers, info.target)
+
+    def _scope_refusal(
+        self, needed: tuple[str, ...], info: RequestInfo, user: AuthonomyUser
+    ) -> Reply | None:
+        missing = missing_scopes(needed, user)
+        if not missing:
+            return None
+        self.engine.events.emit(
+            POLICY_FAILED,
+            "insufficient_scope",
+            user_id=user.id,
+            customer_id=user.customer_id,
+            missing=list(missing),
+        )
+        return insufficient_scope(needed, missing, info.method, info.headers)
 
     def _decision(
         self, requirement: Requirement, info: RequestInfo, user: AuthonomyUser

@@ -66,7 +66,7 @@ class Serving:
 
     def __init__(self, routes: Routes, callers: Callers) -> None:
         self.routes = routes
-        self._route = routes.by_path.get
+        self._route = routes.finder(routes.by_path)
         self._unauthenticated = routes.unauthenticated
         self._known = callers.known
         self._flow = callers.flow

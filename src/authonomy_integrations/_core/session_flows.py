@@ -21,7 +21,15 @@ from .._errors import (
 )
 from . import events as ev
 from .context import Context, Part
-from .effects import DeleteSession, Flow, LoadSession, SaveSession, SessionExclusive
+from .effects import (
+    DeleteSession,
+    Flow,
+    IndexSession,
+    LoadSession,
+    SaveSession,
+    SessionExclusive,
+    UnindexSession,
+)
 from .events import short_hash, token_reason
 from .refresh_claims import RefreshClaims
 from .sessions import (
@@ -67,6 +75,12 @@ class SessionKeeper(Part):
         #: Ids of sessions logged out here, refused even when a copy of the cookie comes
         #: back (the cookie store cannot forget a cookie); kept for a session's lifetime.
         self._ended = TokenCache(ENDED_SESSIONS)
+        #: User ids signed out everywhere here, with the time: sessions they started
+        #: before it are refused (all the cookie store, which cannot list them, can do).
+        self._signed_out = TokenCache(ENDED_SESSIONS)
+        #: Sessions refreshed here, by id: a cookie store's request may still carry the
+        #: cookie sealed before the refresh, whose refresh token is spent.
+        self._refreshed = TokenCache(_RECENT_SESSIONS)
         #: Decoded sessions by cookie value, while no refresh, touch or expiry is due.
         self.recent_sessions = TokenCache(_RECENT_SESSIONS)
         tokens.forget_sessions = self.recent_sessions.clear
@@ -89,6 +103,12 @@ class SessionKeeper(Part):
         yield from self.claims.write_back_first()
         now = self.clock()
         record = yield LoadSession(cookie)
+        if record is not None and self._signed_out_everywhere(record):
+            # Not another app's (those are refused below): this one's user signed out
+            # everywhere here after it began.
+            if not self._foreign(record):
+                yield from self._end_signed_out(cookie, record)
+            return _NO_SESSION
         if record is None or self._has_ended(record):
             return _NO_SESSION
         if self._foreign(record):
@@ -157,6 +177,19 @@ class SessionKeeper(Part):
         """Report that the session of ``record`` ended, and ``why``."""
         self._report(ev.SESSION_ENDED, record, why, level=level)
 
+    def access_token(self, cookie: str) -> Flow[str | None]:
+        """The current access token of the session of ``cookie``, refreshed first when
+        due; ``None`` when the cookie names no live session."""
+        state = yield from self.authenticate_session(cookie)
+        if state.user is None:
+            return None
+        record = self.latest((yield LoadSession(state.set_cookie or cookie)))
+        return record.tokens.access_token if record is not None else None
+
+    def report_ended(self, record: SessionRecord, why: str) -> None:
+        """Report that the session of ``record`` ended, and ``why`` (for other parts)."""
+        self._ended_event(record, why)
+
     def _touch_locked(self, cookie: str) -> Flow[SessionState]:
         """Rewrite ``last_seen`` on the record as stored now, under the session's lock: a
         refresh saved meanwhile is kept, not overwritten with the tokens read before."""
@@ -177,7 +210,7 @@ class SessionKeeper(Part):
     def _refresh_locked(self, cookie: str) -> Flow[SessionState]:
         now = self.clock()
         # Another request may have refreshed while this one waited for the lock.
-        current = yield LoadSession(cookie)
+        current = self.latest((yield LoadSession(cookie)))
         if current is None or not self.acceptable(current):
             return _NO_SESSION
         if not needs_refresh(current, now, self.config.refresh_margin):
@@ -236,6 +269,7 @@ class SessionKeeper(Part):
             raise StoreUnavailableError(
                 "the session changed while it was refreshed; try again", retry_after=1
             )
+        self._refreshed.keep(refreshed.id, refreshed, refreshed.tokens.expires_at)
         self._report(ev.SESSION_REFRESHED, refreshed, duration=max(0.0, self.clock() - now))
         return SessionState.of(refreshed, cookie, new_cookie)
 
@@ -272,7 +306,59 @@ class SessionKeeper(Part):
         )
 
     def _has_ended(self, record: SessionRecord) -> bool:
-        return self._ended.get(record.id, self.clock()) is not None
+        ended = self._ended.get(record.id, self.clock()) is not None
+        return ended or self._signed_out_everywhere(record)
+
+    def _signed_out_everywhere(self, record: SessionRecord) -> bool:
+        """Whether the session's user signed out everywhere here after it began."""
+        before = self._signed_out.get(text_claim(record.claims, "sub") or "", self.clock())
+        return before is not None and record.created_at <= before
+
+    def sign_out_before(self, user_id: str, when: float) -> None:
+        """Refuse, in this process, every session ``user_id`` started until ``when``."""
+        self._signed_out.keep(user_id, when, when + self.config.session_max_age)
+        self.recent_sessions.clear()
+
+    def _end_signed_out(self, cookie: str, record: SessionRecord) -> Flow[None]:
+        """End a session found after its user signed out everywhere (a cookie store's,
+        which could not be listed then): here and at Authonomy."""
+        self._ended_event(record, "signed_out_everywhere")
+        yield from self.end_local(cookie)
+        yield from self.revoke_record(record)
+
+    def latest(self, record: SessionRecord | None) -> SessionRecord | None:
+        """``record``, or its refresh made here when that is newer (a cookie sealed before
+        the refresh may come back while its new cookie is on its way to the browser)."""
+        if record is None:
+            return None
+        refreshed: SessionRecord | None = self._refreshed.get(record.id, self.clock())
+        newer = refreshed is not None and refreshed.tokens.expires_at > record.tokens.expires_at
+        return refreshed if newer else record
+
+    def index(self, record: SessionRecord) -> Flow[None]:
+        """List a new session under its user, for "sign out everywhere" and listings."""
+        max_age = self.config.session_max_age
+        deadline = record.created_at + max_age
+        user_id = text_claim(record.claims, "sub") or ""
+        yield IndexSession(user_id, record.id, deadline, int(max_age) + 1)
+
+    def revoke_record(self, record: SessionRecord) -> Flow[None]:
+        """End an ended session's Authonomy side: its ``sid`` refused by every process
+        sharing the store, its refresh token logged out (both best effort: the session
+        is gone here already)."""
+        try:
+            yield from self.tokens.revoke_sid(
+                text_claim(record.claims, "sid"), _expiry(record.claims)
+            )
+        except StoreUnavailableError as exc:
+            # Refused here already; other workers may accept the session's access tokens
+            # until they expire, and its cookie until they read the deleted record (1 min).
+            logger.error("the session's revocation could not be shared: %s", exc)
+        try:
+            yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
+        except AuthonomyError as exc:
+            # The local session is gone; the refresh token left with it.
+            logger.warning("logout at Authonomy failed: %s", exc)
 
     def save(self, record: SessionRecord, now: float) -> Flow[str]:
         """Save ``record`` for as long as it may live; its cookie value."""
@@ -289,6 +375,8 @@ class SessionKeeper(Part):
         # to forget every cached session rather than index them by id.
         self.recent_sessions.clear()
         yield DeleteSession(cookie)
+        if record is not None:
+            yield UnindexSession(text_claim(record.claims, "sub") or "", record.id)
         return record
 
     def revoke_answer(
@@ -306,10 +394,11 @@ class SessionKeeper(Part):
         except AuthonomyError as exc:
             logger.warning("revoking refused tokens at Authonomy failed: %s", exc)
 
-    def logout(self, cookie: str | None) -> Flow[None]:
-        """End the session here and at Authonomy (its refresh tokens stop working)."""
+    def logout(self, cookie: str | None, why: str = "logout") -> Flow[SessionRecord | None]:
+        """End the session here and at Authonomy (its refresh tokens stop working); the
+        ended session's record, reported as ended because of ``why``."""
         if not cookie:
-            return
+            return None
         yield from self.claims.write_back_first()
         found: SessionRecord | None = yield LoadSession(cookie)
         if found is None:
@@ -320,21 +409,11 @@ class SessionKeeper(Part):
             # refreshed record being saved back over the logout.
             record = yield SessionExclusive(found.id, lambda: self.end_local(cookie))
         if record is None:
-            return
-        self._ended_event(record, "logout")
+            return None
+        self._ended_event(record, why)
         # The session is gone, so the logout is done: a 503 now would find nothing to end.
-        try:
-            sid = text_claim(record.claims, "sid")
-            yield from self.tokens.revoke_sid(sid, _expiry(record.claims))
-        except StoreUnavailableError as exc:
-            # Refused here already; other workers may accept the session's access tokens
-            # until they expire, and its cookie until they read the deleted record (1 min).
-            logger.error("logout: the session's revocation could not be shared: %s", exc)
-        try:
-            yield from self.api.auth.logout(refresh_token=record.tokens.refresh_token)
-        except AuthonomyError as exc:
-            # The local session is gone; the refresh token left with it.
-            logger.warning("logout at Authonomy failed: %s", exc)
+        yield from self.revoke_record(self.latest(record) or record)
+        return record
 
 
 def _expiry(claims: Mapping[str, Any]) -> float | None:

@@ -112,6 +112,10 @@ class SessionRecord:
     """Issuer of the app that made the session when it is not the token's ``iss``."""
     aud: str | None = None
     """Audience of the app that made the session when it is not the token's ``aud``."""
+    user_agent: str | None = None
+    """The browser's ``User-Agent`` at sign-in (cut short), to tell devices apart."""
+    ip_prefix: str | None = None
+    """The network the sign-in came from (``203.0.113.0/24``), never the whole address."""
 
     @property
     def issuer(self) -> str:
@@ -141,6 +145,10 @@ class SessionRecord:
             fields["is"] = self.iss
         if self.aud is not None:
             fields["au"] = self.aud
+        if self.user_agent is not None:
+            fields["ua"] = self.user_agent
+        if self.ip_prefix is not None:
+            fields["ip"] = self.ip_prefix
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     @classmethod
@@ -174,6 +182,8 @@ def _record_from_fields(fields: Mapping[str, Any]) -> SessionRecord | None:
         last_seen=float(fields["l"]),
         iss=_text(fields, "is") if "is" in fields else None,
         aud=_text(fields, "au") if "au" in fields else None,
+        user_agent=_text(fields, "ua") if "ua" in fields else None,
+        ip_prefix=_text(fields, "ip") if "ip" in fields else None,
     )
 
 
@@ -214,10 +224,12 @@ def new_record(
     *,
     iss: str | None = None,
     aud: str | None = None,
+    device: tuple[str | None, str | None] = (None, None),
 ) -> SessionRecord:
     """The record of a session that starts now for the app ``iss``/``aud`` (the ID token
     is dropped). The verified token names its app already, so they are kept apart only
-    when they differ from its claims: the record stays small."""
+    when they differ from its claims: the record stays small. ``device`` is the
+    browser's ``User-Agent`` and network prefix (see :mod:`.devices`)."""
     kept = dataclasses.replace(tokens, id_token=None)
     return SessionRecord(
         session_id,
@@ -227,6 +239,8 @@ def new_record(
         last_seen=now,
         iss=None if iss == _claim(claims, "iss") else iss,
         aud=None if aud == _claim(claims, "aud") else aud,
+        user_agent=device[0],
+        ip_prefix=device[1],
     )
 
 

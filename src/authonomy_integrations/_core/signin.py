@@ -233,14 +233,16 @@ class LoginTransaction(Part):
         login_cookie: str | None,
         old_session: str | None,
         origin: str | None = None,
+        device: tuple[str | None, str | None] = (None, None),
     ) -> Flow[LoginDone]:
         """Check the callback, exchange the code, verify the tokens, start a session.
 
         With ``origin`` (the origin in use, of an app with several), the login must have
-        been started for a callback on that same origin."""
+        been started for a callback on that same origin; ``device`` is the browser's
+        ``User-Agent`` and network prefix, shown in listings."""
         with self.events.span("authonomy.callback"):
             done: LoginDone = yield from self._finish_login(
-                params, login_cookie, old_session, origin
+                params, login_cookie, old_session, origin, device
             )
         return done
 
@@ -250,6 +252,7 @@ class LoginTransaction(Part):
         login_cookie: str | None,
         old_session: str | None,
         origin: str | None,
+        device: tuple[str | None, str | None],
     ) -> Flow[LoginDone]:
         box, _ = self._login_settings()
         now = self.clock()
@@ -285,9 +288,15 @@ class LoginTransaction(Part):
                 now,
                 iss=self.config.resolved_issuer,
                 aud=self.config.audience,
+                device=device,
             )
             if old_session:
-                yield from self.sessions.end_local(old_session)
+                replaced = yield from self.sessions.end_local(old_session)
+                if replaced is not None:
+                    self.sessions.report_ended(replaced, "replaced")
+            # Listed first: a listing skips a session that was never saved, but "sign out
+            # everywhere" must never miss one that was.
+            yield from self.sessions.index(record)
             session_cookie = yield from self.sessions.save(record, now)
         except Exception as exc:
             yield from self.sessions.revoke_answer(answer, claims)

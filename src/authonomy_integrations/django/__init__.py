@@ -31,7 +31,8 @@ from .._extras import require_extra
 
 require_extra("authonomy_integrations.django", "django", "django", "asgiref")
 
-from ._guards import login_required, require_groups, require_policy
+from ._account import aaccess_token, access_token, aend_sessions, end_sessions
+from ._guards import login_required, require_groups, require_policy, require_scopes
 from ._middleware import AuthonomyMiddleware
 from ._settings import AuthonomyImproperlyConfigured
 from ._webhooks import webhook_view
@@ -39,8 +40,13 @@ from ._webhooks import webhook_view
 __all__ = [
     "AuthonomyImproperlyConfigured",
     "AuthonomyMiddleware",
+    "aaccess_token",
+    "access_token",
+    "aend_sessions",
+    "end_sessions",
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
     "webhook_view",
 ]

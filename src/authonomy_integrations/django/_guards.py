@@ -1,4 +1,5 @@
-"""View decorators: ``login_required``, ``require_policy``, ``require_groups``.
+"""View decorators: ``login_required``, ``require_policy``, ``require_groups``,
+``require_scopes``.
 
 Each works on plain and ``async def`` views, under WSGI and ASGI. The decision is the
 core's (login redirect, 401, step-up redirect, 403, 503); here it is run with whichever
@@ -19,6 +20,7 @@ from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import request_auth, request_info, to_response
 
 __all__ = ["acheck", "check", "login_required", "require_groups", "require_policy"]
+__all__ += ["require_scopes"]  # one line: the adapter's translation has a line budget
 
 Runtime = AuthonomySync | AuthonomyAsync
 
@@ -52,3 +54,4 @@ acheck = _guarding.acheck
 login_required = _guarding.login_required
 require_policy = _guarding.require_policy
 require_groups = _guarding.require_groups
+require_scopes = _guarding.require_scopes

@@ -4,6 +4,7 @@
 
     from authonomy_integrations.django.rest_framework import (
         AuthonomyAuthentication, IsAuthonomyAuthenticated, RequireGroups, RequirePolicy,
+        RequireScopes,
     )
 
     class AdminView(APIView):
@@ -48,6 +49,7 @@ __all__ = [
     "IsAuthonomyAuthenticated",
     "RequireGroups",
     "RequirePolicy",
+    "RequireScopes",
 ]
 
 _CHALLENGE = 'Bearer realm="authonomy"'
@@ -102,7 +104,7 @@ class _Unchecked(exceptions.APIException):
 _SERVER_SIDE: dict[int, type[exceptions.APIException]] = {503: _Unavailable, 500: _Unchecked}
 
 
-def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
+def _refusal(reply: web.Reply, signed_in: bool, denied_code: str) -> exceptions.APIException:
     """The core's refusal as the framework's exception, with the kit's envelope as body."""
     server_side = _SERVER_SIDE.get(reply.status)
     exc: exceptions.APIException
@@ -111,7 +113,9 @@ def _refusal(reply: web.Reply, signed_in: bool) -> exceptions.APIException:
     elif not signed_in:
         exc, code = exceptions.NotAuthenticated(), "UNAUTHENTICATED"
     else:
-        exc, code = exceptions.PermissionDenied(), "POLICY_VIOLATED"
+        exc, code = exceptions.PermissionDenied(), denied_code
+        # The framework sends this as WWW-Authenticate (RFC 6750's insufficient_scope).
+        exc.auth_header = dict(reply.headers).get("www-authenticate")  # type: ignore[attr-defined]
     if reply.status == 503:
         exc.wait = int(dict(reply.headers).get("retry-after", "5"))  # type: ignore[attr-defined]
     if reply.content_type == "application/json":
@@ -127,6 +131,8 @@ class _Requirement(BasePermission):
     """A permission for one requirement, checked by the core like the view decorators."""
 
     requirement = Requirement.signed_in()
+    #: The envelope code of a signed-in caller's refusal, when the answer is not JSON.
+    denied_code = "POLICY_VIOLATED"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         """``True``, or raises the refusal (401, 403 ``POLICY_VIOLATED``, 503)."""
@@ -134,7 +140,8 @@ class _Requirement(BasePermission):
         reply = check(django_request, self.requirement)
         if reply is None:
             return True
-        raise _refusal(reply, request_auth(django_request).user is not None)
+        signed_in = request_auth(django_request).user is not None
+        raise _refusal(reply, signed_in, self.denied_code)
 
 
 class IsAuthonomyAuthenticated(_Requirement):
@@ -166,3 +173,13 @@ class RequireGroups(_Configured):
 
     def __init__(self, *groups: str) -> None:
         super().__init__(Requirement.groups(*groups))
+
+
+class RequireScopes(_Configured):
+    """``permission_classes = [RequireScopes("reports:read")]``: callers whose access
+    token grants every scope; others get 403 ``INSUFFICIENT_SCOPE``."""
+
+    denied_code = "INSUFFICIENT_SCOPE"
+
+    def __init__(self, *scopes: str) -> None:
+        super().__init__(Requirement.scopes(*scopes))

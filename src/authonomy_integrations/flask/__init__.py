@@ -27,8 +27,18 @@ from .._extras import require_extra
 
 require_extra("authonomy_integrations.flask", "flask", "flask")
 
+from ._account import access_token, end_sessions
 from ._context import current_user
 from ._extension import Authonomy
-from ._guards import login_required, require_groups, require_policy
+from ._guards import login_required, require_groups, require_policy, require_scopes
 
-__all__ = ["Authonomy", "current_user", "login_required", "require_groups", "require_policy"]
+__all__ = [
+    "Authonomy",
+    "access_token",
+    "current_user",
+    "end_sessions",
+    "login_required",
+    "require_groups",
+    "require_policy",
+    "require_scopes",
+]

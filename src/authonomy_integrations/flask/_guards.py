@@ -1,4 +1,5 @@
-"""View decorators: ``login_required``, ``require_policy``, ``require_groups``.
+"""View decorators: ``login_required``, ``require_policy``, ``require_groups``,
+``require_scopes``.
 
 Each works on plain and ``async def`` views. The check itself is synchronous and runs in
 the thread that runs the view; the outcome is the core's reply for the case (login
@@ -14,7 +15,7 @@ from .._core.web import Reply
 from .._runtime import AuthonomySync
 from ._context import client_ip, request_info, request_user, runtime, to_response
 
-__all__ = ["login_required", "require_groups", "require_policy"]
+__all__ = ["login_required", "require_groups", "require_policy", "require_scopes"]
 
 
 async def _arun(kit: AuthonomySync, flow: Flow[Reply | None]) -> Reply | None:
@@ -36,3 +37,4 @@ _guarding: Guarding[None, AuthonomySync] = Guarding(
 login_required = _guarding.login_required
 require_policy = _guarding.require_policy
 require_groups = _guarding.require_groups
+require_scopes = _guarding.require_scopes

@@ -1,4 +1,5 @@
-"""The extension's routes: login, callback, logout, and the webhook view, in a blueprint.
+"""The extension's routes: login, callback, logout, sessions, and the webhook view, in a
+blueprint.
 
 What they answer is decided in :mod:`authonomy_integrations._core.routes`; here Flask's
 request becomes a :class:`~authonomy_integrations._core.routes.RequestInfo` and the answer
@@ -13,6 +14,7 @@ from flask import Blueprint, Response
 
 from .._config import AuthonomyConfig
 from .._core.routes import Answer
+from .._core.web import Reply, error_envelope
 from ..webhooks import WebhookReceiver
 from ._context import request_info, runtime, to_response
 from ._webhooks import make_webhook_view
@@ -31,22 +33,39 @@ def make_blueprint(config: AuthonomyConfig, receiver: WebhookReceiver | None) ->
             (config.login_path, "login"),
             (config.callback_path, "callback"),
             (config.logout_path, "logout"),
+            (config.sessions_path, "sessions"),
         ):
             blueprint.add_url_rule(path, name, _view(name), methods=_METHODS)
+        end = f"{config.sessions_path.rstrip('/')}/<handle>/end"
+        blueprint.add_url_rule(end, "end_session", _end_session, methods=_METHODS)
     if receiver is not None:
         view = make_webhook_view(receiver)
         blueprint.add_url_rule(config.webhook_path, "webhook", view, methods=["POST"])
     return blueprint
 
 
+def _answer(answer: Answer) -> Response:
+    response = to_response(answer.reply)
+    for cookie in answer.cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _end_session(handle: str) -> Response:
+    """The kit's route that ends one of the user's sessions (``Routes.end_session``)."""
+    kit = runtime()
+    path = f"{kit.config.sessions_path.rstrip('/')}/{handle}/end"
+    route = kit.routes.route(path)
+    if route is None:  # not a handle's shape: the core's lookup says so, as elsewhere
+        return _answer(Answer(Reply(404, error_envelope("NOT_FOUND", "No such session"))))
+    return _answer(kit.run(route(request_info(route=True))))
+
+
 def _view(name: str) -> Callable[[], Response]:
     def view() -> Response:
         kit = runtime()
         answer: Answer = kit.run(getattr(kit.routes, name)(request_info(route=True)))
-        response = to_response(answer.reply)
-        for cookie in answer.cookies:
-            response.headers.add("Set-Cookie", cookie)
-        return response
+        return _answer(answer)
 
     view.__name__ = name
     view.__doc__ = f"The kit's {name} route (see ``_core.routes.Routes.{name}``)."

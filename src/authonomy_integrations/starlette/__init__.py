@@ -16,15 +16,25 @@ FastAPI apps may use the guards as dependencies instead:
 ``user: AuthonomyUser = Depends(current_user)``.
 """
 
-from ._guards import current_user, login_required, require_groups, require_policy
+from ._account import access_token, end_sessions
+from ._guards import (
+    current_user,
+    login_required,
+    require_groups,
+    require_policy,
+    require_scopes,
+)
 from ._middleware import AuthonomyMiddleware
 from ._webhooks import webhook_endpoint
 
 __all__ = [
     "AuthonomyMiddleware",
+    "access_token",
     "current_user",
+    "end_sessions",
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
     "webhook_endpoint",
 ]

@@ -1,4 +1,5 @@
-"""Guards: ``login_required``, ``require_policy``, ``require_groups`` and ``current_user``.
+"""Guards: ``login_required``, ``require_policy``, ``require_groups``, ``require_scopes``
+and ``current_user``.
 
 A guard is a check on the request that either passes or yields a
 :class:`~authonomy_integrations._core.web.Reply` (302 to login, 401, 403, step-up, 503).
@@ -36,6 +37,7 @@ from .._core.user import AuthonomyUser
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
 from ._asgi import KitCredentials, client_ip, response, target
+from ._openapi import with_security
 
 __all__ = [
     "Guard",
@@ -44,6 +46,7 @@ __all__ = [
     "login_required",
     "require_groups",
     "require_policy",
+    "require_scopes",
     "runtime_of",
     "websocket_close_code",
 ]
@@ -187,15 +190,23 @@ class Guard:
 
     __wrapped__: Callable[..., Any]
 
-    def __init__(self, check: Check, description: str, *, user_suffices: bool = False) -> None:
+    def __init__(
+        self,
+        check: Check,
+        description: str,
+        *,
+        user_suffices: bool = False,
+        scopes: tuple[str, ...] = (),
+    ) -> None:
         self._check = check
         self._description = description
         #: A signed-in user meets the check (``login_required``): the wrapper then tests
         #: the scope's user and runs no check at all.
         self._user_suffices = user_suffices
         # FastAPI reads a dependency's parameters and whether to await it through
-        # ``inspect.unwrap``: point it at the coroutine function that takes the request.
-        self.__wrapped__ = self._dependency
+        # ``inspect.unwrap``: point it at the coroutine function that takes the request
+        # (and declares the bearer scheme and ``scopes`` for the OpenAPI document).
+        self.__wrapped__ = with_security(self._dependency, scopes)
 
     def __repr__(self) -> str:
         return self._description
@@ -220,7 +231,9 @@ class Guard:
     @overload
     def __call__(self, *, request: HTTPConnection) -> Awaitable[AuthonomyUser]: ...
 
-    def __call__(self, endpoint: Any = None, request: HTTPConnection | None = None) -> Any:
+    def __call__(
+        self, endpoint: Any = None, request: HTTPConnection | None = None, **_security: Any
+    ) -> Any:
         """Decorate ``endpoint``, or (called by FastAPI with ``request=``) run the check."""
         if request is not None:
             return self._dependency(request)
@@ -352,10 +365,23 @@ def require_groups(*groups: str) -> Guard:
     return Guard(_check(requirement), requirement.description)
 
 
-async def current_user(request: HTTPConnection) -> AuthonomyUser:
+def require_scopes(*scopes: str) -> Guard:
+    """Only callers whose access token grants every one of ``scopes``; others get 403
+    ``INSUFFICIENT_SCOPE`` (a bearer caller with RFC 6750's ``insufficient_scope``
+    challenge). A signed-out caller is treated as by ``login_required``. As a FastAPI
+    dependency, the scopes appear in the OpenAPI document.
+    """
+    requirement = Requirement.scopes(*scopes)
+    return Guard(_check(requirement), requirement.description, scopes=requirement.needed_scopes)
+
+
+async def _current_user(request: HTTPConnection) -> AuthonomyUser:
     """FastAPI dependency: the signed-in user; a signed-out request gets 302 or 401.
 
     ``user: AuthonomyUser = Depends(current_user)``, on HTTP and WebSocket routes (a
     refused WebSocket handshake is closed with 1008).
     """
     return await login_required._dependency(request)
+
+
+current_user = with_security(_current_user, name="current_user")

@@ -92,7 +92,7 @@ class AuthonomyMiddleware:
         # Other paths without a caller (webhook deliveries) reach the app, for nobody.
         own: dict[str, object] = dict.fromkeys(routes.unauthenticated, _DELIVERY)
         own.update(routes.by_path)
-        self._route = own.get
+        self._route = routes.finder(own)
         callers = self.runtime.callers
         self._known = callers.known_in
         self._flow = callers.flow

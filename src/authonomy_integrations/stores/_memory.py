@@ -53,6 +53,8 @@ class MemorySessionStore(ProcessLocalStore):
         self.ttl = ttl
         self._clock = clock
         self._entries: OrderedDict[str, bytes] = OrderedDict()
+        #: Each user's session ids and their deadlines, for "sign out everywhere".
+        self._users: dict[str, dict[str, float]] = {}
         self._mutex = threading.Lock()
         self._locks = KeyedLocks()
         self._alocks = AsyncKeyedLocks()
@@ -91,6 +93,52 @@ class MemorySessionStore(ProcessLocalStore):
         """Forget a session."""
         with self._mutex:
             self._entries.pop(cookie_value, None)
+
+    def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
+        """List ``session_id`` under ``user_id`` until ``deadline`` (the engine's clock)."""
+        with self._mutex:
+            listed = self._users.setdefault(user_id, {})
+            # Evicted or deleted sessions leave: an index never outgrows the store.
+            for gone in [sid for sid in listed if sid not in self._entries]:
+                del listed[gone]
+            listed[session_id] = deadline
+            if len(self._users) > self.maxsize:
+                self._prune_users()
+
+    def _prune_users(self) -> None:
+        """Forget the users none of whose sessions is held any more (mutex held)."""
+        for user_id, listed in list(self._users.items()):
+            if not any(sid in self._entries for sid in listed):
+                del self._users[user_id]
+
+    def indexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """The ids listed under ``user_id`` whose deadline is after ``now``."""
+        with self._mutex:
+            listed = self._users.get(user_id, {})
+            return [sid for sid, deadline in listed.items() if deadline > now]
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        """Remove ``session_id`` from ``user_id``'s index."""
+        with self._mutex:
+            listed = self._users.get(user_id)
+            if listed is not None:
+                listed.pop(session_id, None)
+                if not listed:
+                    del self._users[user_id]
+
+    async def aindex_session(
+        self, user_id: str, session_id: str, deadline: float, ttl: int
+    ) -> None:
+        """Same as :meth:`index_session`."""
+        self.index_session(user_id, session_id, deadline, ttl)
+
+    async def aindexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """Same as :meth:`indexed_sessions`."""
+        return self.indexed_sessions(user_id, now)
+
+    async def aunindex_session(self, user_id: str, session_id: str) -> None:
+        """Same as :meth:`unindex_session`."""
+        self.unindex_session(user_id, session_id)
 
     # The work above never waits on I/O and holds the mutex for microseconds, so the
     # event loop can run it inline.

@@ -16,6 +16,7 @@ from .._core.sessions import SessionRecord
 from .._errors import SessionError
 from ._base import is_session_id
 from ._redis import KeyPrefix, RedisClients, hash_tagged
+from ._redis_index import RedisUserIndex
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -62,7 +63,7 @@ return redis.call('DEL', KEYS[1])
 """
 
 
-class RedisSessionStore:
+class RedisSessionStore(RedisUserIndex):
     """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
 
     Give a ``url`` and the blocking and ``redis.asyncio`` clients are created on first
