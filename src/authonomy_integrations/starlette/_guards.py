@@ -18,12 +18,14 @@ Each guard works two ways:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast, overload
 
+import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -186,6 +188,7 @@ class Guard:
     """
 
     __wrapped__: Callable[..., Any]
+    __signature__: inspect.Signature
 
     def __init__(self, check: Check, description: str, *, user_suffices: bool = False) -> None:
         self._check = check
@@ -196,6 +199,11 @@ class Guard:
         # FastAPI reads a dependency's parameters and whether to await it through
         # ``inspect.unwrap``: point it at the coroutine function that takes the request.
         self.__wrapped__ = self._dependency
+        # FastAPI before 0.124 resolves a dependency's string annotations (this module's,
+        # under ``from __future__ import annotations``) in the dependency's own
+        # ``__globals__``, which an instance lacks: unresolved, ``request`` became a query
+        # parameter and every call a 422. The evaluated signature needs no resolving.
+        self.__signature__ = inspect.signature(self._dependency, eval_str=True)
 
     def __repr__(self) -> str:
         return self._description
@@ -223,12 +231,26 @@ class Guard:
     def __call__(self, endpoint: Any = None, request: HTTPConnection | None = None) -> Any:
         """Decorate ``endpoint``, or (called by FastAPI with ``request=``) run the check."""
         if request is not None:
-            return self._dependency(request)
+            return self._checked(request)
         if isinstance(endpoint, HTTPConnection):
-            return self._dependency(endpoint)
+            return self._checked(endpoint)
         if not callable(endpoint):
             raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
         return self._decorate(endpoint)
+
+    def _checked(self, request: HTTPConnection) -> Any:
+        """The dependency's awaitable; run to its end when called off the event loop.
+
+        FastAPI before 0.124 awaits a callable instance only when its ``__call__`` is a
+        coroutine function, and calls this one in a worker thread: the coroutine handed
+        back there would never run, and the route would pass everyone. From that thread
+        the check runs on the event loop and its user (or refusal) is the result.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return anyio.from_thread.run(self._dependency, request)
+        return self._dependency(request)
 
     def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(endpoint)
