@@ -129,11 +129,7 @@ def test_config_is_frozen_and_replace_validates_again() -> None:
 
 
 def test_allowed_customers_from_env_is_a_comma_separated_list() -> None:
-    env = {
-        "AUTHONOMY_AUDIENCE": "app_123",
-        "AUTHONOMY_ALLOWED_CUSTOMERS": "acme-corp, globex",
-        "AUTHONOMY_LOGIN_PATH": "",
-    }
+    env = {"AUTHONOMY_AUDIENCE": "app_123", "AUTHONOMY_ALLOWED_CUSTOMERS": "acme-corp, globex"}
     config = AuthonomyConfig.from_env(env)
     assert config.allowed_customers == ("acme-corp", "globex")
     assert config.accepts_customer("globex") and not config.accepts_customer("initech")

@@ -87,15 +87,6 @@ def test_a_bad_redis_url_names_the_variable(sb: Sandbox) -> None:
     assert str(failure.value).startswith("session_store (AUTHONOMY_REDIS_URL): unknown Redis")
 
 
-def test_from_env_stops_an_app_without_its_login_settings_at_once(sb: Sandbox) -> None:
-    # Built at import, as the README's apps do: the server never starts serving.
-    environ = _environ(sb)
-    del environ["AUTHONOMY_APP_URL"]
-    with pytest.raises(ConfigurationError) as failure:
-        AuthonomyConfig.from_env(environ)
-    assert str(failure.value).startswith("app_url (AUTHONOMY_APP_URL): is required")
-
-
 # --- what says several workers serve the app ------------------------------------------------
 
 

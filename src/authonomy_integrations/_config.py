@@ -197,15 +197,11 @@ class AuthonomyConfig:
 
         ``AUTHONOMY_REDIS_URL`` (``redis://``, ``rediss://``, ``redis+cluster://``,
         ``redis+sentinel://``) keeps sessions and webhook ids in that Redis, shared by
-        every worker, unless ``session_store`` / ``replay_store`` are given. The result
-        is checked as the middleware will check it, login settings included, so a
-        module that builds it at import stops the server before it serves anything.
+        every worker, unless ``session_store`` / ``replay_store`` are given.
         """
         environ = os.environ if environ is None else environ
         overrides = {**redis_stores(environ, overrides), **overrides}
-        config = cls.from_mapping(environ, **overrides)
-        config.check_logins()
-        return config
+        return cls.from_mapping(environ, **overrides)
 
     @classmethod
     def from_mapping(
