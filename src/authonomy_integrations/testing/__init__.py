@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._extras import require_extra
+
 __all__ = ["LoginAsError", "alogin_as", "login_as"]
 
 
@@ -21,6 +23,14 @@ def __getattr__(name: str) -> Any:
     # Imported on first use: pytest loads this package's plugin in every run, and the
     # helpers need the sandbox's extras (uvicorn), which not every install has.
     if name in __all__:
+        # Checked here: the sandbox's own check would name its extra, not this one's.
+        require_extra(
+            "authonomy_integrations.testing",
+            "testing",
+            "starlette",
+            "uvicorn",
+            ("python_multipart", "multipart"),
+        )
         from . import _login as login
 
         return getattr(login, name)
