@@ -253,7 +253,7 @@ class Guard:
         return self._dependency(request)
 
     def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(endpoint)
+        signature = _evaluated_signature(endpoint)
         request_name = _request_parameter(signature)
         positional = _positional(signature)
         arguments = _Arguments(request_name, positional=positional)
@@ -281,6 +281,7 @@ class Guard:
                     return await endpoint(request)
                 return await checked(request, (request,), {})
 
+            login_guarded.__signature__ = signature  # type: ignore[attr-defined]
             return login_guarded
 
         @functools.wraps(endpoint)
@@ -295,9 +296,23 @@ class Guard:
                     return await call(*args, **kwargs)
             return await checked(connection, args, kwargs)
 
-        if request_name is None:
-            guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+        guarded.__signature__ = (  # type: ignore[attr-defined]
+            signature if request_name is not None else _with_request(signature)
+        )
         return guarded
+
+
+def _evaluated_signature(endpoint: Callable[..., Any]) -> inspect.Signature:
+    """``endpoint``'s signature, its annotations evaluated in the endpoint's own module.
+
+    FastAPI before 0.124 evaluates a wrapper's text annotations (``from __future__ import
+    annotations``) in the wrapper's module, this one, where the endpoint's names (its
+    response class, its models) are unknown. Names only a type checker sees stay text.
+    """
+    try:
+        return inspect.signature(endpoint, eval_str=True)
+    except NameError:
+        return inspect.signature(endpoint)
 
 
 def _signed_in(scope: Scope) -> bool:
