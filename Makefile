@@ -1,12 +1,24 @@
 # `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django: the others); `make test` runs lint, types and tests.
+# `make test-lowest` runs the adapter suites again on the lowest versions pyproject.toml allows.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 # `make demo PORT=8080`: the demo app's port (each demo has its own default).
 PORT ?=
 PORT_OPTION := $(if $(PORT),--port $(PORT))
+LOWEST_VENV ?= .venv-lowest
+#: What the lowest versions must pass: every adapter, the testing helpers, start-up
+#: checks, the extras, and sessions shared through Redis by worker processes.
+LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
+	tests/test_startup_configuration.py tests/test_several_workers.py \
+	tests/test_missing_extras.py tests/security/test_revocation.py
+#: Leaks are `make pytest`'s to find, on the current versions, where every
+#: ResourceWarning is an error. On the lowest ones Starlette 0.44's TestClient leaves its
+#: lifespan streams open after a failed start-up, and the Django suite leaves an event
+#: loop (and its self-pipe socket) to the garbage collector.
+LOWEST_WARNINGS := -W 'ignore::ResourceWarning'
 
-.PHONY: demo demo-flask demo-django test lint types pytest bench clean
+.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +48,18 @@ pytest: $(BIN)/.installed
 
 test: lint types pytest
 
+# uv resolves every direct requirement to the lowest version its bound allows.
+test-lowest: $(BIN)/.installed
+	$(BIN)/python -m pip install -q 'uv>=0.4'
+	rm -rf $(LOWEST_VENV)
+	$(BIN)/uv venv -q --python $(BIN)/python $(LOWEST_VENV)
+	VIRTUAL_ENV=$(LOWEST_VENV) $(BIN)/uv pip install -q --resolution lowest-direct -e '.[dev]'
+	./scripts/system-deps.sh redis-server
+	$(LOWEST_VENV)/bin/pytest -q -p no:cacheprovider $(LOWEST_WARNINGS) $(LOWEST_TESTS)
+
 bench: $(BIN)/.installed
 	./scripts/system-deps.sh wrk redis-server
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache

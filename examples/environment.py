@@ -1,15 +1,14 @@
 """The examples' configuration from the environment, for servers that run several workers.
 
-Every ``AUTHONOMY_*`` variable configures the kit (see ``AuthonomyConfig.from_env``).
+Every ``AUTHONOMY_*`` variable configures the kit (see ``AuthonomyConfig.from_env``), and
 ``AUTHONOMY_REDIS_URL`` puts sessions, their refresh locks and webhook ids in Redis,
 shared by every worker and host: ``redis://host:6379/0``, ``redis+cluster://host:7000``
 or ``redis+sentinel://host:26379,host2:26379/mymaster``. Without it they stay in each
-process's memory, which is right for one worker only.
+process's memory, which is right for one worker only (the kit logs an error otherwise).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from authonomy_integrations import AuthonomyConfig
@@ -18,14 +17,5 @@ __all__ = ["config_from_env"]
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> AuthonomyConfig:
-    """The configuration from ``environ`` (default ``os.environ``), with Redis stores
-    when ``AUTHONOMY_REDIS_URL`` is set."""
-    environ = os.environ if environ is None else environ
-    url = environ.get("AUTHONOMY_REDIS_URL")
-    if not url:
-        return AuthonomyConfig.from_env(environ)
-    from authonomy_integrations.stores import RedisReplayStore, RedisSessionStore
-
-    return AuthonomyConfig.from_env(
-        environ, session_store=RedisSessionStore(url), replay_store=RedisReplayStore(url)
-    )
+    """The configuration from ``environ`` (default ``os.environ``)."""
+    return AuthonomyConfig.from_env(environ)

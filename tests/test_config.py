@@ -80,9 +80,9 @@ def test_http_is_allowed_on_loopback_only() -> None:
 
 
 def test_secret_lists_keep_their_order_for_rotation() -> None:
-    rotated = config(session_secret=["n" * 32, "o" * 32], webhook_secret=["whsec_a", "b"])
+    rotated = config(session_secret=["n" * 32, "o" * 32], webhook_secret=["whsec_YWJj", "b"])
     assert rotated.session_secrets == ("n" * 32, "o" * 32)
-    assert rotated.webhook_secrets == ("whsec_a", "b")
+    assert rotated.webhook_secrets == ("whsec_YWJj", "b")
 
 
 def test_from_env_reads_authonomy_variables() -> None:

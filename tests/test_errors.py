@@ -32,8 +32,17 @@ def test_an_envelope_code_builds_its_own_error_class(code: str, cls: type) -> No
     exc = api_error_for(code, "it failed", status=400, request_id="req_1")
     assert type(exc) is cls
     assert exc.code == code == cls.code
-    assert str(exc) == f"{code}: it failed (request_id=req_1)"
+    assert str(exc).startswith(f"{code}: it failed (request_id=req_1)")
     assert (exc.status, exc.request_id) == (400, "req_1")
+
+
+@pytest.mark.parametrize("code", ["INVALID_API_KEY", "INSUFFICIENT_PERMISSIONS"])
+def test_a_refused_api_key_names_the_variable_that_sets_it(code: str) -> None:
+    exc = api_error_for(code, "the key was refused", status=401)
+    assert str(exc) == (
+        f"{code}: the key was refused; check the API key the app is configured with "
+        "(AUTHONOMY_API_KEY)"
+    )
 
 
 def test_an_unknown_code_is_a_plain_api_error_keeping_the_code() -> None:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from . import _config_checks as checks
 from ._config_checks import CUSTOMER_ID_PATTERN, ENVIRONMENTS
-from ._config_env import coerce, secrets
+from ._config_env import coerce, redis_stores, secrets
 from ._core.events import AuthEvent
 from ._core.origins import split_origins
 from ._errors import ConfigurationError
@@ -209,8 +209,15 @@ class AuthonomyConfig:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> AuthonomyConfig:
-        """Build from ``AUTHONOMY_*`` variables; keyword arguments win over them."""
-        return cls.from_mapping(os.environ if environ is None else environ, **overrides)
+        """Build from ``AUTHONOMY_*`` variables; keyword arguments win over them.
+
+        ``AUTHONOMY_REDIS_URL`` (``redis://``, ``rediss://``, ``redis+cluster://``,
+        ``redis+sentinel://``) keeps sessions and webhook ids in that Redis, shared by
+        every worker, unless ``session_store`` / ``replay_store`` are given.
+        """
+        environ = os.environ if environ is None else environ
+        overrides = {**redis_stores(environ, overrides), **overrides}
+        return cls.from_mapping(environ, **overrides)
 
     @classmethod
     def from_mapping(

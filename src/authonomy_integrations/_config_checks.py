@@ -140,8 +140,15 @@ def _secrets(config: AuthonomyConfig) -> None:
             raise ConfigurationError(
                 "session_secret", f"each secret needs at least {_MIN_SECRET_LENGTH} characters"
             )
-    if config.webhook_secret is not None and not secrets(config.webhook_secret):
-        raise ConfigurationError("webhook_secret", "must not be empty")
+    if config.webhook_secret is not None:
+        webhook_secrets = secrets(config.webhook_secret)
+        if not webhook_secrets:
+            raise ConfigurationError("webhook_secret", "must not be empty")
+        # Imported here: the webhooks package imports the configuration.
+        from .webhooks._signature import decode_secret
+
+        for secret in webhook_secrets:
+            decode_secret(secret)  # a whsec_ secret whose rest is not base64 raises
 
 
 def _paths(config: AuthonomyConfig) -> None:

@@ -6,15 +6,18 @@ into what its :class:`~authonomy_integrations._config.AuthonomyConfig` field tak
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ._errors import ConfigurationError
 
-__all__ = ["NOT_FROM_ENV", "coerce", "secrets", "split_list"]
+__all__ = ["NOT_FROM_ENV", "REDIS_URL", "coerce", "redis_stores", "secrets", "split_list"]
 
 #: Fields that no environment variable can set (objects, not text).
 NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies", "on_event"})
+
+#: The variable that puts sessions and webhook ids in Redis (it is no field: it makes stores).
+REDIS_URL = "AUTHONOMY_REDIS_URL"
 
 _LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
 _TUPLE_FIELDS = frozenset({"scopes", "algorithms", "allowed_customers"})
@@ -73,3 +76,24 @@ def coerce(name: str, value: Any) -> Any:
     if name == "cookie_secure":
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
+
+
+def redis_stores(environ: Mapping[str, str], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``session_store`` and ``replay_store`` in the Redis that ``AUTHONOMY_REDIS_URL``
+    names, for those not ``given``; none when the variable is unset or empty.
+
+    A bad URL, or redis-py missing, raises :class:`ConfigurationError` naming the variable.
+    """
+    url = environ.get(REDIS_URL, "").strip()
+    if not url:
+        return {}
+    from .stores import RedisReplayStore, RedisSessionStore
+
+    makers: dict[str, Callable[[str], object]] = {
+        "session_store": RedisSessionStore,
+        "replay_store": RedisReplayStore,
+    }
+    try:
+        return {name: make(url) for name, make in makers.items() if name not in given}
+    except ConfigurationError as exc:
+        raise ConfigurationError(exc.field, exc.reason, variable=REDIS_URL) from None

@@ -159,12 +159,22 @@ class InvalidGrantError(AuthonomyAPIError, code="INVALID_GRANT"):
     """Code or refresh token unknown, used, expired or revoked."""
 
 
+#: What the kit's refusals of the app's API key add: where that key is set.
+_API_KEY_HINT = "; check the API key the app is configured with (AUTHONOMY_API_KEY)"
+
+
 class InvalidAPIKeyError(AuthonomyAPIError, code="INVALID_API_KEY"):
     """The API key is missing or unknown."""
+
+    def __str__(self) -> str:
+        return super().__str__() + _API_KEY_HINT
 
 
 class InsufficientPermissionsError(AuthonomyAPIError, code="INSUFFICIENT_PERMISSIONS"):
     """The API key lacks the permission for this call."""
+
+    def __str__(self) -> str:
+        return super().__str__() + _API_KEY_HINT
 
 
 class InvalidCustomerError(AuthonomyAPIError, code="INVALID_CUSTOMER"):

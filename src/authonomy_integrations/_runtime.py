@@ -27,10 +27,11 @@ from ._core.policies import PolicyDecision
 from ._core.routes import Routes
 from ._core.user import AuthonomyUser
 from ._drivers import AsyncRunner, SyncRunner
-from ._errors import AuthonomyUnavailableError
+from ._errors import AuthonomyUnavailableError, ConfigurationError
 from ._observability import events_for
 from ._store_effects import async_store_handlers, blocking_store_handlers, counts_logins
 from ._transport import PerLoopTransport
+from ._workers import watch
 from .stores._base import AsyncKeyedLocks, KeyedLocks, SessionStore
 from .stores._memory import MemorySessionStore
 from .stores._shared import checked_session_store, shares_refreshes
@@ -55,6 +56,18 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
 def _unsaved_at_exit(count: int, exc: Exception) -> None:
     # What stays unsaved is lost with the process: those users sign in again.
     logger.error("%d refreshed sessions could not be saved before closing: %s", count, exc)
+
+
+def _check_asyncio(store: SessionStore) -> None:
+    """Refuse, at start-up, a store that cannot be awaited (a blocking Redis client only)."""
+    if getattr(store, "serves_asyncio", True):
+        return
+    raise ConfigurationError(
+        "session_store",
+        f"{type(store).__name__} has a blocking Redis client only, and this app runs on "
+        "an event loop (Starlette, FastAPI, Django under ASGI): give it a redis.asyncio "
+        "client (async_client=...) or a URL, or set AUTHONOMY_REDIS_URL",
+    )
 
 
 def _ended_sid(event: WebhookEvent) -> str | None:
@@ -82,6 +95,7 @@ class _Runtime:
         config.check_logins()  # at start-up, not at a user's first sign-in
         self.config = config
         self.store = default_store(config)
+        watch(self.store)  # memory sessions under several workers: an ERROR naming the fix
         self.engine = Engine(
             config,
             clock=clock,
@@ -217,6 +231,7 @@ class AuthonomyAsync(_Runtime):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config, clock)
+        _check_asyncio(self.store)
         # The runtime outlives any one event loop (a TestClient without ``with`` runs each
         # request on a new one): connections are pooled per loop.
         self._transport = PerLoopTransport()

@@ -57,6 +57,7 @@ def test_a_policy_behind_a_refused_api_key_refuses_every_request_with_500(
     fetch_failures = [r for r in caplog.records if "could not be fetched" in r.getMessage()]
     assert len(fetch_failures) == 1  # once per try, not once per request
     assert "INVALID_API_KEY" in fetch_failures[0].getMessage()
+    assert "AUTHONOMY_API_KEY" in fetch_failures[0].getMessage(), "where the key is set"
     refused = [e for e in events if e.name == "policy.failed"]
     assert [e.reason for e in refused] == ["unavailable"] * 3
     assert refused[0].fields["policy"] == "require-mfa"
@@ -87,4 +88,5 @@ def test_a_session_due_for_refresh_behind_a_refused_api_key_is_kept_and_never_a_
             assert answer_status == 503
         with kit(adapter, signed_in, clock=sb.state.clock.now) as app:
             assert home(app.client, cookie) == 200  # the session was kept: the key fixed
-    assert any("INVALID_API_KEY" in r.getMessage() for r in caplog.records)
+    refusals = [r.getMessage() for r in caplog.records if "INVALID_API_KEY" in r.getMessage()]
+    assert refusals and all("AUTHONOMY_API_KEY" in message for message in refusals), refusals

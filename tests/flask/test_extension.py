@@ -400,8 +400,9 @@ def test_without_a_webhook_secret_there_is_no_webhook_route(
     body, headers = _delivery("evt_3")
     response = app.test_client().post("/webhooks/authonomy", data=body, headers=headers)
     assert response.status_code == 404
-    with pytest.raises(RuntimeError, match="webhook_secret"):
+    with pytest.raises(ConfigurationError) as failure:
         _ = authonomy.webhooks
+    assert str(failure.value).startswith("webhook_secret (AUTHONOMY_WEBHOOK_SECRET): is required")
 
 
 def test_one_extension_refuses_apps_with_different_webhook_secrets(sandbox: Sandbox) -> None:

@@ -180,6 +180,8 @@ class Routes:
         # Browsers only: a test client that follows the callback by its path is unaffected.
         host = None if self.origins.several else web.foreign_host(self.config, info.headers)
         if host is not None and web.is_browser_navigation(info.method, info.headers):
+            if web.other_port(self.config, info.headers) is not None:
+                return Answer(self._login_on_other_port(host))
             logger.warning(
                 "login started on host %r but app_url is %r: the browser returns to "
                 "app_url's host without the login cookie set here, and the sign-in fails. "
@@ -368,6 +370,17 @@ class Routes:
         elif origin is None:
             logger.warning("logout refused: host %r is none of app_url's origins", host)
         return origin
+
+    def _login_on_other_port(self, host: str) -> Reply:
+        # Answered before Authonomy is asked: the sign-in would return to another server.
+        logger.warning(
+            "login started on %r, another port than app_url %r: refused with a page, as "
+            "the browser would come back to app_url. Open the app there, or set "
+            "AUTHONOMY_APP_URL to the address in use",
+            host,
+            self.config.app_url,
+        )
+        return web.login_on_other_port(self.config, host)
 
     def _login_cookie_missing(self, info: RequestInfo, origin: Origin) -> Reply:
         host = info.headers.get("host", "")

@@ -239,6 +239,30 @@ def foreign_host(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | N
     return host if host and config.app_url and host != app_host(config) else None
 
 
+def other_port(config: AuthonomyConfig, headers: Mapping[str, str]) -> str | None:
+    """The request's ``Host`` when it names ``app_url``'s host with another port, else
+    ``None``: the app was opened on a port the sign-in will not come back to."""
+    host = foreign_host(config, headers)
+    if host is None:
+        return None
+    app = urlsplit(_first_origin(config))
+    seen = urlsplit(f"//{host}")
+    return host if seen.hostname == app.hostname else None
+
+
+def login_on_other_port(config: AuthonomyConfig, host: str) -> Reply:
+    """The page of a sign-in started on ``host``, a port of ``app_url``'s host that is
+    not its own: Authonomy would send the browser back to ``app_url``, elsewhere."""
+    app_url = _first_origin(config)
+    message = (
+        f"This sign-in cannot start here: the app is open at {host}, but its address "
+        f"(AUTHONOMY_APP_URL) is {app_url}, where the sign-in would come back to. Open "
+        f"the app at {app_url}, or set AUTHONOMY_APP_URL to the address you use "
+        "(with the sandbox: its --app-url)."
+    )
+    return _page(400, "Sign-in failed", message)
+
+
 def login_cookie_missing(config: AuthonomyConfig, host: str, origin: str | None = None) -> Reply:
     """A callback without the cookie its login set: where the app must be opened.
 

@@ -68,9 +68,11 @@ class Authonomy:
         constructor, or read at :meth:`init_app`).
         """
         if self._receiver is None:
-            raise RuntimeError(
-                "Authonomy webhooks need webhook_secret (AUTHONOMY_WEBHOOK_SECRET): pass a "
-                "config that has one, or register handlers after init_app"
+            raise ConfigurationError(
+                "webhook_secret",
+                "is required for authonomy.webhooks: pass a config that has one, or "
+                "register handlers after init_app",
+                variable="AUTHONOMY_WEBHOOK_SECRET",
             )
         return self._receiver
 

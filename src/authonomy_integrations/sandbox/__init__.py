@@ -28,7 +28,11 @@ from .._extras import require_extra
 # Checked before anything imports them: a plain ModuleNotFoundError would not say which
 # extra brings them.
 require_extra(
-    "authonomy_integrations.sandbox", "sandbox", "uvicorn", ("python_multipart", "multipart")
+    "authonomy_integrations.sandbox",
+    "sandbox",
+    "starlette",
+    "uvicorn",
+    ("python_multipart", "multipart"),
 )
 
 from ._app import create_app

@@ -16,6 +16,12 @@ FastAPI apps may use the guards as dependencies instead:
 ``user: AuthonomyUser = Depends(current_user)``.
 """
 
+# ruff: noqa: E402 -- the extra is checked before the imports that need it
+from .._extras import require_extra
+
+# Flask and Django installs have no Starlette: say which extra brings it.
+require_extra("authonomy_integrations.starlette", "starlette", "starlette")
+
 from ._account import access_token, end_sessions
 from ._guards import (
     current_user,

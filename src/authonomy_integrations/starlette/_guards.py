@@ -19,12 +19,14 @@ Each guard works two ways:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast, overload
 
+import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -189,6 +191,7 @@ class Guard:
     """
 
     __wrapped__: Callable[..., Any]
+    __signature__: inspect.Signature
 
     def __init__(
         self,
@@ -207,6 +210,11 @@ class Guard:
         # ``inspect.unwrap``: point it at the coroutine function that takes the request
         # (and declares the bearer scheme and ``scopes`` for the OpenAPI document).
         self.__wrapped__ = with_security(self._dependency, scopes)
+        # FastAPI before 0.124 resolves a dependency's string annotations (this module's,
+        # under ``from __future__ import annotations``) in the dependency's own
+        # ``__globals__``, which an instance lacks: unresolved, ``request`` became a query
+        # parameter and every call a 422. The evaluated signature needs no resolving.
+        self.__signature__ = inspect.signature(self.__wrapped__, eval_str=True)
 
     def __repr__(self) -> str:
         return self._description
@@ -236,15 +244,29 @@ class Guard:
     ) -> Any:
         """Decorate ``endpoint``, or (called by FastAPI with ``request=``) run the check."""
         if request is not None:
-            return self._dependency(request)
+            return self._checked(request)
         if isinstance(endpoint, HTTPConnection):
-            return self._dependency(endpoint)
+            return self._checked(endpoint)
         if not callable(endpoint):
             raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
         return self._decorate(endpoint)
 
+    def _checked(self, request: HTTPConnection) -> Any:
+        """The dependency's awaitable; run to its end when called off the event loop.
+
+        FastAPI before 0.124 awaits a callable instance only when its ``__call__`` is a
+        coroutine function, and calls this one in a worker thread: the coroutine handed
+        back there would never run, and the route would pass everyone. From that thread
+        the check runs on the event loop and its user (or refusal) is the result.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return anyio.from_thread.run(self._dependency, request)
+        return self._dependency(request)
+
     def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(endpoint)
+        signature = _evaluated_signature(endpoint)
         request_name = _request_parameter(signature)
         positional = _positional(signature)
         arguments = _Arguments(request_name, positional=positional)
@@ -272,6 +294,7 @@ class Guard:
                     return await endpoint(request)
                 return await checked(request, (request,), {})
 
+            login_guarded.__signature__ = signature  # type: ignore[attr-defined]
             return login_guarded
 
         @functools.wraps(endpoint)
@@ -286,9 +309,23 @@ class Guard:
                     return await call(*args, **kwargs)
             return await checked(connection, args, kwargs)
 
-        if request_name is None:
-            guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+        guarded.__signature__ = (  # type: ignore[attr-defined]
+            signature if request_name is not None else _with_request(signature)
+        )
         return guarded
+
+
+def _evaluated_signature(endpoint: Callable[..., Any]) -> inspect.Signature:
+    """``endpoint``'s signature, its annotations evaluated in the endpoint's own module.
+
+    FastAPI before 0.124 evaluates a wrapper's text annotations (``from __future__ import
+    annotations``) in the wrapper's module, this one, where the endpoint's names (its
+    response class, its models) are unknown. Names only a type checker sees stay text.
+    """
+    try:
+        return inspect.signature(endpoint, eval_str=True)
+    except NameError:
+        return inspect.signature(endpoint)
 
 
 def _signed_in(scope: Scope) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NoReturn, cast
 
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,6 +64,9 @@ class AuthonomyMiddleware:
     ``clock`` replaces ``time.time`` for token expiry and session timing (tests).
     """
 
+    _route: Callable[[str], object | None]
+    _known: Callable[[Iterable[tuple[bytes, bytes]]], AuthonomyUser | Pending | None]
+
     def __new__(cls, app: ASGIApp, *args: Any, **kwargs: Any) -> AuthonomyMiddleware:
         """Inside Starlette's own middleware stack, the form that awaits nothing itself
         (:class:`_InsideStarlette`); wrapping an application, this one."""
@@ -80,14 +83,15 @@ class AuthonomyMiddleware:
     ) -> None:
         self.app = app
         self.config = config
+        self._failure: ConfigurationError | None = None
         try:
             self.runtime = AuthonomyAsync(config, clock=clock or time.time)
         except ConfigurationError as exc:
-            # Starlette builds its middleware in the server's lifespan start, and uvicorn's
-            # default lifespan mode reports a failure there only as "lifespan unsupported":
-            # the log line is what makes the cause visible when the server starts.
             logger.error("AuthonomyMiddleware cannot start: %s", exc)
-            raise
+            if not isinstance(self, _InsideStarlette):
+                raise
+            self._cannot_start(exc)
+            return
         routes = self.runtime.routes
         # Other paths without a caller (webhook deliveries) reach the app, for nobody.
         own: dict[str, object] = dict.fromkeys(routes.unauthenticated, _DELIVERY)
@@ -99,6 +103,20 @@ class AuthonomyMiddleware:
         self._run = self.runtime.run
         self._nobody = KitCredentials(self.runtime)
         self._credentials: dict[frozenset[str], KitCredentials] = {}
+
+    def _cannot_start(self, exc: ConfigurationError) -> None:
+        """Keep ``exc`` for the server: Starlette builds its middleware in the lifespan
+        start, where uvicorn's default lifespan mode takes an exception for "lifespan
+        unsupported" and serves on, answering every request with a 500. Answered as a
+        failed start-up instead (see :meth:`_other`), it stops the server. Should a
+        request come all the same (no lifespan), the kit's route lookup and caller
+        lookup, which every request passes through, raise it."""
+        self._failure = exc
+
+        def refuse(*_: object) -> NoReturn:
+            raise exc
+
+        self._route = self._known = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or authenticate the request and call the app."""
@@ -159,6 +177,8 @@ class AuthonomyMiddleware:
         """Scopes other than HTTP and WebSocket pass through; at the lifespan's end the
         pooled connections are dropped."""
         if scope["type"] == "lifespan":
+            if self._failure is not None:
+                await _fail_start_up(self._failure, receive, send)
             send = self._on_shutdown(send)
         await self.app(scope, receive, send)
 
@@ -213,6 +233,15 @@ class _InsideStarlette(AuthonomyMiddleware):
     """
 
     __call__ = AuthonomyMiddleware._serve  # type: ignore[assignment]
+
+
+async def _fail_start_up(exc: ConfigurationError, receive: Receive, send: Send) -> NoReturn:
+    """Answer the lifespan start as failed, with ``exc`` as the server's message (uvicorn
+    then exits), and raise it for servers that read the exception instead."""
+    message = await receive()
+    if message["type"] == "lifespan.startup":
+        await send({"type": "lifespan.startup.failed", "message": str(exc)})
+    raise exc
 
 
 def _exception_middleware(app: ASGIApp) -> ExceptionMiddleware | None:

@@ -121,6 +121,12 @@ class RedisSessionStore(RedisUserIndex):
         self.lock_timeout = lock_timeout
 
     @property
+    def serves_asyncio(self) -> bool:
+        """Whether the async methods can run: an asyncio client, or a URL to build one.
+        An app on an event loop refuses at start-up a store that has neither."""
+        return self._clients.has_async
+
+    @property
     def timeout(self) -> float:
         """Seconds a command may take on the clients this store builds."""
         return self._clients.timeout

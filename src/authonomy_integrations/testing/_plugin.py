@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 
 #: Starlette's ``TestClient`` warns when it runs on ``httpx`` rather than its fork: the
 #: kit depends on ``httpx``, so every user of the kit would see this on every run.
-KIT_WARNINGS = ("ignore:Using `httpx` with `starlette.testclient` is deprecated",)
+#: Starlette before 0.38's ``TestClient`` names an alias that anyio 4.x deprecates.
+KIT_WARNINGS = (
+    "ignore:Using `httpx` with `starlette.testclient` is deprecated",
+    "ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

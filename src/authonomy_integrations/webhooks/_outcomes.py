@@ -19,6 +19,10 @@ from ..stores._replay import ClaimState
 from ._body import PayloadTooLargeError
 from ._delivery import Handler, handler_name
 from ._event import WebhookEvent
+from ._verifier import NO_MATCHING_SIGNATURE
+
+#: Where the kit's webhook events are logged; the hint about a wrong secret goes there too.
+logger = logging.getLogger("authonomy_integrations.webhooks")
 
 __all__ = [
     "WebhookResult",
@@ -91,7 +95,20 @@ def too_large(events: Events, exc: PayloadTooLargeError) -> WebhookResult:
 def verification_failed(events: Events, exc: WebhookVerificationError) -> WebhookResult:
     """400: the signature, timestamp or body did not verify (the reason in ``details``)."""
     events.emit(ev.WEBHOOK_REJECTED, "verification_failed", detail=exc.reason)
+    if exc.reason == NO_MATCHING_SIGNATURE:
+        _signed_with_another_secret()
     return _failure(400, exc.code, "Webhook verification failed", reason=exc.reason)
+
+
+def _signed_with_another_secret() -> None:
+    # Almost always a configuration mistake, not an attack: say where the secret comes from.
+    logger.warning(
+        "A webhook delivery's signature matches none of the configured secrets: it was "
+        "most likely signed with another secret than AUTHONOMY_WEBHOOK_SECRET. Use the "
+        "secret of the webhook subscription (authonomy-sandbox prints the one it signs "
+        "with and writes it to its --env-file). A secret that starts with 'whsec_' is "
+        "base64 after that prefix; any other is used as it is, as UTF-8 text."
+    )
 
 
 def replayed(events: Events, event: WebhookEvent, state: ClaimState) -> WebhookResult:

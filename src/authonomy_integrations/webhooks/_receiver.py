@@ -159,7 +159,11 @@ class WebhookReceiver:
             return [secret] if isinstance(secret, str | bytes) else secret
         if config is not None and config.webhook_secrets:
             return config.webhook_secrets
-        raise ConfigurationError("webhook_secret", "is required to receive webhooks")
+        raise ConfigurationError(
+            "webhook_secret",
+            "is required to receive webhooks: pass secret= or a config that has one",
+            variable="AUTHONOMY_WEBHOOK_SECRET",
+        )
 
     def on(self, *event_types: str) -> Callable[[H], H]:
         """Decorator: run the function for deliveries of these event types."""

@@ -19,7 +19,10 @@ from ._signature import (
     signed_prefix,
 )
 
-__all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier"]
+__all__ = ["DEFAULT_TOLERANCE", "NO_MATCHING_SIGNATURE", "WebhookVerifier"]
+
+#: Why a delivery whose signature no configured secret produces is refused.
+NO_MATCHING_SIGNATURE = "no matching signature"
 
 DEFAULT_TOLERANCE = 300
 """Seconds a delivery's timestamp may be away from now, either way (the contract's 300 s)."""
@@ -46,7 +49,11 @@ class WebhookVerifier:
     ) -> None:
         items = [secrets] if isinstance(secrets, str | bytes) else list(secrets)
         if not items:
-            raise ConfigurationError("webhook_secret", "at least one secret is required")
+            raise ConfigurationError(
+                "webhook_secret",
+                "at least one secret is required",
+                variable="AUTHONOMY_WEBHOOK_SECRET",
+            )
         if tolerance <= 0:
             raise ConfigurationError("tolerance", "must be positive")
         self._keys = tuple(WebhookKey(item) for item in items)
@@ -71,7 +78,7 @@ class WebhookVerifier:
         check_timestamp(timestamp, time.time() if now is None else _seconds(now), self._tolerance)
         candidates = decode_signatures(signature)
         if not signed_by_any(self._keys, signed_prefix(webhook_id, timestamp), body, candidates):
-            raise WebhookVerificationError("no matching signature")
+            raise WebhookVerificationError(NO_MATCHING_SIGNATURE)
         return parse_event(body, webhook_id, timestamp)
 
 
