@@ -7,13 +7,10 @@ Each guard works two ways:
 * as a decorator on a Starlette endpoint or a FastAPI path operation: the wrapper runs
   the check and answers with the reply, or calls the endpoint (sync endpoints in the
   thread pool);
-* as a FastAPI dependency, ``Depends(login_required)``: the check raises
-  :class:`GuardDenied`, which the route that raised it answers with the reply. Before
-  raising, the guard adds its handler (unless the app has its own) to the exception
-  handlers of the app the route belongs to, which Starlette's routes consult when a
-  request raises: this works wherever the middleware sits, with the app's own
-  middleware around or inside it, and for a mounted sub-application. Outside Starlette's
-  exception handling, the middleware catches the refusal and answers it.
+* as a FastAPI dependency, ``Depends(login_required)``: the check raises an exception
+  the framework answers, ``WebSocketException`` on a WebSocket and
+  :class:`~._refusals.GuardDenied` over HTTP (see ``_refusals`` for how it reaches the
+  client wherever the middleware sits).
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast, overload
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -36,6 +34,7 @@ from .._core.user import AuthonomyUser
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
 from ._asgi import KitCredentials, client_ip, response, target
+from ._refusals import GuardDenied, websocket_close_code
 
 __all__ = [
     "Guard",
@@ -53,26 +52,6 @@ Check = Callable[[HTTPConnection], Awaitable[Reply | None]]
 
 #: Keyword under which FastAPI hands the request to a wrapper whose endpoint takes none.
 _INJECTED = "authonomy_request"
-#: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
-_WS_POLICY_VIOLATION = 1008
-_WS_TRY_AGAIN_LATER = 1013
-#: The scope key under which Starlette's ``ExceptionMiddleware`` hands its routes the app's
-#: exception handlers: ``(by exception class, by status code)``.
-_EXCEPTION_HANDLERS = "starlette.exception_handlers"
-
-
-class GuardDenied(Exception):
-    """A guard used as a dependency refused the request; ``reply`` is the answer."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(f"request refused with HTTP {reply.status}")
-        self.reply = reply
-
-
-async def _answer_denied(connection: HTTPConnection, exc: Exception) -> Response | None:
-    """Starlette's exception handler for :class:`GuardDenied`: the refusal's response,
-    or ``None`` once a WebSocket is closed (before ``accept``: a 403 handshake)."""
-    return await _refused(connection, cast(GuardDenied, exc).reply)
 
 
 def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
@@ -113,13 +92,6 @@ _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
 def _check(requirement: Requirement) -> Check:
     """The core's guard for ``requirement``, run on a connection."""
     return functools.partial(_guarding.acheck, requirement=requirement)
-
-
-def websocket_close_code(reply: Reply) -> int:
-    """The close code that refuses a WebSocket instead of ``reply``: 1013 ("try again
-    later") for a 503, else 1008 (policy violation); before ``accept`` the server
-    answers the handshake with 403."""
-    return _WS_TRY_AGAIN_LATER if reply.status == 503 else _WS_POLICY_VIOLATION
 
 
 async def _refused(connection: HTTPConnection, reply: Reply) -> Response | None:
@@ -207,9 +179,9 @@ class Guard:
             return cast(AuthonomyUser, request.scope["user"])
         reply = await self._check(request)
         if reply is not None:
-            handlers = request.scope.get(_EXCEPTION_HANDLERS)
-            if handlers is not None:
-                handlers[0].setdefault(GuardDenied, _answer_denied)
+            # Exceptions the framework answers (see ``_refusals``).
+            if isinstance(request, WebSocket):
+                raise WebSocketException(websocket_close_code(reply))
             raise GuardDenied(reply)
         # Every check starts with "signed in", so a passing check means a user.
         return cast(AuthonomyUser, request.scope["user"])
