@@ -15,20 +15,18 @@ Each guard works two ways:
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.types import Scope
 from starlette.websockets import WebSocket
 
-from .._core.guarding import Guarding
+from .._core.guarding import Bind, Guarding
 from .._core.routes import RequestInfo, Requirement
 from .._core.user import AuthonomyUser
 from .._core.web import Reply
@@ -48,7 +46,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Check = Callable[[HTTPConnection], Awaitable[Reply | None]]
 
 #: Keyword under which FastAPI hands the request to a wrapper whose endpoint takes none.
 _INJECTED = "authonomy_request"
@@ -69,7 +66,12 @@ def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
 
 def _user(connection: HTTPConnection) -> AuthonomyUser | None:
     # A user without the middleware's runtime is none: the guard then says what to install.
-    return cast(AuthonomyUser, connection.scope["user"]) if _signed_in(connection.scope) else None
+    scope = connection.scope
+    user = scope.get("user")
+    # ``_signed_in``, inline: this runs on every guarded request.
+    if isinstance(user, AuthonomyUser) and type(scope.get("auth")) is KitCredentials:
+        return user
+    return None
 
 
 def _info(connection: HTTPConnection) -> RequestInfo:
@@ -78,7 +80,29 @@ def _info(connection: HTTPConnection) -> RequestInfo:
     return RequestInfo(method, connection.headers, target(scope), {}, client_ip(scope))
 
 
-#: The core's guards on this adapter's connections; endpoints always check in async code.
+def _bind(endpoint: Callable[..., Any]) -> Bind[HTTPConnection]:
+    """How a call of ``endpoint``'s wrapper finds the request (see :class:`_Arguments`)."""
+    signature = inspect.signature(endpoint)
+    arguments = _Arguments(_request_parameter(signature), positional=_positional(signature))
+    return arguments.split
+
+
+def _finish(endpoint: Callable[..., Any], wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """The wrapper with a request parameter FastAPI fills when the endpoint takes none."""
+    signature = inspect.signature(endpoint)
+    if _request_parameter(signature) is None:
+        wrapper.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _refusal(connection: HTTPConnection, reply: Reply) -> Exception:
+    """The exception a dependency raises, one the framework answers (see ``_refusals``)."""
+    if isinstance(connection, WebSocket):
+        return WebSocketException(websocket_close_code(reply))
+    return GuardDenied(reply)
+
+
+#: The core's guards on this adapter's connections; endpoints always run in async code.
 _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
     user=_user,
     runtime=runtime_of,
@@ -86,12 +110,12 @@ _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
     info=_info,
     arun=AuthonomyAsync.run,
     respond=response,
+    binder=_bind,
+    in_async=lambda endpoint: _caller(endpoint),
+    arespond=lambda connection, reply: _refused(connection, reply),
+    refuse=_refusal,
+    finish=_finish,
 )
-
-
-def _check(requirement: Requirement) -> Check:
-    """The core's guard for ``requirement``, run on a connection."""
-    return functools.partial(_guarding.acheck, requirement=requirement)
 
 
 async def _refused(connection: HTTPConnection, reply: Reply) -> Response | None:
@@ -154,17 +178,15 @@ class Guard:
     """A request check usable as a decorator and as a FastAPI dependency.
 
     ``@guard`` wraps an endpoint; ``Depends(guard)`` runs the check and returns the
-    signed-in :class:`~authonomy_integrations._core.user.AuthonomyUser`.
+    signed-in :class:`~authonomy_integrations._core.user.AuthonomyUser`. Both are the
+    core's guard (:class:`~authonomy_integrations._core.guarding.Guarding`).
     """
 
     __wrapped__: Callable[..., Any]
 
-    def __init__(self, check: Check, description: str, *, user_suffices: bool = False) -> None:
-        self._check = check
-        self._description = description
-        #: A signed-in user meets the check (``login_required``): the wrapper then tests
-        #: the scope's user and runs no check at all.
-        self._user_suffices = user_suffices
+    def __init__(self, requirement: Requirement) -> None:
+        self._requirement = requirement
+        self._description = requirement.description
         # FastAPI reads a dependency's parameters and whether to await it through
         # ``inspect.unwrap``: point it at the coroutine function that takes the request.
         self.__wrapped__ = self._dependency
@@ -175,16 +197,7 @@ class Guard:
     # Annotated HTTPConnection, not Request: FastAPI then hands over the WebSocket of a
     # WebSocket route too.
     async def _dependency(self, request: HTTPConnection) -> AuthonomyUser:
-        if self._user_suffices and _signed_in(request.scope):
-            return cast(AuthonomyUser, request.scope["user"])
-        reply = await self._check(request)
-        if reply is not None:
-            # Exceptions the framework answers (see ``_refusals``).
-            if isinstance(request, WebSocket):
-                raise WebSocketException(websocket_close_code(reply))
-            raise GuardDenied(reply)
-        # Every check starts with "signed in", so a passing check means a user.
-        return cast(AuthonomyUser, request.scope["user"])
+        return await _guarding.adepend(request, self._requirement)
 
     @overload
     def __call__(self, endpoint: F, /) -> F: ...
@@ -200,65 +213,7 @@ class Guard:
             return self._dependency(endpoint)
         if not callable(endpoint):
             raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
-        return self._decorate(endpoint)
-
-    def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(endpoint)
-        request_name = _request_parameter(signature)
-        positional = _positional(signature)
-        arguments = _Arguments(request_name, positional=positional)
-        call = _caller(endpoint)
-        check = self._check
-        user_suffices = self._user_suffices
-
-        async def checked(connection: HTTPConnection, args: Any, kwargs: Any) -> Any:
-            reply = await check(connection)
-            if reply is None:
-                return await call(*args, **kwargs)
-            return await _refused(connection, reply)
-
-        if user_suffices and call is endpoint and _request_only(signature):
-            # ``async def endpoint(request)``, the usual shape: called as it came, with
-            # no argument packing in between (FastAPI passes ``request=``, which fits).
-            @functools.wraps(endpoint)
-            async def login_guarded(request: HTTPConnection) -> Any:
-                scope = request.scope
-                # ``_signed_in``, inline: this runs on every guarded request.
-                if (
-                    isinstance(scope.get("user"), AuthonomyUser)
-                    and type(scope.get("auth")) is KitCredentials
-                ):
-                    return await endpoint(request)
-                return await checked(request, (request,), {})
-
-            return login_guarded
-
-        @functools.wraps(endpoint)
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if args and positional:  # Starlette: the request, handed on as it came
-                connection = args[0]
-            else:
-                connection, args, kwargs = arguments.split(args, kwargs)
-            if user_suffices:  # login_required: a signed-in user is all it takes
-                scope = connection.scope
-                if isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope):
-                    return await call(*args, **kwargs)
-            return await checked(connection, args, kwargs)
-
-        if request_name is None:
-            guarded.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
-        return guarded
-
-
-def _signed_in(scope: Scope) -> bool:
-    """Whether the middleware found a signed-in user for this request."""
-    return isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope)
-
-
-def _kit_auth(scope: Scope) -> bool:
-    """Whether the middleware's credentials are the request's (no middleware after it
-    replaced them)."""
-    return type(scope.get("auth")) is KitCredentials
+        return _guarding.guarded(endpoint, self._requirement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +249,7 @@ def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return in_thread
 
 
-login_required = Guard(_check(Requirement.signed_in()), "login_required", user_suffices=True)
+login_required = Guard(Requirement.signed_in())
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
 
 ``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
@@ -310,8 +265,7 @@ def require_policy(name: str) -> Guard:
     login that returns to this URL. ``@require_policy("require-mfa")`` or
     ``Depends(require_policy("require-mfa"))``.
     """
-    requirement = Requirement.policy(name)
-    return Guard(_check(requirement), requirement.description)
+    return Guard(Requirement.policy(name))
 
 
 def require_groups(*groups: str) -> Guard:
@@ -320,8 +274,7 @@ def require_groups(*groups: str) -> Guard:
     Evaluated as a local ``allowed_groups`` policy, so the outcome and the 403 body are
     those of any other policy. Raises ``ConfigurationError`` when no group is named.
     """
-    requirement = Requirement.groups(*groups)
-    return Guard(_check(requirement), requirement.description)
+    return Guard(Requirement.groups(*groups))
 
 
 async def current_user(request: HTTPConnection) -> AuthonomyUser:
