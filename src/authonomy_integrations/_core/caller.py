@@ -158,18 +158,11 @@ class Callers:
                 authorization = value if authorization is None else authorization + b", " + value
             elif name == b"cookie":
                 cookies = value if cookies is None else cookies + b"; " + value
-        if authorization:
-            # ``known``'s first lines, inline: calling it costs every ASGI request ~45 ns.
-            held = self._by_header(authorization[_TAIL_KEY])
-            if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
-                if self._events.listening or self._debug(logging.DEBUG):
-                    self._report_repeat(held[2])
-                found: AuthonomyUser = held[2]
-                return found
-            bearer = self._known_bearer(authorization)
-            return Pending(authorization, None) if bearer is ASK else bearer
-        session = self.known(None, cookies)
-        return Pending(None, cookies) if session is ASK else session
+        known = self.known(authorization, cookies)
+        if known is not ASK:
+            return known
+        # An ``Authorization`` header decides alone, as in :meth:`known`.
+        return Pending(authorization, None) if authorization else Pending(None, cookies)
 
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)

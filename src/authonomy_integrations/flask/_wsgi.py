@@ -44,14 +44,14 @@ class AuthonomyWSGI:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Put the caller in ``environ`` and run the app, or answer 401 / 503 at once."""
+        path = environ.get("PATH_INFO", "")
         authorization = environ.get("HTTP_AUTHORIZATION")
         cookies = environ.get("HTTP_COOKIE")
-        known = self._known(environ.get("PATH_INFO", ""), authorization, cookies)
+        known = self._known(path, authorization, cookies)
         if known is not ASK:
             environ[USER_KEY] = known
             return self.app(environ, start_response)
         request = (self.app, environ, start_response)
-        path = environ.get("PATH_INFO", "")
         outcome = self._runner.run(
             self._serve(request, path, (authorization, cookies), lambda _: _info(environ))
         )
