@@ -114,6 +114,7 @@ _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
     in_async=lambda endpoint: _caller(endpoint),
     arespond=lambda connection, reply: _refused(connection, reply),
     refuse=_refusal,
+    request_only=lambda endpoint: _request_only(inspect.signature(endpoint)),
     finish=_finish,
 )
 
