@@ -4,9 +4,7 @@ how their log lines are told apart from the embedded sandbox's."""
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any
 
 from authonomy_integrations import AuthonomyConfig
@@ -22,7 +20,6 @@ __all__ = [
     "demo_sandbox",
     "log_config",
     "page_layout",
-    "stop_on_signals",
     "with_signed_out_page",
 ]
 
@@ -73,24 +70,6 @@ def demo_sandbox() -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.stop()
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
-def stop_on_signals() -> None:
-    """End the demo cleanly (servers closed, the sandbox stopped, exit status 0) on
-    SIGTERM, as ``kill`` and service managers send it, and on Ctrl-C.
-
-    Without this, SIGTERM kills a waitress demo on the spot, its sandbox with it, and
-    uvicorn raises the signal again once it has shut down, with the same end. A signal
-    the demo was started with ignored (SIGINT under ``nohup`` or in a background job)
-    stays ignored.
-    """
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        if signal.getsignal(signum) is not signal.SIG_IGN:
-            signal.signal(signum, _stop)
 
 
 def with_signed_out_page(config: AuthonomyConfig) -> AuthonomyConfig:

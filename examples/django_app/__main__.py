@@ -19,7 +19,7 @@ from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, demo_sandbox, log_config, stop_on_signals
+from ..shared import banner, demo_sandbox, log_config
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -79,7 +79,6 @@ def _serve(args: argparse.Namespace, sandbox: Sandbox | None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the example until interrupted."""
     args = _arguments(argv)
-    stop_on_signals()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_app.settings")
     app_url = f"http://127.0.0.1:{args.port}"
     if os.environ.get("AUTHONOMY_API_KEY"):

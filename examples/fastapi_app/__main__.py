@@ -22,7 +22,7 @@ from authonomy_integrations import AuthonomyClient, AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, demo_sandbox, log_config, stop_on_signals
+from ..shared import banner, demo_sandbox, log_config
 from .app import create_app
 
 
@@ -75,7 +75,6 @@ def _register_webhook(sandbox: Sandbox, config: AuthonomyConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the sandbox (unless a real tenant is configured) and serve the app."""
     args = _arguments(argv)
-    stop_on_signals()
     app_url = f"http://127.0.0.1:{args.port}"
     with contextlib.ExitStack() as stack:
         sandbox = None

@@ -22,7 +22,7 @@ from authonomy_integrations import AuthonomyClient, AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, demo_sandbox, log_config, stop_on_signals
+from ..shared import banner, demo_sandbox, log_config
 from .app import create_app
 
 
@@ -58,7 +58,6 @@ def _serve(config: AuthonomyConfig, port: int, threads: int, sandbox: Sandbox | 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the example until interrupted."""
     args = _arguments(argv)
-    stop_on_signals()
     app_url = f"http://127.0.0.1:{args.port}"
     if os.environ.get("AUTHONOMY_API_KEY"):
         _serve(_with_env({"app_url": app_url}, os.environ), args.port, args.threads, None)
