@@ -3,12 +3,14 @@ cache entry, and the ASGI header scan reads what the flow would read."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from authonomy_integrations._core.caller import ASK, Pending
+from authonomy_integrations._core.serving import Serving
 from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 
@@ -89,7 +91,8 @@ def test_with_listeners_a_header_is_remembered_and_each_hit_still_reported(sb: S
 
 def test_the_asgi_scan_combines_repeated_headers(kit: AuthonomySync, sb: Sandbox) -> None:
     _, header = _verified(kit, sb)
-    known_in = kit.callers.known_in
+    serving = Serving(kit.routes, kit.callers)
+    known_in = functools.partial(serving.known_in, "/anywhere")
     assert known_in([(b"accept", b"*/*"), (b"authorization", header)]).id == "user_alice"
     assert known_in(iter([(b"authorization", header)])).id == "user_alice"  # any iterable
     # Two Authorization headers are one value that no token matches: neither wins.

@@ -1,18 +1,18 @@
 """Who is calling: a request's ``Authorization`` and ``Cookie`` headers to a decision.
 
-Every adapter asks :class:`Callers` the same two questions and only translates the
-answer: :meth:`Callers.known` answers from memory (a repeat bearer token, a session seen
-moments ago, no credentials at all) without a flow; when it says :data:`ASK`, the adapter
-drives :meth:`Callers.flow` with its runtime and gets a :class:`Caller`: the user, the
-``Set-Cookie`` a refreshed or ended session needs, or why the request is refused
-(an invalid token: 401; Authonomy or the store out of reach: 503).
+The request pipeline (:class:`~.serving.Serving`) asks :class:`Callers` the same two
+questions for every adapter: :meth:`Callers.known` answers from memory (a repeat bearer
+token, a session seen moments ago, no credentials at all) without a flow; when it says
+:data:`ASK`, :meth:`Callers.flow` gives a :class:`Caller`: the user, the ``Set-Cookie``
+a refreshed or ended session needs, or why the request is refused (an invalid token:
+401; Authonomy or the store out of reach: 503).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,6 +32,7 @@ __all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
 _token_logger = logging.getLogger("authonomy_integrations.tokens")
+_DEBUG: Final = logging.DEBUG
 
 
 class Ask(enum.Enum):
@@ -60,7 +61,7 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """:meth:`Callers.known_in` cannot tell without I/O: run :meth:`Callers.flow` with
+    """:meth:`~.serving.Serving.known_in` cannot tell without I/O: run the flow with
     the ``Authorization`` and ``Cookie`` values it found."""
 
     authorization: bytes | None
@@ -121,15 +122,15 @@ class Callers:
         """The user when memory answers (``None``: nobody), else :data:`ASK`.
 
         ``authorization`` and ``cookies`` are the request's headers as the server gave
-        them (``bytes`` from ASGI, see :meth:`known_in`; ``str`` from WSGI), ``None``
-        or empty when absent. An ``Authorization`` header decides alone, even beside a
-        session cookie.
+        them (``bytes`` from ASGI, see :meth:`~.serving.Serving.known_in`; ``str`` from
+        WSGI), ``None`` or empty when absent. An ``Authorization`` header decides alone,
+        even beside a session cookie.
         """
         if authorization:
             held = self._by_header(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
                 # ``report_repeat``'s test, inline: this runs on every repeat request.
-                if self._events.listening or self._debug(logging.DEBUG):
+                if self._events.listening or self._debug(_DEBUG):
                     self._report_repeat(held[2])
                 found: AuthonomyUser = held[2]
                 return found
@@ -142,27 +143,6 @@ class Callers:
             if state is not None:
                 return state.user
         return self._known_session(cookies)
-
-    def known_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
-        """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
-        the same pass; :class:`Pending` instead of :data:`ASK`.
-
-        Repeated headers are combined as RFC 9110 (section 5.3) says and WSGI servers do:
-        ``Cookie`` values joined with ``"; "`` (HTTP/2 may split them, RFC 9113), and
-        ``Authorization`` values with ``", "``, which makes repeated bearer tokens one
-        malformed credential (401) instead of letting one of them win.
-        """
-        authorization = cookies = None
-        for name, value in headers:
-            if name == b"authorization":
-                authorization = value if authorization is None else authorization + b", " + value
-            elif name == b"cookie":
-                cookies = value if cookies is None else cookies + b"; " + value
-        known = self.known(authorization, cookies)
-        if known is not ASK:
-            return known
-        # An ``Authorization`` header decides alone, as in :meth:`known`.
-        return Pending(authorization, None) if authorization else Pending(None, cookies)
 
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)

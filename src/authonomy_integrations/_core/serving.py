@@ -94,7 +94,6 @@ class Serving:
         if answers_routes:
             self._own.update(dict.fromkeys(routes.by_path, ASK))
         self._known = callers.known
-        self._known_in = callers.known_in
         self._flow = callers.flow
 
     def known(
@@ -114,12 +113,29 @@ class Serving:
     def known_in(
         self, path: str, headers: Iterable[tuple[bytes, bytes]]
     ) -> AuthonomyUser | Pending | None:
-        """:meth:`known` for an ASGI scope's raw header pairs: :class:`~.caller.Pending`
-        (with the credentials it found, for :meth:`serve`) instead of ``ASK``."""
+        """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
+        one pass: :class:`~.caller.Pending` (with the credentials it found, for
+        :meth:`serve`) instead of ``ASK``.
+
+        Repeated headers are combined as RFC 9110 (section 5.3) says and WSGI servers do:
+        ``Cookie`` values joined with ``"; "`` (HTTP/2 may split them, RFC 9113), and
+        ``Authorization`` values with ``", "``, which makes repeated bearer tokens one
+        malformed credential (401) instead of letting one of them win.
+        """
         own = self._own
         if path in own:
             return _ROUTE if own[path] is ASK else None
-        return self._known_in(headers)
+        authorization = cookies = None
+        for name, value in headers:
+            if name == b"authorization":
+                authorization = value if authorization is None else authorization + b", " + value
+            elif name == b"cookie":
+                cookies = value if cookies is None else cookies + b"; " + value
+        known = self._known(authorization, cookies)
+        if known is not ASK:
+            return known
+        # An ``Authorization`` header decides alone, as in :meth:`Callers.known`.
+        return Pending(authorization, None) if authorization else Pending(None, cookies)
 
     def serve(
         self,
