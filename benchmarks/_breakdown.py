@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from authonomy_integrations._core.serving import Serving
 from authonomy_integrations._core.sessions import SessionRecord
 from authonomy_integrations._core.user import AuthonomyUser
 from authonomy_integrations._runtime import AuthonomySync
@@ -103,11 +104,14 @@ def starlette_steps(middleware: Any, token: str, n: int) -> list[Row]:
     scope = http_scope(bearer=token)
     headers = scope["headers"]
     callers = middleware.runtime.callers
+    serving = Serving(middleware.runtime.routes, callers)
     engine = middleware.runtime.engine
     authorization = f"Bearer {token}".encode()
     callers.known(authorization, None)  # a header is remembered from its second request on
     steps: dict[str, Callable[[], object]] = {
-        "Callers.known_in(scope['headers']), repeat token": lambda: callers.known_in(headers),
+        "Serving.known_in(path, scope['headers']), repeat token": lambda: serving.known_in(
+            "/me", headers
+        ),
         "Callers.known, repeat token": lambda: callers.known(authorization, None),
         "Engine.cached_bearer (clock + TokenCache.get)": lambda: engine.cached_bearer(token),
         "TokenCache.get": lambda: engine.bearer_cache.get(token, 0.0),

@@ -10,6 +10,7 @@ it, and a remembered header must answer for itself only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations import AuthEvent, AuthonomyConfig
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import login_required as flask_login_required
 from authonomy_integrations.sandbox import Sandbox
@@ -288,8 +289,8 @@ def test_a_flood_of_invalid_tokens_is_refused_and_leaves_nothing_remembered(
             assert http.get("/whoami", headers=bearer(f"not.a.token{n}")).status_code == 401
         answer = http.get("/whoami", headers=bearer(mint(sb)))
         assert answer.json() == {"user": "user_alice"}
-    callers = _runtime_of(app).callers
-    assert len(callers._tokens) == 0  # only headers of accepted tokens are kept
+    indexed = _runtime_of(app).engine.bearer_cache.by_header
+    assert len(indexed) == 0  # only headers of accepted tokens are kept
 
 
 def test_remembered_headers_stay_bounded_under_many_distinct_valid_tokens(sb: Sandbox) -> None:
@@ -302,7 +303,7 @@ def test_remembered_headers_stay_bounded_under_many_distinct_valid_tokens(sb: Sa
             for n, token in order:
                 answer = http.get("/whoami", headers=bearer(token))
                 assert answer.json() == {"user": f"user_{n}"}
-    assert len(_runtime_of(app).callers._tokens) <= 1024
+    assert len(_runtime_of(app).engine.bearer_cache.by_header) <= 1024
 
 
 def _runtime_of(app: Starlette) -> Any:
@@ -397,3 +398,28 @@ def test_no_credentials_at_all_is_nobody(serve: Serve, sb: Sandbox) -> None:
         assert client.get("/whoami", API) == (200, None)
         assert client.get("/whoami", {**API, "authorization": ""}) == (200, None)
         assert client.get("/me", API)[0] == 401
+
+
+def test_a_tokens_logger_turned_to_debug_while_the_app_runs_sees_the_next_repeat(
+    serve: Serve, sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = mint(sb)
+    tokens_logger = logging.getLogger("authonomy_integrations.tokens")
+    with serve(_config(sb), Clock(sb)) as client:
+        caplog.set_level(logging.INFO, logger=tokens_logger.name)
+        _warm(client, "/whoami", bearer(token), "user_alice")  # remembered by now
+        caplog.clear()
+        caplog.set_level(logging.DEBUG, logger=tokens_logger.name)
+        assert client.get("/whoami", bearer(token)) == (200, "user_alice")
+    repeats = [r for r in caplog.records if r.name == tokens_logger.name]
+    assert [r.levelno for r in repeats] == [logging.DEBUG]
+    assert "token.accepted" in repeats[0].getMessage()
+
+
+def test_an_event_hook_hears_every_repeat_request(serve: Serve, sb: Sandbox) -> None:
+    token = mint(sb)
+    heard: list[AuthEvent] = []
+    with serve(_config(sb, on_event=heard.append), Clock(sb)) as client:
+        _warm(client, "/whoami", bearer(token), "user_alice")
+    accepted = [e.fields["cached"] for e in heard if e.name == "token.accepted"]
+    assert accepted == [False] + [True] * (WARM_UP - 1)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from authonomy_integrations.stores._replay import MemoryReplayStore
+from authonomy_integrations import StoreUnavailableError
+from authonomy_integrations.stores._replay import ClaimState, MemoryReplayStore
 from authonomy_integrations.webhooks import WebhookReceiver
 from tests.adapters import adapter_named, post_body
 from tests.webhooks.conftest import SECRET, make_delivery
@@ -18,18 +19,21 @@ from tests.webhooks.test_routes import PATH
 
 from .apps import ADAPTERS
 
-Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any]]]
+#: ``post(body, headers) -> (status, json, response headers with lower-case names)``.
+Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any], dict[str, str]]]
 
 
 @contextmanager
 def route(adapter: str, receiver: WebhookReceiver) -> Iterator[Post]:
-    """POST to the adapter's webhook route; yields ``post(body, headers) -> (status, json)``."""
+    """POST to the adapter's webhook route; yields a :data:`Post`."""
     entry = adapter_named(adapter)
     with entry.calling_app(lambda _url: entry.webhook_app(receiver, PATH)) as (client, _):
 
-        def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        def post(
+            body: bytes, headers: dict[str, str]
+        ) -> tuple[int, dict[str, Any], dict[str, str]]:
             answer = post_body(client, PATH, body, headers)
-            return answer.status_code, _json(answer)
+            return answer.status_code, _json(answer), _lower(answer.headers)
 
         yield post
 
@@ -37,6 +41,10 @@ def route(adapter: str, receiver: WebhookReceiver) -> Iterator[Post]:
 def _json(answer: Any) -> Any:
     """The body of a Flask test response, or of an httpx one, as JSON."""
     return answer.get_json() if hasattr(answer, "get_json") else answer.json()
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
 
 
 def _receiver(**options: Any) -> tuple[WebhookReceiver, list[str]]:
@@ -61,7 +69,7 @@ def test_signed_body_with_duplicate_keys_or_non_json_numbers_is_refused(
     receiver, calls = _receiver()
     delivery = make_delivery(body)
     with route(adapter, receiver) as post:
-        status, answer = post(delivery.body, delivery.headers)
+        status, answer, _ = post(delivery.body, delivery.headers)
     assert status == 400
     assert answer["error"]["details"] == {"reason": "body is not valid JSON"}
     assert calls == []
@@ -85,11 +93,34 @@ def test_full_replay_store_refuses_new_ids_instead_of_forgetting_recent_ones(
     deliveries = [make_delivery(event_id=f"evt_{index}") for index in range(4)]
     with route(adapter, receiver) as post:
         statuses = [post(d.body, d.headers)[0] for d in deliveries]
-        replayed_status, replayed = post(deliveries[0].body, deliveries[0].headers)
+        replayed_status, replayed, _ = post(deliveries[0].body, deliveries[0].headers)
         clock.now += 600  # the first ids are out of the replay window now
-        retried_status, _ = post(deliveries[3].body, deliveries[3].headers)
+        retried_status, _, _ = post(deliveries[3].body, deliveries[3].headers)
     assert statuses == [200, 200, 200, 503]
     assert replayed_status == 200
     assert replayed["data"]["duplicate"] is True
     assert retried_status == 200
     assert calls == [f"evt_{index}:user.authenticated" for index in (0, 1, 2, 3)]
+
+
+class _OutOfReach(MemoryReplayStore):
+    """A replay store that cannot be reached, like a Redis server that went away."""
+
+    def claim(self, webhook_id: str, ttl: float) -> ClaimState:
+        raise StoreUnavailableError("replay store out of reach")
+
+    async def aclaim(self, webhook_id: str, ttl: float) -> ClaimState:
+        raise StoreUnavailableError("replay store out of reach")
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_unreachable_replay_store_answers_503_with_retry_after(adapter: str) -> None:
+    receiver, calls = _receiver(replay_store=_OutOfReach())
+    delivery = make_delivery(event_id="evt_unreachable")
+    with route(adapter, receiver) as post:
+        status, answer, headers = post(delivery.body, delivery.headers)
+    assert status == 503
+    assert answer["error"]["code"] == "TEMPORARILY_UNAVAILABLE"
+    # The sender is told when to try again, whichever framework serves the route.
+    assert headers["retry-after"] == "1"
+    assert calls == []

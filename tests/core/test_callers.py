@@ -3,12 +3,14 @@ cache entry, and the ASGI header scan reads what the flow would read."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from authonomy_integrations._core.caller import ASK, Pending
+from authonomy_integrations._core.serving import Serving
 from authonomy_integrations._runtime import AuthonomySync
 from authonomy_integrations.sandbox import Sandbox
 
@@ -72,8 +74,8 @@ def test_a_remembered_header_expires_with_its_token(kit: AuthonomySync, sb: Sand
     assert kit.callers.known(header, None) is ASK
 
 
-def test_with_listeners_no_header_is_remembered(sb: Sandbox) -> None:
-    # Each hit is reported then, so none may be answered from a copy.
+def test_with_listeners_a_header_is_remembered_and_each_hit_still_reported(sb: Sandbox) -> None:
+    # The fast path is the same whoever listens: a hook hears every repeat.
     seen: list[str] = []
     config = sb.config(app_url="http://localhost", on_event=lambda e: seen.append(e.name))
     kit = AuthonomySync(config, clock=sb.state.clock.now)
@@ -81,7 +83,7 @@ def test_with_listeners_no_header_is_remembered(sb: Sandbox) -> None:
         _, header = _verified(kit, sb)
         for _ in range(3):
             assert kit.callers.known(header, None).id == "user_alice"
-        assert kit.callers._tokens == {}
+        assert len(kit.engine.bearer_cache.by_header) == 1
         assert seen.count("token.accepted") == 4
     finally:
         kit.close()
@@ -89,7 +91,8 @@ def test_with_listeners_no_header_is_remembered(sb: Sandbox) -> None:
 
 def test_the_asgi_scan_combines_repeated_headers(kit: AuthonomySync, sb: Sandbox) -> None:
     _, header = _verified(kit, sb)
-    known_in = kit.callers.known_in
+    serving = Serving(kit.routes, kit.callers)
+    known_in = functools.partial(serving.known_in, "/anywhere")
     assert known_in([(b"accept", b"*/*"), (b"authorization", header)]).id == "user_alice"
     assert known_in(iter([(b"authorization", header)])).id == "user_alice"  # any iterable
     # Two Authorization headers are one value that no token matches: neither wins.

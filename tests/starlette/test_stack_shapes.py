@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -205,3 +205,37 @@ def test_dependencies_of_a_mounted_sub_application_refuse_as_its_parents(
         ):
             pass
         assert closed.value.code == 1008
+
+
+def test_the_middleware_the_app_builds_is_the_class_it_was_given(sb: Sandbox) -> None:
+    seen: list[type] = []
+
+    def build(app: ASGIApp, /, **options: Any) -> ASGIApp:
+        """Builds the middleware as Starlette's stack does, and records what it got."""
+        middleware = AuthonomyMiddleware(app, **options)
+        seen.append(type(middleware))
+        return middleware
+
+    app = _app()
+    app.add_middleware(build, config=sb.config(max_retries=0))
+    with TestClient(app) as client:
+        assert client.get("/admins", headers=API).status_code == 401
+    # The same class whether Starlette's exception handling is further in or not: no
+    # swap to another class behind the app's back.
+    assert seen == [AuthonomyMiddleware]
+
+
+def test_a_refusal_leaves_the_handlers_starlette_hands_its_routes_alone(sb: Sandbox) -> None:
+    app = _app()
+
+    @app.get("/handlers")
+    async def handlers(request: Request) -> list[str]:
+        # What Starlette's own exception handling gave this request's routes.
+        by_class, _ = request.scope["starlette.exception_handlers"]
+        return sorted(getattr(key, "__name__", str(key)) for key in by_class)
+
+    app.add_middleware(AuthonomyMiddleware, config=sb.config(max_retries=0))
+    with TestClient(app) as client:
+        before = client.get("/handlers").json()
+        assert client.get("/admins", headers=API).status_code == 401
+        assert client.get("/handlers").json() == before

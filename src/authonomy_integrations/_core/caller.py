@@ -1,18 +1,18 @@
 """Who is calling: a request's ``Authorization`` and ``Cookie`` headers to a decision.
 
-Every adapter asks :class:`Callers` the same two questions and only translates the
-answer: :meth:`Callers.known` answers from memory (a repeat bearer token, a session seen
-moments ago, no credentials at all) without a flow; when it says :data:`ASK`, the adapter
-drives :meth:`Callers.flow` with its runtime and gets a :class:`Caller`: the user, the
-``Set-Cookie`` a refreshed or ended session needs, or why the request is refused
-(an invalid token: 401; Authonomy or the store out of reach: 503).
+The request pipeline (:class:`~.serving.Serving`) asks :class:`Callers` the same two
+questions for every adapter: :meth:`Callers.known` answers from memory (a repeat bearer
+token, a session seen moments ago, no credentials at all) without a flow; when it says
+:data:`ASK`, :meth:`Callers.flow` gives a :class:`Caller`: the user, the ``Set-Cookie``
+a refreshed or ended session needs, or why the request is refused (an invalid token:
+401; Authonomy or the store out of reach: 503).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +23,7 @@ from .effects import Flow
 from .events import TOKEN_REFUSED
 from .origins import Origins
 from .routes import TEMPORARY_ERRORS
+from .token_cache import TAIL
 from .user import AuthonomyUser
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "by_session_cookie", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
+_token_logger = logging.getLogger("authonomy_integrations.tokens")
+_DEBUG: Final = logging.DEBUG
 
 
 class Ask(enum.Enum):
@@ -60,7 +63,7 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """:meth:`Callers.known_in` cannot tell without I/O: run :meth:`Callers.flow` with
+    """:meth:`~.serving.Serving.known_in` cannot tell without I/O: run the flow with
     the ``Authorization`` and ``Cookie`` values it found."""
 
     authorization: bytes | None
@@ -90,16 +93,9 @@ def _text(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-#: How much of a header's end keys its memo entry. A server hands each request new bytes,
-#: and hashing a whole header (often near a kilobyte) would cost more than its tail; a
-#: token's signature ends a bearer header, so the tail tells headers apart. The entry keeps
-#: the whole header, compared on lookup, so two headers sharing a tail never share an answer.
-_TAIL = 32
-_TAIL_KEY = slice(-_TAIL, None)
+_TAIL_KEY = slice(-TAIL, None)
 #: A header's tail -> (the whole header, the session id read out of it).
 Memo = dict[bytes | str, tuple[bytes | str, str]]
-#: A bearer header's tail -> (the whole header, the token's expiry, its user).
-TokenMemo = dict[bytes | str, tuple[bytes | str, float, AuthonomyUser]]
 
 
 def _remember(memo: dict[bytes | str, Any], raw: bytes | str, entry: Any, limit: int) -> None:
@@ -107,7 +103,7 @@ def _remember(memo: dict[bytes | str, Any], raw: bytes | str, entry: Any, limit:
     burst of new users only costs the parse again, never a wrong answer)."""
     if len(memo) >= limit:
         memo.clear()
-    memo[raw[-_TAIL:]] = entry
+    memo[raw[-TAIL:]] = entry
 
 
 class Callers:
@@ -117,34 +113,29 @@ class Callers:
         self.engine = engine
         self.config = engine.config
         self.cookie_name = web.session_cookie_name(engine.config)
-        # Bound once: the repeat-token path is a header test, a clock read and a lookup.
-        self._bearer_hit = engine.fast_bearer()
-        # Set when a cached token's entry is its whole answer; see ``_known_bearer``.
-        self._bearer_cache = engine.plain_bearer_cache()
+        # Bound once: a repeat bearer header is one lookup in the token cache's index
+        # (``TokenCache.by_header``), a comparison and a clock read, whoever listens.
+        self._by_header = engine.bearer_cache.by_header.get
+        self._repeat_bearer = engine.repeat_bearer
+        self._events = engine.events
+        self._report_repeat = engine.report_repeat
+        self._debug = _token_logger.isEnabledFor
         # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
         self._session_hit: Callable[[str, float], SessionState | None]
         self._session_hit = engine.recent_sessions.get
         self._ctx = engine.ctx
-        # Raw header values (``bytes`` from ASGI, ``str`` from WSGI) that answered from
-        # memory before: a repeat request skips decoding and parsing its header. Only a
-        # value that led to a cached user is kept, so hostile headers cannot fill these.
-        # A session cookie maps to its session id, which the session cache then decides
-        # on (expiry, logout). A bearer header maps to a copy of its token's cache entry,
-        # valid until the token's expiry, and the token cache clears this memo when it
-        # withdraws entries (a revoked session); with listeners or a shared store to ask,
-        # it is not kept at all.
-        self._tokens: TokenMemo = {}
+        # Raw ``Cookie`` values (``bytes`` from ASGI, ``str`` from WSGI) that answered
+        # from memory before, each to its session id, which the session cache then
+        # decides on (expiry, logout): a repeat request skips parsing its header. Only a
+        # value that led to a cached session is kept, so hostile headers cannot fill it.
         self._cookies: Memo = {}
         self._remembered = max(_MIN_REMEMBERED, engine.config.token_cache_size)
-        if self._bearer_cache is not None:
-            self._bearer_cache.attach(self._tokens)
         self.origins = Origins(engine.config.origins)
         if self.origins.tenants:
             # A caller's customer must be the one its host names, and memory holds no
             # host: every request with credentials goes to the flow, given the Host.
             # Apps with one origin (or fixed ones) keep the memo path as it is.
             self.known = self._known_by_host  # type: ignore[method-assign]
-            self.known_in = self._pending_in  # type: ignore[method-assign]
 
     def known(
         self, authorization: bytes | str | None, cookies: bytes | str | None
@@ -152,67 +143,34 @@ class Callers:
         """The user when memory answers (``None``: nobody), else :data:`ASK`.
 
         ``authorization`` and ``cookies`` are the request's headers as the server gave
-        them (``bytes`` from ASGI, see :meth:`known_in`; ``str`` from WSGI), ``None``
-        or empty when absent. An ``Authorization`` header decides alone, even beside a
-        session cookie.
+        them (``bytes`` from ASGI, see :meth:`~.serving.Serving.known_in`; ``str`` from
+        WSGI), ``None`` or empty when absent. An ``Authorization`` header decides alone,
+        even beside a session cookie.
         """
-        if authorization:  # not by_session_cookie(authorization), inline: the hot path
-            held = self._tokens.get(authorization[-_TAIL:])
+        if authorization:
+            held = self._by_header(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
-                return held[2]
+                # ``report_repeat``'s test, inline: this runs on every repeat request.
+                if self._events.listening or self._debug(_DEBUG):
+                    self._report_repeat(held[2])
+                found: AuthonomyUser = held[2]
+                return found
             return self._known_bearer(authorization)
         if not cookies:
             return None
-        entry = self._cookies.get(cookies[-_TAIL:])
+        entry = self._cookies.get(cookies[_TAIL_KEY])
         if entry is not None and entry[0] == cookies:
             state = self._session_hit(entry[1], self._ctx.clock())
             if state is not None:
                 return state.user
         return self._known_session(cookies)
 
-    def known_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
-        """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
-        the same pass; :class:`Pending` instead of :data:`ASK`.
-
-        Repeated headers are combined as RFC 9110 (section 5.3) says and WSGI servers do:
-        ``Cookie`` values joined with ``"; "`` (HTTP/2 may split them, RFC 9113), and
-        ``Authorization`` values with ``", "``, which makes repeated bearer tokens one
-        malformed credential (401) instead of letting one of them win.
-        """
-        authorization = cookies = None
-        for name, value in headers:
-            if name == b"authorization":
-                authorization = value if authorization is None else authorization + b", " + value
-            elif name == b"cookie":
-                cookies = value if cookies is None else cookies + b"; " + value
-        if authorization:
-            # ``known``'s first lines, inline: calling it costs every ASGI request ~45 ns.
-            held = self._tokens.get(authorization[_TAIL_KEY])
-            if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
-                return held[2]
-            bearer = self._known_bearer(authorization)
-            return Pending(authorization, None) if bearer is ASK else bearer
-        session = self.known(None, cookies)
-        return Pending(None, cookies) if session is ASK else session
-
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)
         if not authorization.startswith("Bearer "):  # other spellings: the flow decides
             return ASK
-        token = authorization[7:]
-        cache = self._bearer_cache
-        if cache is None:
-            user: AuthonomyUser | None = self._bearer_hit(token, self._ctx.clock())
-            return ASK if user is None else user
-        generation = cache.generation
-        entry = cache.entry(token, self._ctx.clock())
-        if entry is None:
-            return ASK
-        _remember(self._tokens, raw, (raw, *entry), self._remembered)
-        if cache.generation != generation:  # withdrawn meanwhile: keep no copy
-            self._tokens.clear()
-        found: AuthonomyUser = entry[1]
-        return found
+        user = self._repeat_bearer(raw, authorization[7:])
+        return ASK if user is None else user
 
     def _known_session(self, raw: bytes | str) -> AuthonomyUser | Ask | None:
         cookie = web.cookie_value(_text(raw), self.cookie_name)
@@ -234,21 +192,6 @@ class Callers:
         if not cookies or web.cookie_value(_text(cookies), self.cookie_name) is None:
             return None
         return ASK
-
-    def _pending_in(self, headers: Iterable[tuple[bytes, bytes]]) -> AuthonomyUser | Pending | None:
-        """:meth:`known_in` of an app with a tenant origin: the credentials and the
-        ``Host`` for the flow, read in one pass (``None``: no credentials)."""
-        authorization = cookies = host = None
-        for name, value in headers:
-            if name == b"authorization":
-                authorization = value if authorization is None else authorization + b", " + value
-            elif name == b"cookie":
-                cookies = value if cookies is None else cookies + b"; " + value
-            elif name == b"host":
-                host = value
-        if self._known_by_host(authorization, cookies) is None:
-            return None
-        return Pending(authorization, cookies, host)
 
     def flow(
         self,

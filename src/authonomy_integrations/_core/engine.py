@@ -88,8 +88,8 @@ class Engine:
         # Tokens.
         self.verify_access_token = tokens.verify_access_token
         self.verify_id_token = tokens.verify_id_token
-        self.fast_bearer = tokens.fast_bearer
-        self.plain_bearer_cache = tokens.plain_bearer_cache
+        self.repeat_bearer = tokens.repeat_bearer
+        self.report_repeat = tokens.report_repeat
         self.cached_bearer = tokens.cached_bearer
         self.authenticate_bearer = tokens.authenticate_bearer
         self.revoke_sid = tokens.revoke_sid

@@ -5,10 +5,13 @@ A guard decides whether a request may reach a view, and if not, which
 :class:`~.web.Reply` answers it (302 to login, 401, 403, step-up, 503). The decision is
 :meth:`~.routes.Routes.passes_now` on what is known already, else the
 :meth:`~.routes.Routes.guard` flow. :class:`Guarding` holds everything about guards that
-is the same in every framework: the decision, wrapping plain and ``async def`` views, and
-the decorators with their documentation. An adapter builds one :class:`Guarding` from a
-few callbacks that only translate: where a request keeps its user, runtime and client
-address, how to run a flow (blocking and awaited), and how a reply becomes a response.
+is the same in every framework: the decision, wrapping plain and ``async def`` views, the
+dependency form (:meth:`Guarding.adepend`, for FastAPI), and the decorators with their
+documentation. An adapter builds one :class:`Guarding` from a few callbacks that only
+translate: where a request keeps its user, runtime and client address, how to run a flow
+(blocking and awaited), how a reply becomes a response (or the exception its framework
+answers with it), and, where views take their arguments their own way, how to find the
+request among them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ __all__ = ["Guarding", "Runtime"]
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 T = TypeVar("T", bound="Runtime")
+#: A call's arguments to the request and the arguments the view is called with.
+Bind = Callable[[tuple[Any, ...], dict[str, Any]], tuple[R, tuple[Any, ...], dict[str, Any]]]
 
 
 class Runtime(Protocol):
@@ -74,6 +79,23 @@ class Guarding(Generic[R, T]):
     """The request among a view's positional arguments; by default the first."""
     is_async: Callable[[Callable[..., Any]], bool] = inspect.iscoroutinefunction
     """Whether a view is ``async def`` (a framework may mark views its own way)."""
+    binder: Callable[[Callable[..., Any]], Bind[R]] | None = None
+    """For one view, how a call finds the request and what the view is passed; ``None``:
+    :attr:`request_of` on the positional arguments, all passed on."""
+    in_async: Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]] | None = None
+    """A plain view as a coroutine function (say, run in a thread pool), for frameworks
+    that call every endpoint from async code; ``None``: a plain view gets a plain wrapper."""
+    arespond: Callable[[R, Reply], Awaitable[Any]] | None = None
+    """A refusal answered from async code, when that needs the request (closing a
+    WebSocket); ``None``: :attr:`respond`."""
+    refuse: Callable[[R, Reply], Exception] | None = None
+    """The exception that carries a refusal to the framework, for :meth:`adepend`."""
+    request_only: Callable[[Callable[..., Any]], bool] | None = None
+    """Whether a view's one parameter is the request: its wrapper then takes and passes
+    just that, with no argument packing on the way (the usual shape, and the fastest)."""
+    finish: Callable[[Callable[..., Any], Callable[..., Any]], Callable[..., Any]] | None = None
+    """``finish(view, wrapper)``: the wrapper made ready for the framework (a signature
+    its dependency injection reads); ``None``: as it is."""
 
     def _pending(self, request: R, requirement: Requirement) -> tuple[T, Flow[Reply | None]] | None:
         """``None`` when memory alone shows the caller meets ``requirement``; else the
@@ -102,26 +124,85 @@ class Guarding(Generic[R, T]):
         pending = self._pending(request, requirement)
         return None if pending is None else await self.arun(*pending)
 
+    async def adepend(self, request: R, requirement: Requirement) -> AuthonomyUser:
+        """The guard as a dependency: the signed-in user when the caller meets
+        ``requirement``, else raises :attr:`refuse` of the refusal."""
+        pending = self._pending(request, requirement)
+        if pending is not None:
+            refusal = await self.arun(*pending)
+            if refusal is not None:
+                if self.refuse is None:
+                    raise TypeError("this adapter's guards are decorators only")
+                raise self.refuse(request, refusal)
+        # Every requirement starts with "signed in": passing it means a user.
+        return cast(AuthonomyUser, self.user(request))
+
     def guarded(self, view: F, requirement: Requirement) -> F:
         """``view`` behind ``requirement``: a refusal is answered instead of calling it."""
-        respond, request_of = self.respond, self.request_of
+        if self.binder is not None:
+            bind = self.binder(view)
+        else:
+            request_of = self.request_of
+
+            def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                return request_of(args), args, kwargs
+
         if self.is_async(view):
-            acheck = self.acheck
+            wrapper = self._async_guarded(view, view, bind, requirement)
+        elif self.in_async is not None:
+            wrapper = self._async_guarded(view, self.in_async(view), bind, requirement)
+        else:
+            wrapper = self._guarded(view, bind, requirement)
+        return cast(F, wrapper if self.finish is None else self.finish(view, wrapper))
 
-            @functools.wraps(view)
-            async def async_guarded(*args: Any, **kwargs: Any) -> Any:
-                refusal = await acheck(request_of(args), requirement)
-                return respond(refusal) if refusal is not None else await view(*args, **kwargs)
+    def _async_guarded(
+        self,
+        view: Callable[..., Any],
+        call: Callable[..., Awaitable[Any]],
+        bind: Bind[R],
+        requirement: Requirement,
+    ) -> Callable[..., Any]:
+        user, pend, arun = self.user, self._pending, self.arun
+        answer = self.arespond or _respond_with(self.respond)
+        # login_required: a signed-in user is all it takes, asked before anything else.
+        suffices = _user_suffices(requirement)
 
-            return cast(F, async_guarded)
-        check = self.check
+        @functools.wraps(view)
+        async def async_guarded(*args: Any, **kwargs: Any) -> Any:
+            request, args, kwargs = bind(args, kwargs)
+            if suffices and user(request) is not None:
+                return await call(*args, **kwargs)
+            pending = pend(request, requirement)
+            refusal = None if pending is None else await arun(*pending)
+            if refusal is None:
+                return await call(*args, **kwargs)
+            return await answer(request, refusal)
+
+        if not (suffices and self.request_only is not None and self.request_only(view)):
+            return async_guarded
+
+        @functools.wraps(view)
+        async def login_guarded(request: Any) -> Any:
+            # ``async_guarded`` for a view of one parameter, the request, under
+            # login_required: one call to find the user, then the view as it came.
+            if user(request) is not None:
+                return await call(request)
+            return await async_guarded(request)
+
+        return login_guarded
+
+    def _guarded(
+        self, view: Callable[..., Any], bind: Bind[R], requirement: Requirement
+    ) -> Callable[..., Any]:
+        check, respond = self.check, self.respond
 
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            refusal = check(request_of(args), requirement)
+            request, args, kwargs = bind(args, kwargs)
+            refusal = check(request, requirement)
             return respond(refusal) if refusal is not None else view(*args, **kwargs)
 
-        return cast(F, guarded)
+        return guarded
 
     def login_required(self, view: F) -> F:
         """Only signed-in users: a browser is sent to login and back, an API call gets 401."""
@@ -155,3 +236,10 @@ class Guarding(Generic[R, T]):
         """
         requirement = Requirement.scopes(*scopes)
         return lambda view: self.guarded(view, requirement)
+
+
+def _respond_with(respond: Callable[[Reply], Any]) -> Callable[[Any, Reply], Awaitable[Any]]:
+    async def answer(request: Any, refusal: Reply) -> Any:
+        return respond(refusal)
+
+    return answer

@@ -5,6 +5,12 @@ here a dict lookup and one comparison, and an entry never outlives its token's `
 Use one cache per kind of token: a hit means "verified with the options this cache
 serves". The engine also keeps decoded sessions and logged-out session ids in one
 (:meth:`TokenCache.keep` with an explicit expiry).
+
+A repeat request is answered by one lookup: :meth:`TokenCache.index` files an entry
+under the raw header that carried its token too (:attr:`TokenCache.by_header`), so the
+next request with the same header needs no decoding, parsing or second lookup. The
+index is part of the cache, so whatever withdraws entries clears it too; it is there
+whoever listens to the kit's events.
 """
 
 from __future__ import annotations
@@ -12,9 +18,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["TokenCache"]
+__all__ = ["TAIL", "TokenCache"]
+
+#: How much of a header's end keys its index entry. A server hands each request new
+#: bytes, and hashing a whole header (often near a kilobyte) would cost more than its
+#: tail; a token's signature ends a bearer header, so the tail tells headers apart. The
+#: entry keeps the whole header, compared on lookup, so two headers sharing a tail never
+#: share an answer.
+TAIL: Final = 32
+#: Fewest headers indexed, however small the cache.
+_MIN_INDEXED = 1024
 
 
 class TokenCache:
@@ -30,9 +45,13 @@ class TokenCache:
         self.maxsize = maxsize
         self._entries: dict[str, tuple[float, Any]] = {}
         self._put_lock = threading.Lock()
-        #: Counts :meth:`clear` and :meth:`discard` calls; see :meth:`attach`.
+        #: Counts :meth:`clear` and :meth:`discard` calls; see :meth:`index`.
         self.generation = 0
-        self._memos: list[dict[Any, Any]] = []
+        #: A raw header's last :data:`TAIL` characters -> ``(the whole header, expiry,
+        #: value)``: :meth:`entry` for the token the header carried, filed by
+        #: :meth:`index`. Readers test the whole header and the expiry themselves.
+        self.by_header: dict[bytes | str, tuple[bytes | str, float, Any]] = {}
+        self._indexed = max(_MIN_INDEXED, maxsize)
 
     def get(self, token: str, now: float) -> Any:
         """What was cached for an unexpired token (its claims, or the ``value`` given to
@@ -48,16 +67,21 @@ class TokenCache:
         self._entries.pop(token, None)
         return None
 
-    def attach(self, memo: dict[Any, Any]) -> None:
-        """Clear ``memo`` whenever entries are withdrawn (:meth:`clear`, :meth:`discard`).
-
-        A memo holds copies of entries (see :meth:`entry`) keyed some other way, and
-        answers with them until their expiry without asking this cache. Whoever adds to
-        it reads :attr:`generation` before looking the entry up and drops what it added
-        when the generation has moved since: the entry may have been withdrawn between
-        the lookup and the addition.
-        """
-        self._memos.append(memo)
+    def index(self, header: bytes | str, token: str, now: float) -> Any:
+        """:meth:`get` for ``token``, which the raw ``header`` carried; a hit is filed in
+        :attr:`by_header` too, until the entry's expiry or withdrawal."""
+        generation = self.generation
+        entry = self.entry(token, now)
+        if entry is None:
+            return None
+        indexed = self.by_header
+        if len(indexed) >= self._indexed:
+            # Start over when full: a burst of new callers only costs a parse again.
+            indexed.clear()
+        indexed[header[-TAIL:]] = (header, *entry)
+        if self.generation != generation:  # withdrawn meanwhile: keep no copy
+            indexed.clear()
+        return entry[1]
 
     def put(self, token: str, claims: Mapping[str, Any], value: Any = None) -> None:
         """Cache a token that has just been verified, until its ``exp``.
@@ -94,20 +118,16 @@ class TokenCache:
         """Forget one token, for example when its session is logged out."""
         self.generation += 1
         self._entries.pop(token, None)
-        self._clear_memos()
+        self.by_header.clear()
 
     def clear(self) -> None:
         """Forget every token, for example when a signing key is withdrawn."""
-        # The generation moves first. A memo writer that still reads the old one after
-        # adding its copy added it before this point, and the memos are cleared below;
-        # one that reads the new one drops its copy itself.
+        # The generation moves first. An :meth:`index` that still reads the old one
+        # after filing its copy filed it before this point, and the index is cleared
+        # below; one that reads the new one drops its copy itself.
         self.generation += 1
         self._entries.clear()
-        self._clear_memos()
-
-    def _clear_memos(self) -> None:
-        for memo in self._memos:
-            memo.clear()
+        self.by_header.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -70,7 +70,6 @@ class TokenVerifier(Part):
         self.shared_revocations = shared_revocations
         #: Called when a revocation makes other caches stale (the decoded sessions).
         self.forget_sessions: Callable[[], None] = _nothing
-        self._fast_bearer = self.fast_bearer()
 
     def verify_access_token(self, token: str) -> Flow[dict[str, Any]]:
         """Verify an access token (signature, claims) and return its claims."""
@@ -107,41 +106,40 @@ class TokenVerifier(Part):
             life = max(life, expires - self.clock())
         return math.ceil(life + self.config.leeway)
 
-    def fast_bearer(self) -> Callable[[str, float], AuthonomyUser | None]:
-        """The repeat-token lookup adapters call before anything else, ``(token, now)``.
+    def repeat_bearer(self, header: bytes | str, token: str) -> AuthonomyUser | None:
+        """The user of ``token`` (carried by the raw ``header``) when it was verified
+        already and may be answered from memory, reported as a repeat (see
+        :meth:`report_repeat`); ``None``: run :meth:`authenticate_bearer`.
 
-        When nobody listens (no hook, no telemetry, the tokens logger not at DEBUG as
-        the app starts) it is the cache's own ``get``: observability costs nothing
-        there. Otherwise each hit is reported as ``token.accepted`` at DEBUG. With a
-        shared store it finds nothing: every request asks the store about revocations.
+        With a shared store it finds nothing: every request asks the store about
+        revocations. A hit is filed under ``header`` in the cache's index, which the
+        next request with the same header reads first (:class:`~.caller.Callers`).
         """
         if self.shared_revocations:
-            return _never
-        if self.plain_bearer_cache() is not None:
-            return self.bearer_cache.get
-
-        def reporting_get(token: str, now: float) -> AuthonomyUser | None:
-            user: AuthonomyUser | None = self.bearer_cache.get(token, now)
-            if user is not None:
-                self._accepted(user, cached=True)
-            return user
-
-        return reporting_get
-
-    def plain_bearer_cache(self) -> TokenCache | None:
-        """The verified-token cache when a hit is the whole answer (no shared store to
-        ask, nobody to tell about the hit): callers may then keep copies of its entries
-        (:meth:`TokenCache.attach`). ``None`` otherwise."""
-        if self.shared_revocations or self.events.listening:
             return None
-        if _token_logger.isEnabledFor(logging.DEBUG):
-            return None
-        return self.bearer_cache
+        user: AuthonomyUser | None = self.bearer_cache.index(header, token, self.clock())
+        if user is not None:
+            self.report_repeat(user)
+        return user
 
     def cached_bearer(self, token: str) -> AuthonomyUser | None:
         """The user of an already verified, unexpired bearer token when no flow is needed
         (``None`` with a shared store: every request asks it about revocations)."""
-        return self._fast_bearer(token, self.clock())
+        if self.shared_revocations:
+            return None
+        user: AuthonomyUser | None = self.bearer_cache.get(token, self.clock())
+        if user is not None:
+            self.report_repeat(user)
+        return user
+
+    def report_repeat(self, user: AuthonomyUser) -> None:
+        """Tell whoever listens now (a hook, telemetry, the tokens logger at DEBUG) that a
+        verified token came again: ``token.accepted`` with ``cached``, at DEBUG.
+
+        Asked on every repeat, so a logger turned to DEBUG while the app runs sees the
+        next one; this is the one place a repeat is reported from."""
+        if self.events.listening or _token_logger.isEnabledFor(logging.DEBUG):
+            self._accepted(user, cached=True)
 
     def _accepted(self, user: AuthonomyUser, *, cached: bool) -> None:
         self.events.emit(
@@ -324,10 +322,6 @@ def _refused_login(exc: TokenError) -> LoginError:
     return LoginError(
         f"token from Authonomy rejected: {exc.reason}", error=f"token_{token_reason(exc)}"
     )
-
-
-def _never(token: str, now: float) -> None:
-    return None
 
 
 def _only(key: VerificationKey | None) -> Callable[[str], VerificationKey | None]:

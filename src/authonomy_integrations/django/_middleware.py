@@ -15,6 +15,7 @@ from typing import Any, cast
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
+from .._core.caller import ASK
 from .._core.effects import Flow
 from .._core.routes import Answer
 from .._core.serving import CallApp, Serving
@@ -66,19 +67,28 @@ class AuthonomyMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
         self.config = config
-        self._serve = Serving(self.runtime.routes, self.runtime.callers).serve
+        serving = Serving(self.runtime.routes, self.runtime.callers)
+        self._known = serving.known
+        self._serve = serving.serve
         # The runtime's driver, plus the view: an async get_response returns a coroutine,
         # which the async driver awaits like any other effect's result.
         self._runner = self.runtime.runner.with_handlers({CallApp: self._call_view})
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        """Answer the kit's routes, or settle the caller and call the view."""
-        return self._runner.run(self._handle(request))
+        """Answer the kit's routes, or settle the caller and call the view: at once when
+        the core knows the caller from memory, else through its flow."""
+        found = credentials(request)
+        known = self._known(request.path_info, *found)
+        if known is ASK:
+            return self._runner.run(self._handle(request, found))
+        return cast(HttpResponse, self._call_view(CallApp(request, known)))
 
-    def _handle(self, request: HttpRequest) -> Flow[HttpResponse]:
+    def _handle(
+        self, request: HttpRequest, found: tuple[str | None, str | None]
+    ) -> Flow[HttpResponse]:
         """The core's flow for ``request``, its outcome as a Django response."""
         info = functools.partial(request_info, request)
-        outcome = yield from self._serve(request, request.path_info, credentials(request), info)
+        outcome = yield from self._serve(request, request.path_info, found, info)
         if isinstance(outcome, Answer):
             return answer_response(outcome)
         response: HttpResponse = outcome.response

@@ -1,27 +1,22 @@
-"""``webhook_view(receiver)``: Authonomy deliveries as a CSRF-exempt Django view."""
+"""``webhook_view(receiver)``: Authonomy deliveries as a CSRF-exempt Django view, the shared
+delivery (:mod:`..webhooks._views`) on Django's request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from asgiref.sync import async_to_sync
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .._core import web
 from .._runtime import AuthonomyAsync
-from ..webhooks import WebhookReceiver, WebhookResult
+from ..webhooks import WebhookReceiver
 from ..webhooks._receiver import Handler
+from ..webhooks._views import deliver
 from ._http import REQUEST_KEY, RequestAuth, to_response
 
 __all__ = ["webhook_view"]
-
-_CHUNK_BYTES = 64 * 1024
-
-
-def _chunks(request: HttpRequest) -> Iterator[bytes]:
-    while chunk := request.read(_CHUNK_BYTES):
-        yield chunk
 
 
 def webhook_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpResponse]:
@@ -41,29 +36,24 @@ def webhook_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpRespo
     def authonomy_webhook(request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return to_response(web.method_not_allowed("POST"))
-        result = _dispatch(receiver, request)
-        return JsonResponse(result.body, status=result.status, headers=result.headers)
+        # The view also works without the middleware; back-channel logout needs its sessions.
+        found = getattr(request, REQUEST_KEY, None)
+        runtime = found.runtime if isinstance(found, RequestAuth) else None
+        afirst: Sequence[Handler] = (runtime.back_channel_logout,) if runtime else ()
+        first = afirst
+        if isinstance(runtime, AuthonomyAsync):
+            # Blocking handlers stay in this view's thread; the async runtime runs on the
+            # server's loop, as the guards run it.
+            first = (async_to_sync(runtime.back_channel_logout),)
+        reply = deliver(
+            receiver,
+            request.headers,
+            request.read,
+            first=first,
+            afirst=afirst,
+            # Under ASGI this runs on the server's loop; under WSGI on a loop of its own.
+            run_async=lambda start: async_to_sync(start)(),
+        )
+        return to_response(reply)
 
     return authonomy_webhook
-
-
-def _dispatch(receiver: WebhookReceiver, request: HttpRequest) -> WebhookResult:
-    headers = request.headers
-    body = receiver.read_body(headers, _chunks(request))
-    if isinstance(body, WebhookResult):
-        return body
-    # The view also works without the middleware; back-channel logout needs its sessions.
-    found = getattr(request, REQUEST_KEY, None)
-    runtime = found.runtime if isinstance(found, RequestAuth) else None
-    if receiver.has_async_handlers:
-        first: Sequence[Handler] = (runtime.back_channel_logout,) if runtime else ()
-        # Under ASGI this runs on the server's loop; under WSGI on a loop of its own.
-        result: WebhookResult = async_to_sync(receiver.ahandle)(headers, body, first=first)
-        return result
-    if isinstance(runtime, AuthonomyAsync):
-        # Blocking handlers stay in this view's thread; the async runtime runs on the
-        # server's loop, as the guards run it.
-        first = (async_to_sync(runtime.back_channel_logout),)
-    else:
-        first = (runtime.back_channel_logout,) if runtime else ()
-    return receiver.handle(headers, body, first=first)

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._core import web
-from .._core.caller import ASK, Caller, refusal
+from .._core.caller import ASK
+from .._core.routes import Answer, RequestInfo
+from .._core.serving import CallApp, Serving
 from .._runtime import AuthonomySync
 
 __all__ = ["USER_KEY", "AuthonomyWSGI", "raw_target"]
@@ -26,38 +28,54 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class AuthonomyWSGI:
-    """Authenticates the bearer token or session cookie of each request for ``app``."""
+    """Authenticates the bearer token or session cookie of each request for ``app``.
+
+    The request runs the core's pipeline (:class:`~.._core.serving.Serving`); the kit's
+    routes are the blueprint's views, so here their paths reach the app for nobody.
+    """
 
     def __init__(self, app: WSGIApp, runtime: AuthonomySync) -> None:
         self.app = app
         self.runtime = runtime
-        self.own_paths = runtime.routes.unauthenticated
-        self._known = runtime.callers.known
-        self._flow = runtime.callers.flow
+        serving = Serving(runtime.routes, runtime.callers, answers_routes=False)
+        self._known = serving.known
+        self._serve = serving.serve
+        self._runner = runtime.runner.with_handlers({CallApp: _call_app})
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Put the caller in ``environ`` and run the app, or answer 401 / 503 at once."""
-        if environ.get("PATH_INFO") in self.own_paths:
-            environ[USER_KEY] = None
-            return self.app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
         authorization = environ.get("HTTP_AUTHORIZATION")
         cookies = environ.get("HTTP_COOKIE")
-        user = self._known(authorization, cookies)
-        if user is not ASK:
-            environ[USER_KEY] = user
+        known = self._known(path, authorization, cookies)
+        if known is not ASK:
+            environ[USER_KEY] = known
             return self.app(environ, start_response)
-        host = environ.get("HTTP_HOST")  # a tenant app refuses callers of other customers
-        caller: Caller = self.runtime.run(self._flow(authorization, cookies, host))
-        if caller.refused is not None:
-            method = environ.get("REQUEST_METHOD", "GET")
-            reply = refusal(
-                self.runtime.config, caller.refused, method, _headers(environ), raw_target(environ)
-            )
-            return _answer(reply, start_response)
-        environ[USER_KEY] = caller.user
-        if caller.set_cookie is not None:
-            start_response = _with_cookie(start_response, caller.set_cookie)
-        return self.app(environ, start_response)
+        request = (self.app, environ, start_response)
+        outcome = self._runner.run(
+            self._serve(request, path, (authorization, cookies), lambda _: _info(environ))
+        )
+        if isinstance(outcome, Answer):
+            return _answer(outcome.reply, start_response)
+        result: Iterable[bytes] = outcome.response
+        return result
+
+
+def _call_app(effect: CallApp) -> Iterable[bytes]:
+    """Tell the app who is calling and call it (a refreshed session's cookie added on
+    the way out)."""
+    app, environ, start_response = effect.request
+    environ[USER_KEY] = effect.user
+    if effect.set_cookie is not None:
+        start_response = _with_cookie(start_response, effect.set_cookie)
+    result: Iterable[bytes] = app(environ, start_response)
+    return result
+
+
+def _info(environ: dict[str, Any]) -> RequestInfo:
+    """The request read for the core; only its refusals need it (the routes are views)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    return RequestInfo(method, _headers(environ), raw_target(environ), {}, None)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:

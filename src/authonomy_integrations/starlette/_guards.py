@@ -8,38 +8,35 @@ Each guard works two ways:
 * as a decorator on a Starlette endpoint or a FastAPI path operation: the wrapper runs
   the check and answers with the reply, or calls the endpoint (sync endpoints in the
   thread pool);
-* as a FastAPI dependency, ``Depends(login_required)``: the check raises
-  :class:`GuardDenied`, which the route that raised it answers with the reply. Before
-  raising, the guard adds its handler (unless the app has its own) to the exception
-  handlers of the app the route belongs to, which Starlette's routes consult when a
-  request raises: this works wherever the middleware sits, with the app's own
-  middleware around or inside it, and for a mounted sub-application. Outside Starlette's
-  exception handling, the middleware catches the refusal and answers it.
+* as a FastAPI dependency, ``Depends(login_required)``: the check raises an exception
+  the framework answers, ``WebSocketException`` on a WebSocket and
+  :class:`~._refusals.GuardDenied` over HTTP (see ``_refusals`` for how it reaches the
+  client wherever the middleware sits).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.types import Scope
 from starlette.websockets import WebSocket
 
-from .._core.guarding import Guarding
+from .._core.guarding import Bind, Guarding
 from .._core.routes import RequestInfo, Requirement
 from .._core.user import AuthonomyUser
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
 from ._asgi import KitCredentials, client_ip, response, target
 from ._openapi import with_security
+from ._refusals import GuardDenied, websocket_close_code
 
 __all__ = [
     "Guard",
@@ -54,30 +51,9 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Check = Callable[[HTTPConnection], Awaitable[Reply | None]]
 
 #: Keyword under which FastAPI hands the request to a wrapper whose endpoint takes none.
 _INJECTED = "authonomy_request"
-#: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
-_WS_POLICY_VIOLATION = 1008
-_WS_TRY_AGAIN_LATER = 1013
-#: The scope key under which Starlette's ``ExceptionMiddleware`` hands its routes the app's
-#: exception handlers: ``(by exception class, by status code)``.
-_EXCEPTION_HANDLERS = "starlette.exception_handlers"
-
-
-class GuardDenied(Exception):
-    """A guard used as a dependency refused the request; ``reply`` is the answer."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(f"request refused with HTTP {reply.status}")
-        self.reply = reply
-
-
-async def _answer_denied(connection: HTTPConnection, exc: Exception) -> Response | None:
-    """Starlette's exception handler for :class:`GuardDenied`: the refusal's response,
-    or ``None`` once a WebSocket is closed (before ``accept``: a 403 handshake)."""
-    return await _refused(connection, cast(GuardDenied, exc).reply)
 
 
 def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
@@ -95,7 +71,12 @@ def runtime_of(connection: HTTPConnection) -> AuthonomyAsync:
 
 def _user(connection: HTTPConnection) -> AuthonomyUser | None:
     # A user without the middleware's runtime is none: the guard then says what to install.
-    return cast(AuthonomyUser, connection.scope["user"]) if _signed_in(connection.scope) else None
+    scope = connection.scope
+    user = scope.get("user")
+    # ``_signed_in``, inline: this runs on every guarded request.
+    if isinstance(user, AuthonomyUser) and type(scope.get("auth")) is KitCredentials:
+        return user
+    return None
 
 
 def _info(connection: HTTPConnection) -> RequestInfo:
@@ -104,7 +85,44 @@ def _info(connection: HTTPConnection) -> RequestInfo:
     return RequestInfo(method, connection.headers, target(scope), {}, client_ip(scope))
 
 
-#: The core's guards on this adapter's connections; endpoints always check in async code.
+def _bind(endpoint: Callable[..., Any]) -> Bind[HTTPConnection]:
+    """How a call of ``endpoint``'s wrapper finds the request (see :class:`_Arguments`)."""
+    signature = _evaluated_signature(endpoint)
+    arguments = _Arguments(_request_parameter(signature), positional=_positional(signature))
+    return arguments.split
+
+
+def _finish(endpoint: Callable[..., Any], wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """The wrapper with the endpoint's evaluated signature, plus a request parameter
+    FastAPI fills when the endpoint takes none."""
+    signature = _evaluated_signature(endpoint)
+    if _request_parameter(signature) is None:
+        signature = _with_request(signature)
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _evaluated_signature(endpoint: Callable[..., Any]) -> inspect.Signature:
+    """``endpoint``'s signature, its annotations evaluated in the endpoint's own module.
+
+    FastAPI before 0.124 evaluates a wrapper's text annotations (``from __future__ import
+    annotations``) in the wrapper's module, this one, where the endpoint's names (its
+    response class, its models) are unknown. Names only a type checker sees stay text.
+    """
+    try:
+        return inspect.signature(endpoint, eval_str=True)
+    except NameError:
+        return inspect.signature(endpoint)
+
+
+def _refusal(connection: HTTPConnection, reply: Reply) -> Exception:
+    """The exception a dependency raises, one the framework answers (see ``_refusals``)."""
+    if isinstance(connection, WebSocket):
+        return WebSocketException(websocket_close_code(reply))
+    return GuardDenied(reply)
+
+
+#: The core's guards on this adapter's connections; endpoints always run in async code.
 _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
     user=_user,
     runtime=runtime_of,
@@ -112,19 +130,13 @@ _guarding: Guarding[HTTPConnection, AuthonomyAsync] = Guarding(
     info=_info,
     arun=AuthonomyAsync.run,
     respond=response,
+    binder=_bind,
+    in_async=lambda endpoint: _caller(endpoint),
+    arespond=lambda connection, reply: _refused(connection, reply),
+    refuse=_refusal,
+    request_only=lambda endpoint: _request_only(_evaluated_signature(endpoint)),
+    finish=_finish,
 )
-
-
-def _check(requirement: Requirement) -> Check:
-    """The core's guard for ``requirement``, run on a connection."""
-    return functools.partial(_guarding.acheck, requirement=requirement)
-
-
-def websocket_close_code(reply: Reply) -> int:
-    """The close code that refuses a WebSocket instead of ``reply``: 1013 ("try again
-    later") for a 503, else 1008 (policy violation); before ``accept`` the server
-    answers the handshake with 403."""
-    return _WS_TRY_AGAIN_LATER if reply.status == 503 else _WS_POLICY_VIOLATION
 
 
 async def _refused(connection: HTTPConnection, reply: Reply) -> Response | None:
@@ -187,29 +199,20 @@ class Guard:
     """A request check usable as a decorator and as a FastAPI dependency.
 
     ``@guard`` wraps an endpoint; ``Depends(guard)`` runs the check and returns the
-    signed-in :class:`~authonomy_integrations._core.user.AuthonomyUser`.
+    signed-in :class:`~authonomy_integrations._core.user.AuthonomyUser`. Both are the
+    core's guard (:class:`~authonomy_integrations._core.guarding.Guarding`).
     """
 
     __wrapped__: Callable[..., Any]
     __signature__: inspect.Signature
 
-    def __init__(
-        self,
-        check: Check,
-        description: str,
-        *,
-        user_suffices: bool = False,
-        scopes: tuple[str, ...] = (),
-    ) -> None:
-        self._check = check
-        self._description = description
-        #: A signed-in user meets the check (``login_required``): the wrapper then tests
-        #: the scope's user and runs no check at all.
-        self._user_suffices = user_suffices
+    def __init__(self, requirement: Requirement) -> None:
+        self._requirement = requirement
+        self._description = requirement.description
         # FastAPI reads a dependency's parameters and whether to await it through
         # ``inspect.unwrap``: point it at the coroutine function that takes the request
-        # (and declares the bearer scheme and ``scopes`` for the OpenAPI document).
-        self.__wrapped__ = with_security(self._dependency, scopes)
+        # (and declares the bearer scheme and the scopes for the OpenAPI document).
+        self.__wrapped__ = with_security(self._dependency, requirement.needed_scopes)
         # FastAPI before 0.124 resolves a dependency's string annotations (this module's,
         # under ``from __future__ import annotations``) in the dependency's own
         # ``__globals__``, which an instance lacks: unresolved, ``request`` became a query
@@ -222,16 +225,7 @@ class Guard:
     # Annotated HTTPConnection, not Request: FastAPI then hands over the WebSocket of a
     # WebSocket route too.
     async def _dependency(self, request: HTTPConnection) -> AuthonomyUser:
-        if self._user_suffices and _signed_in(request.scope):
-            return cast(AuthonomyUser, request.scope["user"])
-        reply = await self._check(request)
-        if reply is not None:
-            handlers = request.scope.get(_EXCEPTION_HANDLERS)
-            if handlers is not None:
-                handlers[0].setdefault(GuardDenied, _answer_denied)
-            raise GuardDenied(reply)
-        # Every check starts with "signed in", so a passing check means a user.
-        return cast(AuthonomyUser, request.scope["user"])
+        return await _guarding.adepend(request, self._requirement)
 
     @overload
     def __call__(self, endpoint: F, /) -> F: ...
@@ -249,7 +243,7 @@ class Guard:
             return self._checked(endpoint)
         if not callable(endpoint):
             raise TypeError(f"{self!r} decorates an endpoint; got {endpoint!r}")
-        return self._decorate(endpoint)
+        return _guarding.guarded(endpoint, self._requirement)
 
     def _checked(self, request: HTTPConnection) -> Any:
         """The dependency's awaitable; run to its end when called off the event loop.
@@ -264,79 +258,6 @@ class Guard:
         except RuntimeError:
             return anyio.from_thread.run(self._dependency, request)
         return self._dependency(request)
-
-    def _decorate(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        signature = _evaluated_signature(endpoint)
-        request_name = _request_parameter(signature)
-        positional = _positional(signature)
-        arguments = _Arguments(request_name, positional=positional)
-        call = _caller(endpoint)
-        check = self._check
-        user_suffices = self._user_suffices
-
-        async def checked(connection: HTTPConnection, args: Any, kwargs: Any) -> Any:
-            reply = await check(connection)
-            if reply is None:
-                return await call(*args, **kwargs)
-            return await _refused(connection, reply)
-
-        if user_suffices and call is endpoint and _request_only(signature):
-            # ``async def endpoint(request)``, the usual shape: called as it came, with
-            # no argument packing in between (FastAPI passes ``request=``, which fits).
-            @functools.wraps(endpoint)
-            async def login_guarded(request: HTTPConnection) -> Any:
-                scope = request.scope
-                # ``_signed_in``, inline: this runs on every guarded request.
-                if (
-                    isinstance(scope.get("user"), AuthonomyUser)
-                    and type(scope.get("auth")) is KitCredentials
-                ):
-                    return await endpoint(request)
-                return await checked(request, (request,), {})
-
-            login_guarded.__signature__ = signature  # type: ignore[attr-defined]
-            return login_guarded
-
-        @functools.wraps(endpoint)
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if args and positional:  # Starlette: the request, handed on as it came
-                connection = args[0]
-            else:
-                connection, args, kwargs = arguments.split(args, kwargs)
-            if user_suffices:  # login_required: a signed-in user is all it takes
-                scope = connection.scope
-                if isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope):
-                    return await call(*args, **kwargs)
-            return await checked(connection, args, kwargs)
-
-        guarded.__signature__ = (  # type: ignore[attr-defined]
-            signature if request_name is not None else _with_request(signature)
-        )
-        return guarded
-
-
-def _evaluated_signature(endpoint: Callable[..., Any]) -> inspect.Signature:
-    """``endpoint``'s signature, its annotations evaluated in the endpoint's own module.
-
-    FastAPI before 0.124 evaluates a wrapper's text annotations (``from __future__ import
-    annotations``) in the wrapper's module, this one, where the endpoint's names (its
-    response class, its models) are unknown. Names only a type checker sees stay text.
-    """
-    try:
-        return inspect.signature(endpoint, eval_str=True)
-    except NameError:
-        return inspect.signature(endpoint)
-
-
-def _signed_in(scope: Scope) -> bool:
-    """Whether the middleware found a signed-in user for this request."""
-    return isinstance(scope.get("user"), AuthonomyUser) and _kit_auth(scope)
-
-
-def _kit_auth(scope: Scope) -> bool:
-    """Whether the middleware's credentials are the request's (no middleware after it
-    replaced them)."""
-    return type(scope.get("auth")) is KitCredentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,7 +293,7 @@ def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return in_thread
 
 
-login_required = Guard(_check(Requirement.signed_in()), "login_required", user_suffices=True)
+login_required = Guard(Requirement.signed_in())
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
 
 ``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
@@ -388,8 +309,7 @@ def require_policy(name: str) -> Guard:
     login that returns to this URL. ``@require_policy("require-mfa")`` or
     ``Depends(require_policy("require-mfa"))``.
     """
-    requirement = Requirement.policy(name)
-    return Guard(_check(requirement), requirement.description)
+    return Guard(Requirement.policy(name))
 
 
 def require_groups(*groups: str) -> Guard:
@@ -398,8 +318,7 @@ def require_groups(*groups: str) -> Guard:
     Evaluated as a local ``allowed_groups`` policy, so the outcome and the 403 body are
     those of any other policy. Raises ``ConfigurationError`` when no group is named.
     """
-    requirement = Requirement.groups(*groups)
-    return Guard(_check(requirement), requirement.description)
+    return Guard(Requirement.groups(*groups))
 
 
 def require_scopes(*scopes: str) -> Guard:
@@ -408,8 +327,7 @@ def require_scopes(*scopes: str) -> Guard:
     challenge). A signed-out caller is treated as by ``login_required``. As a FastAPI
     dependency, the scopes appear in the OpenAPI document.
     """
-    requirement = Requirement.scopes(*scopes)
-    return Guard(_check(requirement), requirement.description, scopes=requirement.needed_scopes)
+    return Guard(Requirement.scopes(*scopes))
 
 
 async def _current_user(request: HTTPConnection) -> AuthonomyUser:

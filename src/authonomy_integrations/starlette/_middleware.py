@@ -1,45 +1,45 @@
-"""``AuthonomyMiddleware``: pure ASGI authentication for Starlette and FastAPI apps."""
+"""``AuthonomyMiddleware``: pure ASGI authentication for Starlette and FastAPI apps.
+
+Each request runs the core's pipeline (:class:`~.._core.serving.Serving`): the caller
+known from memory goes straight to the app, anything else through the serving flow,
+whose :class:`~.._core.serving.CallApp` this module answers by exposing the user in the
+scope and calling the app. Everything here translates between ASGI and the core.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, NoReturn, cast
+from collections.abc import Callable
+from typing import NoReturn
 
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._config import AuthonomyConfig
-from .._core.caller import Caller, Pending, refusal
-from .._core.routes import TEMPORARY_ERRORS
+from .._core.caller import Pending
+from .._core.routes import Answer, RequestInfo, Routes
+from .._core.serving import CallApp, Serving
 from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
     KitCredentials,
+    client_ip,
     closing,
     request_headers,
     response,
     target,
     with_cookies,
 )
-from ._guards import GuardDenied, websocket_close_code
-from ._routes import RouteFlow, serve
+from ._refusals import GuardDenied, prepare_mounted, websocket_close_code
+from ._routes import request_info
 
 __all__ = ["AuthonomyMiddleware"]
 
 logger = logging.getLogger("authonomy_integrations")
 
 _ANONYMOUS = UnauthenticatedUser()
-#: Stands for the webhook path among the kit's routes: the app serves it, for nobody.
-_DELIVERY = object()
 _CREDENTIALS_CACHE_SIZE = 1024
-#: How many middlewares deep ``_exception_middleware`` looks for Starlette's own.
-_STACK_DEPTH = 64
-#: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
-_WS_POLICY_VIOLATION = 1008
-_WS_TRY_AGAIN_LATER = 1013
 
 
 class AuthonomyMiddleware:
@@ -57,22 +57,11 @@ class AuthonomyMiddleware:
       carrying the runtime the guards use);
     * answers an invalid bearer token with 401 and an unreachable Authonomy with 503
       (WebSockets are closed with 1008 and 1013 instead; they get the user but no
-      cookie updates). Guards used as FastAPI dependencies refuse through the route
-      that raised (see ``_guards``); apps without Starlette's exception handling get
-      their refusals answered here.
+      cookie updates), and the refusals of guards used as FastAPI dependencies (see
+      ``_refusals``).
 
     ``clock`` replaces ``time.time`` for token expiry and session timing (tests).
     """
-
-    _route: Callable[[str], object | None]
-    _known: Callable[[Iterable[tuple[bytes, bytes]]], AuthonomyUser | Pending | None]
-
-    def __new__(cls, app: ASGIApp, *args: Any, **kwargs: Any) -> AuthonomyMiddleware:
-        """Inside Starlette's own middleware stack, the form that awaits nothing itself
-        (:class:`_InsideStarlette`); wrapping an application, this one."""
-        if cls is AuthonomyMiddleware and _exception_middleware(app) is not None:
-            cls = _InsideStarlette
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -84,58 +73,49 @@ class AuthonomyMiddleware:
         self.app = app
         self.config = config
         self._failure: ConfigurationError | None = None
+        self._prepared = False
         try:
             self.runtime = AuthonomyAsync(config, clock=clock or time.time)
         except ConfigurationError as exc:
             logger.error("AuthonomyMiddleware cannot start: %s", exc)
-            if not isinstance(self, _InsideStarlette):
-                raise
             self._cannot_start(exc)
             return
-        routes = self.runtime.routes
-        # Other paths without a caller (webhook deliveries) reach the app, for nobody.
-        own: dict[str, object] = dict.fromkeys(routes.unauthenticated, _DELIVERY)
-        own.update(routes.by_path)
-        self._route = routes.finder(own)
-        callers = self.runtime.callers
-        self._known = callers.known_in
-        self._flow = callers.flow
-        self._run = self.runtime.run
+        serving = Serving(self.runtime.routes, self.runtime.callers)
+        self._known = serving.known_in
+        self._serve = serving.serve
+        self._runner = self.runtime.runner.with_handlers({CallApp: self._call_app})
         self._nobody = KitCredentials(self.runtime)
         self._credentials: dict[frozenset[str], KitCredentials] = {}
+        # Wrapping an application, the middleware is made before the application builds
+        # its stack: the refusal handler is registered there now (see ``_refusals``).
+        prepare_mounted(app)
 
     def _cannot_start(self, exc: ConfigurationError) -> None:
-        """Keep ``exc`` for the server: Starlette builds its middleware in the lifespan
+        """Keep ``exc`` for the server. Starlette builds its middleware in the lifespan
         start, where uvicorn's default lifespan mode takes an exception for "lifespan
         unsupported" and serves on, answering every request with a 500. Answered as a
         failed start-up instead (see :meth:`_other`), it stops the server. Should a
-        request come all the same (no lifespan), the kit's route lookup and caller
-        lookup, which every request passes through, raise it."""
+        request come all the same (no lifespan), the caller lookup, which every request
+        passes through, raises it."""
         self._failure = exc
 
         def refuse(*_: object) -> NoReturn:
             raise exc
 
-        self._route = self._known = refuse
+        self._known = refuse  # type: ignore[assignment]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the kit's routes, or authenticate the request and call the app."""
-        try:
-            await self._serve(scope, receive, send)
-        except GuardDenied as denied:
-            await self._denied(denied, scope, receive, send)
-
-    def _serve(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The request's handling, as an awaitable: the app's own, once the caller is
-        known from memory, so a repeat bearer token costs a header read and a lookup."""
-        if scope["type"] == "http":
-            if (route := self._route(scope["path"])) is not None:
-                return self._own_path(route, scope, receive, send)
-        elif scope["type"] != "websocket":
-            return self._other(scope, receive, send)
-        user = self._known(scope["headers"])
+        """Serve the kit's routes, or settle the caller and call the app."""
+        kind = scope["type"]
+        if not self._prepared:
+            self._prepare(scope)
+        if kind != "http" and kind != "websocket":
+            await self._other(scope, receive, send)
+            return
+        user = self._known(scope["path"], scope["headers"])
         if isinstance(user, Pending):
-            return self._settled(scope, receive, send, user)
+            await self._settle(scope, receive, send, user)
+            return
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
@@ -143,35 +123,46 @@ class AuthonomyMiddleware:
             scope["user"] = user
             # ``_credentials_of``, with its lookup inline.
             scope["auth"] = self._credentials.get(user.scopes) or self._credentials_of(user)
-        return self.app(scope, receive, send)
-
-    async def _settled(self, scope: Scope, receive: Receive, send: Send, pending: Pending) -> None:
-        """The caller settled by a flow (first-seen token, session to load or refresh),
-        then the app, whose guard refusals keep a refreshed session's new cookie."""
-        flow = self._flow(pending.authorization, pending.cookies, pending.host)
-        caller: Caller = await self._run(flow)
-        if caller.refused is not None:
-            await self._refuse(caller.refused, scope, receive, send)
-            return
-        if caller.set_cookie is not None and scope["type"] == "http":
-            send = with_cookies(send, (caller.set_cookie,))
-        user = caller.user
-        scope["user"] = _ANONYMOUS if user is None else user
-        scope["auth"] = self._nobody if user is None else self._credentials_of(user)
         try:
             await self.app(scope, receive, send)
         except GuardDenied as denied:
-            await self._denied(denied, scope, receive, send)
+            await response(denied.reply)(scope, receive, send)
 
-    async def _own_path(self, route: object, scope: Scope, receive: Receive, send: Send) -> None:
-        """A route of the kit's, or the webhook path (served by the app, for nobody)."""
-        if route is _DELIVERY:
-            scope["user"] = _ANONYMOUS
-            scope["auth"] = self._nobody
+    async def _settle(self, scope: Scope, receive: Receive, send: Send, pending: Pending) -> None:
+        """The core's serving flow: a route of the kit's, a refusal, or the app."""
+        credentials = (pending.authorization, pending.cookies)
+        request = (scope, receive, send)
+        info = _Info(self.runtime, scope, receive)
+        outcome = await self._runner.run(self._serve(request, scope["path"], credentials, info))
+        if isinstance(outcome, Answer):
+            await self._answer(outcome, scope, receive, send)
+
+    async def _call_app(self, effect: CallApp) -> None:
+        """Tell the app who is calling and call it; a refreshed session's cookie rides
+        on the response, a guard's refusal too."""
+        scope, receive, send = effect.request
+        user = effect.user
+        scope["user"] = _ANONYMOUS if user is None else user
+        scope["auth"] = self._nobody if user is None else self._credentials_of(user)
+        if effect.set_cookie is not None and scope["type"] == "http":
+            send = with_cookies(send, (effect.set_cookie,))
+        try:
             await self.app(scope, receive, send)
+        except GuardDenied as denied:
+            await response(denied.reply)(scope, receive, send)
+
+    async def _answer(self, answer: Answer, scope: Scope, receive: Receive, send: Send) -> None:
+        """The kit's answer; a WebSocket is closed instead (1013 for a 503, else 1008)."""
+        if scope["type"] == "websocket":
+            await send(closing(websocket_close_code(answer.reply)))
             return
-        result = await serve(self.runtime, cast(RouteFlow, route), scope, receive)
-        await result(scope, receive, send)
+        await response(answer.reply, *answer.cookies)(scope, receive, send)
+
+    def _prepare(self, scope: Scope) -> None:
+        """Once, before anything reaches the app: the refusal handler for the
+        applications mounted in the one that added the middleware (see ``_refusals``)."""
+        self._prepared = True
+        prepare_mounted(scope.get("app"))
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Scopes other than HTTP and WebSocket pass through; at the lifespan's end the
@@ -181,15 +172,6 @@ class AuthonomyMiddleware:
                 await _fail_start_up(self._failure, receive, send)
             send = self._on_shutdown(send)
         await self.app(scope, receive, send)
-
-    async def _denied(
-        self, denied: GuardDenied, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """A guard used as a FastAPI dependency refused the request."""
-        if scope["type"] == "websocket":
-            await send(closing(websocket_close_code(denied.reply)))
-            return
-        await response(denied.reply)(scope, receive, send)
 
     def _credentials_of(self, user: AuthonomyUser) -> KitCredentials:
         """``request.auth`` for ``user``: one per set of scopes, made once."""
@@ -202,15 +184,6 @@ class AuthonomyMiddleware:
         self._credentials[user.scopes] = granted
         return granted
 
-    async def _refuse(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
-        """401 for a bad token, 503 while Authonomy is unreachable; WebSockets are closed."""
-        if scope["type"] == "websocket":
-            unavailable = isinstance(exc, TEMPORARY_ERRORS)
-            await send(closing(_WS_TRY_AGAIN_LATER if unavailable else _WS_POLICY_VIOLATION))
-            return
-        reply = refusal(self.config, exc, scope["method"], request_headers(scope), target(scope))
-        await response(reply)(scope, receive, send)
-
     def _on_shutdown(self, send: Send) -> Send:
         """``send`` for the lifespan scope that drops pooled connections at shutdown."""
 
@@ -222,19 +195,6 @@ class AuthonomyMiddleware:
         return send_and_close
 
 
-class _InsideStarlette(AuthonomyMiddleware):
-    """The middleware as ``app.add_middleware`` places it: inside Starlette's own stack,
-    with Starlette's ``ExceptionMiddleware`` further in.
-
-    No server calls it directly there, so ``__call__`` hands back the awaitable of the
-    request's handling rather than awaiting it in a frame of its own (a frame saved on
-    every request). Nothing is lost by not catching: the guards' refusals are answered
-    by the routes that raise them, through the ``ExceptionMiddleware``'s handlers.
-    """
-
-    __call__ = AuthonomyMiddleware._serve  # type: ignore[assignment]
-
-
 async def _fail_start_up(exc: ConfigurationError, receive: Receive, send: Send) -> NoReturn:
     """Answer the lifespan start as failed, with ``exc`` as the server's message (uvicorn
     then exits), and raise it for servers that read the exception instead."""
@@ -244,15 +204,15 @@ async def _fail_start_up(exc: ConfigurationError, receive: Receive, send: Send) 
     raise exc
 
 
-def _exception_middleware(app: ASGIApp) -> ExceptionMiddleware | None:
-    """Starlette's ``ExceptionMiddleware`` when ``app`` is a Starlette middleware stack
-    that ends with it (each middleware keeps the next as ``.app``), else ``None``. A
-    Starlette application, which a server may serve as it is, has no ``.app``."""
-    node: object = app
-    for _ in range(_STACK_DEPTH):
-        if isinstance(node, ExceptionMiddleware):
-            return node
-        node = getattr(node, "app", None)
-        if node is None:
-            return None
-    return None
+class _Info:
+    """The request read for the core, when the serving flow asks (``info(routes)``)."""
+
+    def __init__(self, runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> None:
+        self.runtime, self.scope, self.receive = runtime, scope, receive
+
+    def __call__(self, routes: Routes | None) -> RequestInfo:
+        scope = self.scope
+        if routes is not None and scope["type"] == "http":
+            return request_info(self.runtime, scope, self.receive)
+        method: str = scope.get("method", "GET")  # a WebSocket handshake has none
+        return RequestInfo(method, request_headers(scope), target(scope), {}, client_ip(scope))

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from .._core import web
 from .._core.effects import Flow
 from .._core.routes import Answer, RequestInfo
 from .._runtime import AuthonomyAsync
-from ._asgi import client_ip, request_headers, response, target
+from ._asgi import client_ip, request_headers, target
 
-__all__ = ["RouteFlow", "request_info", "serve"]
+__all__ = ["RouteFlow", "request_info"]
 
 RouteFlow = Callable[[RequestInfo], Flow[Answer]]
 
@@ -39,11 +38,3 @@ def request_info(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Req
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
         request=request,
     )
-
-
-async def serve(
-    runtime: AuthonomyAsync, route: RouteFlow, scope: Scope, receive: Receive
-) -> Response:
-    """Run one of the core's routes for this request."""
-    answer: Answer = await runtime.run(route(request_info(runtime, scope, receive)))
-    return response(answer.reply, *answer.cookies)

@@ -1,14 +1,15 @@
-"""The webhook route for Starlette and FastAPI: stream the body, answer with the result."""
+"""The webhook route for Starlette and FastAPI: stream the body, answer with the result
+as every adapter does (:meth:`~..webhooks.WebhookResult.reply`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..webhooks import WebhookReceiver
-from ._asgi import KitCredentials
+from ._asgi import KitCredentials, response
 
 __all__ = ["webhook_endpoint"]
 
@@ -29,6 +30,6 @@ def webhook_endpoint(receiver: WebhookReceiver) -> Callable[[Request], Awaitable
         auth = request.scope.get("auth")
         first = (auth.runtime.back_channel_logout,) if isinstance(auth, KitCredentials) else ()
         result = await receiver.ahandle_stream(request.headers, request.stream(), first=first)
-        return JSONResponse(result.body, status_code=result.status, headers=result.headers)
+        return response(result.reply())
 
     return authonomy_webhook

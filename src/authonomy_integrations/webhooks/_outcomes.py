@@ -7,6 +7,7 @@ receiver's :class:`~authonomy_integrations._core.events.Events` and returns the
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from .._core import events as ev
 from .._core.events import Events
+from .._core.web import Reply
 from .._errors import ReplayStoreFullError, StoreUnavailableError, WebhookVerificationError
 from ..stores._replay import ClaimState
 from ._body import PayloadTooLargeError
@@ -50,6 +52,12 @@ class WebhookResult:
     def ok(self) -> bool:
         """Whether the delivery was acknowledged (2xx)."""
         return 200 <= self.status < 300
+
+    def reply(self) -> Reply:
+        """The result as the framework-free answer every adapter writes out: the status,
+        the JSON body, and every header (``Retry-After`` included)."""
+        body = json.dumps(self.body, separators=(",", ":")).encode()
+        return Reply(self.status, body, headers=tuple(self.headers.items()))
 
 
 def _failure(status: int, code: str, message: str, **details: Any) -> WebhookResult:
