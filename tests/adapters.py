@@ -47,6 +47,7 @@ from .small_apps import CLIENT_ADDRESS, NO_ADDRESS, Seen, django_urls, flask_app
 
 __all__ = [
     "ADAPTERS",
+    "ADAPTER_NAMES",
     "CLIENT_ADDRESS",
     "NO_ADDRESS",
     "WEBHOOK_SECRET",
@@ -279,6 +280,10 @@ ADAPTERS = [
         demo=("examples.django_app", "--asgi"),
     ),
 ]
+
+
+#: The name of every adapter of the registry, for suites parametrised by name.
+ADAPTER_NAMES = [entry.name for entry in ADAPTERS]
 
 
 def post_body(client: Any, path: str, body: bytes, headers: dict[str, str]) -> Any:

@@ -18,7 +18,8 @@ import pytest
 
 from authonomy_integrations.sandbox import Sandbox
 
-from .adapters import ADAPTERS, serve_example
+from .adapters import ADAPTER_NAMES as ADAPTERS
+from .adapters import serve_example
 from .browsing import PAGE
 from .conftest import free_port
 

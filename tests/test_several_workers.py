@@ -26,7 +26,8 @@ from authonomy_integrations._workers import several_workers
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.stores import RedisReplayStore, RedisSessionStore
 
-from .adapters import ADAPTERS, example_app
+from .adapters import ADAPTER_NAMES as ADAPTERS
+from .adapters import example_app
 
 URLS = [
     "redis://127.0.0.1:6379/0",

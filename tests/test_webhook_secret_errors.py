@@ -25,7 +25,8 @@ from authonomy_integrations.webhooks import (
     sign,
 )
 
-from .adapters import ADAPTERS, serve_example
+from .adapters import ADAPTER_NAMES as ADAPTERS
+from .adapters import serve_example
 from .django.helpers import WEBHOOK_SECRET
 from .webhooks.conftest import OTHER_SECRET, event_body
 

@@ -24,7 +24,7 @@ from authonomy_integrations.testing import asend_webhook, send_webhook
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 
-from ..adapters import ADAPTERS
+from ..adapters import ADAPTER_NAMES as ADAPTERS
 from ..django.helpers import (
     WEBHOOK_SECRET,
     close,
