@@ -70,6 +70,17 @@ class SessionKeeper(Part):
         tokens.forget_sessions = self.recent_sessions.clear
         #: Claims on refreshes, for stores shared by processes (the runtime enables them).
         self.claims = RefreshClaims(ctx)
+        #: Set by the runtime when revoking a sid deletes its stored sessions: a session
+        #: that loads needs no separate question to the store about its sid.
+        self.store_ends_revoked = False
+
+    def forget(self, cookie: str | None) -> None:
+        """Drop the cached session of ``cookie`` (``None``: every cached session), say
+        because another process changed it."""
+        if cookie is None:
+            self.recent_sessions.clear()
+        else:
+            self.recent_sessions.discard(cookie)
 
     def cached_session(self, cookie: str) -> SessionState | None:
         """The state of a session seen moments ago that needs no refresh, touch or check."""
@@ -98,6 +109,8 @@ class SessionKeeper(Part):
         """The user of a session cookie, refreshing the session when its token expires."""
         yield from self.claims.write_back_first()
         now = self.clock()
+        # Read before the load: a change reported while it runs must not be cached over.
+        generation = self.recent_sessions.generation
         record = yield LoadSession(cookie)
         if record is None or self._has_ended(record):
             return _NO_SESSION
@@ -109,7 +122,9 @@ class SessionKeeper(Part):
             self._ended_event(record, "customer_not_accepted", logging.WARNING)
             yield from self.end_local(cookie)
             return _NO_SESSION
-        revoked = yield from self.tokens.sid_revoked(record.claims.get("sid"))
+        revoked = yield from self.tokens.sid_revoked(
+            record.claims.get("sid"), ask_store=not self.store_ends_revoked
+        )
         if revoked:
             self._ended_event(record, "signed_out")
             yield from self.end_local(cookie)
@@ -129,13 +144,13 @@ class SessionKeeper(Part):
             )
             return touched
         state = SessionState.of(record, cookie, None)
-        self._remember(cookie, record, state, now)
+        self._remember(cookie, record, state, now, generation)
         return state
 
     def _remember(
-        self, cookie: str, record: SessionRecord, state: SessionState, now: float
+        self, cookie: str, record: SessionRecord, state: SessionState, now: float, generation: int
     ) -> None:
-        if self.session_cache_ttl <= 0:
+        if self.session_cache_ttl <= 0 or self.recent_sessions.generation != generation:
             return
         config = self.config
         until = min(
@@ -146,6 +161,8 @@ class SessionKeeper(Part):
             record.created_at + config.session_max_age,
         )
         self.recent_sessions.keep(cookie, state, until)
+        if self.recent_sessions.generation != generation:  # forgotten while kept
+            self.recent_sessions.discard(cookie)
 
     def _report(
         self, name: str, record: SessionRecord, why: str | None = None, **fields: Any
