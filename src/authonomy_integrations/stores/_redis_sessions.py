@@ -244,10 +244,10 @@ class RedisSessionStore:
     def _saving(self, record: SessionRecord, ttl: int, write: Command) -> list[Command]:
         sid = _sid(record)
         if sid is None:
-            return [write, self._publishing(record.id)]
+            return [write, self._announce(session_changed(record.id))]
         index: Command = ("eval", (_INDEX, 1, self._index_key(sid), record.id, _seconds(ttl)), {})
         revoked: Command = ("exists", (self._revoked_key(sid),), {})
-        return [index, write, revoked, self._publishing(record.id)]
+        return [index, write, revoked, self._announce(session_changed(record.id))]
 
     def _wrote(self, replies: Sequence[Any], record: SessionRecord) -> None:
         if _sid(record) is not None and replies[2]:  # saved, but its sid was revoked
@@ -259,10 +259,10 @@ class RedisSessionStore:
 
     def _deleting(self, session_id: str) -> list[Command]:
         keys = (self.key(session_id), self.claim_key(session_id))
-        return [("delete", keys, {}), self._publishing(session_id)]
+        return [("delete", keys, {}), self._announce(session_changed(session_id))]
 
-    def _publishing(self, session_id: str) -> Command:
-        return ("publish", (self.channel, session_changed(session_id)), {})
+    def _announce(self, message: bytes) -> Command:
+        return ("publish", (self.channel, message), {})
 
     @property
     def channel(self) -> str:
@@ -370,7 +370,7 @@ class RedisSessionStore:
             for text in map(_text, ids)
             if is_session_id(text)
         ]
-        return [*deletes, ("publish", (self.channel, EVERY_SESSION), {})]
+        return [*deletes, self._announce(EVERY_SESSION)]
 
     async def ais_sid_revoked(self, sid: str) -> bool:
         """Awaitable :meth:`is_sid_revoked`."""
