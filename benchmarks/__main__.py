@@ -24,6 +24,7 @@ SUITES: dict[str, list[str]] = {
     "memory": ["benchmarks.memory_bench"],
     "observability": ["benchmarks.observability_bench"],
     "workers": ["benchmarks.workers_bench"],
+    "redis": ["benchmarks.redis_bench"],
     "soak": ["benchmarks.soak"],
 }
 SUITE_TIMEOUT = 300
