@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -254,3 +255,42 @@ def test_a_cache_whose_change_listener_was_cut_off_forgets_its_sessions(
     finally:
         first.close()
         second.close()
+
+
+def test_a_worker_forked_after_start_up_follows_changes_on_its_own_thread(
+    sb: Sandbox, redis_url: str
+) -> None:
+    # ``gunicorn --preload``: the app (and its listener thread) is made before the fork,
+    # and threads do not survive it.
+    first, second = start_workers(sb, "sync", redis_url)
+    try:
+        cookie = signed_in(sb, redis_url)
+        served_from_memory_by(second, cookie)
+        ready_read, ready_write = os.pipe()
+        go_read, go_write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the forked worker: report what it saw through its exit status
+            os._exit(_forked_worker(second, cookie, ready_write, go_read))
+        os.close(ready_write)
+        assert os.read(ready_read, 1) == b"r", "the forked worker never got ready"
+        first.logout(cookie)
+        os.write(go_write, b"g")
+        _, status = os.waitpid(child, 0)
+        for end in (ready_read, go_read, go_write):
+            os.close(end)
+        assert os.waitstatus_to_exitcode(status) == 0, "the forked worker served the session"
+    finally:
+        first.close()
+        second.close()
+
+
+def _forked_worker(worker: Worker, cookie: str, ready: int, go: int) -> int:
+    try:
+        wait_until(lambda: worker.store.following_changes, "the listener after fork", 10)
+        served_from_memory_by(worker, cookie)
+        os.write(ready, b"r")
+        os.read(go, 1)  # the logout is done
+        within(BOUND, lambda: worker.user(cookie) is None, "the logout after fork")
+    except BaseException:
+        return 1
+    return 0

@@ -8,13 +8,17 @@ a daemon thread and tells the engine to forget what changed.
 
 Pub/sub delivers at most once: a message published while the listener is disconnected
 is lost. So each (re)subscription forgets every cached session, and the cache's own
-lifetime (``local_cache_ttl``) bounds what a lost message can cost.
+lifetime (``local_cache_ttl``) bounds what a lost message can cost. A process forked
+after the listener started (``gunicorn --preload``) has no thread of its own at first:
+it starts one, and forgets what it inherited.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +59,18 @@ def _what_changed(data: Any) -> tuple[bool, str | None]:
     return False, None
 
 
+#: Listeners of this process, restarted in a forked child (threads do not survive fork).
+_RUNNING: weakref.WeakSet[ChangeListener] = weakref.WeakSet()
+
+
+def _restart_after_fork() -> None:
+    for listener in list(_RUNNING):
+        listener.restart()
+
+
+os.register_at_fork(after_in_child=_restart_after_fork)
+
+
 class ChangeListener:
     """Reads one change channel on a daemon thread and passes each change to ``forget``.
 
@@ -85,14 +101,27 @@ class ChangeListener:
         """Tell ``forget`` about every change from now on (starting the thread once)."""
         self._forgets.append(forget)
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name=f"authonomy changes {self.channel}", daemon=True
-            )
-            self._thread.start()
+            self._start()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"authonomy changes {self.channel}", daemon=True
+        )
+        _RUNNING.add(self)
+        self._thread.start()
+
+    def restart(self) -> None:
+        """Listen on a new thread in a forked process, forgetting what it inherited."""
+        if self._thread is None or self._stopping.is_set():
+            return
+        self._stopping, self._subscribed = threading.Event(), threading.Event()
+        self._forget(None)
+        self._start()
 
     def close(self, wait: float = 2.0) -> None:
         """Stop listening; waits up to ``wait`` seconds for the thread to end."""
         self._stopping.set()
+        _RUNNING.discard(self)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(wait)
 
