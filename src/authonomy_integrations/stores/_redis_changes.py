@@ -15,6 +15,7 @@ it starts one, and forgets what it inherited.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import threading
@@ -87,7 +88,9 @@ class ChangeListener:
         self._pubsub = pubsub
         self.channel = channel
         self._errors = errors
-        self._forgets: list[Forget] = []
+        # Engines are held weakly: a runtime dropped without closing its store is not
+        # kept alive by the thread.
+        self._forgets: list[Callable[[], Forget | None]] = []
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -99,7 +102,8 @@ class ChangeListener:
 
     def add(self, forget: Forget) -> None:
         """Tell ``forget`` about every change from now on (starting the thread once)."""
-        self._forgets.append(forget)
+        held = weakref.WeakMethod(forget) if inspect.ismethod(forget) else lambda: forget
+        self._forgets.append(held)
         if self._thread is None:
             self._start()
 
@@ -126,8 +130,10 @@ class ChangeListener:
             self._thread.join(wait)
 
     def _forget(self, session_id: str | None) -> None:
-        for forget in self._forgets:
-            forget(session_id)
+        for held in self._forgets:
+            forget = held()
+            if forget is not None:
+                forget(session_id)
 
     def _run(self) -> None:
         failing = False
