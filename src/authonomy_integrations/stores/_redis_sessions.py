@@ -73,6 +73,8 @@ return 1
 #: Leads every value saved with its sid indexed; a value without it (saved by an
 #: earlier version of this store) is checked against the revoked sids when loaded.
 _INDEXED = b"i"
+#: Where the ``EXISTS`` of the revoked sid is among the replies of a save (see _saving).
+_REVOKED_REPLY = 2
 
 
 class RedisSessionStore:
@@ -236,10 +238,11 @@ class RedisSessionStore:
             with self._errors():
                 await in_order_async(self._async(), self._deleting(cookie_value))
 
-    # Saving in one go: the sid's index first, then the record, then a look at the
-    # revoked sids. A revocation records the sid, then reads the index, then deletes:
+    # Saving, in this order (one pipeline on one server, one command at a time on a
+    # Cluster): the sid's index, the record, a look at the revoked sids, the change
+    # published. A revocation records the sid, then reads the index, then deletes:
     # either it finds this session in the index, or this save finds the sid revoked
-    # (and deletes what it saved). The change is published last.
+    # (and deletes what it saved).
 
     def _saving(self, record: SessionRecord, ttl: int, write: Command) -> list[Command]:
         sid = _sid(record)
@@ -250,11 +253,11 @@ class RedisSessionStore:
         return [index, write, revoked, self._announce(session_changed(record.id))]
 
     def _wrote(self, replies: Sequence[Any], record: SessionRecord) -> None:
-        if _sid(record) is not None and replies[2]:  # saved, but its sid was revoked
+        if _sid(record) is not None and replies[_REVOKED_REPLY]:  # saved, but revoked
             in_order(self._sync(), self._deleting(record.id))
 
     async def _awrote(self, replies: Sequence[Any], record: SessionRecord) -> None:
-        if _sid(record) is not None and replies[2]:
+        if _sid(record) is not None and replies[_REVOKED_REPLY]:
             await in_order_async(self._async(), self._deleting(record.id))
 
     def _deleting(self, session_id: str) -> list[Command]:
