@@ -127,6 +127,9 @@ def app_environment(
         AUTHONOMY_SESSION_SECRET="s" * 43,
         AUTHONOMY_WEBHOOK_SECRET=WEBHOOK_SECRET,
         AUTHONOMY_REFRESH_MARGIN=str(refresh_margin),
+        # Every simulated user signs in from 127.0.0.1 at start-up; the default limit
+        # (30 a minute per address) would refuse a quick fleet's sign-ins with 429.
+        AUTHONOMY_LOGIN_RATE_LIMIT="1000",
     )
     if redis_url is not None:
         env["AUTHONOMY_REDIS_URL"] = redis_url
