@@ -108,7 +108,11 @@ class Served:
 
 
 def app_environment(
-    sb: Sandbox, app_url: str, redis_url: str | None, refresh_margin: int
+    sb: Sandbox,
+    app_url: str,
+    redis_url: str | None,
+    refresh_margin: int,
+    local_cache_ttl: float = 0,
 ) -> dict[str, str]:
     """What a deployment sets: the sandbox's settings, secrets, and the Redis URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHONOMY_")}
@@ -129,6 +133,7 @@ def app_environment(
     )
     if redis_url is not None:
         env["AUTHONOMY_REDIS_URL"] = redis_url
+        env["AUTHONOMY_REDIS_LOCAL_CACHE_TTL"] = str(local_cache_ttl)
     return env
 
 
@@ -139,12 +144,13 @@ def serve(
     workers: int,
     redis_url: str | None,
     refresh_margin: int = 60,
+    local_cache_ttl: float = 0,
     logdir: Path,
 ) -> Served:
     """Start ``kind`` ("fastapi" under uvicorn, "flask" under gunicorn) with ``workers``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = app_environment(sb, url, redis_url, refresh_margin)
+    env = app_environment(sb, url, redis_url, refresh_margin, local_cache_ttl)
     if kind == "fastapi":
         command = [
             *(sys.executable, "-m", "uvicorn", "examples.fastapi_app.asgi:app"),

@@ -2,7 +2,8 @@
 
 The FastAPI example under uvicorn and the Flask example under gunicorn, each measured
 with its sessions in memory (one worker: the only set-up where memory sessions are
-right), in Redis with one worker, and in Redis with four workers. The same number of
+right), in Redis with one worker, in Redis with four workers, and in Redis with four
+workers that keep decoded sessions in memory (``local_cache_ttl``). The same number of
 signed-in users send ``GET /api/me`` with their session cookie, one request in flight
 each and a new connection per request (so requests spread over the workers as behind
 a load balancer). Every answer must be a 200 for the right user. The load generator
@@ -28,8 +29,10 @@ from ._harness import Row, SuiteResult, finish
 
 GROUP = "several workers (HTTP, session cookie)"
 USERS = 32
-SETUPS = [("memory store, 1 worker", None, 1), ("Redis, 1 worker", "redis", 1)]
-SETUPS.append(("Redis, 4 workers", "redis", 4))
+#: Name, store, workers, local_cache_ttl.
+SETUPS = [("memory store, 1 worker", None, 1, 0), ("Redis, 1 worker", "redis", 1, 0)]
+SETUPS.append(("Redis, 4 workers", "redis", 4, 0))
+SETUPS.append(("Redis + local cache 30 s, 4 workers", "redis", 4, 30))
 
 
 class RedisProcess:
@@ -61,12 +64,19 @@ class Sample:
     p99_ms: float
 
 
-def measure(kind: str, setup: str, store: str | None, workers: int, seconds: float) -> Sample:
+def measure(
+    kind: str, setup: str, store: str | None, workers: int, cache_ttl: float, seconds: float
+) -> Sample:
     """Start the set-up afresh, sign the users in, warm up, then drive it for ``seconds``."""
     with tempfile.TemporaryDirectory() as tmp, Sandbox() as sb:
         redis = RedisProcess(Path(tmp)) if store else None
         served = fleet.serve(
-            kind, sb, workers=workers, redis_url=redis.url if redis else None, logdir=Path(tmp)
+            kind,
+            sb,
+            workers=workers,
+            redis_url=redis.url if redis else None,
+            local_cache_ttl=cache_ttl,
+            logdir=Path(tmp),
         )
         try:
             sessions = fleet.sign_in_many([served.url], USERS)
@@ -86,13 +96,13 @@ def main(argv: list[str]) -> None:
     seconds, rounds = (3.0, 1) if quick else (8.0, 3)
     result = SuiteResult("workers")
     for kind in ("fastapi", "flask"):
-        samples: dict[str, list[Sample]] = {setup: [] for setup, _, _ in SETUPS}
+        samples: dict[str, list[Sample]] = {setup: [] for setup, _, _, _ in SETUPS}
         for round_no in range(rounds):
             # Set-ups alternate, in an order rotated each round, so a busy spell of the
             # shared machine does not land on one of them only.
             shift = round_no % len(SETUPS)
-            for setup, store, workers in [*SETUPS[shift:], *SETUPS[:shift]]:
-                sample = measure(kind, setup, store, workers, seconds)
+            for setup, store, workers, cache_ttl in [*SETUPS[shift:], *SETUPS[:shift]]:
+                sample = measure(kind, setup, store, workers, cache_ttl, seconds)
                 samples[setup].append(sample)
                 print(f"  {kind}: {setup}: {sample.rps:.0f} req/s", flush=True)
         base = statistics.median(s.rps for s in samples[SETUPS[0][0]])

@@ -5,6 +5,8 @@ Every ``AUTHONOMY_*`` variable configures the kit (see ``AuthonomyConfig.from_en
 shared by every worker and host: ``redis://host:6379/0``, ``redis+cluster://host:7000``
 or ``redis+sentinel://host:26379,host2:26379/mymaster``. Without it they stay in each
 process's memory, which is right for one worker only (the kit logs an error otherwise).
+``AUTHONOMY_REDIS_LOCAL_CACHE_TTL`` (seconds, default 0) lets each worker keep decoded
+sessions in memory that long, told through Redis when another worker changes or ends one.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ NOT_FROM_ENV = frozenset({"customer_resolver", "session_store", "policies", "on_
 
 #: The variable that puts sessions and webhook ids in Redis (it is no field: it makes stores).
 REDIS_URL = "AUTHONOMY_REDIS_URL"
+#: Seconds each process may keep decoded sessions of that Redis (0: none).
+REDIS_LOCAL_CACHE_TTL = "AUTHONOMY_REDIS_LOCAL_CACHE_TTL"
 
 _LIST_FIELDS = frozenset({"session_secret", "webhook_secret"})
 _TUPLE_FIELDS = frozenset({"scopes", "algorithms", "allowed_customers"})
@@ -89,11 +91,27 @@ def redis_stores(environ: Mapping[str, str], given: Mapping[str, Any]) -> dict[s
         return {}
     from .stores import RedisReplayStore, RedisSessionStore
 
+    cache_ttl = _seconds(environ.get(REDIS_LOCAL_CACHE_TTL, "").strip() or "0")
     makers: dict[str, Callable[[str], object]] = {
-        "session_store": RedisSessionStore,
+        "session_store": lambda url: RedisSessionStore(url, local_cache_ttl=cache_ttl),
         "replay_store": RedisReplayStore,
     }
     try:
         return {name: make(url) for name, make in makers.items() if name not in given}
     except ConfigurationError as exc:
         raise ConfigurationError(exc.field, exc.reason, variable=REDIS_URL) from None
+
+
+def _seconds(text: str) -> float:
+    """``AUTHONOMY_REDIS_LOCAL_CACHE_TTL`` as seconds, or a clear error."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigurationError(
+            "local_cache_ttl",
+            "must be a number of seconds, 0 or more",
+            variable=REDIS_LOCAL_CACHE_TTL,
+        )
+    return seconds

@@ -53,6 +53,15 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
     return MemorySessionStore(ttl=config.session_max_age)
 
 
+def _follow_store(engine: Engine, store: SessionStore) -> None:
+    """Let a shared store take part in the engine's session cache (Redis): it tells
+    the engine what other processes change, and may answer for revoked sids itself."""
+    engine.sessions.store_ends_revoked = getattr(store, "ends_revoked_sessions", False) is True
+    follow = getattr(store, "follow_changes", None)
+    if callable(follow):
+        follow(engine.sessions.forget)
+
+
 def _unsaved_at_exit(count: int, exc: Exception) -> None:
     # What stays unsaved is lost with the process: those users sign in again.
     logger.error("%d refreshed sessions could not be saved before closing: %s", count, exc)
@@ -105,6 +114,7 @@ class _Runtime:
         )
         self.engine.sessions.claims.enabled = shares_refreshes(self.store)
         self.engine.login.shared_login_counts = counts_logins(self.store)
+        _follow_store(self.engine, self.store)
         self.routes = Routes(self.engine)
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.
         self.callers = Callers(self.engine)

@@ -86,6 +86,17 @@ class SessionKeeper(Part):
         tokens.forget_sessions = self.recent_sessions.clear
         #: Claims on refreshes, for stores shared by processes (the runtime enables them).
         self.claims = RefreshClaims(ctx)
+        #: Set by the runtime when revoking a sid deletes its stored sessions: a session
+        #: that loads needs no separate question to the store about its sid.
+        self.store_ends_revoked = False
+
+    def forget(self, cookie: str | None) -> None:
+        """Drop the cached session of ``cookie`` (``None``: every cached session), say
+        because another process changed it."""
+        if cookie is None:
+            self.recent_sessions.clear()
+        else:
+            self.recent_sessions.discard(cookie)
 
     def cached_session(self, cookie: str) -> SessionState | None:
         """The state of a session seen moments ago that needs no refresh, touch or check."""
@@ -102,6 +113,8 @@ class SessionKeeper(Part):
         refreshed, touched or ended either; it stays good where it belongs."""
         yield from self.claims.write_back_first()
         now = self.clock()
+        # Read before the load: a change reported while it runs must not be cached over.
+        generation = self.recent_sessions.generation
         record = yield LoadSession(cookie)
         if record is not None and self._signed_out_everywhere(record):
             # Not another app's (those are refused below): this one's user signed out
@@ -121,7 +134,9 @@ class SessionKeeper(Part):
             self._ended_event(record, "customer_not_accepted", logging.WARNING)
             yield from self.end_local(cookie)
             return _NO_SESSION
-        revoked = yield from self.tokens.sid_revoked(record.claims.get("sid"))
+        revoked = yield from self.tokens.sid_revoked(
+            record.claims.get("sid"), ask_store=not self.store_ends_revoked
+        )
         if revoked:
             self._ended_event(record, "signed_out")
             yield from self.end_local(cookie)
@@ -141,13 +156,13 @@ class SessionKeeper(Part):
             )
             return touched
         state = SessionState.of(record, cookie, None)
-        self._remember(cookie, record, state, now)
+        self._remember(cookie, record, state, now, generation)
         return state
 
     def _remember(
-        self, cookie: str, record: SessionRecord, state: SessionState, now: float
+        self, cookie: str, record: SessionRecord, state: SessionState, now: float, generation: int
     ) -> None:
-        if self.session_cache_ttl <= 0:
+        if self.session_cache_ttl <= 0 or self.recent_sessions.generation != generation:
             return
         config = self.config
         until = min(
@@ -158,6 +173,8 @@ class SessionKeeper(Part):
             record.created_at + config.session_max_age,
         )
         self.recent_sessions.keep(cookie, state, until)
+        if self.recent_sessions.generation != generation:  # forgotten while kept
+            self.recent_sessions.discard(cookie)
 
     def _report(
         self, name: str, record: SessionRecord, why: str | None = None, **fields: Any

@@ -200,14 +200,15 @@ class TokenVerifier(Part):
             self.events.emit(ev.SESSION_ENDED, "back_channel_logout", event_type=event_type)
             yield from self.revoke_sid(sid)
 
-    def sid_revoked(self, sid: Any) -> Flow[bool]:
-        """Whether Authonomy session ``sid`` was ended (here, or in the shared store)."""
+    def sid_revoked(self, sid: Any, *, ask_store: bool = True) -> Flow[bool]:
+        """Whether Authonomy session ``sid`` was ended (here, or in the shared store
+        unless ``ask_store`` is false: the caller knows the store's answer already)."""
         if not isinstance(sid, str) or not sid:
             return False
         now = self.clock()
         if self._revoked_sids.get(sid, now) is not None:
             return True
-        if not self.shared_revocations:
+        if not (self.shared_revocations and ask_store):
             return False
         try:
             revoked = bool((yield SidRevoked(sid)))

@@ -6,7 +6,9 @@
 * key prefixes: the one given, else a default followed by the app's audience;
 * keys with a hash tag, so every key about one session (or one delivery) lives in one
   Redis Cluster slot and nothing that touches several of them fails with ``CROSSSLOT``;
-* Redis failures turned into :class:`~.._errors.StoreUnavailableError`.
+* Redis failures turned into :class:`~.._errors.StoreUnavailableError`;
+* commands that must reach Redis in order: pipelined on one server, one by one on a
+  Cluster (where a pipeline runs each node's share on its own).
 
 URLs::
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import importlib
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -29,7 +31,16 @@ from urllib.parse import unquote, urlsplit
 
 from .._errors import ConfigurationError, StoreUnavailableError
 
-__all__ = ["KeyPrefix", "RedisClients", "check_prefix", "hash_tagged", "import_redis"]
+__all__ = [
+    "Command",
+    "KeyPrefix",
+    "RedisClients",
+    "check_prefix",
+    "hash_tagged",
+    "import_redis",
+    "in_order",
+    "in_order_async",
+]
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}
@@ -73,6 +84,39 @@ def hash_tagged(prefix: str, ident: str, suffix: str = "") -> str:
     to the closing brace written here. Either way all of an ident's keys share a slot.
     """
     return f"{prefix}{{{ident}}}{suffix}"
+
+
+Command = tuple[str, tuple[Any, ...], dict[str, Any]]
+"""One Redis command: the client method's name, its arguments and keyword arguments."""
+
+
+def _is_cluster(client: Any) -> bool:
+    return hasattr(client, "get_nodes")  # both RedisCluster classes, never a Redis
+
+
+def in_order(client: Any, commands: Sequence[Command]) -> list[Any]:
+    """Run ``commands`` one after another on a blocking client; their replies.
+
+    On one server (or a Sentinel-managed primary) they go as one pipeline: one round
+    trip, and one connection keeps their order. A Cluster pipeline would send each
+    node's commands separately, in no order between nodes, so there they run one by one.
+    """
+    if _is_cluster(client):
+        return [getattr(client, name)(*args, **options) for name, args, options in commands]
+    pipe = client.pipeline(transaction=False)
+    for name, args, options in commands:
+        getattr(pipe, name)(*args, **options)
+    return list(pipe.execute())
+
+
+async def in_order_async(client: Any, commands: Sequence[Command]) -> list[Any]:
+    """:func:`in_order` on a ``redis.asyncio`` client."""
+    if _is_cluster(client):
+        return [await getattr(client, name)(*args, **options) for name, args, options in commands]
+    pipe = client.pipeline(transaction=False)
+    for name, args, options in commands:
+        getattr(pipe, name)(*args, **options)
+    return list(await pipe.execute())
 
 
 class KeyPrefix:

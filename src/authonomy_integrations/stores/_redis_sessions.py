@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
@@ -13,9 +13,16 @@ from contextlib import (
 from typing import TYPE_CHECKING, Any
 
 from .._core.sessions import SessionRecord
-from .._errors import SessionError
+from .._errors import ConfigurationError, SessionError
 from ._base import is_session_id
-from ._redis import KeyPrefix, RedisClients, hash_tagged
+from ._redis import Command, KeyPrefix, RedisClients, hash_tagged, in_order, in_order_async
+from ._redis_changes import (
+    EVERY_SESSION,
+    ChangeListener,
+    Forget,
+    change_channel,
+    session_changed,
+)
 from ._redis_index import RedisUserIndex
 
 if TYPE_CHECKING:
@@ -61,6 +68,20 @@ _DROP_CLAIM = """
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 """
+# The sessions of one Authonomy session (``sid``): a set that lives as long as the
+# longest of them, so that revoking the sid finds and deletes every one.
+_INDEX = """
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+"""
+#: Leads every value saved with its sid indexed; a value without it (saved by an
+#: earlier version of this store) is checked against the revoked sids when loaded.
+_INDEXED = b"i"
+#: Where the ``EXISTS`` of the revoked sid is among the replies of a save (see _saving).
+_REVOKED_REPLY = 2
 
 
 class RedisSessionStore(RedisUserIndex):
@@ -89,12 +110,23 @@ class RedisSessionStore(RedisUserIndex):
     By default the prefix is ``authonomy:session:<audience>:`` with the audience of the
     app the store serves (the middleware or extension binds it at start-up), so apps
     sharing a Redis never read each other's sessions; one store object serves one app.
+
+    A session request costs one Redis command (``GET``): revoking an Authonomy session
+    (:meth:`revoke_sid`) deletes the stored sessions of that ``sid``, found through the
+    set ``prefix sid-sessions:<sid>`` that each save adds to, so a session that loads is
+    not revoked. With ``local_cache_ttl`` seconds (0, the default, keeps none) each
+    worker keeps decoded sessions in memory and a repeat request costs no Redis command
+    at all: every write is published on the channel ``prefix changes`` and each worker
+    forgets what another one changed, refreshed, ended or revoked, within milliseconds
+    while Redis is reachable and never later than ``local_cache_ttl`` (messages lost
+    while a worker was disconnected). The cache reads the channel on a thread, so it
+    needs ``url=`` or a blocking ``client``.
     """
 
-    #: Other processes write here: every request loads its session.
-    local_cache_ttl: float = 0.0
     #: Ended Authonomy sessions are recorded here for every process.
     shares_revocations: bool = True
+    #: :meth:`revoke_sid` also deletes the sessions of that sid: a loaded session is live.
+    ends_revoked_sessions: bool = True
 
     def __init__(
         self,
@@ -105,6 +137,7 @@ class RedisSessionStore(RedisUserIndex):
         prefix: str | None = None,
         lock_timeout: float = 10,
         timeout: float = 2.0,
+        local_cache_ttl: float = 0.0,
     ) -> None:
         self._clients = RedisClients(
             owner="RedisSessionStore",
@@ -119,6 +152,15 @@ class RedisSessionStore(RedisUserIndex):
             prefix, DEFAULT_PREFIX, owner="RedisSessionStore", field="session_store"
         )
         self.lock_timeout = lock_timeout
+        #: Seconds a worker may reuse a decoded session (0: load it on every request).
+        self.local_cache_ttl = _cache_ttl(local_cache_ttl)
+        if self.local_cache_ttl and not self._clients.has_sync:
+            raise ConfigurationError(
+                "session_store",
+                "local_cache_ttl needs url= or a blocking client: other workers' changes "
+                "are read on a thread",
+            )
+        self._listener: ChangeListener | None = None
 
     @property
     def serves_asyncio(self) -> bool:
@@ -163,28 +205,34 @@ class RedisSessionStore(RedisUserIndex):
 
     def save(self, record: SessionRecord, ttl: int) -> str:
         """``SET prefix{id} record EX ttl``; the cookie value is the session id."""
+        write: Command = ("set", (self.key(record.id), _value(record)), {"ex": _seconds(ttl)})
         with self._errors():
-            self._sync().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+            self._wrote(in_order(self._sync(), self._saving(record, ttl, write)), record)
         return record.id
 
     def load(self, cookie_value: str) -> SessionRecord | None:
-        """The record for a session id, or ``None`` when unknown or expired."""
+        """The record for a session id, or ``None`` when unknown, expired or revoked."""
         if not is_session_id(cookie_value):
             return None
         with self._errors():
             data = self._sync().get(self.key(cookie_value))
-        return _decode(data, cookie_value)
+            record, sid = _decode(data, cookie_value)
+            if sid is not None and self.is_sid_revoked(sid):
+                return None
+        return record
 
     def delete(self, cookie_value: str) -> None:
         """Remove the session's key and any refresh claim on it."""
         if is_session_id(cookie_value):
             with self._errors():
-                self._sync().delete(self.key(cookie_value), self.claim_key(cookie_value))
+                in_order(self._sync(), self._deleting(cookie_value))
 
     async def asave(self, record: SessionRecord, ttl: int) -> str:
         """Awaitable :meth:`save` on the ``redis.asyncio`` client."""
+        write: Command = ("set", (self.key(record.id), _value(record)), {"ex": _seconds(ttl)})
         with self._errors():
-            await self._async().set(self.key(record.id), record.to_bytes(), ex=max(1, int(ttl)))
+            done = await in_order_async(self._async(), self._saving(record, ttl, write))
+            await self._awrote(done, record)
         return record.id
 
     async def aload(self, cookie_value: str) -> SessionRecord | None:
@@ -193,13 +241,53 @@ class RedisSessionStore(RedisUserIndex):
             return None
         with self._errors():
             data = await self._async().get(self.key(cookie_value))
-        return _decode(data, cookie_value)
+            record, sid = _decode(data, cookie_value)
+            if sid is not None and await self.ais_sid_revoked(sid):
+                return None
+        return record
 
     async def adelete(self, cookie_value: str) -> None:
         """Awaitable :meth:`delete`."""
         if is_session_id(cookie_value):
             with self._errors():
-                await self._async().delete(self.key(cookie_value), self.claim_key(cookie_value))
+                await in_order_async(self._async(), self._deleting(cookie_value))
+
+    # Saving, in this order (one pipeline on one server, one command at a time on a
+    # Cluster): the sid's index, the record, a look at the revoked sids, the change
+    # published. A revocation records the sid, then reads the index, then deletes:
+    # either it finds this session in the index, or this save finds the sid revoked
+    # (and deletes what it saved).
+
+    def _saving(self, record: SessionRecord, ttl: int, write: Command) -> list[Command]:
+        sid = _sid(record)
+        if sid is None:
+            return [write, self._announce(session_changed(record.id))]
+        index: Command = ("eval", (_INDEX, 1, self._index_key(sid), record.id, _seconds(ttl)), {})
+        revoked: Command = ("exists", (self._revoked_key(sid),), {})
+        return [index, write, revoked, self._announce(session_changed(record.id))]
+
+    def _wrote(self, replies: Sequence[Any], record: SessionRecord) -> None:
+        if _sid(record) is not None and replies[_REVOKED_REPLY]:  # saved, but revoked
+            in_order(self._sync(), self._deleting(record.id))
+
+    async def _awrote(self, replies: Sequence[Any], record: SessionRecord) -> None:
+        if _sid(record) is not None and replies[_REVOKED_REPLY]:
+            await in_order_async(self._async(), self._deleting(record.id))
+
+    def _deleting(self, session_id: str) -> list[Command]:
+        keys = (self.key(session_id), self.claim_key(session_id))
+        return [("delete", keys, {}), self._announce(session_changed(session_id))]
+
+    def _announce(self, message: bytes) -> Command:
+        return ("publish", (self.channel, message), {})
+
+    @property
+    def channel(self) -> str:
+        """The pub/sub channel on which this store's writes are announced."""
+        return change_channel(self.prefix)
+
+    def _index_key(self, sid: str) -> str:
+        return f"{self.prefix}sid-sessions:{sid}"
 
     # Refresh claims. A refresh rotates the session's refresh token at Authonomy before
     # the new one is saved here; if Redis fails in between, the record left here holds
@@ -214,9 +302,12 @@ class RedisSessionStore(RedisUserIndex):
     def save_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
         """Save ``record`` and drop the claim, only if ``claim`` still holds the session;
         the cookie value, or ``None`` (nothing saved) when the claim is gone."""
+        write: Command = ("eval", self._save_claimed(record, ttl, claim), {})
+        steps = self._saving(record, ttl, write)
         with self._errors():
-            saved = self._sync().eval(*self._save_claimed(record, ttl, claim))
-        return record.id if saved else None
+            replies = in_order(self._sync(), steps)
+            self._wrote(replies, record)
+        return record.id if replies[steps.index(write)] else None
 
     def refresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
         """The claim of an unsaved refresh of the session and when it was first seen (the
@@ -237,9 +328,12 @@ class RedisSessionStore(RedisUserIndex):
 
     async def asave_refreshed(self, record: SessionRecord, ttl: int, claim: str) -> str | None:
         """Awaitable :meth:`save_refreshed`."""
+        write: Command = ("eval", self._save_claimed(record, ttl, claim), {})
+        steps = self._saving(record, ttl, write)
         with self._errors():
-            saved = await self._async().eval(*self._save_claimed(record, ttl, claim))
-        return record.id if saved else None
+            replies = await in_order_async(self._async(), steps)
+            await self._awrote(replies, record)
+        return record.id if replies[steps.index(write)] else None
 
     async def arefresh_claimed(self, session_id: str, now: float) -> tuple[str, float] | None:
         """Awaitable :meth:`refresh_claimed`."""
@@ -257,7 +351,7 @@ class RedisSessionStore(RedisUserIndex):
 
     def _save_claimed(self, record: SessionRecord, ttl: int, claim: str) -> tuple[Any, ...]:
         keys = (self.key(record.id), self.claim_key(record.id))
-        return (_SAVE_CLAIMED, 2, *keys, claim, record.to_bytes(), max(1, int(ttl)))
+        return (_SAVE_CLAIMED, 2, *keys, claim, _value(record), _seconds(ttl))
 
     # Ended Authonomy sessions (``sid``), shared by every process using this Redis: their
     # access tokens are refused everywhere, not only in the process that saw the logout.
@@ -266,9 +360,13 @@ class RedisSessionStore(RedisUserIndex):
         return f"{self.prefix}revoked-sid:{sid}"
 
     def revoke_sid(self, sid: str, ttl: int) -> None:
-        """Record Authonomy session ``sid`` as ended for ``ttl`` seconds."""
+        """Record Authonomy session ``sid`` as ended for ``ttl`` seconds and delete its
+        stored sessions; every worker is told to forget its cached sessions."""
+        client = self._sync()
         with self._errors():
-            self._sync().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+            client.set(self._revoked_key(sid), b"1", ex=_seconds(ttl))
+            ids = client.smembers(self._index_key(sid))
+            in_order(client, self._ending(ids))
 
     def is_sid_revoked(self, sid: str) -> bool:
         """Whether Authonomy session ``sid`` was recorded as ended."""
@@ -277,8 +375,19 @@ class RedisSessionStore(RedisUserIndex):
 
     async def arevoke_sid(self, sid: str, ttl: int) -> None:
         """Awaitable :meth:`revoke_sid`."""
+        client = self._async()
         with self._errors():
-            await self._async().set(self._revoked_key(sid), b"1", ex=max(1, int(ttl)))
+            await client.set(self._revoked_key(sid), b"1", ex=_seconds(ttl))
+            ids = await client.smembers(self._index_key(sid))
+            await in_order_async(client, self._ending(ids))
+
+    def _ending(self, ids: Any) -> list[Command]:
+        deletes: list[Command] = [
+            ("delete", (self.key(text), self.claim_key(text)), {})
+            for text in map(_text, ids)
+            if is_session_id(text)
+        ]
+        return [*deletes, self._announce(EVERY_SESSION)]
 
     async def ais_sid_revoked(self, sid: str) -> bool:
         """Awaitable :meth:`is_sid_revoked`."""
@@ -353,13 +462,57 @@ class RedisSessionStore(RedisUserIndex):
             with suppress(self._clients.redis.exceptions.RedisError):
                 await lock.release()
 
+    # The local cache: the engine keeps decoded sessions for ``local_cache_ttl``
+    # seconds and this store tells it what other workers changed.
+
+    def follow_changes(self, forget: Forget) -> None:
+        """Call ``forget(session_id)`` when any worker changes a session and
+        ``forget(None)`` when any may have changed; only with ``local_cache_ttl``."""
+        if not self.local_cache_ttl:
+            return
+        if self._listener is None:
+            self._listener = ChangeListener(
+                lambda: self._sync().pubsub(),
+                self.channel,
+                (self._clients.redis.exceptions.RedisError, OSError),
+            )
+        self._listener.add(forget)
+
+    @property
+    def following_changes(self) -> bool:
+        """Whether other workers' changes are being received now (``False`` without a
+        local cache, and while Redis is out of reach)."""
+        return self._listener is not None and self._listener.subscribed
+
     def close(self) -> None:
-        """Close the blocking client this store created (clients passed in are left open)."""
+        """Stop following changes and close the blocking client this store created
+        (clients passed in are left open)."""
+        if self._listener is not None:
+            self._listener.close()
         self._clients.close()
 
     async def aclose(self) -> None:
         """Close the asyncio client this store created (clients passed in are left open)."""
         await self._clients.aclose()
+
+
+def _cache_ttl(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ConfigurationError("local_cache_ttl", "must be a number of seconds, 0 or more")
+    return float(value)
+
+
+def _seconds(ttl: float) -> int:
+    return max(1, int(ttl))
+
+
+def _sid(record: SessionRecord) -> str | None:
+    sid = record.claims.get("sid")
+    return sid if isinstance(sid, str) and sid else None
+
+
+def _value(record: SessionRecord) -> bytes:
+    return _INDEXED + record.to_bytes()
 
 
 def _text(value: Any) -> str:
@@ -373,13 +526,18 @@ def _claim_seen(found: Any) -> tuple[str, float] | None:
     return _text(owner), float(_text(seen))
 
 
-def _decode(data: Any, session_id: str) -> SessionRecord | None:
+def _decode(data: Any, session_id: str) -> tuple[SessionRecord | None, str | None]:
+    """The record stored for ``session_id`` and, when it was saved without its sid
+    indexed (by an earlier version), that sid: a revocation may have missed it."""
     if isinstance(data, str):  # a client created with decode_responses=True
         data = data.encode("utf-8")
     if not isinstance(data, bytes):
-        return None
-    record = SessionRecord.from_bytes(data)
-    return record if record is not None and record.id == session_id else None
+        return None, None
+    indexed = data.startswith(_INDEXED)
+    record = SessionRecord.from_bytes(data[len(_INDEXED) :] if indexed else data)
+    if record is None or record.id != session_id:
+        return None, None
+    return record, None if indexed else _sid(record)
 
 
 def _counted(found: Any, window: int) -> tuple[int, float]:
