@@ -88,6 +88,24 @@ def test_a_bad_redis_url_names_the_variable(sb: Sandbox) -> None:
     assert str(failure.value).startswith("session_store (AUTHONOMY_REDIS_URL): unknown Redis")
 
 
+def test_from_env_gives_the_redis_sessions_a_local_cache_when_asked(sb: Sandbox) -> None:
+    environ = _environ(sb, AUTHONOMY_REDIS_URL=URLS[0], AUTHONOMY_REDIS_LOCAL_CACHE_TTL="2.5")
+    config = AuthonomyConfig.from_env(environ)
+    assert isinstance(config.session_store, RedisSessionStore)
+    assert config.session_store.local_cache_ttl == 2.5
+    unset = AuthonomyConfig.from_env(_environ(sb, AUTHONOMY_REDIS_URL=URLS[0]))
+    assert isinstance(unset.session_store, RedisSessionStore)
+    assert unset.session_store.local_cache_ttl == 0
+
+
+@pytest.mark.parametrize("ttl", ["soon", "-1", "inf", "nan"])
+def test_a_bad_local_cache_ttl_names_its_variable(sb: Sandbox, ttl: str) -> None:
+    environ = _environ(sb, AUTHONOMY_REDIS_URL=URLS[0], AUTHONOMY_REDIS_LOCAL_CACHE_TTL=ttl)
+    with pytest.raises(ConfigurationError) as failure:
+        AuthonomyConfig.from_env(environ)
+    assert failure.value.variable == "AUTHONOMY_REDIS_LOCAL_CACHE_TTL"
+
+
 # --- what says several workers serve the app ------------------------------------------------
 
 
