@@ -36,7 +36,17 @@ def _security_parameter(scopes: tuple[str, ...]) -> inspect.Parameter | None:
     from fastapi import Security
     from fastapi.security import HTTPBearer
 
-    scheme = HTTPBearer(
+    class DocumentedBearer(HTTPBearer):
+        """The bearer scheme as the document shows it; it reads nothing (the kit's
+        check decides), so it takes a WebSocket as well as a request, which FastAPI's
+        own ``HTTPBearer`` does not on every version the kit supports."""
+
+        async def __call__(self, request: HTTPConnection) -> None:
+            return None
+
+    # Evaluated here: FastAPI before 0.124 cannot resolve an instance's text annotations.
+    DocumentedBearer.__call__.__annotations__ = {"request": HTTPConnection, "return": None}
+    scheme = DocumentedBearer(
         auto_error=False,
         scheme_name=_SCHEME,
         description="An Authonomy access token (the sandbox issues them for tests).",
