@@ -4,6 +4,8 @@ view against the kit, WSGI and ASGI, as CPU time per request.
 Variants, each a Django handler (``WSGIHandler`` or ``ASGIHandler``) called directly:
 
 - ``bare``: no middleware at all, a view that answers ``ok``;
+- ``no-op middleware`` (WSGI): one middleware that only calls the next, the price
+  Django puts on any middleware;
 - ``kit bearer``: the kit's middleware, the view behind its ``login_required``, a repeat
   bearer token;
 - ``kit session``: the same app, a session cookie of the memory store;
@@ -36,6 +38,22 @@ from django.conf import settings
 Loop = Callable[[int], float]
 
 _KIT = "authonomy_integrations.django.AuthonomyMiddleware"
+_NOOP = f"{__name__}.NoOpMiddleware"
+
+
+class NoOpMiddleware:
+    """A middleware that only calls the next one: what Django charges for any."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        return self.get_response(request)
+
+
 _DJANGO_AUTH = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -234,6 +252,9 @@ def _variants(tmp: Path) -> dict[str, Loop]:
         kit = _handler([_KIT], config, clock, asgi=asgi)
         own_auth = _handler(_DJANGO_AUTH, None, None, asgi=asgi)
         variants[f"{kind} bare"] = loop(bare, f"/{prefix}bare", {})
+        if not asgi:
+            noop = _handler([_NOOP], None, None, asgi=False)
+            variants[f"{kind} no-op middleware"] = loop(noop, f"/{prefix}bare", {})
         variants[f"{kind} kit bearer"] = loop(kit, f"/{prefix}kit", bearer)
         variants[f"{kind} kit session"] = loop(kit, f"/{prefix}kit", session)
         variants[f"{kind} django session"] = loop(own_auth, f"/{prefix}django", own)
