@@ -12,7 +12,10 @@ call (named by its method, with ``http.request.method``, ``url.full`` without th
 ``server.address``, ``http.response.status_code``). Each event is also a span event on
 the current span. Metrics:
 
-- ``authonomy.events`` (counter): attributes ``authonomy.event`` and ``authonomy.reason``;
+- ``authonomy.events`` (observable counter, read when metrics are collected): attributes
+  ``authonomy.event`` and ``authonomy.reason``; it counts repeats too (a verified token
+  answered from memory: ``token.accepted`` with reason ``cached``), which are neither
+  hook calls nor span events;
 - ``authonomy.operation.duration`` (histogram, s): each span's length, by
   ``authonomy.operation`` and ``error.type``;
 - ``http.client.request.duration`` (histogram, s): Authonomy API calls, with the
@@ -22,8 +25,10 @@ the current span. Metrics:
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,7 +67,55 @@ def events_for(config: AuthonomyConfig | None) -> Events:
     """The events of an app with ``config``: logs, its ``on_event`` hook, OpenTelemetry
     (``None``: an API client without a configuration, logs and OpenTelemetry only)."""
     telemetry = OpenTelemetry() if otel_configured() else None
-    return Events(config.on_event if config is not None else None, telemetry)
+    events = Events(config.on_event if config is not None else None, telemetry)
+    if telemetry is not None:
+        telemetry.counts(events)
+    return events
+
+
+class _Tally:
+    """The one ``authonomy.events`` counter of a meter provider, observed at collection
+    from the counts of every :class:`Events` still alive that reports to it (one per
+    runtime, webhook receiver, API client), so a repeat costs an increment, not a call."""
+
+    def __init__(self, meter: Any) -> None:
+        self.sources: weakref.WeakSet[Events] = weakref.WeakSet()
+        self.lock = threading.Lock()
+        meter.create_observable_counter(
+            "authonomy.events",
+            callbacks=[self.observe],
+            unit="{event}",
+            description="Decisions of the Authonomy kit, and repeats answered from memory",
+        )
+
+    def observe(self, options: Any) -> Iterable[Any]:
+        """The running totals by event and reason, summed over every source."""
+        from opentelemetry.metrics import Observation
+
+        totals: dict[tuple[str, str | None], int] = {}
+        with self.lock:
+            sources = list(self.sources)
+        for events in sources:
+            for key, count in list(events.counts.items()):
+                totals[key] = totals.get(key, 0) + count
+        for (name, reason), total in totals.items():
+            attributes = {"authonomy.event": name}
+            if reason:
+                attributes["authonomy.reason"] = reason
+            yield Observation(total, attributes)
+
+
+#: Each meter provider's counter: registered once, however many apps report to it.
+_TALLIES: weakref.WeakKeyDictionary[Any, _Tally] = weakref.WeakKeyDictionary()
+_TALLIES_LOCK = threading.Lock()
+
+
+def _tally(provider: Any) -> _Tally:
+    with _TALLIES_LOCK:
+        tally = _TALLIES.get(provider)
+        if tally is None:
+            tally = _TALLIES[provider] = _Tally(provider.get_meter(_SCOPE))
+        return tally
 
 
 class OpenTelemetry:
@@ -73,10 +126,8 @@ class OpenTelemetry:
 
         self._trace = trace
         self.tracer = trace.get_tracer(_SCOPE)
-        meter = metrics.get_meter(_SCOPE)
-        self.counter = meter.create_counter(
-            "authonomy.events", unit="{event}", description="Decisions of the Authonomy kit"
-        )
+        self._provider = metrics.get_meter_provider()
+        meter = self._provider.get_meter(_SCOPE)
         self.operations = meter.create_histogram(
             "authonomy.operation.duration",
             unit="s",
@@ -88,12 +139,15 @@ class OpenTelemetry:
             description="Duration of HTTP client requests.",
         )
 
+    def counts(self, events: Events) -> None:
+        """Export what ``events`` counts (decisions and repeats) as ``authonomy.events``."""
+        tally = _tally(self._provider)
+        with tally.lock:
+            tally.sources.add(events)
+
     def record(self, event: AuthEvent) -> None:
-        """Count the event, time API calls, and note the event on the current span."""
-        attributes = {"authonomy.event": event.name}
-        if event.reason:
-            attributes["authonomy.reason"] = event.reason
-        self.counter.add(1, attributes)
+        """Time API calls and note the event on the current span (the event is counted
+        by :class:`Events` itself, see :meth:`counts`)."""
         if event.name == API_CALL and event.duration is not None:
             self.http_duration.record(event.duration, _http_attributes(event.fields))
         span = self._trace.get_current_span()

@@ -20,7 +20,7 @@ from .._config import AuthonomyConfig
 from .._errors import TokenError
 from . import web
 from .effects import Flow
-from .events import TOKEN_REFUSED
+from .events import REPEAT, TOKEN_REFUSED
 from .origins import Origins
 from .routes import TEMPORARY_ERRORS
 from .token_cache import TAIL
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["ASK", "Ask", "Caller", "Callers", "Pending", "by_session_cookie", "refusal"]
 
 logger = logging.getLogger("authonomy_integrations")
-_token_logger = logging.getLogger("authonomy_integrations.tokens")
-_DEBUG: Final = logging.DEBUG
 
 
 class Ask(enum.Enum):
@@ -117,9 +115,7 @@ class Callers:
         # (``TokenCache.by_header``), a comparison and a clock read, whoever listens.
         self._by_header = engine.bearer_cache.by_header.get
         self._repeat_bearer = engine.repeat_bearer
-        self._events = engine.events
-        self._report_repeat = engine.report_repeat
-        self._debug = _token_logger.isEnabledFor
+        self._counts = engine.events.counts
         # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
         self._session_hit: Callable[[str, float], SessionState | None]
         self._session_hit = engine.recent_sessions.get
@@ -150,9 +146,8 @@ class Callers:
         if authorization:
             held = self._by_header(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
-                # ``report_repeat``'s test, inline: this runs on every repeat request.
-                if self._events.listening or self._debug(_DEBUG):
-                    self._report_repeat(held[2])
+                # ``report_repeat`` inline: this runs on every repeat request.
+                self._counts[REPEAT] += 1
                 found: AuthonomyUser = held[2]
                 return found
             return self._known_bearer(authorization)

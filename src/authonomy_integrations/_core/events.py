@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ __all__ = [
     "POLICY_FAILED",
     "POLICY_PASSED",
     "REFRESH_FAILED",
+    "REPEAT",
     "SESSION_CREATED",
     "SESSION_ENDED",
     "SESSION_REFRESHED",
@@ -51,6 +53,7 @@ __all__ = [
     "WEBHOOK_REJECTED",
     "WEBHOOK_VERIFIED",
     "AuthEvent",
+    "Count",
     "Events",
     "Span",
     "Telemetry",
@@ -110,6 +113,11 @@ _TABLE: dict[str, tuple[str, int]] = {
 
 #: The stable event names.
 EVENT_NAMES = frozenset(_TABLE)
+
+#: An event's name and reason, the key its occurrences are counted under.
+Count = tuple[str, str | None]
+#: A verified token answered from memory again: counted, never a hook call or span.
+REPEAT: Count = (TOKEN_ACCEPTED, "cached")
 
 _LOGGERS = {
     name: logging.getLogger(f"authonomy_integrations.{area}") for name, (area, _) in _TABLE.items()
@@ -196,9 +204,14 @@ class Events:
 
     ``hook`` is called synchronously in the thread or task that decided, so it sees the
     request's context; one that raises is logged at ERROR and the request goes on.
+
+    A repeat (a verified token answered from memory again) is no decision: it is only
+    counted in :attr:`counts`, which telemetry reads when it collects and the log
+    writes in aggregate at DEBUG, so a busy app pays an increment per repeat whoever
+    listens.
     """
 
-    __slots__ = ("hook", "listening", "telemetry")
+    __slots__ = ("__weakref__", "_logged", "counts", "hook", "listening", "telemetry")
 
     def __init__(
         self,
@@ -210,6 +223,10 @@ class Events:
         #: Whether a sink other than the log wants every event: checked first, so the
         #: quiet case costs one attribute read and the logger's cached level check.
         self.listening = hook is not None or telemetry is not None
+        #: Every event counted by name and reason since start-up, repeats included.
+        self.counts: defaultdict[Count, int] = defaultdict(int)
+        #: How many of the counted repeats the log has been told of.
+        self._logged = 0
 
     def wants(self, name: str, level: int | None = None) -> bool:
         """Whether an event ``name`` at ``level`` would reach any sink."""
@@ -235,6 +252,8 @@ class Events:
         logged = logger.isEnabledFor(level)
         if not (logged or self.listening):
             return
+        if self.counts.get(REPEAT, 0) != self._logged:
+            self.log_repeats()
         # Text from requests may reach any field: none may carry a control character
         # into a log line, a hook or a span (see ``log_text``).
         event = AuthEvent(
@@ -245,12 +264,28 @@ class Events:
             duration,
             MappingProxyType({k: clean_value(v) for k, v in fields.items() if v is not None}),
         )
+        self.counts[(name, event.reason)] += 1
         if logged:
             logger.log(level, "%s", _line(event), exc_info=exc_info, extra=_extra(event))
         if self.telemetry is not None:
             self._guarded(self.telemetry.record, event, "telemetry")
         if self.hook is not None:
             self._guarded(self.hook, event, "on_event hook")
+
+    def count(self, key: Count) -> None:
+        """Count one more ``key`` (an event's name and reason) without reporting it."""
+        self.counts[key] += 1
+
+    def log_repeats(self) -> None:
+        """Write the repeats counted since the last call as one DEBUG line
+        (``token.accepted reason=cached repeats=N``), when the tokens logger is at DEBUG:
+        a repeat is told in aggregate, never a line per request."""
+        total = self.counts.get(REPEAT, 0)
+        new = total - self._logged
+        logger = _LOGGERS[TOKEN_ACCEPTED]
+        if new > 0 and logger.isEnabledFor(logging.DEBUG):
+            self._logged = total
+            logger.debug("%s reason=%s repeats=%d", *REPEAT, new, extra={"authonomy_repeats": new})
 
     @staticmethod
     def _guarded(sink: Callable[[AuthEvent], Any], event: AuthEvent, what: str) -> None:

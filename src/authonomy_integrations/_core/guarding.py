@@ -194,11 +194,15 @@ class Guarding(Generic[R, T]):
     def _guarded(
         self, view: Callable[..., Any], bind: Bind[R], requirement: Requirement
     ) -> Callable[..., Any]:
-        check, respond = self.check, self.respond
+        check, respond, user = self.check, self.respond, self.user
+        # login_required: a signed-in user is all it takes, asked before anything else.
+        suffices = _user_suffices(requirement)
 
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             request, args, kwargs = bind(args, kwargs)
+            if suffices and user(request) is not None:
+                return view(*args, **kwargs)
             refusal = check(request, requirement)
             return respond(refusal) if refusal is not None else view(*args, **kwargs)
 

@@ -36,7 +36,6 @@ from .user import AuthonomyUser
 __all__ = ["DEFAULT_TOKEN_LIFETIME", "ENDED_SESSIONS", "SESSION_END_EVENTS", "TokenVerifier"]
 
 logger = logging.getLogger("authonomy_integrations")
-_token_logger = logging.getLogger("authonomy_integrations.tokens")
 
 #: Ended sessions remembered (logged-out ids, revoked ``sid`` values).
 ENDED_SESSIONS = 100_000
@@ -133,22 +132,15 @@ class TokenVerifier(Part):
         return user
 
     def report_repeat(self, user: AuthonomyUser) -> None:
-        """Tell whoever listens now (a hook, telemetry, the tokens logger at DEBUG) that a
-        verified token came again: ``token.accepted`` with ``cached``, at DEBUG.
+        """Count a verified token that came again (``token.accepted``, reason ``cached``):
+        a repeat is no decision, so no hook call, span or log line is made per request
+        (see :class:`~.events.Events`). The one place a repeat is counted from, but for
+        :meth:`~.caller.Callers.known`'s inline copy."""
+        self.events.counts[ev.REPEAT] += 1
 
-        Asked on every repeat, so a logger turned to DEBUG while the app runs sees the
-        next one; this is the one place a repeat is reported from."""
-        if self.events.listening or _token_logger.isEnabledFor(logging.DEBUG):
-            self._accepted(user, cached=True)
-
-    def _accepted(self, user: AuthonomyUser, *, cached: bool) -> None:
-        self.events.emit(
-            ev.TOKEN_ACCEPTED,
-            user_id=user.id,
-            customer_id=user.customer_id,
-            level=logging.DEBUG if cached else None,
-            cached=cached,
-        )
+    def _accepted(self, user: AuthonomyUser) -> None:
+        """Report a token verified for the first time."""
+        self.events.emit(ev.TOKEN_ACCEPTED, user_id=user.id, customer_id=user.customer_id)
 
     def authenticate_bearer(self, token: str) -> Flow[AuthonomyUser]:
         """The user of a bearer access token; raises :class:`TokenError` when invalid."""
@@ -174,7 +166,10 @@ class TokenVerifier(Part):
             raise TokenError("the token's session has ended (signed out)")
         if claims is not None:
             self.bearer_cache.put(token, claims, user)
-        self._accepted(user, cached=claims is None)
+        if claims is None:
+            self.report_repeat(user)
+        else:
+            self._accepted(user)
         return user
 
     def revoke_sid(self, sid: str | None, expires: float | None = None) -> Flow[None]:

@@ -35,7 +35,9 @@ __all__ = [
 REQUEST_KEY = "_authonomy"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per request, and a frozen class's ``__init__`` sets each field
+# through ``object.__setattr__``, several times slower. Nothing changes one once made.
+@dataclass(slots=True)
 class RequestAuth:
     """What the middleware settled about one request."""
 

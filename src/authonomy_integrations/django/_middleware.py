@@ -19,7 +19,7 @@ from .._core.caller import ASK
 from .._core.effects import Flow
 from .._core.routes import Answer
 from .._core.serving import CallApp, Serving
-from .._core.user import UnauthenticatedUser
+from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync, AuthonomySync
 from ._http import REQUEST_KEY, RequestAuth, answer_response, credentials, request_info, with_cookie
@@ -81,7 +81,7 @@ class AuthonomyMiddleware:
         known = self._known(request.path_info, *found)
         if known is ASK:
             return self._runner.run(self._handle(request, found))
-        return cast(HttpResponse, self._call_view(CallApp(request, known)))
+        return cast(HttpResponse, self._view(request, known))
 
     def _handle(
         self, request: HttpRequest, found: tuple[str | None, str | None]
@@ -95,8 +95,11 @@ class AuthonomyMiddleware:
         return with_cookie(response, outcome.set_cookie) if outcome.set_cookie else response
 
     def _call_view(self, effect: CallApp) -> Any:
+        """The flow's :class:`CallApp`: :meth:`_view`."""
+        return self._view(cast(HttpRequest, effect.request), effect.user)
+
+    def _view(self, request: HttpRequest, user: AuthonomyUser | None) -> Any:
         """Tell the views who is calling, and call them (``get_response``)."""
-        request, user = cast(HttpRequest, effect.request), effect.user
         setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
         request.user = user if user is not None else _ANONYMOUS  # type: ignore[assignment]
         # What django.contrib.auth's middleware offers async code (``await request.auser()``,
