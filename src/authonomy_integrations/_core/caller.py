@@ -66,8 +66,6 @@ class Pending:
 
     authorization: bytes | None
     cookies: bytes | None
-    host: bytes | None = None
-    """The ``Host`` header, read for an app with a tenant origin (see :meth:`Callers.flow`)."""
 
 
 _NOBODY = Caller(None)
