@@ -32,6 +32,9 @@ Forget = Callable[[str | None], None]
 #: The message that means "forget every session".
 EVERY_SESSION = b"*"
 _ONE_SESSION = b"s:"
+#: The start of a marker message: it changes nothing and tells a waiting
+#: :meth:`ChangeListener.mark` that every earlier message has been read.
+_MARK = b"~"
 #: Seconds a listener waits for a message before checking whether it should stop.
 _POLL = 0.25
 #: Seconds between attempts to subscribe again after Redis failed.
@@ -94,11 +97,27 @@ class ChangeListener:
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
+        self._marks: dict[bytes, threading.Event] = {}
 
     @property
     def subscribed(self) -> bool:
         """Whether changes are being received now."""
         return self._subscribed.is_set()
+
+    def mark(self) -> tuple[bytes, threading.Event]:
+        """A fresh marker message to publish, and the event set once this listener has
+        read it (and so every message published before it)."""
+        marker = _MARK + os.urandom(8).hex().encode("ascii")
+        read = self._marks[marker] = threading.Event()
+        return marker, read
+
+    def unmark(self, marker: bytes) -> None:
+        """Stop waiting for ``marker``."""
+        self._marks.pop(marker, None)
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the subscription; whether it is there."""
+        return self._subscribed.wait(timeout)
 
     def add(self, forget: Forget) -> None:
         """Tell ``forget`` about every change from now on (starting the thread once)."""
@@ -170,6 +189,12 @@ class ChangeListener:
             return
         if message.get("type") != "message":
             return
-        is_change, session_id = _what_changed(message.get("data"))
+        data = message.get("data")
+        if isinstance(data, bytes) and data.startswith(_MARK):
+            read = self._marks.pop(data, None)
+            if read is not None:
+                read.set()
+            return
+        is_change, session_id = _what_changed(data)
         if is_change:
             self._forget(session_id)

@@ -484,6 +484,21 @@ class RedisSessionStore(RedisUserIndex):
         local cache, and while Redis is out of reach)."""
         return self._listener is not None and self._listener.subscribed
 
+    def changes_received(self, timeout: float = 5.0) -> bool:
+        """Wait up to ``timeout`` seconds until every change published before this call
+        has reached this worker's local cache; whether it has (``False`` without a local
+        cache or while Redis is out of reach). For tests that count on a warm cache."""
+        listener = self._listener
+        if listener is None or not listener.wait_subscribed(timeout):
+            return False
+        marker, read = listener.mark()
+        try:
+            with self._errors():
+                self._sync().publish(self.channel, marker)
+            return read.wait(timeout)
+        finally:
+            listener.unmark(marker)
+
     def close(self) -> None:
         """Stop following changes and close the blocking client this store created
         (clients passed in are left open)."""
