@@ -20,11 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from authonomy_integrations.sandbox import Sandbox
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 _FENCE = re.compile(
-    r"(?P<markers>(?:<!-- [\w-]+: [^>]+ -->\n)*)(?P<indent>[ \t]*)```(?P<lang>\w*)\n(?P<code>.*?)^(?P=indent)```",
+    r"(?P<markers>(?:<!-- [\w-]+: [^>]+ -->\n)*)"
+    r"(?P<indent>[ \t]*)```(?P<lang>\w*)\n(?P<code>.*?)^(?P=indent)```",
     re.DOTALL | re.MULTILINE,
 )
 _MARKER = re.compile(r"<!-- ([\w-]+): ([^>]+?) -->")
@@ -119,3 +124,32 @@ def run_page_in_process(page: str, directory: Path, env: dict[str, str]) -> str:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     return output
+
+
+WEBHOOK_SECRET = "whsec_ZG9jcy1zYW1wbGUtd2ViaG9vay1zZWNyZXQtMDEyMw=="
+
+
+@pytest.fixture
+def app_url() -> str:
+    """The app's origin the samples run under; a test overrides it by parametrizing."""
+    return "http://localhost"
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch, app_url: str) -> Iterator[Sandbox]:
+    """A running sandbox, with the variables ``AuthonomyConfig.from_env()`` reads."""
+    with Sandbox() as sb:
+        for name, value in {
+            "API_KEY": sb.api_key,
+            "ENVIRONMENT": "sandbox",
+            "API_BASE_URL": sb.api_base_url,
+            "ISSUER": sb.issuer,
+            "AUDIENCE": sb.audience,
+            "APP_URL": app_url,
+            "SESSION_SECRET": "s" * 40,
+            "CUSTOMER_ID": "acme-corp",
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }.items():
+            monkeypatch.setenv(f"AUTHONOMY_{name}", value)
+        monkeypatch.delenv("AUTHONOMY_REDIS_URL", raising=False)
+        yield sb
