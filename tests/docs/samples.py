@@ -112,11 +112,12 @@ def program(page: str) -> str:
     return "\n".join(b.code for b in python_blocks(page) if b.file is None)
 
 
-def run_page_in_process(page: str, directory: Path, env: dict[str, str]) -> str:
-    """Run ``page``'s program in a new interpreter (for samples that set process-wide
-    state, such as OpenTelemetry's providers); its output, which must end with status 0."""
+def run_page_in_process(page: str, directory: Path, env: dict[str, str], then: str = "") -> str:
+    """Run ``page``'s program, followed by ``then``, in a new interpreter (for samples that
+    set process-wide state, such as OpenTelemetry's providers); its output, which must end
+    with status 0."""
     script = directory / "page.py"
-    script.write_text(program(page))
+    script.write_text(program(page) + "\n" + then)
     done = subprocess.run(
         [sys.executable, str(script)], cwd=directory, env=env, capture_output=True, text=True,
         timeout=120,
