@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from mkdocs.commands.build import build
@@ -10,8 +11,9 @@ from mkdocs.config import load_config
 
 from .samples import DOCS, ROOT, blocks, pages, python_blocks
 
-#: Shell commands a page may show that are not console scripts of the kit.
-_SHELL_WORDS = re.compile(r"^\s*(?:make\s+([\w-]+))", re.MULTILINE)
+#: ``make TARGET`` at the start of a shell line, and the kit's own commands.
+_MAKE = re.compile(r"^\s*make\s+([\w-]+)", re.MULTILINE)
+_KIT_SCRIPT = re.compile(r"^\s*(?:[A-Z_]+=\S+\s+)*(authonomy-[\w-]+)", re.MULTILINE)
 
 
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
@@ -42,11 +44,15 @@ def test_file_samples_are_run_by_a_newcomer_or_imported_on_their_page() -> None:
             assert re.search(rf"\b(from|import) {module}\b", later), (page, block.file)
 
 
-def test_make_targets_shown_in_the_docs_exist() -> None:
+def test_commands_shown_in_the_docs_exist() -> None:
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([\w-]+):", makefile, re.MULTILINE))
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     for page in [*pages(), "../README.md"]:
         for block in blocks(DOCS / page):
-            if block.lang in {"sh", "bash", "console"}:
-                for target in _SHELL_WORDS.findall(block.code):
-                    assert target in targets, (page, target)
+            if block.lang not in {"sh", "bash", "console"}:
+                continue
+            for target in _MAKE.findall(block.code):
+                assert target in targets, (page, f"make {target}")
+            for script in _KIT_SCRIPT.findall(block.code):
+                assert script in scripts, (page, script)
