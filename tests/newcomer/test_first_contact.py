@@ -1,16 +1,16 @@
-"""A newcomer's first hour, walked as the README and the getting-started pages of the
-documentation (``docs/frameworks/``) tell it, on every run of the suite.
+"""A newcomer's first hour, walked as the getting-started pages of the documentation
+(``docs/frameworks/``) tell it, on every run of the suite.
 
 A fresh virtual environment outside the repository gets the package from this checkout
-through the README's install lines; ``authonomy-sandbox`` runs as its own process, and
-only what it prints (and the ``.env`` it writes) configures the apps; the README's
-FastAPI and Flask apps run from files with the README's commands; a person signs in
+through the pages' install lines; ``authonomy-sandbox`` runs as its own process, and
+only what it prints (and the ``.env`` it writes) configures the apps; the pages'
+FastAPI and Flask apps run from files with the pages' commands; a person signs in
 through the hosted pages in Chromium (Alice with her code, Bob through a step-up), the
-README's tests sign in with ``login_as`` and run free of warnings, and a webhook
-arrives. Any drift between the README and the code fails here.
+pages' tests sign in with ``login_as`` and run free of warnings, and a webhook
+arrives. Any drift between the documentation and the code fails here.
 
-The seconds from an empty directory to a signed-in page are printed; the FastAPI page quotes
-them.
+The seconds from an empty directory to a signed-in page are printed; the FastAPI page
+quotes them.
 """
 
 from __future__ import annotations
