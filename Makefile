@@ -22,7 +22,7 @@ LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 LOWEST_WARNINGS := -W 'ignore::ResourceWarning' \
 	-W 'ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning'
 
-.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean
+.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean docs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ test-lowest: $(BIN)/.installed
 bench: $(BIN)/.installed
 	./scripts/system-deps.sh wrk redis-server
 	$(BIN)/python -m benchmarks
+
+# `make docs` serves the documentation site at http://127.0.0.1:8001 (`mkdocs build
+# --strict` runs in `make pytest`, through tests/docs).
+docs: $(BIN)/.installed
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) .mypy_cache .ruff_cache .pytest_cache

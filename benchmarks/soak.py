@@ -68,7 +68,7 @@ class SoakReport:
     refresh_reuse_revocations: int = 0
     #: Refresh claims the apps found without their owner (a worker that exited while
     #: Redis was down, its refreshed tokens unsaved): the one way an outage may cost a
-    #: session (README, "Running several workers").
+    #: session (``docs/workers.md``, "What holds").
     abandoned_claims: int = 0
     logins: int = 0
     logins_failed: int = 0

@@ -120,7 +120,7 @@ class AuthonomyConfig:
     login route answers ``429`` (each start costs a call to Authonomy); 0 turns the
     limit off. Every start counts, a signed-in browser's (a step-up) too; IPv6 counts per
     /64 and per /48. Behind a proxy, the server must report the browser's address (see
-    the README)."""
+    ``docs/production.md``)."""
     login_rate_window: int = 60
     """Seconds over which ``login_rate_limit`` counts."""
     on_event: Callable[[AuthEvent], None] | None = None

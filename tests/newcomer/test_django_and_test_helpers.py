@@ -1,12 +1,13 @@
-"""The README's Django project and its fixture-based tests, run as a newcomer runs them.
+"""The Django page's project and the testing page's fixture-based tests, run as a newcomer
+runs them.
 
-Outside the repository, ``django-admin startproject`` makes the project, the README's
+Outside the repository, ``django-admin startproject`` makes the project, the page's
 ``settings.py``, ``views.py`` and ``urls.py`` replace its files, ``authonomy-sandbox``
-writes the ``.env`` they read, and the README's commands check it and serve it with
+writes the ``.env`` they read, and the Django page's commands check it and serve it with
 ``runserver``, uvicorn and gunicorn: a browser is sent to sign in, an API call gets 401,
 Alice signs in and sees her pages, the login webhook and the kit's INFO events show in
 the app's output, and every request line of the sandbox says it is the sandbox's. The
-README's test files (FastAPI and Flask with an app factory, Django with
+documentation's test files (FastAPI and Flask with an app factory, Django with
 ``override_settings``) then pass with ``login_as``, ``issue_token`` and
 ``send_webhook``.
 

@@ -1,15 +1,16 @@
-"""A newcomer's first hour, walked as the README tells it, on every run of the suite.
+"""A newcomer's first hour, walked as the getting-started pages of the documentation
+(``docs/frameworks/``) tell it, on every run of the suite.
 
 A fresh virtual environment outside the repository gets the package from this checkout
-through the README's install lines; ``authonomy-sandbox`` runs as its own process, and
-only what it prints (and the ``.env`` it writes) configures the apps; the README's
-FastAPI and Flask apps run from files with the README's commands; a person signs in
+through the pages' install lines; ``authonomy-sandbox`` runs as its own process, and
+only what it prints (and the ``.env`` it writes) configures the apps; the pages'
+FastAPI and Flask apps run from files with the pages' commands; a person signs in
 through the hosted pages in Chromium (Alice with her code, Bob through a step-up), the
-README's tests sign in with ``login_as`` and run free of warnings, and a webhook
-arrives. Any drift between the README and the code fails here.
+pages' tests sign in with ``login_as`` and run free of warnings, and a webhook
+arrives. Any drift between the documentation and the code fails here.
 
-The seconds from an empty directory to a signed-in page are printed; the README quotes
-them.
+The seconds from an empty directory to a signed-in page are printed; the FastAPI page
+quotes them.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ LAST_VARIABLE = "AUTHONOMY_WEBHOOK_SECRET"
 
 
 def readme_block(name: str) -> str:
-    """The fenced block right after ``<!-- newcomer: name -->`` in the README."""
+    """The fenced block right after ``<!-- newcomer: name -->`` in the README or a page
+    of the documentation (``docs/``): each is marked in exactly one place."""
     pattern = rf"<!-- newcomer: {re.escape(name)} -->\n```\w*\n(.*?)```"
-    match = re.search(pattern, README.read_text(), re.DOTALL)
-    assert match is not None, f"the README has no block marked {name!r}"
-    return match.group(1)
+    texts = [path.read_text() for path in [README, *sorted((ROOT / "docs").rglob("*.md"))]]
+    found = [match.group(1) for text in texts for match in re.finditer(pattern, text, re.DOTALL)]
+    assert len(found) == 1, f"{len(found)} blocks marked {name!r} in the README and docs/"
+    return found[0]
 
 
 class Output:

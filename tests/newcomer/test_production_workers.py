@@ -1,7 +1,7 @@
-"""The README's FastAPI app leaving the demo: several uvicorn workers, configured only
+"""The FastAPI page's app leaving the demo: several uvicorn workers, configured only
 from the environment.
 
-The app is the README's ``app.py`` as written, run by a real ``uvicorn --workers 2``
+The app is the page's ``app.py`` as written, run by a real ``uvicorn --workers 2``
 whose only configuration is the ``AUTHONOMY_*`` variables the sandbox gives. With
 ``AUTHONOMY_REDIS_URL`` a user who signed in is served by either worker; without it each
 worker logs an error that names the variable; and a missing variable stops the server
