@@ -27,7 +27,24 @@ RAISED = {
     "AuthonomyImproperlyConfigured",
     "LoginAsError",
     "RuntimeError",
+    "TimeoutError",
+    "TypeError",
+    "ValueError",
 }
+#: Where the built-in errors below are the kit's own, caught before any user sees them (a
+#: malformed key, JSON, cookie or stored record becomes a refusal or a miss; a lock's
+#: timeout becomes a 503) or given only the kit's own values (cache and history sizes).
+CAUGHT_INSIDE = {
+    "_core/crypto.py",
+    "_core/keys.py",
+    "_core/login.py",
+    "_core/sessions.py",
+    "_core/strict_json.py",
+    "_core/token_cache.py",
+    "sandbox/_activity.py",
+    "stores/_base.py",
+}
+BUILT_IN = {"TimeoutError", "TypeError", "ValueError"}
 LOG_LEVELS = {"warning", "error", "exception", "critical"}
 #: Functions whose returned texts become messages (a configuration or condition problem),
 #: matched against ``file::function``.
@@ -99,10 +116,12 @@ def _module_names(tree: ast.Module) -> dict[str, ast.AST]:
     return names
 
 
-def _message_argument(node: ast.Call) -> ast.AST | None:
+def _message_argument(node: ast.Call, where: str) -> ast.AST | None:
     """The argument of ``node`` that holds a user-facing message, if it makes one."""
     name = _called_name(node)
     if not node.args or name in TEMPLATED:
+        return None
+    if name in BUILT_IN and where in CAUGHT_INSIDE:
         return None
     if name == "ConfigurationError" or name == "AuthonomyImproperlyConfigured":
         return node.args[1] if len(node.args) > 1 else None
@@ -137,7 +156,7 @@ def _arguments(scope: ast.AST, where: str) -> Iterator[ast.AST]:
     )
     for node in _own_nodes(scope):
         if isinstance(node, ast.Call):
-            argument = _message_argument(node)
+            argument = _message_argument(node, where)
             if argument is not None:
                 yield argument
         if isinstance(node, ast.Return) and node.value is not None and helper:
