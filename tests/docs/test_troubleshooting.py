@@ -11,11 +11,13 @@ be there too.
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import authonomy_integrations as kit
+from authonomy_integrations._core import events
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "authonomy_integrations"
@@ -294,3 +296,56 @@ def test_every_django_check_id_has_an_entry() -> None:
     ids = set(re.findall(r'id="(authonomy\.[EW]\d{3})"', source))
     assert ids
     assert not {check for check in ids if check not in text}
+
+
+def _level(node: ast.Call, event: str | None) -> int:
+    """The level ``node`` reports at: its ``level=`` when it names one, else the event's
+    usual level; a level chosen at run time counts as WARNING (it may be)."""
+    for keyword in node.keywords:
+        if keyword.arg == "level":
+            named = ast.unparse(keyword.value).rsplit(".", 1)[-1]
+            return int(getattr(logging, named, logging.WARNING))
+    return events.AuthEvent(event).level if event is not None else logging.INFO
+
+
+def warned_events() -> set[tuple[str | None, str | None]]:
+    """``(event, reason)`` of every event reported at WARNING or above; ``None`` where
+    the source chooses it at run time."""
+    # Events whose usual level is WARNING, however they are emitted (some through helpers).
+    found: set[tuple[str | None, str | None]] = {
+        (name, None)
+        for name in events.EVENT_NAMES
+        if events.AuthEvent(name).level >= logging.WARNING
+    }
+    for path in SRC.rglob("*.py"):
+        if "sandbox" in path.parts:
+            continue  # the sandbox's own webhook events, not log lines of the kit
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and _called_name(node) == "emit" and node.args):
+                continue
+            constant = ast.unparse(node.args[0]).rsplit(".", 1)[-1]
+            event = getattr(events, constant, None) if constant.isupper() else None
+            if _level(node, event) < logging.WARNING:
+                continue
+            reason = node.args[1] if len(node.args) > 1 else None
+            text = reason.value if isinstance(reason, ast.Constant) else None
+            found.add((event, text if isinstance(text, str) else None))
+    return found
+
+
+def test_every_event_logged_as_a_warning_has_an_entry() -> None:
+    text = page_text()
+    missing = [
+        (event, reason)
+        for event, reason in warned_events()
+        if (event is not None and f"`{event}`" not in text)
+        or (reason is not None and f"`{reason}`" not in text)
+    ]
+    assert not missing, f"events at WARNING or above without an entry: {missing}"
+
+
+def test_warned_events_are_found() -> None:
+    found = warned_events()
+    assert ("webhook.rejected", "replay_store_full") in found
+    assert ("login.failed", "rate_limited") in found
+    assert any(event == "refresh.failed" for event, _ in found)
