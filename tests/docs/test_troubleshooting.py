@@ -1,11 +1,12 @@
 """The troubleshooting page lists every error message a user can meet.
 
-The messages are collected from the source by ``ast``: the kit's exceptions (and the
-``RuntimeError`` of a missing set-up), what is logged at WARNING or above, Django's system
-checks, the sandbox command's exits and the texts of the ``*_problem`` helpers that feed
-them. Each fixed part of each message must appear on the page, so a new message without an
-entry fails here. The error codes the kit answers with and every exception's ``code`` must
-be there too.
+The messages are collected from the source by ``ast``: the kit's exceptions (with the
+``RuntimeError``, ``TypeError`` and ``ValueError`` of a wrong set-up or a bad argument),
+what is logged at WARNING or above, Django's system checks, the sandbox command's exits
+and the texts of the ``*_problem`` helpers that feed them. Each fixed part of each message
+must appear on the page, so a new message without an entry fails here. So must every error
+code the kit answers with, every exception's ``code``, every Django check id, and every
+event logged at WARNING or above with its reasons.
 """
 
 from __future__ import annotations
