@@ -19,18 +19,18 @@ __all__ = [
     "seed_state",
 ]
 
-#: The application id every seeded key belongs to; tokens carry it as ``aud``.
 AUDIENCE = "app_sandbox"
-#: Full access.
+"""The application id every seeded key belongs to; tokens carry it as ``aud``."""
 FULL_API_KEY = "ak_sandbox_full_5f3c9e1a7b2d4c6e8f0a1b3c5d7e9f10"
-#: Read-only: GET endpoints only.
+"""Full access."""
 READ_ONLY_API_KEY = "ak_sandbox_read_2a4c6e8f0b1d3f5a7c9e1b3d5f7a9c11"
-#: Authentication only: the ``/auth`` endpoints.
+"""Read-only: GET endpoints only."""
 AUTHENTICATION_API_KEY = "ak_sandbox_auth_7e9a1c3e5b7d9f1a3c5e7b9d1f3a5c12"
-#: Configuration: customers, policies and webhooks (and reading them).
+"""Authentication only: the ``/auth`` endpoints."""
 CONFIGURATION_API_KEY = "ak_sandbox_conf_9c1e3a5c7e9b1d3f5a7c9e1b3d5f7a13"
-#: The one-time code the sandbox's MFA step accepts.
+"""Configuration: customers, policies and webhooks (and reading them)."""
 SANDBOX_MFA_CODE = "123456"
+"""The one-time code the sandbox's MFA step accepts."""
 
 _SEEDED_AT = 1_704_067_200.0  # 2024-01-01T00:00:00Z: seeded records predate anything created
 

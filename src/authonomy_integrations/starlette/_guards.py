@@ -294,6 +294,13 @@ def _caller(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 
 login_required = Guard(Requirement.signed_in())
+"""Only signed-in users: others get a 302 to login (browser) or a 401.
+
+``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
+dependency's value is the user).
+"""
+# The string above is what the API reference reads (it reads the source, never runs it);
+# ``help(login_required)`` reads this copy of it.
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a 401.
 
 ``@login_required`` on an endpoint, or ``Depends(login_required)`` in FastAPI (the
@@ -340,3 +347,8 @@ async def _current_user(request: HTTPConnection) -> AuthonomyUser:
 
 
 current_user = with_security(_current_user, name="current_user")
+"""FastAPI dependency: the signed-in user; a signed-out request gets 302 or 401.
+
+``user: AuthonomyUser = Depends(current_user)``, on HTTP and WebSocket routes (a refused
+WebSocket handshake is closed with 1008).
+"""
