@@ -7,6 +7,7 @@ step-up to MFA and receives webhooks.
 from __future__ import annotations
 
 import stat
+import socket
 import subprocess
 import sys
 import threading
@@ -106,6 +107,20 @@ def test_cli_rejects_an_app_url_with_a_path() -> None:
     )  # fmt: skip
     assert run.returncode != 0
     assert "--app-url" in run.stderr and "origin" in run.stderr
+
+
+def test_cli_on_a_busy_port_says_so_in_one_line() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "authonomy_integrations.sandbox", "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in run.stderr and "--port" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def _app(config: AuthonomyConfig, received: list[WebhookEvent], arrived: threading.Event) -> Flask:

@@ -162,7 +162,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         origins = AuthonomyConfig(audience=AUDIENCE, app_url=app_url).origins
     except ConfigurationError as exc:
         sys.exit(f"authonomy-sandbox: --app-url: {exc.reason}")
-    sock = bind_socket(args.host, args.port)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        sys.exit(
+            f"authonomy-sandbox: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}; stop what holds it, or pass another --port "
+            "(--port 0 takes any free port)"
+        )
     port = sock.getsockname()[1]
     state = SandboxState(
         issuer=f"http://{_public_host(args.host)}:{port}",
