@@ -6,8 +6,8 @@ step-up to MFA and receives webhooks.
 
 from __future__ import annotations
 
-import stat
 import socket
+import stat
 import subprocess
 import sys
 import threading
