@@ -4,13 +4,15 @@ Nothing is faked: the app's login route starts a real login at the sandbox, the 
 hosted pages are submitted like a browser would, and the callback runs in the app, so the
 client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
 any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`),
-Flask's test client (:func:`login_as`), and Django's test ``Client`` (:func:`login_as`) and
-``AsyncClient`` (:func:`alogin_as`).
+Flask's test client (:func:`login_as`), Django's test ``Client`` (:func:`login_as`) and
+``AsyncClient`` (:func:`alogin_as`), and Quart's test client (:func:`alogin_as`, or
+:func:`login_as` outside an event loop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Coroutine, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -64,7 +66,25 @@ def _is_django(client: Any) -> bool:
     return type(client).__module__.startswith("django.test")
 
 
+def is_quart(client: Any) -> bool:
+    """Whether ``client`` is Quart's test client (without importing Quart)."""
+    return type(client).__module__.startswith("quart.")
+
+
+def blocking(call: Coroutine[Any, Any, Any], instead: str) -> Any:
+    """An async test client's ``call`` made from blocking code, on an event loop of its
+    own; inside a running loop that cannot be, and ``instead`` says what to await."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(call)
+    call.close()
+    raise TypeError(f"this client is async and an event loop is running: use `{instead}`")
+
+
 def _get(client: Any, path: str) -> Any:
+    if is_quart(client):
+        return blocking(client.get(path, follow_redirects=False), "await alogin_as(client)")
     if isinstance(client, httpx.Client):
         return client.get(path, follow_redirects=False)
     if _is_django(client):
@@ -92,7 +112,9 @@ def login_as(
 ) -> str:
     """Sign ``client`` in as the sandbox user ``user``; returns where the app sent it.
 
-    ``groups`` and ``mfa`` override the mock user's groups and MFA for this login.
+    ``groups`` and ``mfa`` override the mock user's groups and MFA for this login. Quart's
+    test client, being async, is driven on an event loop of its own here: inside an async
+    test, ``await alogin_as(client)`` instead.
     """
     start = _get(client, _login_path(login_path, next_path, customer))
     callback = _sign_in(_location(start, "login route"), user, groups, mfa)
@@ -110,7 +132,8 @@ async def alogin_as(
     next_path: str = "/",
     login_path: str = "/auth/login",
 ) -> str:
-    """:func:`login_as` for an ``httpx.AsyncClient`` or Django's ``AsyncClient``."""
+    """:func:`login_as` for an ``httpx.AsyncClient``, Django's ``AsyncClient`` or Quart's
+    test client."""
     start = await _aget(client, _login_path(login_path, next_path, customer))
     callback = _sign_in(_location(start, "login route"), user, groups, mfa)
     done = await _aget(client, _path_and_query(callback))
