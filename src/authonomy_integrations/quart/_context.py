@@ -18,7 +18,7 @@ from .._core import web
 from .._core.routes import RequestInfo
 from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._runtime import AuthonomyAsync
-from ._asgi import USER_KEY
+from ._asgi import USER_KEY, client_ip
 
 __all__ = [
     "EXTENSION_KEY",
@@ -83,7 +83,8 @@ def request_info(*, route: bool = False) -> RequestInfo:
         headers=cast(Mapping[str, str], current.headers),
         target=web.asgi_target(scope),
         query={},
-        client_ip=current.remote_addr,
+        # The scope's, not ``remote_addr``: Quart puts "<local>" there for no address.
+        client_ip=client_ip(scope),
         request=current,
     )
     if not route:

@@ -18,7 +18,7 @@ from quart import Response, current_app, has_websocket_context, websocket
 from .._core.guarding import Guarding
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
-from ._asgi import close_code
+from ._asgi import client_ip, close_code
 from ._context import connection, request_info, request_user, runtime, to_response
 
 __all__ = ["login_required", "require_groups", "require_policy", "require_scopes"]
@@ -44,7 +44,7 @@ async def _refused(_: None, reply: Reply) -> Response | None:
 _guarding: Guarding[None, AuthonomyAsync] = Guarding(
     user=lambda _: request_user(),
     runtime=lambda _: runtime(),
-    client_ip=lambda _: connection().remote_addr,
+    client_ip=lambda _: client_ip(connection().scope),
     info=lambda _: request_info(),
     arun=AuthonomyAsync.run,
     respond=to_response,
