@@ -18,7 +18,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.sandbox.__main__ import app_variables
 from authonomy_integrations.testing import login_as, send_webhook
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks" / "quart.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks/quart.md"
 #: A fenced block: its language and its code (the fence at the start of a line).
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 

@@ -53,6 +53,18 @@ _guarding: Guarding[None, AuthonomyAsync] = Guarding(
     arespond=_refused,
 )
 login_required = _guarding.login_required
+"""``@login_required`` on a view: only signed-in users; a browser is sent to login and
+back, an API call gets 401, a WebSocket handshake is closed with 1008."""
 require_policy = _guarding.require_policy
+"""``@require_policy("require-mfa")`` on a view: only users who meet the Authonomy policy
+of that name (from ``config.policies`` or fetched from the API). No user: as
+``login_required``; a user who fails gets 403 ``POLICY_VIOLATED``, or, when a fresh login
+can satisfy the policy (MFA, session age), a browser goes through step-up login."""
 require_groups = _guarding.require_groups
+"""``@require_groups("admins", ...)`` on a view: only users in at least one of the groups
+(from the IdP); others get 403 ``POLICY_VIOLATED``. Naming no group is a
+``ConfigurationError`` when the view is decorated."""
 require_scopes = _guarding.require_scopes
+"""``@require_scopes("reports:read", ...)`` on a view: only callers whose access token
+grants every scope; others get 403 ``INSUFFICIENT_SCOPE``. No user: as
+``login_required``."""
