@@ -22,7 +22,8 @@ LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 LOWEST_WARNINGS := -W 'ignore::ResourceWarning' \
 	-W 'ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning'
 
-.PHONY: demo demo-flask demo-django demo-quart test test-lowest lint types pytest bench clean
+.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean
+.PHONY: demo-quart
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
