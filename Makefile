@@ -23,7 +23,6 @@ LOWEST_WARNINGS := -W 'ignore::ResourceWarning' \
 	-W 'ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning'
 
 .PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean
-.PHONY: demo-quart
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +39,7 @@ demo-flask: $(BIN)/.installed
 demo-django: $(BIN)/.installed
 	$(BIN)/python -m examples.django_app $(PORT_OPTION)
 
+.PHONY: demo-quart
 demo-quart: $(BIN)/.installed
 	$(BIN)/python -m examples.quart_app $(PORT_OPTION)
 
