@@ -12,7 +12,7 @@ Flask's test client (:func:`login_as`), Django's test ``Client`` (:func:`login_a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -71,20 +71,21 @@ def is_quart(client: Any) -> bool:
     return type(client).__module__.startswith("quart.")
 
 
-def blocking(call: Coroutine[Any, Any, Any], instead: str) -> Any:
-    """An async test client's ``call`` made from blocking code, on an event loop of its
-    own; inside a running loop that cannot be, and ``instead`` says what to await."""
+def loop_running() -> bool:
+    """Whether this thread runs an event loop: an async test client's call cannot then
+    be run to its end from blocking code."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(call)
-    call.close()
-    raise TypeError(f"this client is async and an event loop is running: use `{instead}`")
+        return False
+    return True
 
 
 def _get(client: Any, path: str) -> Any:
-    if is_quart(client):
-        return blocking(client.get(path, follow_redirects=False), "await alogin_as(client)")
+    if is_quart(client):  # async: run on an event loop of its own, outside async tests
+        if loop_running():
+            raise TypeError("login_as needs a blocking client; use `await alogin_as(client)`")
+        return asyncio.run(client.get(path, follow_redirects=False))
     if isinstance(client, httpx.Client):
         return client.get(path, follow_redirects=False)
     if _is_django(client):
