@@ -26,6 +26,7 @@ from django.test.utils import override_settings
 from django.urls import path
 from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
+from quart import Quart
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -33,17 +34,27 @@ from starlette.testclient import TestClient
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask._webhooks import make_webhook_view
+from authonomy_integrations.quart._webhooks import make_webhook_view as quart_webhook_view
 from authonomy_integrations.starlette import webhook_endpoint
 from authonomy_integrations.webhooks import WebhookReceiver
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.quart_app.app import create_app as create_quart_app
 from examples.shared import with_signed_out_page
 
 from .django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
 from .django.helpers import WEBHOOK_SECRET, runtime_of
 from .django.helpers import create_app as create_django_app
 from .serving import serve
-from .small_apps import CLIENT_ADDRESS, NO_ADDRESS, Seen, django_urls, flask_app, starlette_app
+from .small_apps import (
+    CLIENT_ADDRESS,
+    NO_ADDRESS,
+    Seen,
+    django_urls,
+    flask_app,
+    quart_app,
+    starlette_app,
+)
 
 __all__ = [
     "ADAPTERS",
@@ -185,6 +196,12 @@ def _flask_webhook_app(receiver: WebhookReceiver, path: str) -> Any:
     return app
 
 
+def _quart_webhook_app(receiver: WebhookReceiver, path: str) -> Any:
+    app = Quart(__name__)
+    app.add_url_rule(path, view_func=quart_webhook_view(receiver), methods=["POST"])
+    return app
+
+
 #: A Django app's middleware needs a configuration; a webhook route uses none of it.
 _WEBHOOK_ONLY = AuthonomyConfig(
     audience="app_webhook_only",
@@ -237,7 +254,8 @@ def _flask_example(config: AuthonomyConfig, clock: Clock) -> Any:
 
 
 #: Every adapter, one entry each: the FastAPI example (Starlette adapter) under uvicorn,
-#: Flask under waitress, Django under waitress (WSGI) and under uvicorn (ASGI).
+#: Flask under waitress, Django under waitress (WSGI) and under uvicorn (ASGI), Quart
+#: under uvicorn.
 ADAPTERS = [
     Adapter(
         name="starlette",
@@ -278,6 +296,17 @@ ADAPTERS = [
         runtime=runtime_of,
         test_client=None,
         demo=("examples.django_app", "--asgi"),
+    ),
+    Adapter(
+        name="quart",
+        interface="asgi",
+        example=lambda config, clock: create_quart_app(config, clock=clock),
+        small_app=quart_app,
+        webhook_app=_quart_webhook_app,
+        runtime=lambda app: app.extensions["authonomy"],
+        # Quart's test client is async; the suites' clients are blocking: real HTTP.
+        test_client=None,
+        demo=("examples.quart_app",),
     ),
 ]
 

@@ -43,7 +43,7 @@ def serve(
     """Serve ``make_app(its_url)`` on a free port until the block ends; yield the URL.
 
     ASGI apps (``asgi``, as the adapter registry says; else told apart by their type:
-    Starlette, FastAPI, Django's ``ASGIHandler``) run under uvicorn, WSGI apps (Flask,
+    Starlette, FastAPI, Quart, Django's ``ASGIHandler``) run under uvicorn, WSGI apps (Flask,
     Django's ``WSGIHandler``) under waitress with ``threads`` workers.
     """
     sock = bound_socket()
@@ -71,6 +71,9 @@ def _kind_of(app: Any) -> tuple[bool, Close | None]:
         runtime: Any = runtime_of(app)
         asgi = type(app).__name__ == "ASGIHandler"
         return asgi, (_closing_async(runtime) if asgi else runtime.close)
+    if type(app).__module__.startswith("quart."):
+        quart_runtime = app.extensions.get("authonomy")  # none with a webhook route only
+        return True, _closing_async(quart_runtime) if quart_runtime is not None else None
     extensions = getattr(app, "extensions", None)
     if extensions is not None:  # Flask
         runtime = extensions.get("authonomy")

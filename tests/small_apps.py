@@ -20,6 +20,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from flask import Flask, jsonify
+from quart import Quart
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +33,10 @@ from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import login_required as flask_login_required
 from authonomy_integrations.flask import require_policy as flask_require_policy
+from authonomy_integrations.quart import Authonomy as QuartAuthonomy
+from authonomy_integrations.quart import current_user as quart_user
+from authonomy_integrations.quart import login_required as quart_login_required
+from authonomy_integrations.quart import require_policy as quart_require_policy
 from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoint
 from authonomy_integrations.starlette import login_required as starlette_login_required
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
@@ -166,3 +171,41 @@ def django_urls(config: AuthonomyConfig, seen: Seen | None = None) -> ModuleType
     urls = ModuleType("small_app_urls")
     urls.urlpatterns = patterns  # type: ignore[attr-defined]
     return urls
+
+
+class _AsgiClientAddress:
+    """ASGI: ``scope["client"]`` from :data:`CLIENT_ADDRESS`, outside the kit's own layer."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == CLIENT_ADDRESS.encode():
+                client = None if value.decode() == NO_ADDRESS else (value.decode(), 50000)
+                scope = {**scope, "client": client}
+        await self.app(scope, receive, send)
+
+
+def quart_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None) -> Quart:
+    """The app under the Quart adapter."""
+    app = Quart(__name__)
+    authonomy = QuartAuthonomy(app, config=config, clock=clock)
+    app.asgi_app = _AsgiClientAddress(app.asgi_app)  # type: ignore[method-assign]
+    if config.webhook_secrets:
+        authonomy.webhooks.on_any(_handler(seen))
+
+    @app.get("/whoami")
+    async def who() -> Any:
+        return whoami(quart_user)
+
+    app.get("/mfa", endpoint="mfa")(quart_require_policy("require-mfa")(who))
+    app.get("/admin", endpoint="admin")(quart_require_policy("require-mfa")(who))
+    app.get("/admins", endpoint="admins")(quart_require_policy("admins")(who))
+
+    @app.get("/<path:rest>")
+    @quart_login_required
+    async def page(rest: str) -> Any:
+        return whoami(quart_user)
+
+    return app

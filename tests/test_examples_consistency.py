@@ -7,6 +7,7 @@ and log lines that say whether the app or the embedded sandbox wrote them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.quart_app.app import create_app as create_quart_app
 from examples.shared import banner, log_config
 from tests.django.helpers import django_client, example_config
 
@@ -77,10 +79,30 @@ class _Django:
         return str(response.headers["location"])
 
 
+class _Quart:
+    """Quart's async test client, each call on an event loop of its own."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.app = create_quart_app(sb.config(app_url="http://localhost"))
+        self.client = self.app.test_client()
+
+    def get(self, path: str) -> tuple[int, str]:
+        async def get() -> tuple[int, str]:
+            response = await self.client.get(path, headers=HTML)
+            return response.status_code, await response.get_data(as_text=True)
+
+        return asyncio.run(get())
+
+    def sign_out(self) -> str:
+        post = self.client.post("/auth/logout", headers={"Origin": "http://localhost"})
+        return str(asyncio.run(post).headers["location"])
+
+
 EXAMPLES: dict[str, Callable[[Sandbox], Any]] = {
     "fastapi": _FastAPI,
     "flask": _Flask,
     "django": _Django,
+    "quart": _Quart,
 }
 
 

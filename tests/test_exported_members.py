@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.django",
     "authonomy_integrations.django.rest_framework",
     "authonomy_integrations.flask",
+    "authonomy_integrations.quart",
     "authonomy_integrations.sandbox",
     "authonomy_integrations.starlette",
     "authonomy_integrations.stores",
@@ -37,6 +38,7 @@ CONVENTIONAL_MODULES = {
 }
 #: The same name in each adapter, by design: users pick the adapter's package.
 PER_ADAPTER_NAMES = {
+    "Authonomy",
     "AuthonomyMiddleware",
     "access_token",
     "current_user",
@@ -72,6 +74,16 @@ API_NAMES = {
         "webhook_endpoint",
     ],
     "authonomy_integrations.flask": [
+        "Authonomy",
+        "access_token",
+        "current_user",
+        "end_sessions",
+        "login_required",
+        "require_groups",
+        "require_policy",
+        "require_scopes",
+    ],
+    "authonomy_integrations.quart": [
         "Authonomy",
         "access_token",
         "current_user",
@@ -204,7 +216,11 @@ def test_names_promised_in_the_api_exist(name: str, members: list[str]) -> None:
 
 
 #: The framework adapters export exactly what the API lists: nothing more to keep working.
-ADAPTER_MODULES = ["authonomy_integrations.starlette", "authonomy_integrations.flask"]
+ADAPTER_MODULES = [
+    "authonomy_integrations.starlette",
+    "authonomy_integrations.flask",
+    "authonomy_integrations.quart",
+]
 
 
 @pytest.mark.parametrize("name", ADAPTER_MODULES)

@@ -22,6 +22,7 @@ CASES = [
     ("starlette", "from authonomy_integrations.starlette import AuthonomyMiddleware", "starlette"),
     ("uvicorn", "from authonomy_integrations.sandbox.__main__ import main", "sandbox"),
     ("flask", "from authonomy_integrations.flask import Authonomy", "flask"),
+    ("quart", "from authonomy_integrations.quart import Authonomy", "quart"),
     ("django", "from authonomy_integrations.django import AuthonomyMiddleware", "django"),
     (
         "rest_framework",
@@ -82,7 +83,7 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower() for line in requirements}
 
 
-@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel"])
+@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel", "quart"])
 def test_starlette_is_not_installed_for_other_frameworks(extra: str) -> None:
     project = PYPROJECT["project"]
     assert "starlette" not in _names(project["dependencies"])
@@ -122,6 +123,36 @@ assert client.post("/webhooks/authonomy", json={}).status_code == 400
 print("flask ok")
 """
 
+QUART_WITHOUT_STARLETTE = """
+import asyncio
+import sys
+sys.modules["starlette"] = None
+from quart import Quart
+from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations.quart import Authonomy, login_required
+
+config = AuthonomyConfig(
+    environment="sandbox", api_key="ak_x", audience="app_x", app_url="http://localhost",
+    session_secret="s" * 40, webhook_secret="whsec_" + "a" * 32,
+)
+app = Quart("no_starlette")
+Authonomy(app, config=config)
+
+@app.get("/me")
+@login_required
+async def me():
+    return "signed in"
+
+async def main():
+    client = app.test_client()
+    me = await client.get("/me", headers={"accept": "application/json"})
+    webhook = await client.post("/webhooks/authonomy", json={})
+    assert (me.status_code, webhook.status_code) == (401, 400)
+
+asyncio.run(main())
+print("quart ok")
+"""
+
 DJANGO_WITHOUT_STARLETTE = """
 import sys
 sys.modules["starlette"] = None
@@ -152,9 +183,13 @@ print("django ok")
 
 @pytest.mark.parametrize(
     ("script", "done"),
-    [(FLASK_WITHOUT_STARLETTE, "flask ok"), (DJANGO_WITHOUT_STARLETTE, "django ok")],
+    [
+        (FLASK_WITHOUT_STARLETTE, "flask ok"),
+        (DJANGO_WITHOUT_STARLETTE, "django ok"),
+        (QUART_WITHOUT_STARLETTE, "quart ok"),
+    ],
 )
-def test_flask_and_django_apps_run_without_starlette(script: str, done: str) -> None:
+def test_flask_django_and_quart_apps_run_without_starlette(script: str, done: str) -> None:
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == done

@@ -23,6 +23,7 @@ from django.test.utils import override_settings
 from django.urls import path
 from fastapi import FastAPI, Request
 from flask import Flask
+from quart import Quart
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
@@ -33,6 +34,9 @@ from authonomy_integrations.django import login_required as django_login_require
 from authonomy_integrations.django import require_policy as django_policy
 from authonomy_integrations.flask import Authonomy, require_policy
 from authonomy_integrations.flask import current_user as flask_user
+from authonomy_integrations.quart import Authonomy as QuartAuthonomy
+from authonomy_integrations.quart import current_user as quart_user
+from authonomy_integrations.quart import require_policy as quart_policy
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware, login_required
 from authonomy_integrations.starlette import require_policy as starlette_policy
@@ -126,6 +130,18 @@ def test_flask_app_without_a_login_setting_fails_at_init_app(sb: Sandbox, field:
     deferred = Authonomy(config=config)
     with pytest.raises(ConfigurationError):
         deferred.init_app(Flask("y"))
+
+
+@pytest.mark.parametrize("field", MISSING)
+def test_quart_app_without_a_login_setting_fails_at_init_app(sb: Sandbox, field: str) -> None:
+    config = AuthonomyConfig(**_settings(sb, field))
+    with pytest.raises(ConfigurationError) as failure:
+        QuartAuthonomy(Quart("x"), config=config)
+    _assert_names(failure.value, field)
+    app = Quart("y")
+    with pytest.raises(ConfigurationError):
+        QuartAuthonomy(config=config).init_app(app)
+    assert app.asgi_app.__self__ is app, "a failed set-up leaves the app untouched"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("handler", [WSGIHandler, ASGIHandler])
@@ -226,6 +242,27 @@ def test_api_only_flask_app_takes_bearer_tokens_and_serves_no_login(sb: Sandbox)
     refused = client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **PAGE})
     assert refused.status_code == 403
     app.extensions["authonomy"].close()
+
+
+async def test_api_only_quart_app_takes_bearer_tokens_and_serves_no_login(sb: Sandbox) -> None:
+    app = Quart("api_only")
+    QuartAuthonomy(app, config=_api_only(sb))
+
+    @app.get("/me")
+    async def me() -> dict[str, Any]:
+        return {"id": quart_user.id if quart_user.is_authenticated else None}
+
+    app.get("/admin", endpoint="admin")(quart_policy("require-mfa")(me))
+    client = app.test_client()
+    answer = await client.get("/me", headers=bearer(mint(sb)))
+    assert await answer.get_json() == {"id": "user_alice"}
+    assert (await client.get("/auth/login")).status_code == 404
+    assert (await client.post("/auth/logout")).status_code == 404
+    page = await client.get("/admin", headers=PAGE)
+    assert page.status_code == 401 and "location" not in page.headers
+    refused = await client.get("/admin", headers={**bearer(mint(sb, amr=["pwd"])), **PAGE})
+    assert refused.status_code == 403
+    await app.extensions["authonomy"].aclose()
 
 
 def _django_urls() -> ModuleType:

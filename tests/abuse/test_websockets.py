@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import Depends, FastAPI
+from quart import Quart
+from quart import websocket as quart_websocket
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -15,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from authonomy_integrations import AuthonomyConfig, AuthonomyUser
+from authonomy_integrations import quart as kit_quart
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import (
     AuthonomyMiddleware,
@@ -85,7 +88,22 @@ def starlette_app(config: AuthonomyConfig) -> Starlette:
     return app
 
 
-APPS = {"fastapi": fastapi_app, "starlette": starlette_app}
+def quart_app(config: AuthonomyConfig) -> Quart:
+    app = Quart(__name__)
+    kit_quart.Authonomy(app, config=config)
+
+    async def hello() -> None:
+        await quart_websocket.accept()
+        await quart_websocket.send(kit_quart.current_user.id)
+        await quart_websocket.close(1000)
+
+    app.websocket("/ws/me", endpoint="me")(kit_quart.login_required(hello))
+    app.websocket("/ws/mfa", endpoint="mfa")(kit_quart.require_policy("require-mfa")(hello))
+    app.websocket("/ws/admins", endpoint="admins")(kit_quart.require_groups("admins")(hello))
+    return app
+
+
+APPS = {"fastapi": fastapi_app, "starlette": starlette_app, "quart": quart_app}
 
 
 @pytest.fixture(scope="module", params=sorted(APPS))

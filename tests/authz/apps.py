@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from flask import Flask, jsonify
+from quart import Quart
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -38,6 +39,7 @@ from starlette.routing import Route
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations import django as kit_django
 from authonomy_integrations import flask as kit_flask
+from authonomy_integrations import quart as kit_quart
 from authonomy_integrations import starlette as kit_starlette
 from authonomy_integrations.webhooks import WebhookReceiver
 
@@ -129,6 +131,37 @@ def flask_app(config: AuthonomyConfig, clock: Clock) -> Flask:
     return app
 
 
+def quart_app(config: AuthonomyConfig, clock: Clock) -> Quart:
+    """The app under the Quart adapter (``/reports`` a plain view, run in a thread)."""
+    app = Quart(__name__)
+    kit_quart.Authonomy(app, config=config, clock=clock)
+
+    @app.get("/whoami")
+    async def who() -> Any:
+        return whoami(kit_quart.current_user)
+
+    @kit_quart.require_scopes(SCOPE)
+    def reports() -> Any:
+        return whoami(kit_quart.current_user)
+
+    @kit_quart.require_scopes(SCOPE)
+    async def reports_async() -> Any:
+        return whoami(kit_quart.current_user)
+
+    async def token() -> Any:
+        return {"token": await kit_quart.access_token()}
+
+    async def end(user: str) -> Any:
+        return {"ended": await kit_quart.end_sessions(user)}
+
+    app.get("/reports", endpoint="reports")(reports)
+    app.get("/reports/async", endpoint="reports_async")(reports_async)
+    app.get("/token", endpoint="token")(token)
+    app.get("/token/async", endpoint="token_async")(token)
+    app.post("/admin/end-sessions/<user>", endpoint="end")(end)
+    return app
+
+
 def _drf_reports() -> Any:
     """A DRF API view behind ``RequireScopes`` (imported once Django is configured)."""
     from rest_framework.response import Response
@@ -200,6 +233,12 @@ def _flask(config_for: ConfigFor, clock: Clock) -> Iterator[str]:
 
 
 @contextmanager
+def _quart(config_for: ConfigFor, clock: Clock) -> Iterator[str]:
+    with serve(lambda url: quart_app(config_for(url), clock), asgi=True) as url:
+        yield url
+
+
+@contextmanager
 def _django(config_for: ConfigFor, clock: Clock, *, asgi: bool) -> Iterator[str]:
     with serve_django(config_for, django_urls, clock, asgi=asgi) as (url, _):
         yield url
@@ -227,5 +266,6 @@ _SERVERS: dict[str, Callable[[ConfigFor, Clock], AbstractContextManager[str]]] =
     "flask": _flask,
     "django-wsgi": partial(_django, asgi=False),
     "django-asgi": partial(_django, asgi=True),
+    "quart": _quart,
 }
 ADAPTERS = [Adapter(entry.name, _SERVERS[entry.name]) for entry in registry.ADAPTERS]

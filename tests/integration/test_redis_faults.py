@@ -1,4 +1,5 @@
-"""Redis out of reach, crashed, restarted or frozen, under both example apps.
+"""Redis out of reach, crashed, restarted or frozen, under the FastAPI, Flask and Quart
+example apps.
 
 What must hold: a request with a session gets a prompt 503 with ``Retry-After`` (never a
 hang, a 500 or a silent sign-out: the cookie stays), bearer tokens keep working (they
@@ -15,10 +16,12 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -30,9 +33,11 @@ from authonomy_integrations.testing import login_as
 from authonomy_integrations.webhooks import WebhookEvent
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.quart_app.app import create_app as create_quart_app
 
 from ..browsing import API, PAGE, bearer, mint
 from ..redis_servers import RedisServer, SentinelSetup, cli
+from ..serving import serve
 from ..webhooks.conftest import make_delivery
 
 #: The stores' command timeout in these tests, in seconds.
@@ -72,7 +77,7 @@ class App:
         return self.client.get(path, headers=headers or API, follow_redirects=False)
 
     def set_session_cookie(self, value: str | None) -> None:
-        if isinstance(self.client, TestClient):
+        if isinstance(self.client, httpx.Client):  # Starlette's TestClient is one too
             self.client.cookies.clear()
             if value is not None:
                 self.client.cookies.set("authonomy_session", value)
@@ -84,7 +89,7 @@ class App:
     def deliver(self, event_id: str) -> Any:
         delivery = make_delivery(event_id=event_id, secret=WEBHOOK_SECRET)
         headers, body = delivery.headers, delivery.body
-        if isinstance(self.client, TestClient):
+        if isinstance(self.client, httpx.Client):
             return self.client.post(self.config.webhook_path, content=body, headers=headers)
         return self.client.post(self.config.webhook_path, data=body, headers=headers)
 
@@ -110,7 +115,34 @@ def flask_app(config: AuthonomyConfig) -> App:
     return App(client, config, app.extensions["authonomy"].close, seen)
 
 
-@pytest.fixture(params=["starlette", "flask"])
+def _webhook_ids(page: str) -> list[str]:
+    # The examples list what their handler received, newest first.
+    return list(reversed(re.findall(r"<td>(evt_[a-z0-9_]+)</td>", page)))
+
+
+def quart_app(config: AuthonomyConfig) -> App:
+    """The Quart example under uvicorn (its test client is async), called over HTTP."""
+    stack = ExitStack()
+
+    def make(url: str) -> Any:
+        app = create_quart_app(config.replace(app_url=url))
+        # The replay store's async client is made on the server's loop: it ends there too.
+        app.after_serving(config.replay_store.aclose)
+        return app
+
+    url = stack.enter_context(serve(make))
+    client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+
+    def seen() -> list[str]:
+        return _webhook_ids(client.get("/webhooks", headers=PAGE).text)
+
+    return App(client, config, stack.close, seen)
+
+
+MAKERS = {"starlette": starlette_app, "flask": flask_app, "quart": quart_app}
+
+
+@pytest.fixture(params=sorted(MAKERS))
 def make_app(
     request: pytest.FixtureRequest, sb: Sandbox, redis_server: RedisServer
 ) -> Iterator[Callable[[], App]]:
@@ -125,7 +157,7 @@ def make_app(
         config = sb.config(
             session_store=sessions, replay_store=replay, webhook_secret=WEBHOOK_SECRET
         )
-        app = flask_app(config) if request.param == "flask" else starlette_app(config)
+        app = MAKERS[request.param](config)
         made.append(app)
         return app
 

@@ -1,4 +1,4 @@
-"""Sandbox deliveries reach both example apps over real HTTP: retried after a handler
+"""Sandbox deliveries reach the example apps over real HTTP: retried after a handler
 failure, and run once however often the same event is delivered."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any, cast
 import httpx
 import pytest
 from flask import Flask
+from quart import Quart
 
 from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
@@ -32,7 +33,7 @@ def sb() -> Iterator[Sandbox]:
 
 def _receiver_of(app: Any) -> WebhookReceiver:
     """The webhook receiver the example app made from its configuration."""
-    if isinstance(app, Flask):
+    if isinstance(app, Flask | Quart):
         receiver: WebhookReceiver = app.extensions["authonomy.webhooks"]
         return receiver
     return cast(WebhookReceiver, app.state.webhook_receiver)
@@ -65,7 +66,7 @@ class FlakyHandler:
                 raise RuntimeError("the database is busy")
 
 
-@pytest.mark.parametrize("adapter", ["starlette", "flask"])
+@pytest.mark.parametrize("adapter", ["starlette", "flask", "quart"])
 def test_delivery_is_retried_after_a_handler_failure_and_a_replay_runs_nothing(
     sb: Sandbox, adapter: str
 ) -> None:

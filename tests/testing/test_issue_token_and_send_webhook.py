@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import asend_webhook, send_webhook
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.quart_app.app import create_app as create_quart_app
 
 from ..adapters import ADAPTER_NAMES as ADAPTERS
 from ..django.helpers import (
@@ -50,7 +52,8 @@ class Harness:
     path: str | None
 
     def _run(self, call: Any) -> Any:
-        return asyncio.run(call) if self.is_async else call
+        # Quart's client is async even where the helpers under test are the blocking ones.
+        return asyncio.run(call) if self.is_async or inspect.iscoroutine(call) else call
 
     def me(self, token: str) -> tuple[int, Any]:
         """``GET /api/me`` with ``token``: the status and the JSON body."""
@@ -58,8 +61,9 @@ class Harness:
             self.client.get("/api/me", headers={"authorization": f"Bearer {token}"})
         )
         body = getattr(response, "content", None)
-        if body is None:  # Flask's response
+        if body is None:  # Flask's response, or Quart's (whose body is awaited)
             body = response.data
+            body = asyncio.run(body) if inspect.isawaitable(body) else body
         return response.status_code, json.loads(body) if response.status_code == 200 else None
 
     def deliver(self, event_type: str, data: dict[str, Any], **options: Any) -> int:
@@ -79,6 +83,8 @@ CLIENTS = {
     "flask": ["test_client", "httpx.Client"],
     "django-wsgi": ["Client", "APIClient", "httpx.Client"],
     "django-asgi": ["AsyncClient", "httpx.AsyncClient"],
+    # Quart's client is async: the async helpers, and the blocking ones outside a loop.
+    "quart": ["test_client", "test_client-blocking"],
 }
 assert sorted(CLIENTS) == sorted(ADAPTERS), "every adapter of the registry has its clients"
 CASES = [(adapter, kind) for adapter in ADAPTERS for kind in CLIENTS[adapter]]
@@ -136,11 +142,19 @@ def _django(config: AuthonomyConfig, kind: str) -> Iterator[Harness]:
         asyncio.run(async_client.aclose())
 
 
+@contextmanager
+def _quart(config: AuthonomyConfig, kind: str) -> Iterator[Harness]:
+    app = create_quart_app(config)
+    yield Harness(app.test_client(), kind == "test_client", None, None)
+    asyncio.run(app.extensions["authonomy"].aclose())
+
+
 MAKERS: dict[str, Callable[[AuthonomyConfig, str], Any]] = {
     "starlette": _starlette,
     "flask": _flask,
     "django-wsgi": _django,
     "django-asgi": _django,
+    "quart": _quart,
 }
 
 

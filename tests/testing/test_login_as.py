@@ -15,6 +15,7 @@ from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.testing import LoginAsError, alogin_as, login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.quart_app.app import create_app as create_quart_app
 
 
 @pytest.fixture
@@ -62,6 +63,19 @@ async def test_alogin_as_signs_an_async_client_in(authonomy_sandbox: Sandbox) ->
     assert me.json()["email"] == "bob@acme-corp.com"
     # ASGITransport runs no lifespan, so close the middleware's connections by hand.
     await _middleware(app.middleware_stack).runtime.aclose()
+
+
+async def test_alogin_as_signs_quarts_test_client_in_with_and_without_async_with(
+    authonomy_sandbox: Sandbox,
+) -> None:
+    app = create_quart_app(authonomy_sandbox.config(app_url="http://localhost"))
+    async with app.test_client() as client:
+        assert await alogin_as(client, "alice", next_path="/profile") == "/profile"
+        assert (await (await client.get("/api/me")).get_json())["id"] == "user_alice"
+    plain = app.test_client()
+    await alogin_as(plain, "bob")
+    assert (await (await plain.get("/api/me")).get_json())["id"] == "user_bob"
+    await app.extensions["authonomy"].aclose()
 
 
 def _middleware(layer: Any) -> AuthonomyMiddleware:

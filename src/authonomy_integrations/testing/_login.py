@@ -4,12 +4,14 @@ Nothing is faked: the app's login route starts a real login at the sandbox, the 
 hosted pages are submitted like a browser would, and the callback runs in the app, so the
 client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
 any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`),
-Flask's test client (:func:`login_as`), and Django's test ``Client`` (:func:`login_as`) and
-``AsyncClient`` (:func:`alogin_as`).
+Flask's test client (:func:`login_as`), Django's test ``Client`` (:func:`login_as`) and
+``AsyncClient`` (:func:`alogin_as`), and Quart's test client (:func:`alogin_as`, or
+:func:`login_as` outside an event loop).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -64,7 +66,26 @@ def _is_django(client: Any) -> bool:
     return type(client).__module__.startswith("django.test")
 
 
+def is_quart(client: Any) -> bool:
+    """Whether ``client`` is Quart's test client (without importing Quart)."""
+    return type(client).__module__.startswith("quart.")
+
+
+def loop_running() -> bool:
+    """Whether this thread runs an event loop: an async test client's call cannot then
+    be run to its end from blocking code."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _get(client: Any, path: str) -> Any:
+    if is_quart(client):  # async: run on an event loop of its own, outside async tests
+        if loop_running():
+            raise TypeError("login_as needs a blocking client; use `await alogin_as(client)`")
+        return asyncio.run(client.get(path, follow_redirects=False))
     if isinstance(client, httpx.Client):
         return client.get(path, follow_redirects=False)
     if _is_django(client):
@@ -92,7 +113,9 @@ def login_as(
 ) -> str:
     """Sign ``client`` in as the sandbox user ``user``; returns where the app sent it.
 
-    ``groups`` and ``mfa`` override the mock user's groups and MFA for this login.
+    ``groups`` and ``mfa`` override the mock user's groups and MFA for this login. Quart's
+    test client, being async, is driven on an event loop of its own here: inside an async
+    test, ``await alogin_as(client)`` instead.
     """
     start = _get(client, _login_path(login_path, next_path, customer))
     callback = _sign_in(_location(start, "login route"), user, groups, mfa)
@@ -110,7 +133,8 @@ async def alogin_as(
     next_path: str = "/",
     login_path: str = "/auth/login",
 ) -> str:
-    """:func:`login_as` for an ``httpx.AsyncClient`` or Django's ``AsyncClient``."""
+    """:func:`login_as` for an ``httpx.AsyncClient``, Django's ``AsyncClient`` or Quart's
+    test client."""
     start = await _aget(client, _login_path(login_path, next_path, customer))
     callback = _sign_in(_location(start, "login route"), user, groups, mfa)
     done = await _aget(client, _path_and_query(callback))

@@ -7,6 +7,7 @@ also tests the route, and a test with the wrong secret sees the app refuse it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import httpx
 from .._config import AuthonomyConfig
 from .._errors import ConfigurationError
 from ..webhooks import sign
+from ._login import is_quart, loop_running
 
 __all__ = ["asend_webhook", "send_webhook"]
 
@@ -65,6 +67,8 @@ def _app_config(client: Any) -> AuthonomyConfig | None:
     if _is_django(client):
         return _django_config()
     application = getattr(client, "application", None)  # Flask's test client
+    if is_quart(client):
+        application = client.app
     extensions = getattr(application, "extensions", None)
     if isinstance(extensions, dict) and "authonomy" in extensions:
         return getattr(extensions["authonomy"], "config", None)
@@ -127,7 +131,8 @@ def send_webhook(
     """Post a correctly signed ``event_type`` delivery carrying ``data``; the app's response.
 
     ``client`` is Starlette's ``TestClient`` or any ``httpx.Client``, Flask's test client,
-    or Django's test ``Client`` (DRF's ``APIClient`` too); for async clients use
+    Django's test ``Client`` (DRF's ``APIClient`` too), or Quart's test client outside an
+    event loop (its call runs on a loop of its own); for async clients use
     :func:`asend_webhook`. ``secret`` defaults to the webhook secret of the app's own
     configuration when the client leads to it (FastAPI/Starlette, Flask, Django
     settings), else ``AUTHONOMY_WEBHOOK_SECRET``; ``path`` to its ``webhook_path``
@@ -144,6 +149,10 @@ def send_webhook(
                            headers=headers)  # fmt: skip
     if hasattr(client, "application"):  # Flask's (Werkzeug's) test client
         return client.post(target, data=body, headers=headers)
+    if is_quart(client):  # async: run on an event loop of its own, outside async tests
+        if loop_running():
+            raise TypeError(f"{type(client).__name__} is async: use `await asend_webhook(...)`")
+        return asyncio.run(client.post(target, data=body, headers=headers))
     raise TypeError(f"send_webhook does not know {type(client).__name__}; see its docstring")
 
 
@@ -156,11 +165,14 @@ async def asend_webhook(
     path: str | None = None,
     event_id: str | None = None,
 ) -> Any:
-    """:func:`send_webhook` for an ``httpx.AsyncClient`` or Django's ``AsyncClient``."""
+    """:func:`send_webhook` for an ``httpx.AsyncClient``, Django's ``AsyncClient`` or
+    Quart's test client."""
     target, body, headers = _delivery(client, event_type, data, secret, path, event_id)
     if isinstance(client, httpx.AsyncClient):
         return await client.post(target, content=body, headers=headers)
     if _is_django(client) and _is_async(client):
         return await client.post(target, data=body, content_type=headers.pop("content-type"),
                                  headers=headers)  # fmt: skip
+    if is_quart(client):
+        return await client.post(target, data=body, headers=headers)
     raise TypeError(f"asend_webhook needs an async client, not {type(client).__name__}")

@@ -1,0 +1,1 @@
+"""The Quart example: ``python -m examples.quart_app`` (see ``__main__``)."""

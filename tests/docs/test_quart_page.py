@@ -1,0 +1,100 @@
+"""The Quart guide (``docs/frameworks/quart.md``) builds a working app: its ``python``
+blocks, run in order in one namespace with the ``AUTHONOMY_*`` variables the sandbox
+prints, make an app that signs a user in with ``login_as``, guards its routes, greets a
+signed-in WebSocket and takes a webhook; the page's own test passes against it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart.testing.connections import WebsocketDisconnectError
+
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.sandbox.__main__ import app_variables
+from authonomy_integrations.testing import login_as, send_webhook
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks/quart.md"
+#: A fenced block: its language and its code (the fence at the start of a line).
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+
+
+def python_blocks(page: Path) -> list[str]:
+    """The code of every ```` ```python ```` block of ``page``, in order."""
+    return [code for lang, code in _FENCE.findall(page.read_text()) if lang == "python"]
+
+
+def run_page(page: Path) -> dict[str, Any]:
+    """The namespace the page's Python blocks leave, run one after the other."""
+    namespace: dict[str, Any] = {"__name__": "quart_page"}
+    for number, code in enumerate(python_blocks(page), 1):
+        exec(compile(code, f"{page.name}, python block {number}", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The page's app, configured as a reader's would be after ``authonomy-sandbox``
+    printed its variables (on the host Quart's test client calls)."""
+    for name, value in app_variables(sandbox.issuer, "http://localhost").items():
+        monkeypatch.setenv(name, value)
+    namespace = run_page(PAGE)
+    yield namespace
+    asyncio.run(namespace["app"].extensions["authonomy"].aclose())
+
+
+def test_the_page_has_a_block_for_each_part_it_explains() -> None:
+    assert len(python_blocks(PAGE)) == 5
+
+
+def test_the_pages_app_signs_alice_in_and_guards_its_routes(page: dict[str, Any]) -> None:
+    client = page["app"].test_client()
+    refused = asyncio.run(client.get("/profile", headers={"accept": "application/json"}))
+    assert refused.status_code == 401
+    assert login_as(client, "alice", next_path="/profile") == "/profile"
+    profile = asyncio.run(client.get("/profile"))
+    assert asyncio.run(profile.get_json())["id"] == "user_alice"
+    assert asyncio.run(client.get("/admin")).status_code == 200  # alice signs in with MFA
+    assert asyncio.run(client.get("/team")).status_code == 200  # a plain view, in a thread
+    scoped = asyncio.run(client.get("/reports", headers={"accept": "application/json"}))
+    assert scoped.status_code == 403
+
+
+def test_the_pages_websocket_greets_a_bearer_user_and_closes_on_nobody(
+    page: dict[str, Any], sandbox: Sandbox
+) -> None:
+    client = page["app"].test_client()
+    bearer = {"authorization": f"Bearer {sandbox.issue_token('bob')}"}
+
+    async def talk(headers: dict[str, str]) -> Any:
+        async with client.websocket("/ws", headers=headers) as socket:
+            return await socket.receive()
+
+    assert asyncio.run(talk(bearer)) == "hello user_bob"
+    with pytest.raises(WebsocketDisconnectError) as closed:
+        asyncio.run(talk({}))
+    assert closed.value.args[0] == 1008
+
+
+def test_the_pages_webhook_handler_receives_a_signed_delivery(
+    page: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    client = page["app"].test_client()
+    delivered = send_webhook(client, "user.authenticated", {"user": {"id": "user_bob"}})
+    assert delivered.status_code == 200
+    assert any("webhook user.authenticated evt_" in r.getMessage() for r in caplog.records)
+
+
+def test_the_pages_own_test_passes(page: dict[str, Any]) -> None:
+    asyncio.run(page["test_profile_needs_a_sign_in"]())
