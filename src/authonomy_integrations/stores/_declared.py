@@ -36,7 +36,7 @@ __all__ = [
     "checked_session_store",
     "closes_clients",
     "counts_login_starts",
-    "declared_abilities",
+    "declares",
     "ends_revoked_sessions",
     "follows_changes",
     "lists_user_sessions",
@@ -89,11 +89,6 @@ def _lacking(store: object, protocol: type) -> list[str]:
 def declares(store: object, ability: type) -> bool:
     """Whether ``store``'s class names ``ability`` among its bases."""
     return ability in type(store).__mro__
-
-
-def declared_abilities(store: object) -> list[type]:
-    """The optional abilities ``store`` declares, in the order of ``ABILITIES``."""
-    return [ability for ability in ABILITIES if declares(store, ability)]
 
 
 def checked_session_store(store: object) -> SessionStore:
