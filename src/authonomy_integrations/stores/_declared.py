@@ -76,10 +76,12 @@ def _provides(store: object, name: str) -> bool:
     """Whether ``store`` has ``name`` of its own, not only a protocol's placeholder."""
     if not hasattr(store, name):
         return False
+    if name in getattr(store, "__dict__", {}):
+        return True  # set on the instance
     for klass in type(store).__mro__:
         if name in vars(klass):
             return klass not in _PROTOCOLS
-    return True  # set on the instance
+    return True  # answered by the class's __getattr__
 
 
 def _lacking(store: object, protocol: type) -> list[str]:
