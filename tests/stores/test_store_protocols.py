@@ -203,3 +203,20 @@ def test_the_kits_stores_are_run_with_what_they_declare(runtime: Any, redis_url:
     for engine in (local, cookie):
         assert engine.login.shared_login_counts is False
         assert engine.sessions.store_ends_revoked is False
+
+
+class _CountsThroughAttributes(MemorySessionStore, CountsLoginStarts):
+    """Declares login counts and provides them per object, as a wrapper might."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count_login_start = lambda bucket, window: (1, float(window))
+        self.acount_login_start = self._acount
+
+    async def _acount(self, bucket: str, window: int) -> tuple[int, float]:
+        return 1, float(window)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_ability_members_set_on_the_store_object_count_as_offered(runtime: Any) -> None:
+    assert runtime(_config(_CountsThroughAttributes())).engine.login.shared_login_counts is True
