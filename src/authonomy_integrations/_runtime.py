@@ -29,12 +29,19 @@ from ._core.user import AuthonomyUser
 from ._drivers import AsyncRunner, SyncRunner
 from ._errors import AuthonomyUnavailableError, ConfigurationError
 from ._observability import events_for
-from ._store_effects import async_store_handlers, blocking_store_handlers, counts_logins
+from ._store_effects import async_store_handlers, blocking_store_handlers
 from ._transport import PerLoopTransport
 from ._workers import watch
 from .stores._base import AsyncKeyedLocks, KeyedLocks, SessionStore
+from .stores._declared import (
+    checked_session_store,
+    counts_login_starts,
+    ends_revoked_sessions,
+    follows_changes,
+    serves_asyncio,
+    shares_refreshes,
+)
 from .stores._memory import MemorySessionStore
-from .stores._shared import checked_session_store, shares_refreshes
 from .webhooks import WebhookEvent
 
 __all__ = ["AuthonomyAsync", "AuthonomySync", "default_store"]
@@ -54,12 +61,12 @@ def default_store(config: AuthonomyConfig) -> SessionStore:
 
 
 def _follow_store(engine: Engine, store: SessionStore) -> None:
-    """Let a shared store take part in the engine's session cache (Redis): it tells
-    the engine what other processes change, and may answer for revoked sids itself."""
-    engine.sessions.store_ends_revoked = getattr(store, "ends_revoked_sessions", False) is True
-    follow = getattr(store, "follow_changes", None)
-    if callable(follow):
-        follow(engine.sessions.forget)
+    """Let a shared store take part in the engine's session cache (Redis), as far as it
+    declares: it may tell the engine what other processes change, and answer for
+    revoked sids itself."""
+    engine.sessions.store_ends_revoked = ends_revoked_sessions(store)
+    if follows_changes(store):
+        store.follow_changes(engine.sessions.forget)
 
 
 def _unsaved_at_exit(count: int, exc: Exception) -> None:
@@ -69,7 +76,7 @@ def _unsaved_at_exit(count: int, exc: Exception) -> None:
 
 def _check_asyncio(store: SessionStore) -> None:
     """Refuse, at start-up, a store that cannot be awaited (a blocking Redis client only)."""
-    if getattr(store, "serves_asyncio", True):
+    if serves_asyncio(store):
         return
     raise ConfigurationError(
         "session_store",
@@ -113,7 +120,7 @@ class _Runtime:
             events=events_for(config),
         )
         self.engine.sessions.claims.enabled = shares_refreshes(self.store)
-        self.engine.login.shared_login_counts = counts_logins(self.store)
+        self.engine.login.shared_login_counts = counts_login_starts(self.store)
         _follow_store(self.engine, self.store)
         self.routes = Routes(self.engine)
         #: Who is calling, for the adapters: ``known`` from memory, else ``flow``.

@@ -1,7 +1,10 @@
 """How the runtimes perform the session store's effects: each effect calls one method of
-:class:`~.stores.SessionStore` or :class:`~.stores.SharedSessionStore`, the blocking one
-for threads and its awaitable twin for the event loop, each spelled out so that a type
-checker holds both tables to the protocols."""
+:class:`~.stores.SessionStore` or of an ability the store declares
+(:class:`~.stores.SharedSessionStore`, :class:`~.stores.CountsLoginStarts`,
+:class:`~.stores.ListsUserSessions`), the blocking one for threads and its awaitable twin
+for the event loop, each spelled out so that a type checker holds both tables to the
+protocols. Which abilities a store has is read from its declaration
+(``stores/_declared.py``), never from its method names."""
 
 from __future__ import annotations
 
@@ -24,9 +27,10 @@ from ._core.effects import (
     UnindexSession,
 )
 from .stores._base import SessionStore
-from .stores._shared import SharedSessionStore, shares_refreshes
+from .stores._declared import counts_login_starts, lists_user_sessions, shares_refreshes
+from .stores._shared import CountsLoginStarts, ListsUserSessions, SharedSessionStore
 
-__all__ = ["async_store_handlers", "blocking_store_handlers", "counts_logins"]
+__all__ = ["async_store_handlers", "blocking_store_handlers"]
 
 Handlers = dict[type, Callable[[Any], Any]]
 AsyncHandlers = dict[type, Callable[[Any], Awaitable[Any]]]
@@ -43,18 +47,22 @@ def blocking_store_handlers(store: SessionStore) -> Handlers:
     }
     if shares_refreshes(store):
         handlers.update(_blocking_claims(store))
-    if counts_logins(store):
-        counter: Any = store
-        handlers[CountLoginStart] = lambda e: counter.count_login_start(e.key, e.window)
-    index: Any = store if lists_sessions(store) else _NoIndex()
-    handlers.update(
-        {
-            IndexSession: lambda e: index.index_session(e.user_id, e.session_id, e.deadline, e.ttl),
-            IndexedSessions: lambda e: index.indexed_sessions(e.user_id, e.now),
-            UnindexSession: lambda e: index.unindex_session(e.user_id, e.session_id),
-        }
-    )
+    if counts_login_starts(store):
+        handlers.update(_blocking_counts(store))
+    handlers.update(_blocking_index(store if lists_user_sessions(store) else _NoIndex()))
     return handlers
+
+
+def _blocking_counts(counter: CountsLoginStarts) -> Handlers:
+    return {CountLoginStart: lambda e: counter.count_login_start(e.key, e.window)}
+
+
+def _blocking_index(index: ListsUserSessions) -> Handlers:
+    return {
+        IndexSession: lambda e: index.index_session(e.user_id, e.session_id, e.deadline, e.ttl),
+        IndexedSessions: lambda e: index.indexed_sessions(e.user_id, e.now),
+        UnindexSession: lambda e: index.unindex_session(e.user_id, e.session_id),
+    }
 
 
 def _blocking_claims(store: SharedSessionStore) -> Handlers:
@@ -77,20 +85,22 @@ def async_store_handlers(store: SessionStore) -> AsyncHandlers:
     }
     if shares_refreshes(store):
         handlers.update(_async_claims(store))
-    if counts_logins(store):
-        counter: Any = store
-        handlers[CountLoginStart] = lambda e: counter.acount_login_start(e.key, e.window)
-    index: Any = store if lists_sessions(store) else _NoIndex()
-    handlers.update(
-        {
-            IndexSession: lambda e: index.aindex_session(
-                e.user_id, e.session_id, e.deadline, e.ttl
-            ),
-            IndexedSessions: lambda e: index.aindexed_sessions(e.user_id, e.now),
-            UnindexSession: lambda e: index.aunindex_session(e.user_id, e.session_id),
-        }
-    )
+    if counts_login_starts(store):
+        handlers.update(_async_counts(store))
+    handlers.update(_async_index(store if lists_user_sessions(store) else _NoIndex()))
     return handlers
+
+
+def _async_counts(counter: CountsLoginStarts) -> AsyncHandlers:
+    return {CountLoginStart: lambda e: counter.acount_login_start(e.key, e.window)}
+
+
+def _async_index(index: ListsUserSessions) -> AsyncHandlers:
+    return {
+        IndexSession: lambda e: index.aindex_session(e.user_id, e.session_id, e.deadline, e.ttl),
+        IndexedSessions: lambda e: index.aindexed_sessions(e.user_id, e.now),
+        UnindexSession: lambda e: index.aunindex_session(e.user_id, e.session_id),
+    }
 
 
 def _async_claims(store: SharedSessionStore) -> AsyncHandlers:
@@ -102,22 +112,9 @@ def _async_claims(store: SharedSessionStore) -> AsyncHandlers:
     }
 
 
-def counts_logins(store: SessionStore) -> bool:
-    """Whether ``store`` counts login starts for every process sharing it (the optional
-    ``count_login_start`` / ``acount_login_start`` pair of ``RedisSessionStore``)."""
-    return callable(getattr(store, "count_login_start", None)) and callable(
-        getattr(store, "acount_login_start", None)
-    )
-
-
-def lists_sessions(store: SessionStore) -> bool:
-    """Whether ``store`` keeps each user's sessions listed (memory, Redis): the index
-    behind "sign out everywhere" and the sessions route."""
-    return callable(getattr(store, "index_session", None))
-
-
-class _NoIndex:
-    """The index of a store that cannot list sessions (the cookie store): empty."""
+class _NoIndex(ListsUserSessions):
+    """The index of a store that does not declare :class:`~.stores.ListsUserSessions`
+    (the cookie store): empty."""
 
     def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
         """Nothing to keep."""

@@ -12,7 +12,11 @@ import pytest
 
 from authonomy_integrations._core.throttle import LoginThrottle
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.stores import RedisSessionStore
+from authonomy_integrations.stores import (
+    CountsLoginStarts,
+    MemorySessionStore,
+    RedisSessionStore,
+)
 from tests.browsing import PAGE
 
 from .apps import ADAPTERS, NO_ADDRESS, kit
@@ -119,3 +123,43 @@ def test_throttle_names_buckets_by_keyed_hash_never_by_address() -> None:
     assert same.buckets("192.0.2.1") == [bucket]  # every worker of the app names it alike
     assert other.buckets("192.0.2.1") != [bucket]
     assert one.label("192.0.2.1") == bucket.key[:12]
+
+
+class _CountingStore(MemorySessionStore, CountsLoginStarts):
+    """A store of one's own that declares login counts, kept in one dict every worker of
+    the test shares (as a database would be)."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+    def count_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        self.counts[bucket] = self.counts.get(bucket, 0) + 1
+        return self.counts[bucket], float(window)
+
+    async def acount_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        return self.count_login_start(bucket, window)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_workers_sharing_a_store_that_declares_login_counts_count_together(
+    adapter: str, sb: Sandbox
+) -> None:
+    secret, counts = secrets.token_urlsafe(32), dict[str, int]()
+    configs = [
+        sb.config(
+            max_retries=0,
+            login_rate_limit=2,
+            login_rate_window=86400,
+            session_secret=secret,
+            session_store=_CountingStore(counts),
+        )
+        for _ in range(2)
+    ]
+    with kit(adapter, configs[0]) as first, kit(adapter, configs[1]) as second:
+        statuses = [
+            worker.get_from("198.51.100.9", "/auth/login?next=/", PAGE).status_code
+            for worker in (first, second, first, second)
+        ]
+    assert statuses == [302, 302, 429, 429]
+    assert counts, "the store's own counts were not used"

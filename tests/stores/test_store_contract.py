@@ -13,6 +13,9 @@ import pytest
 from authonomy_integrations._core.sessions import SessionRecord
 from authonomy_integrations.stores import (
     CookieSessionStore,
+    CountsLoginStarts,
+    EndsRevokedSessions,
+    ListsUserSessions,
     MemorySessionStore,
     RedisSessionStore,
     SessionStore,
@@ -142,3 +145,98 @@ def test_the_contract_catches_a_lock_that_does_not_exclude() -> None:
 def test_the_contract_catches_a_process_local_store_posing_as_shared() -> None:
     with pytest.raises(AssertionError):
         SharedSessionStoreContract().test_declares_itself_shared(MemorySessionStore())
+
+
+class TestRedisSessionStoreWithLocalCache(SharedSessionStoreContract):
+    """A worker keeping decoded sessions, told of every change through pub/sub."""
+
+    @pytest.fixture
+    def store(self, redis_url: str, redis_prefix: str) -> Iterator[SessionStore]:
+        store = RedisSessionStore(redis_url, prefix=redis_prefix, local_cache_ttl=30)
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def peer(self, redis_url: str, redis_prefix: str) -> Iterator[SessionStore]:
+        yield from _redis_store(redis_url, redis_prefix)
+
+
+class _OneCountForAll(MemorySessionStore, CountsLoginStarts):
+    """Declares login counts, but counts every bucket as one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts = 0
+
+    def count_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        self.starts += 1
+        return self.starts, float(window)
+
+    async def acount_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        return self.count_login_start(bucket, window)
+
+
+class _CountsWithoutSaying(MemorySessionStore):
+    """Counts login starts, but does not declare it: the kit would ignore the counts."""
+
+    def count_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        return 1, float(window)
+
+    async def acount_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        return 1, float(window)
+
+
+class _DeclaresEndingRevokedSessions(MemorySessionStore, EndsRevokedSessions):
+    """Promises that revoking a sid ends its sessions, and keeps nothing of it."""
+
+    ends_revoked_sessions = True
+
+
+class _IndexWithoutAwaitables(CookieSessionStore, ListsUserSessions):
+    """Declares a user index, with its blocking half only."""
+
+    def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
+        pass
+
+    def indexed_sessions(self, user_id: str, now: float) -> list[str]:
+        return []
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        pass
+
+
+def test_the_contract_catches_login_counts_that_ignore_the_bucket() -> None:
+    with pytest.raises(AssertionError):
+        SessionStoreContract().test_login_starts_are_counted_per_bucket_and_window(
+            _OneCountForAll()
+        )
+
+
+def test_the_contract_catches_a_store_with_abilities_it_does_not_declare() -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"does not declare stores\.CountsLoginStarts"):
+        SessionStoreContract().test_declared_abilities_are_complete_and_offered_abilities_declared(
+            _CountsWithoutSaying()
+        )
+
+
+def test_the_contract_names_what_a_declared_ability_lacks() -> None:
+    with pytest.raises(pytest.fail.Exception) as failed:
+        SessionStoreContract().test_declared_abilities_are_complete_and_offered_abilities_declared(
+            _IndexWithoutAwaitables(["k" * 32])
+        )
+    assert "declares stores.ListsUserSessions but it lacks" in str(failed.value)
+    assert "aindex_session, aindexed_sessions, aunindex_session" in str(failed.value)
+
+
+def test_the_contract_catches_a_revoked_session_that_still_loads() -> None:
+    with pytest.raises(AssertionError):
+        SessionStoreContract().test_a_revoked_authonomy_session_ends_its_stored_sessions(
+            _DeclaresEndingRevokedSessions()
+        )
+
+
+def test_the_contract_skips_what_a_store_does_not_declare_and_says_so() -> None:
+    with pytest.raises(pytest.skip.Exception, match="MemorySessionStore does not declare"):
+        SessionStoreContract().test_login_starts_are_counted_per_bucket_and_window(
+            MemorySessionStore()
+        )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from .log_text import clean, clean_value, field_value
 from .reasons import login_reason, reason_code, token_reason
+from .tally import Tally
 
 __all__ = [
     "API_CALL",
@@ -211,7 +212,7 @@ class Events:
     listens.
     """
 
-    __slots__ = ("__weakref__", "_logged", "counts", "hook", "listening", "telemetry")
+    __slots__ = ("__weakref__", "_logged", "hook", "listening", "tally", "telemetry")
 
     def __init__(
         self,
@@ -223,8 +224,9 @@ class Events:
         #: Whether a sink other than the log wants every event: checked first, so the
         #: quiet case costs one attribute read and the logger's cached level check.
         self.listening = hook is not None or telemetry is not None
-        #: Every event counted by name and reason since start-up, repeats included.
-        self.counts: defaultdict[Count, int] = defaultdict(int)
+        #: Every event counted by name and reason since start-up, repeats included;
+        #: each thread counts apart, so no increment is lost (see :attr:`counts`).
+        self.tally: Tally[Count] = Tally()
         #: How many of the counted repeats the log has been told of.
         self._logged = 0
 
@@ -252,7 +254,7 @@ class Events:
         logged = logger.isEnabledFor(level)
         if not (logged or self.listening):
             return
-        if self.counts.get(REPEAT, 0) != self._logged:
+        if self.tally.get(REPEAT) != self._logged:
             self.log_repeats()
         # Text from requests may reach any field: none may carry a control character
         # into a log line, a hook or a span (see ``log_text``).
@@ -264,7 +266,7 @@ class Events:
             duration,
             MappingProxyType({k: clean_value(v) for k, v in fields.items() if v is not None}),
         )
-        self.counts[(name, event.reason)] += 1
+        self.tally.add((name, event.reason))
         if logged:
             logger.log(level, "%s", _line(event), exc_info=exc_info, extra=_extra(event))
         if self.telemetry is not None:
@@ -272,15 +274,21 @@ class Events:
         if self.hook is not None:
             self._guarded(self.hook, event, "on_event hook")
 
+    @property
+    def counts(self) -> Counter[Count]:
+        """Every event counted by name and reason since start-up, repeats included,
+        summed over the threads that counted them (0 for one never counted)."""
+        return self.tally.snapshot()
+
     def count(self, key: Count) -> None:
         """Count one more ``key`` (an event's name and reason) without reporting it."""
-        self.counts[key] += 1
+        self.tally.add(key)
 
     def log_repeats(self) -> None:
         """Write the repeats counted since the last call as one DEBUG line
         (``token.accepted reason=cached repeats=N``), when the tokens logger is at DEBUG:
         a repeat is told in aggregate, never a line per request."""
-        total = self.counts.get(REPEAT, 0)
+        total = self.tally.get(REPEAT)
         new = total - self._logged
         logger = _LOGGERS[TOKEN_ACCEPTED]
         if new > 0 and logger.isEnabledFor(logging.DEBUG):

@@ -80,15 +80,20 @@ class SessionStore(Protocol):
         shares_revocations                # whether revoke_sid / is_sid_revoked (and the
                                           # a-variants) record ended sessions for all processes
 
-    A store several processes share may also offer ``count_login_start(bucket, window)``
-    (and ``acount_login_start``) returning ``(starts counted, seconds left)``: the login
-    throttle then counts there, for every process (``RedisSessionStore`` does).
+    That is what every store must offer. What it may offer besides are the optional
+    abilities of ``stores/_shared.py``, each a protocol the store declares by naming it
+    among its class's bases (the kit reads the declaration, never a method's name):
+    :class:`~._shared.SharedSessionStore` (a store several processes share, with
+    refresh claims), :class:`~._shared.CountsLoginStarts`,
+    :class:`~._shared.ListsUserSessions`, :class:`~._shared.FollowsChanges`,
+    :class:`~._shared.EndsRevokedSessions`, :class:`~._shared.ServesAsyncio` and
+    :class:`~._shared.ClosesClients`.
 
     ``lock`` and ``alock`` are separate: an app uses threads (Flask) or an event loop
     (Starlette), not both for the same sessions. Failures to reach a backing service
-    raise :class:`~.._errors.SessionError`. A store that several processes share is a
-    :class:`~._shared.SharedSessionStore`, which keeps refresh claims too; the tests in
-    :mod:`authonomy_integrations.testing.store_contract` check either kind.
+    raise :class:`~.._errors.SessionError`. The tests in
+    :mod:`authonomy_integrations.testing.store_contract` check a store and every ability
+    it declares.
     """
 
     def save(self, record: SessionRecord, ttl: int) -> str:

@@ -44,6 +44,10 @@ class CookieSessionStore(ProcessLocalStore):
     data; the middleware or extension binds it at start-up, or pass ``audience=``), so
     two apps sharing a secret cannot open each other's cookies; one store object serves
     one app.
+
+    It offers :class:`~._base.SessionStore` and declares no optional ability: its
+    sessions live in browsers, so it lists no user's sessions (``end_sessions`` and
+    "sign out everywhere" find none here) and counts login starts per process.
     """
 
     def __init__(

@@ -18,6 +18,7 @@ from ._base import (
     decompress,
     is_session_id,
 )
+from ._shared import ListsUserSessions
 
 __all__ = ["MemorySessionStore"]
 
@@ -26,7 +27,7 @@ __all__ = ["MemorySessionStore"]
 _DEADLINE = struct.Struct("<d")
 
 
-class MemorySessionStore(ProcessLocalStore):
+class MemorySessionStore(ProcessLocalStore, ListsUserSessions):
     """Sessions kept in a dict in this process: for one-process apps and tests.
 
     At most ``maxsize`` sessions are kept; saving one more evicts the least recently
@@ -37,7 +38,9 @@ class MemorySessionStore(ProcessLocalStore):
     between worker processes.
 
     Only this process writes here, so the engine may reuse a decoded session for up to
-    ``local_cache_ttl`` seconds instead of decoding it on every request.
+    ``local_cache_ttl`` seconds instead of decoding it on every request. Besides
+    :class:`~._base.SessionStore` it declares one optional ability,
+    :class:`~._shared.ListsUserSessions` ("sign out everywhere" within this process).
     """
 
     def __init__(

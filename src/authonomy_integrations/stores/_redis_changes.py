@@ -23,12 +23,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ._shared import Forget
+
 __all__ = ["EVERY_SESSION", "ChangeListener", "Forget", "change_channel", "session_changed"]
 
 logger = logging.getLogger("authonomy_integrations")
 
-#: What the engine is told: a session id to forget, or ``None`` for every session.
-Forget = Callable[[str | None], None]
 #: The message that means "forget every session".
 EVERY_SESSION = b"*"
 _ONE_SESSION = b"s:"

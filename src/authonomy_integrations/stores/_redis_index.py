@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ._shared import ListsUserSessions
+
 __all__ = ["RedisUserIndex"]
 
 # ZADD, drop the entries past their deadline, and keep the set as long as its newest.
@@ -24,8 +26,9 @@ return 1
 """
 
 
-class RedisUserIndex:
-    """The user index methods of ``RedisSessionStore`` (blocking and ``a``-prefixed)."""
+class RedisUserIndex(ListsUserSessions):
+    """:class:`~._shared.ListsUserSessions` for ``RedisSessionStore``, which declares it
+    through this base."""
 
     # Provided by the store: its key prefix, its clients, and its error translation.
     _sync: Callable[[], Any]

@@ -24,6 +24,14 @@ from ._redis_changes import (
     session_changed,
 )
 from ._redis_index import RedisUserIndex
+from ._shared import (
+    ClosesClients,
+    CountsLoginStarts,
+    EndsRevokedSessions,
+    FollowsChanges,
+    ServesAsyncio,
+    SharedSessionStore,
+)
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -84,7 +92,15 @@ _INDEXED = b"i"
 _REVOKED_REPLY = 2
 
 
-class RedisSessionStore(RedisUserIndex):
+class RedisSessionStore(
+    RedisUserIndex,
+    SharedSessionStore,
+    CountsLoginStarts,
+    FollowsChanges,
+    EndsRevokedSessions,
+    ServesAsyncio,
+    ClosesClients,
+):
     """Sessions in Redis (``SET key value EX ttl``), with a lock that spans processes.
 
     Give a ``url`` and the blocking and ``redis.asyncio`` clients are created on first
@@ -121,6 +137,12 @@ class RedisSessionStore(RedisUserIndex):
     while Redis is reachable and never later than ``local_cache_ttl`` (messages lost
     while a worker was disconnected). The cache reads the channel on a thread, so it
     needs ``url=`` or a blocking ``client``.
+
+    It declares every optional ability of a store (``stores/_shared.py``):
+    :class:`~._shared.SharedSessionStore` (refresh claims),
+    :class:`~._shared.CountsLoginStarts`, :class:`~._shared.ListsUserSessions`,
+    :class:`~._shared.FollowsChanges`, :class:`~._shared.EndsRevokedSessions`,
+    :class:`~._shared.ServesAsyncio` and :class:`~._shared.ClosesClients`.
     """
 
     #: Ended Authonomy sessions are recorded here for every process.

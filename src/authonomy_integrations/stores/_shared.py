@@ -1,15 +1,38 @@
-"""``SharedSessionStore``: what a session store that several processes share must offer,
-and how the kit tells a session store from an object that only looks like one."""
+"""What a session store may offer besides :class:`~._base.SessionStore`, each a named
+protocol that a store declares by naming it among its class's bases:
+
+- :class:`SharedSessionStore`: shared by several processes, with refresh claims;
+- :class:`CountsLoginStarts`: the login throttle counted for every process;
+- :class:`ListsUserSessions`: each user's sessions listed ("sign out everywhere");
+- :class:`FollowsChanges`: other processes' changes told to this one (a local cache);
+- :class:`EndsRevokedSessions`: revoking an Authonomy session deletes its sessions;
+- :class:`ServesAsyncio`: says whether its awaitable methods can run;
+- :class:`ClosesClients`: connections its owner closes.
+
+The runtime decides from the declarations alone (``stores/_declared.py``); the
+conformance tests in :mod:`authonomy_integrations.testing.store_contract` check what each
+declared ability promises.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeGuard, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from .._core.sessions import SessionRecord
-from .._errors import ConfigurationError
 from ._base import SessionStore
 
-__all__ = ["SharedSessionStore", "checked_session_store", "shares_refreshes"]
+__all__ = [
+    "ABILITIES",
+    "ClosesClients",
+    "CountsLoginStarts",
+    "EndsRevokedSessions",
+    "FollowsChanges",
+    "Forget",
+    "ListsUserSessions",
+    "ServesAsyncio",
+    "SharedSessionStore",
+]
 
 
 @runtime_checkable
@@ -31,8 +54,10 @@ class SharedSessionStore(SessionStore, Protocol):
       (:meth:`refresh_claimed`) do not present the spent token.
 
     Each method has an awaitable twin for the event loop, spelled out below. A store
-    with only some of these methods is refused at start-up, never half used. Check a
-    store of your own with :mod:`authonomy_integrations.testing.store_contract`.
+    declares all this by naming ``SharedSessionStore`` among its bases; one that
+    declares it without every method, or has claim methods without declaring it, is
+    refused at start-up, never half used. Check a store of your own with
+    :mod:`authonomy_integrations.testing.store_contract`.
     """
 
     def claim_refresh(self, session_id: str, claim: str, ttl: int) -> None:
@@ -72,50 +97,118 @@ class SharedSessionStore(SessionStore, Protocol):
         ...
 
 
-def _members(protocol: type) -> set[str]:
-    """The public methods and attributes ``protocol`` declares, its bases' included."""
-    names: set[str] = set()
-    for klass in protocol.__mro__:
-        if klass not in (Protocol, Generic, object):
-            names.update(name for name in vars(klass) if not name.startswith("_"))
-            names.update(vars(klass).get("__annotations__", {}))
-    return names
+# The optional abilities. A store declares each one it offers by naming its protocol
+# among its class's bases; the runtime reads only those declarations (see
+# ``stores/_declared.py``), so a method that merely happens to exist is never called,
+# and a declared one that is missing stops the app at start-up.
 
 
-def _missing(store: object, protocol: type) -> list[str]:
-    return sorted(name for name in _members(protocol) if not hasattr(store, name))
+class CountsLoginStarts(Protocol):
+    """Optional ability: login starts counted for every process sharing the store, so the
+    login throttle (``login_rate_limit`` per ``login_rate_window``) holds across workers.
+    Without it each process counts its own. ``RedisSessionStore`` declares it."""
+
+    def count_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        """Count one login start in ``bucket``, a window of ``window`` seconds from its
+        first start: the starts counted in it so far, and the seconds it has left."""
+        ...
+
+    async def acount_login_start(self, bucket: str, window: int) -> tuple[int, float]:
+        """Awaitable :meth:`count_login_start`."""
+        ...
 
 
-#: What only a shared store has: an object with some of it means to be one.
-_SHARED_ONLY = _members(SharedSessionStore) - _members(SessionStore)
+class ListsUserSessions(Protocol):
+    """Optional ability: each user's sessions listed, behind "sign out everywhere",
+    ``end_sessions`` and the sessions route. Without it those find no session to end or
+    list (the cookie store: its sessions live in browsers). ``MemorySessionStore`` and
+    ``RedisSessionStore`` declare it."""
+
+    def index_session(self, user_id: str, session_id: str, deadline: float, ttl: int) -> None:
+        """List ``session_id`` under ``user_id`` until ``deadline`` (the engine's clock);
+        the session itself lives ``ttl`` seconds."""
+        ...
+
+    def indexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """The ids listed under ``user_id`` whose deadline is after ``now``."""
+        ...
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        """Remove ``session_id`` from ``user_id``'s list (no error if it is not there)."""
+        ...
+
+    async def aindex_session(
+        self, user_id: str, session_id: str, deadline: float, ttl: int
+    ) -> None:
+        """Awaitable :meth:`index_session`."""
+        ...
+
+    async def aindexed_sessions(self, user_id: str, now: float) -> list[str]:
+        """Awaitable :meth:`indexed_sessions`."""
+        ...
+
+    async def aunindex_session(self, user_id: str, session_id: str) -> None:
+        """Awaitable :meth:`unindex_session`."""
+        ...
 
 
-def checked_session_store(store: object) -> SessionStore:
-    """``store`` if it is a :class:`SessionStore`, else a :class:`ConfigurationError`
-    naming what it lacks."""
-    if isinstance(store, SessionStore):
-        return store
-    lacking = ", ".join(_missing(store, SessionStore))
-    raise ConfigurationError(
-        "session_store",
-        f"{type(store).__name__} is not a session store (see stores.SessionStore): "
-        f"it lacks {lacking}",
-    )
+#: What a store following changes calls: a session id to forget, ``None`` for all.
+Forget = Callable[[str | None], None]
 
 
-def shares_refreshes(store: SessionStore) -> TypeGuard[SharedSessionStore]:
-    """Whether ``store`` keeps refresh claims (a :class:`SharedSessionStore`).
+class FollowsChanges(Protocol):
+    """Optional ability: the store tells this process what other processes changed, so
+    that a shared store may let the engine reuse decoded sessions (``local_cache_ttl``
+    above 0) and still see every change. ``RedisSessionStore`` declares it."""
 
-    A store with only some of a shared store's methods is refused: running it as a plain
-    store would silently drop the claims that protect its users' sessions.
-    """
-    if isinstance(store, SharedSessionStore):
-        return True
-    if any(hasattr(store, name) for name in _SHARED_ONLY):
-        lacking = ", ".join(_missing(store, SharedSessionStore))
-        raise ConfigurationError(
-            "session_store",
-            f"{type(store).__name__} keeps refresh claims only in part (see "
-            f"stores.SharedSessionStore): it lacks {lacking}",
-        )
-    return False
+    def follow_changes(self, forget: Forget) -> None:
+        """Call ``forget(session_id)`` when any process changes that session and
+        ``forget(None)`` when any session may have changed (a missed message, say);
+        a store keeping no local cache (``local_cache_ttl == 0``) may do nothing."""
+        ...
+
+
+class EndsRevokedSessions(Protocol):
+    """Optional ability: :meth:`~._base.SessionStore.revoke_sid` also deletes every stored
+    session of that Authonomy session, so a session that loads is live and the engine
+    asks no second question per request. ``RedisSessionStore`` declares it."""
+
+    #: ``True`` while the store keeps that promise.
+    ends_revoked_sessions: bool
+
+
+class ServesAsyncio(Protocol):
+    """Optional ability: a store whose awaitable methods need something it may lack (a
+    Redis store given a blocking client only) says whether they can run. An app on an
+    event loop refuses at start-up a store that says no; a store that does not declare
+    this is taken to serve its awaitable methods."""
+
+    @property
+    def serves_asyncio(self) -> bool:
+        """Whether the awaitable methods can run."""
+        ...
+
+
+class ClosesClients(Protocol):
+    """Optional ability: the store holds connections that its owner closes, blocking or
+    awaited (the conformance tests close them on the event loop that opened them)."""
+
+    def close(self) -> None:
+        """Close the blocking connections the store opened."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connections the store opened on the running event loop."""
+        ...
+
+
+#: Every optional ability a session store may declare.
+ABILITIES: tuple[type, ...] = (
+    SharedSessionStore,
+    CountsLoginStarts,
+    ListsUserSessions,
+    FollowsChanges,
+    EndsRevokedSessions,
+    ServesAsyncio,
+    ClosesClients,
+)

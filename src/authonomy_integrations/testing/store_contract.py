@@ -30,10 +30,18 @@ as the kit does at start-up)::
   needs a ``peer`` fixture, a second store object on the same backing service. Sessions,
   ended Authonomy sessions, locks and refresh claims are all seen from the peer.
 
+Either contract also checks every optional ability the store declares (the protocols of
+:mod:`authonomy_integrations.stores` it names among its bases): that nothing declared is
+missing, and that each does what it promises (login starts counted, a user's sessions
+listed, a revoked Authonomy session's sessions ended, other processes' changes
+followed). The test of an ability the store does not declare is skipped, saying so; a
+store that has an ability's methods without declaring it fails, as the kit would refuse
+it at start-up.
+
 The tests need nothing but pytest: each test runs its awaitable part in an event loop of
-its own (:meth:`SessionStoreContract.run_async`), then awaits the stores' ``aclose()``,
-if they have one, on that loop. While a test holds a lock it watches the other contender
-for :data:`HELD_WINDOW` seconds.
+its own (:meth:`SessionStoreContract.run_async`), then awaits the stores' ``aclose()`` on
+that loop when they declare :class:`~authonomy_integrations.stores.ClosesClients`. While
+a test holds a lock it watches the other contender for :data:`HELD_WINDOW` seconds.
 """
 
 from __future__ import annotations
@@ -43,13 +51,23 @@ import dataclasses
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 
 from .._core.crypto import b64url_encode
 from .._core.sessions import SessionRecord, TokenSet, new_session_id
-from ..stores import SessionStore, SharedSessionStore
+from .._errors import ConfigurationError
+from ..stores import (
+    CountsLoginStarts,
+    EndsRevokedSessions,
+    FollowsChanges,
+    ListsUserSessions,
+    ServesAsyncio,
+    SessionStore,
+    SharedSessionStore,
+)
+from ..stores._declared import checked_session_store, closes_clients, declares
 
 __all__ = [
     "CONTRACT_AUDIENCE",
@@ -164,9 +182,8 @@ class SessionStoreContract:
                 await main()
             finally:
                 for store in stores:
-                    aclose: Any = getattr(store, "aclose", None)
-                    if aclose is not None:
-                        await aclose()
+                    if closes_clients(store):
+                        await store.aclose()
 
         asyncio.run(body())
 
@@ -299,6 +316,110 @@ class SessionStoreContract:
 
         self.run_async(main, store)
 
+    # Optional abilities: each is checked when the store declares it.
+
+    def test_declared_abilities_are_complete_and_offered_abilities_declared(
+        self, store: SessionStore
+    ) -> None:
+        try:
+            checked_session_store(store)
+        except ConfigurationError as refused:
+            pytest.fail(f"the kit would refuse this store at start-up: {refused}")
+
+    def test_login_starts_are_counted_per_bucket_and_window(self, store: SessionStore) -> None:
+        _skip_unless(store, CountsLoginStarts)
+        counter = cast(CountsLoginStarts, store)
+        bucket, other = _bucket(), _bucket()
+        first, second = counter.count_login_start(bucket, 60), counter.count_login_start(bucket, 60)
+        assert [first[0], second[0]] == [1, 2]
+        assert all(0 < left <= 60 for _, left in (first, second))
+        assert counter.count_login_start(other, 60)[0] == 1
+
+        async def main() -> None:
+            count, left = await counter.acount_login_start(bucket, 60)
+            assert count == 3 and 0 < left <= 60
+
+        self.run_async(main, store)
+
+    def test_a_users_sessions_are_listed_until_their_deadline(self, store: SessionStore) -> None:
+        _skip_unless(store, ListsUserSessions)
+        index = cast(ListsUserSessions, store)
+        user, other_user = _user(), _user()
+        ids = [store.save(make_record(), 300) for _ in range(2)]
+        for session_id in ids:
+            index.index_session(user, session_id, _NOW + 300, 300)
+        assert sorted(index.indexed_sessions(user, _NOW)) == sorted(ids)
+        assert index.indexed_sessions(user, _NOW + 301) == []
+        assert index.indexed_sessions(other_user, _NOW) == []
+        index.unindex_session(user, ids[0])
+        index.unindex_session(other_user, ids[0])  # not listed there: no error
+        assert index.indexed_sessions(user, _NOW) == [ids[1]]
+
+    def test_a_users_sessions_are_listed_awaited(self, store: SessionStore) -> None:
+        _skip_unless(store, ListsUserSessions)
+        index = cast(ListsUserSessions, store)
+        user = _user()
+
+        async def main() -> None:
+            session_id = await store.asave(make_record(), 300)
+            await index.aindex_session(user, session_id, _NOW + 300, 300)
+            assert await index.aindexed_sessions(user, _NOW) == [session_id]
+            assert index.indexed_sessions(user, _NOW) == [session_id]
+            await index.aunindex_session(user, session_id)
+            assert await index.aindexed_sessions(user, _NOW) == []
+
+        self.run_async(main, store)
+
+    def test_a_revoked_authonomy_session_ends_its_stored_sessions(
+        self, store: SessionStore
+    ) -> None:
+        _skip_unless(store, EndsRevokedSessions)
+        ending = cast(EndsRevokedSessions, store)
+        assert ending.ends_revoked_sessions is True, "declared, but says it does not"
+        record, kept = make_record(), make_record()
+        cookie_value, kept_value = store.save(record, 300), store.save(kept, 300)
+        store.revoke_sid(record.claims["sid"], 60)
+        assert store.load(cookie_value) is None
+        assert store.load(kept_value) == kept
+
+        async def main() -> None:
+            again = make_record()
+            value = await store.asave(again, 300)
+            await store.arevoke_sid(again.claims["sid"], 60)
+            assert await store.aload(value) is None
+
+        self.run_async(main, store)
+
+    def test_says_whether_its_awaitable_methods_can_run(self, store: SessionStore) -> None:
+        _skip_unless(store, ServesAsyncio)
+        assert isinstance(cast(ServesAsyncio, store).serves_asyncio, bool)
+
+    def test_a_process_keeping_decoded_sessions_of_a_shared_store_follows_changes(
+        self, store: SessionStore
+    ) -> None:
+        # Reusing decoded sessions is safe only where nobody else writes, or where the
+        # store tells this process what others changed.
+        if store.shares_revocations and store.local_cache_ttl > 0:
+            assert declares(store, FollowsChanges), (
+                "local_cache_ttl > 0 on a shared store that does not declare FollowsChanges"
+            )
+
+
+def _skip_unless(store: SessionStore, ability: type) -> None:
+    """Skip the test, saying why, when ``store`` does not declare ``ability``."""
+    if not declares(store, ability):
+        pytest.skip(f"{type(store).__name__} does not declare stores.{ability.__name__}")
+
+
+def _bucket() -> str:
+    """A new login-start bucket: a store may keep what earlier runs counted."""
+    return "contract-" + b64url_encode(os.urandom(12))
+
+
+def _user() -> str:
+    """A new user id: a store may keep what earlier runs listed."""
+    return "user_" + b64url_encode(os.urandom(12))
+
 
 def _sid() -> str:
     """A new Authonomy session id: a store may keep what earlier runs recorded."""
@@ -318,9 +439,10 @@ class SharedSessionStoreContract(SessionStoreContract):
         peer.bind_audience(CONTRACT_AUDIENCE)
 
     def test_declares_itself_shared(self, store: SessionStore) -> None:
-        assert isinstance(store, SharedSessionStore)
-        # Another process may change a session at any moment: never reuse a decoded one.
-        assert store.local_cache_ttl == 0
+        assert declares(store, SharedSessionStore), "does not declare stores.SharedSessionStore"
+        # Another process may change a session at any moment: reuse a decoded one only
+        # when the store tells this process about every change.
+        assert store.local_cache_ttl == 0 or declares(store, FollowsChanges)
         assert store.shares_revocations is True
 
     def test_sessions_are_seen_by_every_process(
@@ -412,3 +534,56 @@ class SharedSessionStoreContract(SessionStoreContract):
             assert await peer.arefresh_claimed(session_id, _NOW) is None
 
         self.run_async(main, store, peer)
+
+    def test_login_starts_are_counted_for_every_process(
+        self, store: SessionStore, peer: SessionStore
+    ) -> None:
+        _skip_unless(store, CountsLoginStarts)
+        counters = cast(list[CountsLoginStarts], [store, peer])
+        bucket = _bucket()
+        counts = [counter.count_login_start(bucket, 60)[0] for counter in counters * 2]
+        assert counts == [1, 2, 3, 4]
+
+    def test_a_users_sessions_are_listed_for_every_process(
+        self, store: SessionStore, peer: SessionStore
+    ) -> None:
+        _skip_unless(store, ListsUserSessions)
+        mine, theirs = cast(list[ListsUserSessions], [store, peer])
+        user, session_id = _user(), store.save(make_record(), 300)
+        mine.index_session(user, session_id, _NOW + 300, 300)
+        assert theirs.indexed_sessions(user, _NOW) == [session_id]
+        theirs.unindex_session(user, session_id)
+        assert mine.indexed_sessions(user, _NOW) == []
+
+    def test_a_revoked_authonomy_session_ends_its_sessions_for_every_process(
+        self, store: SessionStore, peer: SessionStore
+    ) -> None:
+        _skip_unless(store, EndsRevokedSessions)
+        record = make_record()
+        cookie_value = store.save(record, 300)
+        peer.revoke_sid(record.claims["sid"], 60)
+        assert store.load(cookie_value) is None
+
+    def test_changes_by_another_process_are_followed(
+        self, store: SessionStore, peer: SessionStore
+    ) -> None:
+        _skip_unless(store, FollowsChanges)
+        if not store.local_cache_ttl:
+            pytest.skip("keeps no local cache: nothing to follow")
+        told: list[str | None] = []
+        changed = threading.Event()
+        record = make_record()
+
+        def forget(session_id: str | None) -> None:
+            told.append(session_id)
+            if session_id == record.id:
+                changed.set()
+
+        cast(FollowsChanges, store).follow_changes(forget)
+        # A store may start following a moment later (a subscription); its changes told
+        # before that are lost, so the peer writes until one is seen.
+        for _ in range(int(_PATIENCE / HELD_WINDOW)):
+            peer.save(record, 300)
+            if changed.wait(HELD_WINDOW):
+                break
+        assert changed.is_set(), f"the peer's change was never told; told {told}"
