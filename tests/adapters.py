@@ -26,6 +26,8 @@ from django.test.utils import override_settings
 from django.urls import path
 from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
+from litestar import Litestar
+from litestar.testing import TestClient as LitestarTestClient
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -33,17 +35,27 @@ from starlette.testclient import TestClient
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask._webhooks import make_webhook_view
+from authonomy_integrations.litestar import AuthonomyPlugin, webhook_route
 from authonomy_integrations.starlette import webhook_endpoint
 from authonomy_integrations.webhooks import WebhookReceiver
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.litestar_app import create_app as create_litestar_app
 from examples.shared import with_signed_out_page
 
 from .django.helpers import MIDDLEWARE as DJANGO_MIDDLEWARE
 from .django.helpers import WEBHOOK_SECRET, runtime_of
 from .django.helpers import create_app as create_django_app
 from .serving import serve
-from .small_apps import CLIENT_ADDRESS, NO_ADDRESS, Seen, django_urls, flask_app, starlette_app
+from .small_apps import (
+    CLIENT_ADDRESS,
+    NO_ADDRESS,
+    Seen,
+    django_urls,
+    flask_app,
+    litestar_app,
+    starlette_app,
+)
 
 __all__ = [
     "ADAPTERS",
@@ -280,6 +292,40 @@ ADAPTERS = [
         demo=("examples.django_app", "--asgi"),
     ),
 ]
+
+
+
+def _litestar_runtime(app: Litestar) -> Any:
+    return app.plugins.get(AuthonomyPlugin).runtime
+
+
+@contextmanager
+def _litestar_client(app: Litestar) -> Iterator[Any]:
+    # As Starlette's: the app's loop lives as long as the client, on the app's own origin.
+    plugin = next((p for p in app.plugins.init if isinstance(p, AuthonomyPlugin)), None)
+    app_url = plugin.config.app_url if plugin is not None else None
+    base_url = app_url if isinstance(app_url, str) else "http://testserver"
+    with LitestarTestClient(_ClientAddress(app), base_url=base_url) as client:
+        client.follow_redirects = False
+        yield client
+
+
+def _litestar_webhook_app(receiver: WebhookReceiver, path: str) -> Any:
+    return Litestar([webhook_route(receiver, path=path)])
+
+
+ADAPTERS.append(
+    Adapter(
+        name="litestar",
+        interface="asgi",
+        example=lambda config, clock: create_litestar_app(config, clock=clock),
+        small_app=litestar_app,
+        webhook_app=_litestar_webhook_app,
+        runtime=_litestar_runtime,
+        test_client=_litestar_client,
+        demo=("examples.litestar_app",),
+    )
+)
 
 
 #: The name of every adapter of the registry, for suites parametrised by name.

@@ -20,6 +20,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from flask import Flask, jsonify
+from litestar import Litestar, Request, get
+from litestar.handlers import HTTPRouteHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,6 +33,9 @@ from authonomy_integrations.django import require_policy as django_require_polic
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import login_required as flask_login_required
+from authonomy_integrations.litestar import AuthonomyPlugin, webhook_route
+from authonomy_integrations.litestar import login_required as litestar_login_required
+from authonomy_integrations.litestar import require_policy as litestar_require_policy
 from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoint
 from authonomy_integrations.starlette import login_required as starlette_login_required
@@ -166,3 +171,25 @@ def django_urls(config: AuthonomyConfig, seen: Seen | None = None) -> ModuleType
     urls = ModuleType("small_app_urls")
     urls.urlpatterns = patterns  # type: ignore[attr-defined]
     return urls
+
+
+def litestar_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None) -> Litestar:
+    """The app under the Litestar adapter (the plugin's runtime: ``app.plugins``)."""
+
+    async def who(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return whoami(request.user)
+
+    mfa = [litestar_require_policy("require-mfa")]
+    handlers: list[HTTPRouteHandler] = [
+        get("/whoami", name="whoami")(who),
+        get("/mfa", guards=mfa, name="mfa")(who),
+        get("/admin", guards=mfa, name="admin")(who),
+        get("/admins", guards=[litestar_require_policy("admins")], name="admins")(who),
+        get(["/", "/{rest:path}"], guards=[litestar_login_required], name="page")(who),
+    ]
+    if config.webhook_secrets:
+        receiver = WebhookReceiver(config)
+        receiver.on_any(_handler(seen))
+        handlers.append(webhook_route(receiver, path=config.webhook_path))
+    plugin = AuthonomyPlugin(config=config, clock=clock)
+    return Litestar(handlers, plugins=[plugin], lifespan=[_closing(config)])
