@@ -12,6 +12,7 @@ suite with its entry here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -294,7 +295,6 @@ ADAPTERS = [
 ]
 
 
-
 def _litestar_runtime(app: Litestar) -> Any:
     return app.plugins.get(AuthonomyPlugin).runtime
 
@@ -304,8 +304,13 @@ def _litestar_client(app: Litestar) -> Iterator[Any]:
     # As Starlette's: the app's loop lives as long as the client, on the app's own origin.
     plugin = next((p for p in app.plugins.init if isinstance(p, AuthonomyPlugin)), None)
     app_url = plugin.config.app_url if plugin is not None else None
-    base_url = app_url if isinstance(app_url, str) else "http://testserver"
-    with LitestarTestClient(_ClientAddress(app), base_url=base_url) as client:
+    base_url = app_url if isinstance(app_url, str) else "http://testserver.local"
+    with warnings.catch_warnings():
+        # Litestar warns of a host without a dot (``localhost``); the sandbox's app URLs
+        # are on localhost, and its cookies work there all the same.
+        warnings.filterwarnings("ignore", "The base_url", UserWarning)
+        client = LitestarTestClient(_ClientAddress(app), base_url=base_url)
+    with client:
         client.follow_redirects = False
         yield client
 

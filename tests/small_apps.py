@@ -12,7 +12,7 @@ scenario through every adapter (security, abuse):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from flask import Flask, jsonify
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
+from litestar import Request as LitestarRequest
 from litestar.handlers import HTTPRouteHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -173,10 +174,12 @@ def django_urls(config: AuthonomyConfig, seen: Seen | None = None) -> ModuleType
     return urls
 
 
-def litestar_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None) -> Litestar:
+def litestar_app(
+    config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None
+) -> Litestar:
     """The app under the Litestar adapter (the plugin's runtime: ``app.plugins``)."""
 
-    async def who(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    async def who(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
         return whoami(request.user)
 
     mfa = [litestar_require_policy("require-mfa")]
@@ -192,4 +195,19 @@ def litestar_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None
         receiver.on_any(_handler(seen))
         handlers.append(webhook_route(receiver, path=config.webhook_path))
     plugin = AuthonomyPlugin(config=config, clock=clock)
-    return Litestar(handlers, plugins=[plugin], lifespan=[_closing(config)])
+    # No logging configuration of Litestar's: it would replace the root logger's
+    # handlers, the test's log capture among them.
+    return Litestar(
+        handlers, plugins=[plugin], on_shutdown=[closing_store(config)], logging_config=None
+    )
+
+
+def closing_store(config: AuthonomyConfig) -> Callable[[], Awaitable[None]]:
+    """A shutdown hook that closes the session store's async client on the server's loop."""
+
+    async def close() -> None:
+        aclose = getattr(config.session_store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    return close

@@ -48,7 +48,10 @@ def create_app(config: AuthonomyConfig, *, clock: Callable[[], float] | None = N
     handlers = _pages(config, events)
     if config.webhook_secrets:
         handlers.append(_webhooks(config, events))
-    app = Litestar(handlers, plugins=[AuthonomyPlugin(config=config, clock=clock)])
+    plugin = AuthonomyPlugin(config=config, clock=clock)
+    # Logging is the server's to set up (the demo's ``log_config``): Litestar's own
+    # configuration would replace the root logger's handlers.
+    app = Litestar(handlers, plugins=[plugin], logging_config=None)
     app.state.webhook_events = events
     return app
 

@@ -20,12 +20,15 @@ from .._extras import require_extra
 # Other frameworks' installs have no Litestar: say which extra brings it.
 require_extra("authonomy_integrations.litestar", "litestar", "litestar")
 
+from ._account import access_token, end_sessions
 from ._guards import login_required, require_groups, require_policy, require_scopes
 from ._plugin import AuthonomyPlugin
 from ._webhooks import webhook_route
 
 __all__ = [
     "AuthonomyPlugin",
+    "access_token",
+    "end_sessions",
     "login_required",
     "require_groups",
     "require_policy",
