@@ -34,10 +34,10 @@ from authonomy_integrations.django import require_policy as django_require_polic
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import login_required as flask_login_required
+from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.litestar import AuthonomyPlugin, webhook_route
 from authonomy_integrations.litestar import login_required as litestar_login_required
 from authonomy_integrations.litestar import require_policy as litestar_require_policy
-from authonomy_integrations.flask import require_policy as flask_require_policy
 from authonomy_integrations.starlette import AuthonomyMiddleware, webhook_endpoint
 from authonomy_integrations.starlette import login_required as starlette_login_required
 from authonomy_integrations.starlette import require_policy as starlette_require_policy
