@@ -22,6 +22,7 @@ BUDGETS = {
     "django": 480,  # WSGI and ASGI, blocking and async views, Django REST framework
     "flask": 360,  # an extension, a WSGI layer, a request context proxy
     "starlette": 550,  # pure ASGI middleware, guards and FastAPI dependencies
+    "litestar": 350,  # a plugin, route middleware, guards, the user dependency
 }
 SKIPPED = {
     tokenize.COMMENT,

@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.django",
     "authonomy_integrations.django.rest_framework",
     "authonomy_integrations.flask",
+    "authonomy_integrations.litestar",
     "authonomy_integrations.sandbox",
     "authonomy_integrations.starlette",
     "authonomy_integrations.stores",
@@ -70,6 +71,16 @@ API_NAMES = {
         "require_policy",
         "require_scopes",
         "webhook_endpoint",
+    ],
+    "authonomy_integrations.litestar": [
+        "AuthonomyPlugin",
+        "access_token",
+        "end_sessions",
+        "login_required",
+        "require_groups",
+        "require_policy",
+        "require_scopes",
+        "webhook_route",
     ],
     "authonomy_integrations.flask": [
         "Authonomy",
@@ -204,7 +215,11 @@ def test_names_promised_in_the_api_exist(name: str, members: list[str]) -> None:
 
 
 #: The framework adapters export exactly what the API lists: nothing more to keep working.
-ADAPTER_MODULES = ["authonomy_integrations.starlette", "authonomy_integrations.flask"]
+ADAPTER_MODULES = [
+    "authonomy_integrations.starlette",
+    "authonomy_integrations.flask",
+    "authonomy_integrations.litestar",
+]
 
 
 @pytest.mark.parametrize("name", ADAPTER_MODULES)

@@ -27,6 +27,7 @@ ADAPTERS = {
     "starlette": {"starlette", "fastapi"},
     "flask": {"flask", "werkzeug"},
     "django": {"django", "rest_framework", "asgiref"},
+    "litestar": {"litestar"},
 }
 #: Every web framework or server the kit knows, and those it may support next.
 FRAMEWORKS = {name for names in ADAPTERS.values() for name in names} | {

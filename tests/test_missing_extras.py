@@ -22,6 +22,7 @@ CASES = [
     ("starlette", "from authonomy_integrations.starlette import AuthonomyMiddleware", "starlette"),
     ("uvicorn", "from authonomy_integrations.sandbox.__main__ import main", "sandbox"),
     ("flask", "from authonomy_integrations.flask import Authonomy", "flask"),
+    ("litestar", "from authonomy_integrations.litestar import AuthonomyPlugin", "litestar"),
     ("django", "from authonomy_integrations.django import AuthonomyMiddleware", "django"),
     (
         "rest_framework",
@@ -82,7 +83,7 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower() for line in requirements}
 
 
-@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel"])
+@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel", "litestar"])
 def test_starlette_is_not_installed_for_other_frameworks(extra: str) -> None:
     project = PYPROJECT["project"]
     assert "starlette" not in _names(project["dependencies"])

@@ -29,7 +29,7 @@ from ._asgi import Credentials, client_ip, reply_response, request_info
 from ._middleware import close_code
 
 __all__ = [
-    "Guard",
+    "LitestarGuard",
     "Refused",
     "answer_refused",
     "current_user",
@@ -110,7 +110,7 @@ _guarding: Guarding[Connection, AuthonomyAsync] = Guarding(
 )
 
 
-class Guard:
+class LitestarGuard:
     """A Litestar guard: ``guards=[guard]`` on an app, router, controller or handler."""
 
     def __init__(self, requirement: Requirement) -> None:
@@ -124,36 +124,36 @@ class Guard:
         await _guarding.adepend(connection, self._requirement)
 
 
-login_required = Guard(Requirement.signed_in())
+login_required = LitestarGuard(Requirement.signed_in())
 login_required.__doc__ = """Only signed-in users: others get a 302 to login (browser) or a
 401 (API call); a WebSocket is closed with 1008. ``guards=[login_required]``."""
 
 
-def require_policy(name: str) -> Guard:
+def require_policy(name: str) -> LitestarGuard:
     """Only users who meet the Authonomy policy ``name`` (fetched, or from ``config.policies``).
 
     A signed-out user is sent to login; a user who fails gets 403 ``POLICY_VIOLATED``, or,
     when a fresh login can cure it (MFA, session age) and this is a browser, a step-up
     login that returns to this URL. ``guards=[require_policy("require-mfa")]``.
     """
-    return Guard(Requirement.policy(name))
+    return LitestarGuard(Requirement.policy(name))
 
 
-def require_groups(*groups: str) -> Guard:
+def require_groups(*groups: str) -> LitestarGuard:
     """Only users in at least one of ``groups`` (from the IdP); others get 403.
 
     Evaluated as a local ``allowed_groups`` policy, so the outcome and the 403 body are
     those of any other policy. Raises ``ConfigurationError`` when no group is named.
     """
-    return Guard(Requirement.groups(*groups))
+    return LitestarGuard(Requirement.groups(*groups))
 
 
-def require_scopes(*scopes: str) -> Guard:
+def require_scopes(*scopes: str) -> LitestarGuard:
     """Only callers whose access token grants every one of ``scopes``; others get 403
     ``INSUFFICIENT_SCOPE`` (a bearer caller with RFC 6750's ``insufficient_scope``
     challenge). A signed-out caller is treated as by ``login_required``.
     """
-    return Guard(Requirement.scopes(*scopes))
+    return LitestarGuard(Requirement.scopes(*scopes))
 
 
 async def current_user(scope: Scope) -> AuthonomyUser:

@@ -60,7 +60,7 @@ class Pipeline:
     ) -> None:
         """The core's serving flow: a route of the kit's, a refusal, or the handler."""
         credentials = (pending.authorization, pending.cookies)
-        info = _Info(scope)
+        info = _RequestReader(scope)
         flow = self._serve((app, scope, receive, send), scope["path"], credentials, info)
         outcome = await self._runner.run(flow)
         if isinstance(outcome, Answer):
@@ -127,7 +127,7 @@ def _with_cookie(send: Send, set_cookie: str) -> Send:
     return send_with_cookie
 
 
-class _Info:
+class _RequestReader:
     """The request read for the core, when the serving flow asks (``info(routes)``)."""
 
     __slots__ = ("scope",)
