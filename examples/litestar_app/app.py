@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 
 from authonomy_integrations import AuthonomyConfig, AuthonomyUser
@@ -38,6 +39,9 @@ from ..shared import (
 __all__ = ["create_app"]
 
 AnyRequest = Request[Any, Any, Any]
+#: The signed-in user, as the plugin's ``current_user`` dependency (302 to login or 401
+#: otherwise).
+CurrentUser = NamedDependency[AuthonomyUser]
 HTML = "text/html"
 
 
@@ -113,13 +117,13 @@ def _pages(config: AuthonomyConfig, events: list[WebhookEvent]) -> list[HTTPRout
         return _page(config, user, "Admin", body)
 
     @get("/webhooks", media_type=HTML, sync_to_thread=False)
-    def webhooks(current_user: AuthonomyUser) -> str:
+    def webhooks(current_user: CurrentUser) -> str:
         items = [f"{event.type} ({event.id})" for event in reversed(events)]
         body = _list(items) if items else "<p>No webhook received yet.</p>"
         return _page(config, current_user, "Webhooks received", body)
 
     @get("/api/me")
-    async def me(current_user: AuthonomyUser) -> dict[str, object]:
+    async def me(current_user: CurrentUser) -> dict[str, object]:
         return {
             "id": current_user.id,
             "email": current_user.email,

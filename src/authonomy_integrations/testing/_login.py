@@ -2,8 +2,9 @@
 
 Nothing is faked: the app's login route starts a real login at the sandbox, the sandbox's
 hosted pages are submitted like a browser would, and the callback runs in the app, so the
-client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
-any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`),
+client ends up holding a real session cookie. Works with Starlette's and Litestar's
+``TestClient`` and any ``httpx.Client`` (:func:`login_as`), Litestar's ``AsyncTestClient``
+and any ``httpx.AsyncClient`` (:func:`alogin_as`),
 Flask's test client (:func:`login_as`), and Django's test ``Client`` (:func:`login_as`) and
 ``AsyncClient`` (:func:`alogin_as`).
 """
