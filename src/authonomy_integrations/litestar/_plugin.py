@@ -80,14 +80,14 @@ class AuthonomyPlugin(InitPluginProtocol):
         kit's routes, the refusal handler, the ``current_user`` dependency and the
         start-up check."""
         app_config.on_startup.append(self._start)
+        app_config.exception_handlers.setdefault(Refused, answer_refused)
+        app_config.dependencies.setdefault("current_user", Provide(current_user))
         if self.runtime is None:
             app_config.middleware.insert(0, self._refuse_all)
             return app_config
         pipeline = Pipeline(self.runtime)
         app_config.middleware.insert(0, pipeline.middleware)
         app_config.route_handlers.extend(_kit_routes(self.runtime.routes))
-        app_config.exception_handlers.setdefault(Refused, answer_refused)
-        app_config.dependencies.setdefault("current_user", Provide(current_user))
         app_config.on_shutdown.append(self.runtime.reset_connections)
         return app_config
 
