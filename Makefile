@@ -1,4 +1,4 @@
-# `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django: the others); `make test` runs lint, types and tests.
+# `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django, demo-litestar: the others); `make test` runs lint, types and tests.
 # `make test-lowest` runs the adapter suites again on the lowest versions pyproject.toml allows.
 VENV ?= .venv
 PYTHON ?= python3
@@ -22,7 +22,7 @@ LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 LOWEST_WARNINGS := -W 'ignore::ResourceWarning' \
 	-W 'ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning'
 
-.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean
+.PHONY: demo demo-flask demo-django demo-litestar test test-lowest lint types pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ demo-flask: $(BIN)/.installed
 
 demo-django: $(BIN)/.installed
 	$(BIN)/python -m examples.django_app $(PORT_OPTION)
+
+demo-litestar: $(BIN)/.installed
+	$(BIN)/python -m examples.litestar_app $(PORT_OPTION)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests examples benchmarks

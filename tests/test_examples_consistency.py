@@ -8,17 +8,20 @@ and log lines that say whether the app or the embedded sandbox wrote them.
 from __future__ import annotations
 
 import logging
+import warnings
 import logging.config
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient as LitestarTestClient
 from starlette.testclient import TestClient
 
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.litestar_app import create_app as create_litestar_app
 from examples.shared import banner, log_config
 from tests.django.helpers import django_client, example_config
 
@@ -77,10 +80,21 @@ class _Django:
         return str(response.headers["location"])
 
 
+class _Litestar(_FastAPI):
+    """Litestar's ``TestClient`` is an ``httpx.Client`` too: the same calls."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        app = create_litestar_app(sb.config(app_url="http://localhost"))
+        with warnings.catch_warnings():  # Litestar warns of a host without a dot
+            warnings.filterwarnings("ignore", "The base_url", UserWarning)
+            self.client = LitestarTestClient(app, base_url="http://localhost")
+
+
 EXAMPLES: dict[str, Callable[[Sandbox], Any]] = {
     "fastapi": _FastAPI,
     "flask": _Flask,
     "django": _Django,
+    "litestar": _Litestar,
 }
 
 
