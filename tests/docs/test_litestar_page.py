@@ -1,0 +1,68 @@
+"""The Litestar guide (docs/frameworks/litestar.md) runs as written: its Python blocks,
+executed in order in one namespace with a sandbox's ``AUTHONOMY_*`` variables set, build
+an app that signs a user in and guards its routes."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.sandbox.__main__ import app_variables
+from authonomy_integrations.testing import login_as
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks" / "litestar.md"
+APP_URL = "http://127.0.0.1:8000"
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(markdown: str) -> list[str]:
+    """The page's ```python blocks, in order."""
+    return PYTHON_BLOCK.findall(markdown)
+
+
+def test_python_blocks_are_found_in_order() -> None:
+    page = "text\n```python\na = 1\n```\n```bash\nls\n```\n```python\nb = a\n```\n"
+    assert python_blocks(page) == ["a = 1\n", "b = a\n"]
+
+
+@pytest.fixture
+def page_namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The namespace the page's blocks leave, run against a fresh sandbox."""
+    with Sandbox() as sb:
+        for name, value in app_variables(sb.issuer, APP_URL).items():
+            monkeypatch.setenv(name, value)
+        # A module of its own: Litestar reads a handler's annotations through its module.
+        module = ModuleType("litestar_page")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        namespace = module.__dict__
+        blocks = python_blocks(PAGE.read_text())
+        assert len(blocks) >= 6, "the page shows its code in ```python blocks"
+        for block in blocks:
+            exec(compile(block, str(PAGE), "exec"), namespace)  # noqa: S102 -- the page's own code
+        yield namespace
+
+
+def test_the_pages_app_signs_in_and_guards_its_routes(page_namespace: dict[str, Any]) -> None:
+    app, config = page_namespace["app"], page_namespace["config"]
+    with TestClient(app, base_url=config.app_url) as client:
+        client.follow_redirects = False
+        assert client.get("/admin", headers={"accept": "application/json"}).status_code == 401
+        login_as(client, "bob")
+        assert client.get("/profile").json() == {"id": "user_bob", "email": "bob@acme-corp.com"}
+        assert client.get("/api/me").json() == {"id": "user_bob", "groups": ["engineering"]}
+        assert client.get("/staff").status_code == 403
+        with client.websocket_connect("/ws") as socket:
+            assert socket.receive_json() == {"user": "user_bob"}
+
+
+def test_the_pages_own_test_passes(page_namespace: dict[str, Any]) -> None:
+    page_namespace["test_profile_is_for_signed_in_users"]()
+    assert page_namespace["signed_in"], "the page's webhook handler ran"
