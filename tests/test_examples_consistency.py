@@ -8,8 +8,8 @@ and log lines that say whether the app or the embedded sandbox wrote them.
 from __future__ import annotations
 
 import logging
-import warnings
 import logging.config
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
