@@ -316,7 +316,8 @@ def _litestar_client(app: Litestar) -> Iterator[Any]:
 
 
 def _litestar_webhook_app(receiver: WebhookReceiver, path: str) -> Any:
-    return Litestar([webhook_route(receiver, path=path)])
+    # No logging configuration of Litestar's: it would change the process's root logger.
+    return Litestar([webhook_route(receiver, path=path)], logging_config=None)
 
 
 ADAPTERS.append(

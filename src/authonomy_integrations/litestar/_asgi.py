@@ -39,29 +39,25 @@ def client_ip(scope: Scope) -> str | None:
 
 
 def request_info(scope: Scope, routes: Routes | None, request: Any = None) -> RequestInfo:
-    """The request read for the core; with ``routes``, the query and the kit's cookies
-    too (what the kit's own routes read)."""
+    """The request read for the core; with ``routes`` (and the Litestar ``request``), the
+    query and the kit's cookies too, which only the kit's own routes read."""
     # A WebSocket handshake has no method.
     method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
-    info = RequestInfo(method, Headers(scope["headers"]), web.asgi_target(scope), {},
-                       client_ip(scope), request=request)  # fmt: skip
+    headers, target, address = Headers(scope["headers"]), web.asgi_target(scope), client_ip(scope)
     if routes is None:
-        return info
+        return RequestInfo(method, headers, target, {}, address)
     query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-    cookies = web.asgi_cookie_header(_Scoped(scope), None)
+    cookies = web.asgi_cookie_header(request, None)
     return RequestInfo(
-        info.method, info.headers, info.target, query, info.client_ip,
+        method,
+        headers,
+        target,
+        query,
+        address,
         session_cookie=web.cookie_value(cookies, routes.session_cookie),
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
         request=request,
-    )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Scoped:
-    """Something carrying an ASGI scope, as the core's cookie reader takes it."""
-
-    scope: Scope
+    )
 
 
 def reply_response(reply: Reply, *set_cookies: str) -> ASGIResponse:
