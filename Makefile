@@ -12,7 +12,8 @@ LOWEST_VENV ?= .venv-lowest
 LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 	tests/test_startup_configuration.py tests/test_several_workers.py \
 	tests/test_missing_extras.py tests/security/test_revocation.py \
-	tests/authz/test_openapi.py tests/authz/test_scopes.py
+	tests/authz/test_openapi.py tests/authz/test_scopes.py \
+	tests/litestar
 #: Leaks are `make pytest`'s to find, on the current versions, where every
 #: ResourceWarning is an error. On the lowest ones Starlette 0.44's TestClient leaves its
 #: lifespan streams open after a failed start-up, and the Django suite leaves an event
