@@ -4,6 +4,7 @@ an app that signs a user in and guards its routes."""
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -34,7 +35,18 @@ def test_python_blocks_are_found_in_order() -> None:
 
 
 @pytest.fixture
-def page_namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def own_logging() -> Iterator[None]:
+    """The page's app keeps Litestar's default logging, which configures the root logger
+    when the app starts: put it back for the tests that run after this one."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+
+
+@pytest.fixture
+def page_namespace(monkeypatch: pytest.MonkeyPatch, own_logging: None) -> Iterator[dict[str, Any]]:
     """The namespace the page's blocks leave, run against a fresh sandbox."""
     with Sandbox() as sb:
         for name, value in app_variables(sb.issuer, APP_URL).items():
