@@ -6,7 +6,6 @@ signed-in WebSocket and takes a webhook; the page's own test passes against it."
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,9 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.sandbox.__main__ import app_variables
 from authonomy_integrations.testing import login_as, send_webhook
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks/quart.md"
-#: A fenced block: its language and its code (the fence at the start of a line).
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+from .samples import python_blocks, run_page
 
-
-def python_blocks(page: Path) -> list[str]:
-    """The code of every ```` ```python ```` block of ``page``, in order."""
-    return [code for lang, code in _FENCE.findall(page.read_text()) if lang == "python"]
-
-
-def run_page(page: Path) -> dict[str, Any]:
-    """The namespace the page's Python blocks leave, run one after the other."""
-    namespace: dict[str, Any] = {"__name__": "quart_page"}
-    for number, code in enumerate(python_blocks(page), 1):
-        exec(compile(code, f"{page.name}, python block {number}", "exec"), namespace)
-    return namespace
+PAGE = "frameworks/quart.md"
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +29,14 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def page(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
     """The page's app, configured as a reader's would be after ``authonomy-sandbox``
     printed its variables (on the host Quart's test client calls)."""
     for name, value in app_variables(sandbox.issuer, "http://localhost").items():
         monkeypatch.setenv(name, value)
-    namespace = run_page(PAGE)
+    namespace = run_page(PAGE, tmp_path, {"__name__": "quart_page"})
     yield namespace
     asyncio.run(namespace["app"].extensions["authonomy"].aclose())
 
