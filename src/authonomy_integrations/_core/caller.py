@@ -20,7 +20,7 @@ from .._config import AuthonomyConfig
 from .._errors import TokenError
 from . import web
 from .effects import Flow
-from .events import REPEAT, TOKEN_REFUSED
+from .events import TOKEN_REFUSED
 from .origins import Origins
 from .routes import TEMPORARY_ERRORS
 from .token_cache import TAIL
@@ -113,7 +113,7 @@ class Callers:
         # (``TokenCache.by_header``), a comparison and a clock read, whoever listens.
         self._by_header = engine.bearer_cache.by_header.get
         self._repeat_bearer = engine.repeat_bearer
-        self._counts = engine.events.counts
+        self._events = engine.events
         # ``Engine.cached_session`` without its extra call: the same lookup, same clock.
         self._session_hit: Callable[[str, float], SessionState | None]
         self._session_hit = engine.recent_sessions.get
@@ -145,7 +145,7 @@ class Callers:
             held = self._by_header(authorization[_TAIL_KEY])
             if held is not None and held[0] == authorization and self._ctx.clock() < held[1]:
                 # ``report_repeat`` inline: this runs on every repeat request.
-                self._counts[REPEAT] += 1
+                self._events.repeats += 1
                 found: AuthonomyUser = held[2]
                 return found
             return self._known_bearer(authorization)

@@ -206,12 +206,12 @@ class Events:
     request's context; one that raises is logged at ERROR and the request goes on.
 
     A repeat (a verified token answered from memory again) is no decision: it is only
-    counted in :attr:`counts`, which telemetry reads when it collects and the log
-    writes in aggregate at DEBUG, so a busy app pays an increment per repeat whoever
-    listens.
+    counted in :attr:`repeats` (and so in :attr:`counts`), which telemetry reads when it
+    collects and the log writes in aggregate at DEBUG, so a busy app pays an increment
+    per repeat whoever listens.
     """
 
-    __slots__ = ("__weakref__", "_logged", "counts", "hook", "listening", "telemetry")
+    __slots__ = ("__weakref__", "_decided", "_logged", "hook", "listening", "repeats", "telemetry")
 
     def __init__(
         self,
@@ -223,8 +223,11 @@ class Events:
         #: Whether a sink other than the log wants every event: checked first, so the
         #: quiet case costs one attribute read and the logger's cached level check.
         self.listening = hook is not None or telemetry is not None
-        #: Every event counted by name and reason since start-up, repeats included.
-        self.counts: defaultdict[Count, int] = defaultdict(int)
+        #: Decisions counted by name and reason since start-up.
+        self._decided: defaultdict[Count, int] = defaultdict(int)
+        #: Repeats counted since start-up: a plain attribute, the cheapest increment
+        #: there is, as every repeat request makes one.
+        self.repeats = 0
         #: How many of the counted repeats the log has been told of.
         self._logged = 0
 
@@ -252,7 +255,7 @@ class Events:
         logged = logger.isEnabledFor(level)
         if not (logged or self.listening):
             return
-        if self.counts.get(REPEAT, 0) != self._logged:
+        if self.repeats != self._logged:
             self.log_repeats()
         # Text from requests may reach any field: none may carry a control character
         # into a log line, a hook or a span (see ``log_text``).
@@ -264,7 +267,7 @@ class Events:
             duration,
             MappingProxyType({k: clean_value(v) for k, v in fields.items() if v is not None}),
         )
-        self.counts[(name, event.reason)] += 1
+        self._decided[(name, event.reason)] += 1
         if logged:
             logger.log(level, "%s", _line(event), exc_info=exc_info, extra=_extra(event))
         if self.telemetry is not None:
@@ -274,13 +277,22 @@ class Events:
 
     def count(self, key: Count) -> None:
         """Count one more ``key`` (an event's name and reason) without reporting it."""
-        self.counts[key] += 1
+        self._decided[key] += 1
+
+    @property
+    def counts(self) -> dict[Count, int]:
+        """Every event counted by name and reason since start-up, repeats included
+        (under :data:`REPEAT`): a copy, taken when asked."""
+        counted = dict(self._decided)
+        if self.repeats:
+            counted[REPEAT] = self.repeats
+        return counted
 
     def log_repeats(self) -> None:
         """Write the repeats counted since the last call as one DEBUG line
         (``token.accepted reason=cached repeats=N``), when the tokens logger is at DEBUG:
         a repeat is told in aggregate, never a line per request."""
-        total = self.counts.get(REPEAT, 0)
+        total = self.repeats
         new = total - self._logged
         logger = _LOGGERS[TOKEN_ACCEPTED]
         if new > 0 and logger.isEnabledFor(logging.DEBUG):

@@ -136,7 +136,7 @@ class TokenVerifier(Part):
         a repeat is no decision, so no hook call, span or log line is made per request
         (see :class:`~.events.Events`). The one place a repeat is counted from, but for
         :meth:`~.caller.Callers.known`'s inline copy."""
-        self.events.counts[ev.REPEAT] += 1
+        self.events.repeats += 1
 
     def _accepted(self, user: AuthonomyUser) -> None:
         """Report a token verified for the first time."""
