@@ -101,6 +101,15 @@ async def test_async_stack_sees_the_bearer_user(aclient: AsyncClient, bob: dict[
     assert isinstance(runtime_of(aclient.handler), AuthonomyAsync)
 
 
+async def test_async_views_await_the_same_user_from_request_auser(
+    aclient: AsyncClient, bob: dict[str, str]
+) -> None:
+    signed_in = (await aclient.get("/async/auser", headers=bob)).json()
+    assert signed_in == {"authenticated": True, "id": "user_bob"}
+    nobody = (await aclient.get("/async/auser")).json()
+    assert nobody == {"authenticated": False, "id": None}
+
+
 def test_malformed_authorization_header_is_refused_before_the_view(client: Client) -> None:
     response = client.get("/whoami", headers={"Authorization": "Bearer two parts"})
     assert response.status_code == 401

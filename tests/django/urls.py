@@ -46,6 +46,12 @@ async def _awhoami(request: HttpRequest) -> JsonResponse:
     return _whoami(request)
 
 
+async def _auser(request: HttpRequest) -> JsonResponse:
+    """Who ``await request.auser()`` says is calling, as Django's async decorators ask."""
+    user: Any = await request.auser()
+    return JsonResponse({"authenticated": user.is_authenticated, "id": user.id})
+
+
 class DrfMe(APIView):
     authentication_classes = [AuthonomyAuthentication]
     permission_classes = [IsAuthonomyAuthenticated]
@@ -80,6 +86,7 @@ class DrfOpen(APIView):
 urlpatterns: list[URLPattern] = [
     *example_urls,
     path("whoami", _whoami),
+    path("async/auser", _auser),
     path("sync/login", login_required(_whoami)),
     path("async/login", login_required(_awhoami)),
     path("sync/admins", require_groups("admins")(_whoami)),

@@ -93,8 +93,10 @@ class Serving:
         self._own: dict[str, Ask | None] = dict.fromkeys(routes.unauthenticated, None)
         if answers_routes:
             self._own.update(dict.fromkeys(routes.by_path, ASK))
-        #: Where ``{sessions_path}/{id}/end`` paths start (routes found by prefix).
-        self._prefix = routes.session_prefix if answers_routes else None
+        #: Where ``{sessions_path}/{id}/end`` paths start (routes found by prefix); a
+        #: tuple, so that "no such routes" is ``()``, which no path starts with.
+        prefix = routes.session_prefix if answers_routes else None
+        self._prefix: tuple[str, ...] = () if prefix is None else (prefix,)
         self._known = callers.known
         self._flow = callers.flow
         self._tenants = callers.origins.tenants
@@ -111,7 +113,7 @@ class Serving:
         own = self._own
         if path in own:
             return own[path]
-        if self._prefix is not None and path.startswith(self._prefix) and self._route(path):
+        if path.startswith(self._prefix) and self._route(path):
             return ASK
         return self._known(authorization, cookies)
 
@@ -130,7 +132,7 @@ class Serving:
         own = self._own
         if path in own:
             return _ROUTE if own[path] is ASK else None
-        if self._prefix is not None and path.startswith(self._prefix) and self._route(path):
+        if path.startswith(self._prefix) and self._route(path):
             return _ROUTE
         authorization = cookies = None
         for name, value in headers:

@@ -16,10 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from .._core import web
 from .._core.routes import Answer, RequestInfo, Routes
 from .._core.serving import route_info
-from .._core.user import AuthonomyUser
+from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._runtime import AuthonomyAsync, AuthonomySync
 
 __all__ = [
+    "ANONYMOUS",
     "REQUEST_KEY",
     "RequestAuth",
     "answer_response",
@@ -33,6 +34,8 @@ __all__ = [
 
 #: The request attribute holding the middleware's :class:`RequestAuth`.
 REQUEST_KEY = "_authonomy"
+#: ``request.user`` for nobody.
+ANONYMOUS = UnauthenticatedUser()
 
 
 # Not frozen: one is made per request, and a frozen class's ``__init__`` sets each field
@@ -43,6 +46,10 @@ class RequestAuth:
 
     runtime: AuthonomySync | AuthonomyAsync
     user: AuthonomyUser | None
+
+    async def auser(self) -> AuthonomyUser | UnauthenticatedUser:
+        """``request.user``, awaited: what django.contrib.auth offers async code."""
+        return self.user if self.user is not None else ANONYMOUS
 
 
 def request_auth(request: HttpRequest) -> RequestAuth:

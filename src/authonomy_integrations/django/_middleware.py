@@ -19,16 +19,23 @@ from .._core.caller import ASK
 from .._core.effects import Flow
 from .._core.routes import Answer
 from .._core.serving import CallApp, Serving
-from .._core.user import AuthonomyUser, UnauthenticatedUser
+from .._core.user import AuthonomyUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync, AuthonomySync
-from ._http import REQUEST_KEY, RequestAuth, answer_response, credentials, request_info, with_cookie
+from ._http import (
+    ANONYMOUS,
+    REQUEST_KEY,
+    RequestAuth,
+    answer_response,
+    credentials,
+    request_info,
+    with_cookie,
+)
 from ._settings import check_middleware_order, configured, configured_clock, improperly
 
 __all__ = ["AuthonomyMiddleware"]
 
 GetResponse = Callable[[HttpRequest], Any]
-_ANONYMOUS = UnauthenticatedUser()
 
 
 class AuthonomyMiddleware:
@@ -78,10 +85,11 @@ class AuthonomyMiddleware:
         """Answer the kit's routes, or settle the caller and call the view: at once when
         the core knows the caller from memory, else through its flow."""
         found = credentials(request)
-        known = self._known(request.path_info, *found)
+        known = self._known(request.path_info, found[0], found[1])
         if known is ASK:
             return self._runner.run(self._handle(request, found))
-        return cast(HttpResponse, self._view(request, known))
+        response: HttpResponse | Awaitable[HttpResponse] = self._view(request, known)
+        return response
 
     def _handle(
         self, request: HttpRequest, found: tuple[str | None, str | None]
@@ -100,14 +108,11 @@ class AuthonomyMiddleware:
 
     def _view(self, request: HttpRequest, user: AuthonomyUser | None) -> Any:
         """Tell the views who is calling, and call them (``get_response``)."""
-        setattr(request, REQUEST_KEY, RequestAuth(self.runtime, user))
-        request.user = user if user is not None else _ANONYMOUS  # type: ignore[assignment]
+        auth = RequestAuth(self.runtime, user)
+        setattr(request, REQUEST_KEY, auth)
+        request.user = user if user is not None else ANONYMOUS  # type: ignore[assignment]
         # What django.contrib.auth's middleware offers async code (``await request.auser()``,
         # which Django's own decorators call on async views): the same user.
-        request.auser = functools.partial(_auser, request.user)
+        request.auser = auth.auser  # type: ignore[assignment]
         request.auth = user.scopes if user is not None else None  # type: ignore[attr-defined]
         return self.get_response(request)
-
-
-async def _auser(user: Any) -> Any:
-    return user

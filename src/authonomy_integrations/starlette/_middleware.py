@@ -106,19 +106,19 @@ class AuthonomyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or settle the caller and call the app."""
-        kind = scope["type"]
         if not self._prepared:
             self._prepare(scope)
+        kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
         user = self._known(scope["path"], scope["headers"])
-        if isinstance(user, Pending):
-            await self._settle(scope, receive, send, user)
-            return
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
+        elif isinstance(user, Pending):
+            await self._settle(scope, receive, send, user)
+            return
         else:
             scope["user"] = user
             # ``_credentials_of``, with its lookup inline.
