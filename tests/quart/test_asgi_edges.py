@@ -1,0 +1,59 @@
+"""The Quart extension under what an ASGI server may hand it and a user may build around
+it: cookies split over several ``Cookie`` headers (HTTP/2), an app served under a
+``root_path``, the app's own error handlers, and ``current_user`` away from the view."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from quart import Quart
+from werkzeug.datastructures import Headers
+
+from authonomy_integrations.sandbox import Sandbox
+from authonomy_integrations.testing import alogin_as
+
+from .test_extension import _app, _config
+
+ORIGIN = {"origin": "http://localhost"}
+
+
+@pytest.fixture
+async def app(sandbox: Sandbox) -> AsyncIterator[Quart]:
+    made = _app(_config(sandbox))
+    yield made
+    await made.extensions["authonomy"].aclose()
+
+
+async def _session_cookie(app: Quart) -> str:
+    """A signed-in session's ``Cookie`` pair, the client's own jar emptied."""
+    client = app.test_client()
+    await alogin_as(client, "alice")
+    assert client.cookie_jar is not None
+    session = next(c.value for c in client.cookie_jar if c.name == "authonomy_session")
+    return f"authonomy_session={session}"
+
+
+# --- cookies split over several headers (HTTP/2, RFC 9113 section 8.2.3) ---------------------
+
+
+async def test_a_session_cookie_in_a_second_cookie_header_serves_access_token(
+    app: Quart,
+) -> None:
+    split = Headers([("cookie", "theme=dark"), ("cookie", await _session_cookie(app))])
+    client = app.test_client()
+    assert await (await client.get("/me", headers=split)).get_json() == {"user": "user_alice"}
+    token = await (await client.get("/token", headers=split)).get_json()
+    assert isinstance(token["token"], str) and token["token"]
+
+
+async def test_logout_ends_a_session_whose_cookie_came_in_a_second_cookie_header(
+    app: Quart,
+) -> None:
+    session = await _session_cookie(app)
+    client = app.test_client()
+    split = Headers([("cookie", "theme=dark"), ("cookie", session), *ORIGIN.items()])
+    assert (await client.post("/auth/logout", headers=split)).status_code == 303
+    # The stolen or kept cookie is worth nothing once its user signed out.
+    replayed = await client.get("/me", headers={"cookie": session})
+    assert await replayed.get_json() == {"user": None}
