@@ -13,6 +13,7 @@ from werkzeug.datastructures import Headers
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import alogin_as
 
+from ..webhooks.conftest import SECRET, make_delivery
 from .test_extension import _app, _config
 
 ORIGIN = {"origin": "http://localhost"}
@@ -57,3 +58,24 @@ async def test_logout_ends_a_session_whose_cookie_came_in_a_second_cookie_header
     # The stolen or kept cookie is worth nothing once its user signed out.
     replayed = await client.get("/me", headers={"cookie": session})
     assert await replayed.get_json() == {"user": None}
+
+
+# --- an app served under a prefix (``root_path``) --------------------------------------------
+
+
+@pytest.mark.parametrize("root_path", ["", "/shop"])
+async def test_a_webhook_under_a_root_path_is_not_refused_for_a_stray_authorization_header(
+    sandbox: Sandbox, root_path: str
+) -> None:
+    app = _app(_config(sandbox, webhook_secret=SECRET))
+    delivery = make_delivery()
+    headers = {**delivery.headers, "authorization": "Bearer not-a-token"}
+    path = root_path + app.extensions["authonomy"].config.webhook_path
+    client = app.test_client()
+    answer = await client.post(path, data=delivery.body, headers=headers, root_path=root_path)
+    assert answer.status_code == 200
+    assert (await answer.get_json())["data"]["id"] == "evt_1"
+    # Elsewhere under the prefix the same header is refused.
+    refused = await client.get(f"{root_path}/me", headers=headers, root_path=root_path)
+    assert refused.status_code == 401
+    await app.extensions["authonomy"].aclose()
