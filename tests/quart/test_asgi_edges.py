@@ -1,17 +1,19 @@
 """The Quart extension under what an ASGI server may hand it and a user may build around
 it: cookies split over several ``Cookie`` headers (HTTP/2), an app served under a
-``root_path``, the app's own error handlers, and ``current_user`` away from the view."""
+``root_path``, and the test helpers with a test client class an extension installed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from quart import Quart
+from quart.testing import QuartClient
 from werkzeug.datastructures import Headers
 
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.testing import alogin_as
+from authonomy_integrations.testing import alogin_as, asend_webhook, login_as, send_webhook
 
 from ..webhooks.conftest import SECRET, make_delivery
 from .test_extension import _app, _config
@@ -78,4 +80,35 @@ async def test_a_webhook_under_a_root_path_is_not_refused_for_a_stray_authorizat
     # Elsewhere under the prefix the same header is refused.
     refused = await client.get(f"{root_path}/me", headers=headers, root_path=root_path)
     assert refused.status_code == 401
+    await app.extensions["authonomy"].aclose()
+
+
+# --- the test helpers with a test client class of an extension's ------------------------------
+
+
+class _ExtensionClient(QuartClient):
+    """A test client built on Quart's, as extensions install through
+    ``app.test_client_class``."""
+
+
+def test_login_as_and_send_webhook_drive_a_client_built_on_quarts(sandbox: Sandbox) -> None:
+    seen: list[str] = []
+    app = _app(_config(sandbox), seen)
+    app.test_client_class = _ExtensionClient
+    client = app.test_client()
+    assert login_as(client, "alice", next_path="/profile") == "/profile"
+    assert asyncio.run(client.get("/profile")).status_code == 200
+    response = send_webhook(client, "user.authenticated", {"user": {"id": "user_alice"}})
+    assert response.status_code == 200 and len(seen) == 1
+    asyncio.run(app.extensions["authonomy"].aclose())
+
+
+async def test_asend_webhook_drives_a_client_built_on_quarts(sandbox: Sandbox) -> None:
+    seen: list[str] = []
+    app = _app(_config(sandbox), seen)
+    app.test_client_class = _ExtensionClient
+    client = app.test_client()
+    assert await alogin_as(client, "bob") == "/"
+    response = await asend_webhook(client, "user.authenticated", {"user": {"id": "user_bob"}})
+    assert response.status_code == 200 and len(seen) == 1
     await app.extensions["authonomy"].aclose()
