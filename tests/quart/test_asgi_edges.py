@@ -1,6 +1,7 @@
 """The Quart extension under what an ASGI server may hand it and a user may build around
 it: cookies split over several ``Cookie`` headers (HTTP/2), an app served under a
-``root_path``, and the test helpers with a test client class an extension installed."""
+``root_path``, ASGI middleware put on before the extension, and the test helpers with a
+test client class an extension installed."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart
 from quart.testing import QuartClient
 from werkzeug.datastructures import Headers
 
+from authonomy_integrations.quart import Authonomy, current_user, login_required
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import alogin_as, asend_webhook, login_as, send_webhook
 
 from ..webhooks.conftest import SECRET, make_delivery
-from .test_extension import _app, _config
+from .test_extension import JSON, _app, _bearer, _config
 
 ORIGIN = {"origin": "http://localhost"}
 
@@ -111,4 +114,31 @@ async def test_asend_webhook_drives_a_client_built_on_quarts(sandbox: Sandbox) -
     assert await alogin_as(client, "bob") == "/"
     response = await asend_webhook(client, "user.authenticated", {"user": {"id": "user_bob"}})
     assert response.status_code == 200 and len(seen) == 1
+    await app.extensions["authonomy"].aclose()
+
+
+# --- ASGI middleware the app put on before the extension -------------------------------------
+
+
+async def test_signed_in_callers_pass_a_proxy_fix_installed_before_the_extension(
+    sandbox: Sandbox,
+) -> None:
+    # Hypercorn's ProxyFixMiddleware, as Quart's deployment docs put it on, deep-copies
+    # the scope the user rides in.
+    app = Quart(__name__)
+    app.asgi_app = ProxyFixMiddleware(app.asgi_app, mode="legacy")  # type: ignore[method-assign]
+    Authonomy(app, config=_config(sandbox))
+
+    @app.get("/me")
+    @login_required
+    async def me() -> dict[str, str]:
+        return {"user": current_user.id}
+
+    client = app.test_client()
+    forwarded = {"x-forwarded-for": "203.0.113.7", **JSON}
+    bearer = await client.get("/me", headers={**_bearer(sandbox, "bob"), **forwarded})
+    assert (bearer.status_code, await bearer.get_json()) == (200, {"user": "user_bob"})
+    await alogin_as(client, "alice")
+    session = await client.get("/me", headers=forwarded)
+    assert (session.status_code, await session.get_json()) == (200, {"user": "user_alice"})
     await app.extensions["authonomy"].aclose()
