@@ -142,3 +142,25 @@ async def test_signed_in_callers_pass_a_proxy_fix_installed_before_the_extension
     session = await client.get("/me", headers=forwarded)
     assert (session.status_code, await session.get_json()) == (200, {"user": "user_alice"})
     await app.extensions["authonomy"].aclose()
+
+
+# --- the app's own error handlers --------------------------------------------------------------
+
+
+async def test_the_apps_error_handlers_neither_swallow_nor_pass_a_refusal(
+    sandbox: Sandbox,
+) -> None:
+    app = _app(_config(sandbox))
+    for status in (401, 403, 500):
+        app.register_error_handler(status, lambda error: ({"handled": True}, 200))
+    client = app.test_client()
+    cases = [
+        ("/profile", JSON, 401, "UNAUTHENTICATED"),
+        ("/me", {"authorization": "Bearer not.a.token", **JSON}, 401, "UNAUTHENTICATED"),
+        ("/admins", _bearer(sandbox, "bob", groups=["engineering"]), 403, "POLICY_VIOLATED"),
+    ]
+    for path, headers, status, code in cases:
+        refused = await client.get(path, headers=headers)
+        assert refused.status_code == status
+        assert (await refused.get_json())["error"]["code"] == code
+    await app.extensions["authonomy"].aclose()
