@@ -164,3 +164,21 @@ async def test_the_apps_error_handlers_neither_swallow_nor_pass_a_refusal(
         assert refused.status_code == status
         assert (await refused.get_json())["error"]["code"] == code
     await app.extensions["authonomy"].aclose()
+
+
+# --- two apps, two configurations, one process ---------------------------------------------
+
+
+async def test_two_apps_side_by_side_keep_their_callers_apart(sandbox: Sandbox) -> None:
+    first = _app(_config(sandbox))
+    other = _config(sandbox, audience="other_app", customer_id="globex")
+    second = _app(other)
+    token = _bearer(sandbox, "alice")
+    assert (await first.test_client().get("/me", headers=token)).status_code == 200
+    refused = await second.test_client().get("/me", headers=token)
+    assert refused.status_code == 401  # the token was issued for the first app's audience
+    session = await _session_cookie(first)
+    stranger = await second.test_client().get("/me", headers={"cookie": session, **JSON})
+    assert await stranger.get_json() == {"user": None}
+    for app in (first, second):
+        await app.extensions["authonomy"].aclose()
