@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from hypercorn.middleware import ProxyFixMiddleware
@@ -182,3 +183,39 @@ async def test_two_apps_side_by_side_keep_their_callers_apart(sandbox: Sandbox) 
     assert await stranger.get_json() == {"user": None}
     for app in (first, second):
         await app.extensions["authonomy"].aclose()
+
+
+async def test_a_webhook_sent_with_an_absolute_form_target_is_handled(sandbox: Sandbox) -> None:
+    # ``POST http://localhost/webhooks/authonomy HTTP/1.1``: Hypercorn passes the target on
+    # as the path, and Quart routes it by its path part.
+    app = _app(_config(sandbox, webhook_secret=SECRET))
+    delivery = make_delivery()
+    headers = {**delivery.headers, "authorization": "Bearer not-a-token"}
+    path = "http://localhost" + app.extensions["authonomy"].config.webhook_path
+    status, body = await _raw_post(app, path, headers, delivery.body)
+    assert status == 200 and b'"evt_1"' in body
+    await app.extensions["authonomy"].aclose()
+
+
+async def _raw_post(
+    app: Quart, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, bytes]:
+    """``POST`` straight through the app's ASGI interface, ``path`` as the server gave it."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._core import web
 from .._core.caller import Pending
@@ -79,9 +80,13 @@ async def _call_app(effect: CallApp) -> None:
 
 def route_path(scope: Scope) -> str:
     """The path Quart routes by: ASGI servers give the full path, and Quart drops the
-    app's ``root_path`` from its front. The kit's paths (the webhook's, the sign-in
-    routes) are known by that path, so an app served under a prefix keeps them."""
+    app's ``root_path`` from its front, and the scheme and host of a target sent in
+    absolute form (Hypercorn passes ``http://host/path`` on as the path). The kit's paths
+    (the webhook's, the sign-in routes) are known by that path, so an app served under a
+    prefix keeps them."""
     path: str = scope["path"]
+    if not path.startswith("/"):  # an absolute-form target (``GET http://host/path``)
+        path = urlsplit(path).path
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) and path != root else path
 
