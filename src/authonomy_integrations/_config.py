@@ -53,7 +53,8 @@ class AuthonomyConfig:
     customer_id: str | None = None
     """Default customer for logins when no ``?customer=`` and no resolver decide."""
     customer_resolver: Callable[[Any], str | None] | None = None
-    """``callable(request) -> customer id`` for apps that pick the tenant per request."""
+    """``callable(request) -> customer id`` for apps that pick the tenant per request: a
+    plain function (called, never awaited), given the framework's request."""
     allowed_customers: Sequence[str] | None = None
     """``None``: any customer of this audience. Otherwise the only customers accepted, for
     logins (``?customer=`` is honoured only for a listed id), bearer tokens and sessions.
@@ -126,7 +127,8 @@ class AuthonomyConfig:
     on_event: Callable[[AuthEvent], None] | None = None
     """``callable(event)`` called with every :class:`AuthEvent` (login, token, session,
     policy, webhook and API decisions), in the thread or task that made the decision.
-    It must be quick and must not block: hand slow work to a queue. An exception it
+    A plain function, not async (it is called, never awaited); it must be quick and
+    must not block: hand slow work to a queue. An exception it
     raises is logged and never changes the request's answer."""
 
     def __post_init__(self) -> None:

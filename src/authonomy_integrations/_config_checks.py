@@ -6,9 +6,10 @@ Each raises :class:`ConfigurationError` naming the field (and, where one sets it
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._config_env import NOT_FROM_ENV, secrets, split_list
@@ -65,6 +66,7 @@ def check(config: AuthonomyConfig) -> tuple[str, ...] | None:
     _policies(config)
     allowed = _allowed_customers(config)
     _on_event(config)
+    _customer_resolver(config)
     return allowed
 
 
@@ -213,3 +215,33 @@ def _allowed_customers(config: AuthonomyConfig) -> tuple[str, ...] | None:
 def _on_event(config: AuthonomyConfig) -> None:
     if config.on_event is not None and not callable(config.on_event):
         raise ConfigurationError("on_event", "must be a callable taking an AuthEvent")
+    if _is_async(config.on_event):
+        # Called without awaiting: every event would be dropped without a word.
+        raise ConfigurationError(
+            "on_event",
+            "must be a plain function, not async: it is called, never awaited; hand "
+            "slow work to a queue or a task from a plain function",
+        )
+
+
+def _customer_resolver(config: AuthonomyConfig) -> None:
+    resolver = config.customer_resolver
+    if resolver is not None and not callable(resolver):
+        raise ConfigurationError(
+            "customer_resolver", "must be a callable taking the request, returning a customer id"
+        )
+    if _is_async(resolver):
+        # Called without awaiting: its coroutine would reach the login as a customer id.
+        raise ConfigurationError(
+            "customer_resolver",
+            "must be a plain function, not async: it is called with the request, never "
+            "awaited, and returns the customer id (or None)",
+        )
+
+
+def _is_async(hook: Any) -> bool:
+    """Whether calling ``hook`` makes a coroutine: an ``async def``, or an object whose
+    ``__call__`` is one."""
+    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(
+        getattr(hook, "__call__", None)  # noqa: B004 -- the method is inspected, not called
+    )

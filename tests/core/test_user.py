@@ -119,6 +119,17 @@ def test_unauthenticated_user_stays_a_singleton_through_copy_and_pickle() -> Non
     assert pickle.loads(pickle.dumps(nobody)) is nobody
 
 
+def test_a_user_deep_copies_with_claims_of_its_own() -> None:
+    # ASGI middleware (hypercorn's ProxyFixMiddleware) deep-copies the scope a user is in.
+    original = user(groups=["admins"], extra={"nested": [1]})
+    copied = copy.deepcopy(original)
+    assert copied == original and copied.groups == original.groups
+    assert copied.claims == original.claims
+    assert copied.claims["extra"] is not original.claims["extra"]
+    with pytest.raises(TypeError):
+        copied.claims["sub"] = "someone else"  # type: ignore[index]
+
+
 def test_both_users_answer_is_anonymous_as_django_code_expects() -> None:
     # Django's templates, admin and third-party apps ask `request.user.is_anonymous`.
     assert UnauthenticatedUser().is_anonymous is True

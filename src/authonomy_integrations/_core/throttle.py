@@ -48,7 +48,7 @@ _MISSING_ADDRESS = (
     "login starts are not throttled for requests without a client address (the server "
     "reports none, as behind a proxy on a Unix socket). Let the server take the browser's "
     "address from the proxy's headers: uvicorn --proxy-headers --forwarded-allow-ips, "
-    "gunicorn --forwarded-allow-ips, Werkzeug's ProxyFix"
+    "gunicorn --forwarded-allow-ips, Werkzeug's ProxyFix, Hypercorn's ProxyFixMiddleware"
 )
 
 

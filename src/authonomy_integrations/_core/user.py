@@ -10,6 +10,8 @@ own decorators, templates and third-party apps work with them.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -115,6 +117,13 @@ class AuthonomyUser:
     def identity(self) -> str:
         """The user id (``sub``)."""
         return self.id
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AuthonomyUser:
+        """A user of its own, its claims copied too. ``copy.deepcopy`` cannot copy the
+        read-only view the claims are kept in, and ASGI middleware deep-copies the scope
+        the user rides in (hypercorn's ``ProxyFixMiddleware`` does)."""
+        claims = MappingProxyType(copy.deepcopy(dict(self.claims), memo))
+        return dataclasses.replace(self, claims=claims)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AuthonomyUser):

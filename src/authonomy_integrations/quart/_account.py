@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._context import connection, request_user, runtime
+from ._context import connection, cookie_header, request_user, runtime
 
 __all__ = ["access_token", "end_sessions"]
 
@@ -15,8 +15,8 @@ async def access_token() -> str | None:
     """
     if request_user() is None:
         return None
-    headers = connection().headers
-    return await runtime().access_token(headers.get("Authorization"), headers.get("Cookie"))
+    authorization = connection().headers.get("Authorization")
+    return await runtime().access_token(authorization, cookie_header())
 
 
 async def end_sessions(user_id: str) -> int:

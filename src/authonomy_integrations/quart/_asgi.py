@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._core import web
 from .._core.caller import Pending
@@ -17,7 +18,7 @@ from .._core.routes import Answer, RequestInfo
 from .._core.serving import CallApp, Serving
 from .._runtime import AuthonomyAsync
 
-__all__ = ["USER_KEY", "AuthonomyASGI", "client_ip", "close_code"]
+__all__ = ["USER_KEY", "AuthonomyASGI", "client_ip", "close_code", "route_path"]
 
 #: Where the request's ``AuthonomyUser`` (or ``None``) is kept in the ASGI scope.
 USER_KEY = "authonomy.user"
@@ -50,7 +51,7 @@ class AuthonomyASGI:
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        user = self._known(scope["path"], scope["headers"])
+        user = self._known(route_path(scope), scope["headers"])
         if isinstance(user, Pending):
             await self._settle(scope, receive, send, user)
             return
@@ -61,7 +62,7 @@ class AuthonomyASGI:
         """The core's serving flow: a refusal, or the app with its caller settled."""
         credentials = (pending.authorization, pending.cookies)
         request = (self.app, scope, receive, send)
-        flow = self._serve(request, scope["path"], credentials, lambda _: _info(scope))
+        flow = self._serve(request, route_path(scope), credentials, lambda _: _info(scope))
         outcome = await self._runner.run(flow)
         if isinstance(outcome, Answer):
             await _answer(outcome, scope, send)
@@ -75,6 +76,19 @@ async def _call_app(effect: CallApp) -> None:
     if effect.set_cookie is not None and scope["type"] == "http":
         send = _with_cookie(send, effect.set_cookie)
     await app(scope, receive, send)
+
+
+def route_path(scope: Scope) -> str:
+    """The path Quart routes by: ASGI servers give the full path, and Quart drops the
+    app's ``root_path`` from its front, and the scheme and host of a target sent in
+    absolute form (Hypercorn passes ``http://host/path`` on as the path). The kit's paths
+    (the webhook's, the sign-in routes) are known by that path, so an app served under a
+    prefix keeps them."""
+    path: str = scope["path"]
+    if not path.startswith("/"):  # an absolute-form target (``GET http://host/path``)
+        path = urlsplit(path).path
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) and path != root else path
 
 
 def _info(scope: Scope) -> RequestInfo:

@@ -23,6 +23,7 @@ from ._asgi import USER_KEY, client_ip
 __all__ = [
     "EXTENSION_KEY",
     "connection",
+    "cookie_header",
     "current_user",
     "request_info",
     "request_user",
@@ -91,13 +92,20 @@ def request_info(*, route: bool = False) -> RequestInfo:
         return info
     routes = runtime().routes
     # The core's parser, not Werkzeug's: a cookie named twice must count as absent.
-    cookies = current.headers.get("Cookie")
+    cookies = cookie_header()
     return dataclasses.replace(
         info,
         query=current.args,
         session_cookie=web.cookie_value(cookies, routes.session_cookie),
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
     )
+
+
+def cookie_header() -> str | None:
+    """The current request's ``Cookie`` header as one value: HTTP/2 may split cookies
+    over several headers (RFC 9113), and Werkzeug's ``get`` would see only the first, so
+    a session cookie in another would be missed by logout and ``access_token``."""
+    return web.asgi_cookie_header(connection(), None)
 
 
 def to_response(reply: web.Reply, *set_cookies: str) -> Response:

@@ -67,8 +67,9 @@ def _is_django(client: Any) -> bool:
 
 
 def is_quart(client: Any) -> bool:
-    """Whether ``client`` is Quart's test client (without importing Quart)."""
-    return type(client).__module__.startswith("quart.")
+    """Whether ``client`` is Quart's test client (without importing Quart), or a class
+    built on it: Quart extensions swap in their own through ``app.test_client_class``."""
+    return any(kind.__module__.startswith("quart.") for kind in type(client).__mro__)
 
 
 def loop_running() -> bool:
