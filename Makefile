@@ -1,4 +1,4 @@
-# `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django, demo-quart: the others); `make test` runs lint, types and tests.
+# `make demo` runs the sandbox and the FastAPI example (demo-flask, demo-django, demo-litestar, demo-quart: the others); `make test` runs lint, types and tests.
 # `make test-lowest` runs the adapter suites again on the lowest versions pyproject.toml allows.
 VENV ?= .venv
 PYTHON ?= python3
@@ -12,7 +12,8 @@ LOWEST_VENV ?= .venv-lowest
 LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 	tests/test_startup_configuration.py tests/test_several_workers.py \
 	tests/test_missing_extras.py tests/security/test_revocation.py \
-	tests/authz/test_openapi.py tests/authz/test_scopes.py tests/quart
+	tests/authz/test_openapi.py tests/authz/test_scopes.py \
+	tests/litestar tests/quart
 #: Leaks are `make pytest`'s to find, on the current versions, where every
 #: ResourceWarning is an error. On the lowest ones Starlette 0.44's TestClient leaves its
 #: lifespan streams open after a failed start-up, and the Django suite leaves an event
@@ -22,7 +23,7 @@ LOWEST_TESTS := tests/starlette tests/flask tests/django tests/testing \
 LOWEST_WARNINGS := -W 'ignore::ResourceWarning' \
 	-W 'ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning'
 
-.PHONY: demo demo-flask demo-django test test-lowest lint types pytest bench clean docs
+.PHONY: demo demo-flask demo-django demo-litestar demo-quart test test-lowest lint types pytest bench clean docs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +40,9 @@ demo-flask: $(BIN)/.installed
 demo-django: $(BIN)/.installed
 	$(BIN)/python -m examples.django_app $(PORT_OPTION)
 
-.PHONY: demo-quart
+demo-litestar: $(BIN)/.installed
+	$(BIN)/python -m examples.litestar_app $(PORT_OPTION)
+
 demo-quart: $(BIN)/.installed
 	$(BIN)/python -m examples.quart_app $(PORT_OPTION)
 

@@ -12,6 +12,7 @@ suite with its entry here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from django.test.utils import override_settings
 from django.urls import path
 from django.utils.deprecation import MiddlewareMixin
 from flask import Flask
+from litestar import Litestar
+from litestar.testing import TestClient as LitestarTestClient
 from quart import Quart
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -34,11 +37,13 @@ from starlette.testclient import TestClient
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask._webhooks import make_webhook_view
+from authonomy_integrations.litestar import AuthonomyPlugin, webhook_route
 from authonomy_integrations.quart._webhooks import make_webhook_view as quart_webhook_view
 from authonomy_integrations.starlette import webhook_endpoint
 from authonomy_integrations.webhooks import WebhookReceiver
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.litestar_app import create_app as create_litestar_app
 from examples.quart_app.app import create_app as create_quart_app
 from examples.shared import with_signed_out_page
 
@@ -52,6 +57,7 @@ from .small_apps import (
     Seen,
     django_urls,
     flask_app,
+    litestar_app,
     quart_app,
     starlette_app,
 )
@@ -309,6 +315,45 @@ ADAPTERS = [
         demo=("examples.quart_app",),
     ),
 ]
+
+
+def _litestar_runtime(app: Litestar) -> Any:
+    return app.plugins.get(AuthonomyPlugin).runtime
+
+
+@contextmanager
+def _litestar_client(app: Litestar) -> Iterator[Any]:
+    # As Starlette's: the app's loop lives as long as the client, on the app's own origin.
+    plugin = next((p for p in app.plugins.init if isinstance(p, AuthonomyPlugin)), None)
+    app_url = plugin.config.app_url if plugin is not None else None
+    base_url = app_url if isinstance(app_url, str) else "http://testserver.local"
+    with warnings.catch_warnings():
+        # Litestar warns of a host without a dot (``localhost``); the sandbox's app URLs
+        # are on localhost, and its cookies work there all the same.
+        warnings.filterwarnings("ignore", "The base_url", UserWarning)
+        client = LitestarTestClient(_ClientAddress(app), base_url=base_url)
+    with client:
+        client.follow_redirects = False
+        yield client
+
+
+def _litestar_webhook_app(receiver: WebhookReceiver, path: str) -> Any:
+    # No logging configuration of Litestar's: it would change the process's root logger.
+    return Litestar([webhook_route(receiver, path=path)], logging_config=None)
+
+
+ADAPTERS.append(
+    Adapter(
+        name="litestar",
+        interface="asgi",
+        example=lambda config, clock: create_litestar_app(config, clock=clock),
+        small_app=litestar_app,
+        webhook_app=_litestar_webhook_app,
+        runtime=_litestar_runtime,
+        test_client=_litestar_client,
+        demo=("examples.litestar_app",),
+    )
+)
 
 
 #: The name of every adapter of the registry, for suites parametrised by name.

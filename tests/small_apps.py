@@ -12,7 +12,7 @@ scenario through every adapter (security, abuse):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 from typing import Any
@@ -20,6 +20,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
 from flask import Flask, jsonify
+from litestar import Litestar, get
+from litestar import Request as LitestarRequest
+from litestar.handlers import HTTPRouteHandler
 from quart import Quart
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,6 +36,9 @@ from authonomy_integrations.django import webhook_view
 from authonomy_integrations.flask import Authonomy, current_user
 from authonomy_integrations.flask import login_required as flask_login_required
 from authonomy_integrations.flask import require_policy as flask_require_policy
+from authonomy_integrations.litestar import AuthonomyPlugin, webhook_route
+from authonomy_integrations.litestar import login_required as litestar_login_required
+from authonomy_integrations.litestar import require_policy as litestar_require_policy
 from authonomy_integrations.quart import Authonomy as QuartAuthonomy
 from authonomy_integrations.quart import current_user as quart_user
 from authonomy_integrations.quart import login_required as quart_login_required
@@ -209,3 +215,42 @@ def quart_app(config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = 
         return whoami(quart_user)
 
     return app
+
+
+def litestar_app(
+    config: AuthonomyConfig, clock: Clock = None, seen: Seen | None = None
+) -> Litestar:
+    """The app under the Litestar adapter (the plugin's runtime: ``app.plugins``)."""
+
+    async def who(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
+        return whoami(request.user)
+
+    mfa = [litestar_require_policy("require-mfa")]
+    handlers: list[HTTPRouteHandler] = [
+        get("/whoami", name="whoami")(who),
+        get("/mfa", guards=mfa, name="mfa")(who),
+        get("/admin", guards=mfa, name="admin")(who),
+        get("/admins", guards=[litestar_require_policy("admins")], name="admins")(who),
+        get(["/", "/{rest:path}"], guards=[litestar_login_required], name="page")(who),
+    ]
+    if config.webhook_secrets:
+        receiver = WebhookReceiver(config)
+        receiver.on_any(_handler(seen))
+        handlers.append(webhook_route(receiver, path=config.webhook_path))
+    plugin = AuthonomyPlugin(config=config, clock=clock)
+    # No logging configuration of Litestar's: it would replace the root logger's
+    # handlers, the test's log capture among them.
+    return Litestar(
+        handlers, plugins=[plugin], on_shutdown=[closing_store(config)], logging_config=None
+    )
+
+
+def closing_store(config: AuthonomyConfig) -> Callable[[], Awaitable[None]]:
+    """A shutdown hook that closes the session store's async client on the server's loop."""
+
+    async def close() -> None:
+        aclose = getattr(config.session_store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    return close

@@ -23,6 +23,7 @@ BUDGETS = {
     "flask": 360,  # an extension, a WSGI layer, a request context proxy
     "starlette": 550,  # pure ASGI middleware, guards and FastAPI dependencies
     "quart": 345,  # an extension, an ASGI layer, a request and WebSocket context proxy
+    "litestar": 350,  # a plugin, route middleware, guards, the user dependency
 }
 SKIPPED = {
     tokenize.COMMENT,

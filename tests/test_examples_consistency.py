@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.config
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient as LitestarTestClient
 from starlette.testclient import TestClient
 
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.litestar_app import create_app as create_litestar_app
 from examples.quart_app.app import create_app as create_quart_app
 from examples.shared import banner, log_config
 from tests.django.helpers import django_client, example_config
@@ -98,11 +101,22 @@ class _Quart:
         return str(asyncio.run(post).headers["location"])
 
 
+class _Litestar(_FastAPI):
+    """Litestar's ``TestClient`` is an ``httpx.Client`` too: the same calls."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        app = create_litestar_app(sb.config(app_url="http://localhost"))
+        with warnings.catch_warnings():  # Litestar warns of a host without a dot
+            warnings.filterwarnings("ignore", "The base_url", UserWarning)
+            self.client = LitestarTestClient(app, base_url="http://localhost")
+
+
 EXAMPLES: dict[str, Callable[[Sandbox], Any]] = {
     "fastapi": _FastAPI,
     "flask": _Flask,
     "django": _Django,
     "quart": _Quart,
+    "litestar": _Litestar,
 }
 
 

@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "authonomy_integrations.django.rest_framework",
     "authonomy_integrations.flask",
     "authonomy_integrations.quart",
+    "authonomy_integrations.litestar",
     "authonomy_integrations.sandbox",
     "authonomy_integrations.starlette",
     "authonomy_integrations.stores",
@@ -72,6 +73,16 @@ API_NAMES = {
         "require_policy",
         "require_scopes",
         "webhook_endpoint",
+    ],
+    "authonomy_integrations.litestar": [
+        "AuthonomyPlugin",
+        "access_token",
+        "end_sessions",
+        "login_required",
+        "require_groups",
+        "require_policy",
+        "require_scopes",
+        "webhook_route",
     ],
     "authonomy_integrations.flask": [
         "Authonomy",
@@ -226,6 +237,7 @@ ADAPTER_MODULES = [
     "authonomy_integrations.starlette",
     "authonomy_integrations.flask",
     "authonomy_integrations.quart",
+    "authonomy_integrations.litestar",
 ]
 
 

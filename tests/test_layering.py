@@ -28,6 +28,7 @@ ADAPTERS = {
     "flask": {"flask", "werkzeug"},
     "django": {"django", "rest_framework", "asgiref"},
     "quart": {"quart", "werkzeug"},
+    "litestar": {"litestar"},
 }
 #: Every web framework or server the kit knows, and those it may support next.
 FRAMEWORKS = {name for names in ADAPTERS.values() for name in names} | {

@@ -23,6 +23,7 @@ CASES = [
     ("uvicorn", "from authonomy_integrations.sandbox.__main__ import main", "sandbox"),
     ("flask", "from authonomy_integrations.flask import Authonomy", "flask"),
     ("quart", "from authonomy_integrations.quart import Authonomy", "quart"),
+    ("litestar", "from authonomy_integrations.litestar import AuthonomyPlugin", "litestar"),
     ("django", "from authonomy_integrations.django import AuthonomyMiddleware", "django"),
     (
         "rest_framework",
@@ -83,7 +84,7 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0].lower() for line in requirements}
 
 
-@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel", "quart"])
+@pytest.mark.parametrize("extra", ["flask", "django", "drf", "redis", "otel", "quart", "litestar"])
 def test_starlette_is_not_installed_for_other_frameworks(extra: str) -> None:
     project = PYPROJECT["project"]
     assert "starlette" not in _names(project["dependencies"])

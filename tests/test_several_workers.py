@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import redis
+from litestar.testing import TestClient as LitestarTestClient
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
@@ -137,6 +138,15 @@ def _start(adapter: str, config: AuthonomyConfig) -> None:
     if adapter == "starlette":
         with TestClient(app):  # the lifespan start builds the middleware
             pass
+    if adapter == "litestar":
+        try:
+            with LitestarTestClient(app):  # the lifespan start checks the configuration
+                pass
+        except BaseExceptionGroup as group:  # how Litestar's test client raises it
+            error: BaseException = group
+            while isinstance(error, BaseExceptionGroup):
+                error = error.exceptions[0]
+            raise error from None
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -8,6 +8,10 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import Depends, FastAPI
+from litestar import Litestar
+from litestar import WebSocket as LitestarWebSocket
+from litestar import websocket as litestar_websocket
+from litestar.di import NamedDependency
 from quart import Quart
 from quart import websocket as quart_websocket
 from starlette.applications import Starlette
@@ -18,6 +22,9 @@ from websockets.sync.client import connect
 
 from authonomy_integrations import AuthonomyConfig, AuthonomyUser
 from authonomy_integrations import quart as kit_quart
+from authonomy_integrations.litestar import AuthonomyPlugin
+from authonomy_integrations.litestar import require_groups as litestar_groups
+from authonomy_integrations.litestar import require_policy as litestar_policy
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import (
     AuthonomyMiddleware,
@@ -103,7 +110,38 @@ def quart_app(config: AuthonomyConfig) -> Quart:
     return app
 
 
-APPS = {"fastapi": fastapi_app, "starlette": starlette_app, "quart": quart_app}
+def litestar_app(config: AuthonomyConfig) -> Litestar:
+    """``/ws/me`` takes the ``current_user`` dependency; the others are behind guards."""
+
+    async def say(socket: LitestarWebSocket[Any, Any, Any], user_id: str) -> None:
+        await socket.accept()
+        await socket.send_text(user_id)
+        await socket.close()
+
+    @litestar_websocket("/ws/me")
+    async def me(
+        socket: LitestarWebSocket[Any, Any, Any], current_user: NamedDependency[AuthonomyUser]
+    ) -> None:
+        await say(socket, current_user.id)
+
+    @litestar_websocket("/ws/mfa", guards=[litestar_policy("require-mfa")])
+    async def mfa(socket: LitestarWebSocket[Any, Any, Any]) -> None:
+        await say(socket, socket.user.id)
+
+    @litestar_websocket("/ws/admins", guards=[litestar_groups("admins")])
+    async def admins(socket: LitestarWebSocket[Any, Any, Any]) -> None:
+        await say(socket, socket.user.id)
+
+    plugin = AuthonomyPlugin(config=config)
+    return Litestar([me, mfa, admins], plugins=[plugin], logging_config=None)
+
+
+APPS = {
+    "fastapi": fastapi_app,
+    "starlette": starlette_app,
+    "quart": quart_app,
+    "litestar": litestar_app,
+}
 
 
 @pytest.fixture(scope="module", params=sorted(APPS))

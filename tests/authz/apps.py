@@ -30,6 +30,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from flask import Flask, jsonify
+from litestar import Litestar, get, post
+from litestar import Request as LitestarRequest
 from quart import Quart
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,6 +41,7 @@ from starlette.routing import Route
 from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations import django as kit_django
 from authonomy_integrations import flask as kit_flask
+from authonomy_integrations import litestar as kit_litestar
 from authonomy_integrations import quart as kit_quart
 from authonomy_integrations import starlette as kit_starlette
 from authonomy_integrations.webhooks import WebhookReceiver
@@ -46,7 +49,7 @@ from authonomy_integrations.webhooks import WebhookReceiver
 from .. import adapters as registry
 from ..adapters import ConfigFor, serve_django
 from ..serving import serve
-from ..small_apps import whoami
+from ..small_apps import closing_store, whoami
 
 SCOPE = "reports:read"
 Clock = Callable[[], float] | None
@@ -220,6 +223,45 @@ def django_urls(config: AuthonomyConfig) -> ModuleType:
     return urls
 
 
+def litestar_app(config: AuthonomyConfig, clock: Clock) -> Litestar:
+    """The app under the Litestar adapter."""
+    guards = [kit_litestar.require_scopes(SCOPE)]
+
+    async def who(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
+        return whoami(request.user)
+
+    def who_sync(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
+        return whoami(request.user)
+
+    async def token(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
+        return {"token": await kit_litestar.access_token(request)}
+
+    async def end(request: LitestarRequest[Any, Any, Any]) -> dict[str, Any]:
+        user = request.path_params["user"]
+        return {"ended": await kit_litestar.end_sessions(request, user)}
+
+    handlers = [
+        get("/whoami", name="who")(who),
+        get("/reports", guards=guards, sync_to_thread=True, name="reports")(who_sync),
+        get("/reports/async", guards=guards, name="reports_async")(who),
+        get(["/token", "/token/async"], name="token")(token),
+        post("/admin/end-sessions/{user:str}", status_code=200, name="end")(end),
+    ]
+    if config.webhook_secrets:
+        receiver = WebhookReceiver(config)
+        handlers.append(kit_litestar.webhook_route(receiver, path=config.webhook_path))
+    plugin = kit_litestar.AuthonomyPlugin(config=config, clock=clock)
+    return Litestar(
+        handlers, plugins=[plugin], on_shutdown=[closing_store(config)], logging_config=None
+    )
+
+
+@contextmanager
+def _litestar(config_for: ConfigFor, clock: Clock) -> Iterator[str]:
+    with serve(lambda url: litestar_app(config_for(url), clock)) as url:
+        yield url
+
+
 @contextmanager
 def _starlette(config_for: ConfigFor, clock: Clock) -> Iterator[str]:
     with serve(lambda url: starlette_app(config_for(url), clock)) as url:
@@ -267,5 +309,6 @@ _SERVERS: dict[str, Callable[[ConfigFor, Clock], AbstractContextManager[str]]] =
     "django-wsgi": partial(_django, asgi=False),
     "django-asgi": partial(_django, asgi=True),
     "quart": _quart,
+    "litestar": _litestar,
 }
 ADAPTERS = [Adapter(entry.name, _SERVERS[entry.name]) for entry in registry.ADAPTERS]

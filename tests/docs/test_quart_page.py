@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import subprocess
 import sys
 import types
@@ -22,24 +21,9 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.sandbox.__main__ import app_variables
 from authonomy_integrations.testing import login_as, send_webhook
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks/quart.md"
-#: A fenced block: its language and its code (the fence at the start of a line).
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+from .samples import python_blocks, run_page
 
-
-def python_blocks(page: Path) -> list[str]:
-    """The code of every ```` ```python ```` block of ``page``, in order."""
-    return [code for lang, code in _FENCE.findall(page.read_text()) if lang == "python"]
-
-
-def run_page(page: Path, module: types.ModuleType) -> dict[str, Any]:
-    """The namespace the page's Python blocks leave, run one after the other in
-    ``module`` (importable as ``app`` meanwhile, as the reader's ``app.py`` is to their
-    ``test_app.py``)."""
-    namespace = module.__dict__
-    for number, code in enumerate(python_blocks(page), 1):
-        exec(compile(code, f"{page.name}, python block {number}", "exec"), namespace)
-    return namespace
+PAGE = "frameworks/quart.md"
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +33,19 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def page(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
     """The page's app, configured as a reader's would be after ``authonomy-sandbox``
     printed its variables (on the host Quart's test client calls)."""
     for name, value in app_variables(sandbox.issuer, "http://localhost").items():
         monkeypatch.setenv(name, value)
+    # The page's last block is the reader's test_app.py, which imports their app.py:
+    # the namespace the app blocks fill is importable as ``app`` meanwhile.
     module = types.ModuleType("app")
     monkeypatch.setitem(sys.modules, "app", module)
-    namespace = run_page(PAGE, module)
+    module.__dict__["__name__"] = "quart_page"
+    namespace = run_page(PAGE, tmp_path, module.__dict__)
     yield namespace
     asyncio.run(namespace["app"].extensions["authonomy"].aclose())
 
@@ -112,8 +101,8 @@ def test_the_pages_test_file_passes_under_a_plain_pytest(sandbox: Sandbox, tmp_p
     """``app.py`` and ``test_app.py`` as the page lays them out, run by pytest with no
     async plugin but the ones the kit's ``testing`` extra installs."""
     *app_blocks, test_block = python_blocks(PAGE)
-    (tmp_path / "app.py").write_text("\n\n".join(app_blocks))
-    (tmp_path / "test_app.py").write_text(test_block)
+    (tmp_path / "app.py").write_text("\n\n".join(b.code for b in app_blocks))
+    (tmp_path / "test_app.py").write_text(test_block.code)
     env = {**os.environ, **app_variables(sandbox.issuer, "http://127.0.0.1:5000")}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:asyncio", "-p", "no:cacheprovider"]
     run = subprocess.run(

@@ -31,6 +31,7 @@ PAGES = {
     f"{PACKAGE}.flask": "flask.md",
     f"{PACKAGE}.django": "django.md",
     f"{PACKAGE}.django.rest_framework": "django-rest-framework.md",
+    f"{PACKAGE}.litestar": "litestar.md",
     f"{PACKAGE}.quart": "quart.md",
     f"{PACKAGE}.webhooks": "webhooks.md",
     f"{PACKAGE}.stores": "stores.md",

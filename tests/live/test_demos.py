@@ -29,7 +29,8 @@ SANDBOX_REQUEST = re.compile(r'"(GET|POST) /(v1/|authorize|\.well-known/)')
 
 #: The make target of each demo.
 TARGETS = {"examples.fastapi_app": "demo", "examples.flask_app": "demo-flask",
-           "examples.django_app": "demo-django", "examples.quart_app": "demo-quart"}  # fmt: skip
+           "examples.django_app": "demo-django", "examples.quart_app": "demo-quart",
+           "examples.litestar_app": "demo-litestar"}  # fmt: skip
 
 
 @pytest.fixture(params=ADAPTERS, ids=str)

@@ -17,6 +17,8 @@ import httpx
 import jwt
 import pytest
 from django.test.utils import override_settings
+from litestar.testing import AsyncTestClient as LitestarAsyncTestClient
+from litestar.testing import TestClient as LitestarTestClient
 from starlette.testclient import TestClient
 
 from authonomy_integrations import AuthonomyConfig
@@ -24,6 +26,7 @@ from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import asend_webhook, send_webhook
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
+from examples.litestar_app import create_app as create_litestar_app
 from examples.quart_app.app import create_app as create_quart_app
 
 from ..adapters import ADAPTER_NAMES as ADAPTERS
@@ -85,6 +88,7 @@ CLIENTS = {
     "django-asgi": ["AsyncClient", "httpx.AsyncClient"],
     # Quart's client is async: the async helpers, and the blocking ones outside a loop.
     "quart": ["test_client", "test_client-blocking"],
+    "litestar": ["TestClient", "TestClient without with", "AsyncTestClient"],
 }
 assert sorted(CLIENTS) == sorted(ADAPTERS), "every adapter of the registry has its clients"
 CASES = [(adapter, kind) for adapter in ADAPTERS for kind in CLIENTS[adapter]]
@@ -149,12 +153,25 @@ def _quart(config: AuthonomyConfig, kind: str) -> Iterator[Harness]:
     asyncio.run(app.extensions["authonomy"].aclose())
 
 
+@contextmanager
+def _litestar(config: AuthonomyConfig, kind: str) -> Iterator[Harness]:
+    app = create_litestar_app(config)
+    if kind == "TestClient":
+        with LitestarTestClient(app) as client:
+            yield Harness(client, False, None, None)
+    elif kind == "TestClient without with":
+        yield Harness(LitestarTestClient(app), False, None, None)
+    else:  # each call on an event loop of its own, so not inside ``async with``
+        yield Harness(LitestarAsyncTestClient(app), True, None, None)
+
+
 MAKERS: dict[str, Callable[[AuthonomyConfig, str], Any]] = {
     "starlette": _starlette,
     "flask": _flask,
     "django-wsgi": _django,
     "django-asgi": _django,
     "quart": _quart,
+    "litestar": _litestar,
 }
 
 
@@ -201,7 +218,7 @@ def test_a_delivery_signed_with_another_secret_is_refused_and_changes_nothing(
     assert harness.me(token)[0] == 200
 
 
-def test_send_webhook_finds_the_secret_and_path_of_a_starlette_or_flask_app(
+def test_send_webhook_finds_the_secret_and_path_of_a_starlette_flask_or_litestar_app(
     authonomy_sandbox: Sandbox,
 ) -> None:
     config = authonomy_sandbox.config(app_url="http://localhost")
@@ -211,6 +228,8 @@ def test_send_webhook_finds_the_secret_and_path_of_a_starlette_or_flask_app(
     app = create_flask_app(config.replace(webhook_path="/hooks/in"))
     assert send_webhook(app.test_client(), "user.authenticated", data).status_code == 200
     app.extensions["authonomy"].close()
+    with LitestarTestClient(create_litestar_app(config.replace(webhook_path="/in"))) as ls:
+        assert send_webhook(ls, "user.authenticated", data).status_code == 200
 
 
 def test_send_webhook_reads_the_secret_of_django_settings(authonomy_sandbox: Sandbox) -> None:

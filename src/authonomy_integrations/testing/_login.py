@@ -2,11 +2,11 @@
 
 Nothing is faked: the app's login route starts a real login at the sandbox, the sandbox's
 hosted pages are submitted like a browser would, and the callback runs in the app, so the
-client ends up holding a real session cookie. Works with Starlette's ``TestClient`` and
-any ``httpx.Client`` (:func:`login_as`), ``httpx.AsyncClient`` (:func:`alogin_as`),
-Flask's test client (:func:`login_as`), Django's test ``Client`` (:func:`login_as`) and
-``AsyncClient`` (:func:`alogin_as`), and Quart's test client (:func:`alogin_as`, or
-:func:`login_as` outside an event loop).
+client ends up holding a real session cookie. Works with Starlette's and Litestar's
+``TestClient`` and any ``httpx.Client`` (:func:`login_as`), Litestar's ``AsyncTestClient``
+and any ``httpx.AsyncClient`` (:func:`alogin_as`), Flask's test client (:func:`login_as`),
+Django's test ``Client`` (:func:`login_as`) and ``AsyncClient`` (:func:`alogin_as`), and
+Quart's test client (:func:`alogin_as`, or :func:`login_as` outside an event loop).
 """
 
 from __future__ import annotations

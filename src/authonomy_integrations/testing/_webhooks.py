@@ -53,6 +53,13 @@ def _starlette_config(app: Any) -> AuthonomyConfig | None:
     return None
 
 
+def _litestar_config(app: Any) -> AuthonomyConfig | None:
+    """The configuration of the ``AuthonomyPlugin`` of a Litestar app, if any."""
+    plugins = getattr(getattr(app, "plugins", None), "init", ())  # Litestar's plugin registry
+    configs = (getattr(plugin, "config", None) for plugin in plugins)
+    return next((c for c in configs if isinstance(c, AuthonomyConfig)), None)
+
+
 def _django_config() -> AuthonomyConfig | None:
     from ..django._settings import configured
 
@@ -72,8 +79,10 @@ def _app_config(client: Any) -> AuthonomyConfig | None:
     extensions = getattr(application, "extensions", None)
     if isinstance(extensions, dict) and "authonomy" in extensions:
         return getattr(extensions["authonomy"], "config", None)
-    app = getattr(client, "app", None)  # Starlette's TestClient
-    return _starlette_config(app) if app is not None else None
+    app = getattr(client, "app", None)  # Starlette's or Litestar's TestClient
+    if app is None:
+        return None
+    return _litestar_config(app) or _starlette_config(app)
 
 
 def _secret(client: Any, config: AuthonomyConfig | None) -> str:
