@@ -119,6 +119,22 @@ def test_from_env_without_audience_fails_naming_it() -> None:
     assert raised.value.field == "audience"
 
 
+def test_from_env_with_no_variable_at_all_says_to_load_the_sandboxs() -> None:
+    # The usual cause: a new terminal where the sandbox's .env was never loaded.
+    with pytest.raises(ConfigurationError) as raised:
+        AuthonomyConfig.from_env({"PATH": "/usr/bin"})
+    message = str(raised.value)
+    assert message.startswith("audience (AUTHONOMY_AUDIENCE): is required")
+    assert "no AUTHONOMY_* variable is set at all" in message
+    assert "set -a; . ./.env; set +a" in message
+
+
+def test_from_env_with_some_variables_names_only_the_missing_one() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        AuthonomyConfig.from_env({"AUTHONOMY_API_KEY": "ak"})
+    assert "no AUTHONOMY_* variable" not in str(raised.value)
+
+
 def test_config_is_frozen_and_replace_validates_again() -> None:
     base = config()
     with pytest.raises(AttributeError):

@@ -219,7 +219,18 @@ class AuthonomyConfig:
         """
         environ = os.environ if environ is None else environ
         overrides = {**redis_stores(environ, overrides), **overrides}
-        return cls.from_mapping(environ, **overrides)
+        try:
+            return cls.from_mapping(environ, **overrides)
+        except ConfigurationError as exc:
+            if any(name.startswith("AUTHONOMY_") for name in environ):
+                raise
+            # Not one variable: most often the sandbox's .env was never loaded here.
+            raise ConfigurationError(
+                exc.field,
+                f"{exc.reason}; no AUTHONOMY_* variable is set at all: load the ones "
+                "authonomy-sandbox wrote (set -a; . ./.env; set +a) or set them",
+                variable=exc.variable,
+            ) from None
 
     @classmethod
     def from_mapping(

@@ -8,16 +8,32 @@ browser); here they run in this process, quickly, for every change.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import login_as, send_webhook
 
-from .samples import run_page
+from .samples import python_blocks, run_page
 
 HTML = {"accept": "text/html"}
 JSON = {"accept": "application/json"}
+
+
+def test_fastapi_pages_starlette_app_signs_in_and_guards_its_endpoints(
+    sandbox_env: Sandbox,
+) -> None:
+    (code,) = [b.code for b in python_blocks("frameworks/fastapi.md") if "Starlette(" in b.code]
+    namespace: dict[str, Any] = {"__name__": "starlette_app"}
+    exec(compile(code, "fastapi.md, the Starlette block", "exec"), namespace)
+    with TestClient(namespace["app"]) as client:
+        assert client.get("/api/me").status_code == 401
+        login_as(client, "bob")
+        assert client.get("/api/me").json() == {"id": "user_bob", "groups": ["engineering"]}
+        assert client.get("/admin", headers=JSON).status_code == 403  # bob: no MFA
+        login_as(client, "alice")
+        assert client.get("/admin").json() == {"ok": True}
 
 
 def test_fastapi_page_app_signs_in_and_guards_its_routes(

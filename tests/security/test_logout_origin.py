@@ -45,3 +45,23 @@ def test_cross_origin_logout_is_refused_and_the_session_lives_on(
         # From the app's own page it works.
         assert http.post("/auth/logout", headers={"origin": url}).status_code == 303
         assert whoami(http) is None
+
+
+def test_a_logout_link_ends_nothing_and_says_to_post_from_a_form(
+    adapter: Adapter, sb: Sandbox
+) -> None:
+    # A newcomer's first try is a link to /auth/logout, or typing it in: the answer
+    # must say how to sign out, and a GET must never sign anyone out.
+    def config(url: str) -> Any:
+        return sb.config(app_url=url)
+
+    with adapter.serve(config, sb.state.clock.now) as url, browser(url) as http:
+        assert sign_in(http, user="bob").status_code == 302
+        page = http.get("/auth/logout", headers={"accept": "text/html"})
+        assert page.status_code == 405 and page.headers["allow"] == "POST"
+        assert page.headers["content-type"].startswith("text/html")
+        assert "&lt;form method=&quot;post&quot; action=&quot;/auth/logout&quot;&gt;" in page.text
+        api = http.get("/auth/logout", headers={"accept": "*/*", "sec-fetch-mode": "cors"})
+        assert api.status_code == 405
+        assert 'action="/auth/logout"' in api.json()["error"]["message"]
+        assert whoami(http) == "user_bob"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,12 +11,14 @@ import pytest
 from flask import Flask
 from starlette.testclient import TestClient
 
+from authonomy_integrations import AuthonomyConfig
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.starlette import AuthonomyMiddleware
 from authonomy_integrations.testing import LoginAsError, alogin_as, login_as
 from examples.fastapi_app import create_app as create_fastapi_app
 from examples.flask_app.app import create_app as create_flask_app
 from examples.quart_app.app import create_app as create_quart_app
+from tests.adapters import ADAPTERS, Adapter
 
 
 @pytest.fixture
@@ -88,3 +91,25 @@ def test_login_as_explains_an_app_without_the_kits_routes() -> None:
     bare = Flask("bare")
     with pytest.raises(LoginAsError, match="login route"):
         login_as(bare.test_client(), "bob")
+
+
+def _unreachable_authonomy(sb: Sandbox) -> AuthonomyConfig:
+    """A sandbox configuration whose Authonomy no longer answers (its port is closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}"
+    return sb.config(app_url="http://localhost", api_base_url=f"{dead}/v1", max_retries=0)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS, ids=str)
+def test_login_as_says_to_start_the_sandbox_when_the_app_cannot_reach_it(
+    adapter: Adapter, authonomy_sandbox: Sandbox
+) -> None:
+    # The usual case: a test built from the variables of a sandbox that is not running.
+    config = _unreachable_authonomy(authonomy_sandbox)
+    with adapter.calling(config) as (client, _app), pytest.raises(LoginAsError) as raised:
+        login_as(client, "bob")
+    message = str(raised.value)
+    assert message.startswith("login route: expected a redirect, got 503")
+    assert "start the sandbox its configuration names (authonomy-sandbox)" in message

@@ -330,7 +330,7 @@ class Routes:
         """The refusal of a POST that ends sessions (logout, ending one, everywhere) when
         it is not a POST from the app's own pages (CSRF defence); else ``None``."""
         if info.method != "POST":
-            return web.method_not_allowed("POST")
+            return web.post_only(self.config, info.method, info.headers)
         origin = self._origin(info, None)
         if origin is None:
             return web.unknown_host(info.method, info.headers)

@@ -50,6 +50,7 @@ __all__ = [
     "logout_refused",
     "method_not_allowed",
     "policy_denied",
+    "post_only",
     "redirect",
     "session_cookie_name",
     "set_cookie",
@@ -113,6 +114,21 @@ def method_not_allowed(*allowed: str) -> Reply:
     """405 with ``Allow``."""
     body = error_envelope("METHOD_NOT_ALLOWED", "Method not allowed")
     return Reply(405, body, headers=(("allow", ", ".join(allowed)),))
+
+
+def post_only(config: AuthonomyConfig, method: str, headers: Mapping[str, str]) -> Reply:
+    """405 for a route that ends sessions reached without ``POST`` (a link, the address
+    bar), saying how to sign out; a browser gets it as a page. Nothing is ended: a GET
+    that signed users out would let any page do it with an image."""
+    message = (
+        "Signing out takes a POST from this site's own pages, not a link or an address "
+        f'typed in: a form such as <form method="post" action="{config.logout_path}">'
+        '<button>Sign out</button></form>, or fetch(url, {method: "POST"}) from a page.'
+    )
+    allow = ("allow", "POST")
+    if is_browser_navigation(method, headers):
+        return _page(405, "Sign out", message, allow)
+    return Reply(405, error_envelope("METHOD_NOT_ALLOWED", message), headers=(allow,))
 
 
 def logout_refused() -> Reply:

@@ -38,8 +38,22 @@ def _location(response: Any, step: str) -> str:
     status = getattr(response, "status_code", None)
     location = response.headers.get("location")
     if status not in (302, 303) or not location:
-        raise LoginAsError(f"{step}: expected a redirect, got {status}")
+        raise LoginAsError(f"{step}: expected a redirect, got {status}{_status_problem(status)}")
     return str(location)
+
+
+def _status_problem(status: int | None) -> str:
+    """What an app's answer most often means when it is not a login's redirect."""
+    if status == 503:
+        # Most often the sandbox of the variables the app was built from is not running.
+        return (
+            "; the app could not reach Authonomy: start the sandbox its configuration "
+            "names (authonomy-sandbox), or build the app from the authonomy_sandbox "
+            "fixture's config()"
+        )
+    if status == 404:
+        return "; the app has no login route there: install the kit on it, or pass login_path="
+    return ""
 
 
 def _path_and_query(url: str) -> str:
