@@ -35,6 +35,8 @@ def test_every_api_response_carries_rate_limit_headers(client: httpx.Client) -> 
 def test_requests_past_the_limit_get_429_with_retry_after(
     sb: Sandbox, client: httpx.Client
 ) -> None:
+    # A second into a fresh one-minute window: the four requests cannot straddle two.
+    sb.advance_clock(60 - sb.state.clock.now() % 60 + 1)
     answers = [client.get("/analytics/dashboard") for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
