@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._config import AuthonomyConfig
 from .._core.caller import Pending
 from .._core.routes import Answer, RequestInfo, Routes
-from .._core.serving import CallApp, Serving
+from .._core.serving import CallApp, Serving, route_path
 from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
@@ -112,7 +112,7 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
-        user = self._known(scope["path"], scope["headers"])
+        user = self._known(route_path(scope["path"], scope.get("root_path", "")), scope["headers"])
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
@@ -133,7 +133,8 @@ class AuthonomyMiddleware:
         credentials = (pending.authorization, pending.cookies)
         request = (scope, receive, send)
         info = _Info(self.runtime, scope, receive)
-        outcome = await self._runner.run(self._serve(request, scope["path"], credentials, info))
+        path = route_path(scope["path"], scope.get("root_path", ""))
+        outcome = await self._runner.run(self._serve(request, path, credentials, info))
         if isinstance(outcome, Answer):
             await self._answer(outcome, scope, receive, send)
 
