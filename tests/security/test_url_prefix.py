@@ -1,6 +1,8 @@
 """An app served under a URL prefix (``/shop``: ASGI's ``root_path``, WSGI's
-``SCRIPT_NAME``) keeps the kit's routes where the framework routes: its sign-in routes
-and its webhook route answer under the prefix, in every adapter."""
+``SCRIPT_NAME``) keeps the kit's routes where the framework routes (its sign-in routes
+and its webhook route answer under the prefix), and every URL the kit builds for the
+browser carries the prefix, in every adapter: a whole sign-in works, and a return target
+must stay inside the app."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import json
 import time
 from typing import Any
 
-from authonomy_integrations.sandbox import Sandbox
+import pytest
+
+from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.webhooks import sign
 
 from .apps import Adapter
@@ -56,3 +60,56 @@ def test_the_webhook_route_answers_under_the_prefix_whatever_authorization_comes
             answer = http.post(f"{PREFIX}/webhooks/authonomy", content=body, headers=stray)
         assert answer.status_code < 300, answer.text
         assert [event.id for event in seen] == ["evt_prefixed"]
+
+
+# --- every URL the kit builds for the browser carries the prefix --------------------------
+
+
+def _sign_in_under_prefix(http: Any, url: str, next_path: str) -> Any:
+    """A whole sign-in started at ``/shop/auth/login?next=next_path``; the callback's
+    answer (its ``Location`` is where the browser lands)."""
+    start = http.get(f"{PREFIX}/auth/login", params={"next": next_path})
+    assert start.status_code == 302, start.text
+    callback = hosted_login(http, start.headers["location"], user="bob")
+    assert callback.startswith(f"{url}{PREFIX}/auth/callback?"), callback
+    return http.get(callback)
+
+
+def test_a_full_sign_in_and_out_under_the_prefix(adapter: Adapter, sb: Sandbox) -> None:
+    def config(url: str) -> Any:
+        return sb.config(app_url=url)
+
+    with adapter.serve_under(PREFIX, config, sb.state.clock.now) as url, browser(url) as http:
+        guarded = http.get(f"{PREFIX}/orders", params={"page": "2"})
+        assert guarded.status_code == 302, guarded.text
+        login = guarded.headers["location"]
+        assert login == f"{PREFIX}/auth/login?next=%2Fshop%2Forders%3Fpage%3D2"
+        landed = http.get(login)
+        assert landed.status_code == 302, landed.text
+        callback = hosted_login(http, landed.headers["location"], user="bob")
+        assert callback.startswith(f"{url}{PREFIX}/auth/callback?"), callback
+        back = http.get(callback)
+        assert back.status_code == 302, back.text
+        assert back.headers["location"] == f"{PREFIX}/orders?page=2"
+        assert http.get(f"{PREFIX}/whoami").json()["user"] == "user_bob"
+        out = http.post(f"{PREFIX}/auth/logout", headers={"origin": url})
+        assert out.status_code == 303, out.text
+        assert out.headers["location"] == f"{PREFIX}/"
+        assert http.get(f"{PREFIX}/whoami").json()["user"] is None
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    ["/admin", "//evil.example/shop/", "/shop/../admin", "/shop/%2e%2e/admin", "/shopping"],
+    ids=["outside", "other-site", "dot-segments", "encoded-dots", "longer-name"],
+)
+def test_a_return_target_outside_the_prefix_lands_on_the_apps_root(
+    adapter: Adapter, sb: Sandbox, next_path: str
+) -> None:
+    def config(url: str) -> Any:
+        return sb.config(app_url=url)
+
+    with adapter.serve_under(PREFIX, config, sb.state.clock.now) as url, browser(url) as http:
+        back = _sign_in_under_prefix(http, url, next_path)
+        assert back.status_code == 302, back.text
+        assert back.headers["location"] == f"{PREFIX}/"

@@ -194,4 +194,4 @@ class Serving:
     def _refuse(self, info: RequestInfo, exc: Exception) -> Answer:
         """401 for a bad token; 503 while Authonomy is out of reach (the cookie is kept)."""
         config = self.routes.config
-        return Answer(refusal(config, exc, info.method, info.headers, info.target))
+        return Answer(refusal(config, exc, info.method, info.headers, info.target, info.prefix))

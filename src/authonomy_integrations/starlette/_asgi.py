@@ -24,6 +24,7 @@ __all__ = [
     "request_headers",
     "response",
     "target",
+    "url_prefix",
     "with_cookies",
 ]
 
@@ -51,6 +52,12 @@ def target(scope: Scope) -> str:
     """The requested path with its query string, as the client sent them (percent-encoded,
     ASCII); see :func:`~authonomy_integrations._core.web.asgi_target`."""
     return web.asgi_target(scope)
+
+
+def url_prefix(scope: Scope) -> str:
+    """The URL prefix the app is served under (``root_path``: a ``Mount``, uvicorn's
+    ``--root-path``), as the kit puts it in front of the URLs it builds."""
+    return web.url_prefix(scope.get("root_path"))
 
 
 def client_ip(scope: Scope) -> str | None:

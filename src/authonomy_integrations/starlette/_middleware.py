@@ -29,6 +29,7 @@ from ._asgi import (
     request_headers,
     response,
     target,
+    url_prefix,
     with_cookies,
 )
 from ._refusals import GuardDenied, prepare_mounted, websocket_close_code
@@ -216,4 +217,5 @@ class _Info:
         if routes is not None and scope["type"] == "http":
             return request_info(self.runtime, scope, self.receive)
         method: str = scope.get("method", "GET")  # a WebSocket handshake has none
-        return RequestInfo(method, request_headers(scope), target(scope), {}, client_ip(scope))
+        headers, prefix = request_headers(scope), url_prefix(scope)
+        return RequestInfo(method, headers, target(scope), {}, client_ip(scope), prefix=prefix)
