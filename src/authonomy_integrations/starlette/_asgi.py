@@ -18,6 +18,7 @@ from .._core import web
 from .._core.web import Reply
 
 __all__ = [
+    "PREFIX_KEY",
     "KitCredentials",
     "client_ip",
     "closing",
@@ -52,6 +53,12 @@ def target(scope: Scope) -> str:
     """The requested path with its query string, as the client sent them (percent-encoded,
     ASCII); see :func:`~authonomy_integrations._core.web.asgi_target`."""
     return web.asgi_target(scope)
+
+
+#: Where the middleware leaves the URL prefix it is served under, for guards in a mounted
+#: sub-application, whose own ``root_path`` names the mount and not where the kit's
+#: routes are. Absent: the site's root.
+PREFIX_KEY = "authonomy.prefix"
 
 
 def url_prefix(scope: Scope) -> str:

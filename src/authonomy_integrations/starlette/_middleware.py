@@ -23,6 +23,7 @@ from .._core.user import AuthonomyUser, UnauthenticatedUser
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
+    PREFIX_KEY,
     KitCredentials,
     client_ip,
     closing,
@@ -113,7 +114,10 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
-        user = self._known(route_path(scope["path"], scope.get("root_path", "")), scope["headers"])
+        root = scope.get("root_path")
+        if root:
+            scope[PREFIX_KEY] = url_prefix(scope)
+        user = self._known(route_path(scope["path"], root or ""), scope["headers"])
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
