@@ -27,7 +27,15 @@ from .cookies import (
     set_cookie,
 )
 from .policies import PolicyDecision
-from .targets import ascii_target, ascii_url, asgi_target, prefixed, url_prefix, wsgi_target
+from .targets import (
+    ascii_target,
+    ascii_url,
+    asgi_target,
+    prefix_of,
+    prefixed,
+    url_prefix,
+    wsgi_target,
+)
 
 __all__ = [
     "Reply",
@@ -50,6 +58,7 @@ __all__ = [
     "logout_refused",
     "method_not_allowed",
     "policy_denied",
+    "prefix_of",
     "redirect",
     "session_cookie_name",
     "set_cookie",

@@ -73,13 +73,6 @@ def raw_target(request: HttpRequest) -> str:
     return web.asgi_target(scope) if isinstance(scope, dict) else web.wsgi_target(request.META)
 
 
-def script_prefix(request: HttpRequest) -> str:
-    """The URL prefix Django serves the app under (``SCRIPT_NAME``, ``root_path`` or
-    ``FORCE_SCRIPT_NAME``): what ``request.path`` has in front of ``path_info``."""
-    path, route = request.path, request.path_info
-    return web.url_prefix(path[: len(path) - len(route)] if path.endswith(route) else "")
-
-
 def credentials(request: HttpRequest) -> tuple[str | None, str | None]:
     """The ``Authorization`` and ``Cookie`` headers (see ``web.asgi_cookie_header``)."""
     meta = request.META
@@ -100,7 +93,7 @@ def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestI
         query={},
         client_ip=request.META.get("REMOTE_ADDR"),
         request=request,
-        prefix=script_prefix(request),
+        prefix=web.prefix_of(request.path, request.path_info),
     )
     if routes is None:
         return info

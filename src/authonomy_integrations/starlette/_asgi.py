@@ -25,7 +25,6 @@ __all__ = [
     "request_headers",
     "response",
     "target",
-    "url_prefix",
     "with_cookies",
 ]
 
@@ -55,16 +54,11 @@ def target(scope: Scope) -> str:
     return web.asgi_target(scope)
 
 
-#: Where the middleware leaves the URL prefix it is served under, for guards in a mounted
-#: sub-application, whose own ``root_path`` names the mount and not where the kit's
-#: routes are. Absent: the site's root.
+#: Where the middleware leaves the URL prefix it is served under (its ``root_path``: a
+#: ``Mount``, uvicorn's ``--root-path``), for the kit's routes and the guards: a guard in
+#: a mounted sub-application has a ``root_path`` of its own, naming the mount, not where
+#: the kit's routes are. Absent: the site's root.
 PREFIX_KEY = "authonomy.prefix"
-
-
-def url_prefix(scope: Scope) -> str:
-    """The URL prefix the app is served under (``root_path``: a ``Mount``, uvicorn's
-    ``--root-path``), as the kit puts it in front of the URLs it builds."""
-    return web.url_prefix(scope.get("root_path"))
 
 
 def client_ip(scope: Scope) -> str | None:

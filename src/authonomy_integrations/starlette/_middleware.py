@@ -20,6 +20,7 @@ from .._core.caller import Pending
 from .._core.routes import Answer, RequestInfo, Routes
 from .._core.serving import CallApp, Serving, route_path
 from .._core.user import AuthonomyUser, UnauthenticatedUser
+from .._core.web import url_prefix
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
@@ -30,7 +31,6 @@ from ._asgi import (
     request_headers,
     response,
     target,
-    url_prefix,
     with_cookies,
 )
 from ._refusals import GuardDenied, prepare_mounted, websocket_close_code
@@ -116,7 +116,7 @@ class AuthonomyMiddleware:
             return
         root = scope.get("root_path")
         if root:
-            scope[PREFIX_KEY] = url_prefix(scope)
+            scope[PREFIX_KEY] = url_prefix(root)
         user = self._known(route_path(scope["path"], root or ""), scope["headers"])
         if user is None:
             scope["user"] = _ANONYMOUS
@@ -221,5 +221,5 @@ class _Info:
         if routes is not None and scope["type"] == "http":
             return request_info(self.runtime, scope, self.receive)
         method: str = scope.get("method", "GET")  # a WebSocket handshake has none
-        headers, prefix = request_headers(scope), url_prefix(scope)
+        headers, prefix = request_headers(scope), scope.get(PREFIX_KEY, "")
         return RequestInfo(method, headers, target(scope), {}, client_ip(scope), prefix=prefix)
