@@ -11,10 +11,12 @@ import time
 from typing import Any
 
 import pytest
+from django.test.utils import override_settings
 
 from authonomy_integrations.sandbox import Sandbox, hosted_login
 from authonomy_integrations.webhooks import sign
 
+from ..adapters import adapter_named
 from .apps import Adapter
 from .flows import browser
 
@@ -113,3 +115,28 @@ def test_a_return_target_outside_the_prefix_lands_on_the_apps_root(
         back = _sign_in_under_prefix(http, url, next_path)
         assert back.status_code == 302, back.text
         assert back.headers["location"] == f"{PREFIX}/"
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_django_force_script_name_behind_a_proxy_that_strips_the_prefix(
+    sb: Sandbox, asgi: bool
+) -> None:
+    adapter = adapter_named("django-asgi" if asgi else "django-wsgi")
+
+    def config(url: str) -> Any:
+        return sb.config(app_url=url)
+
+    # Read by Django on every request: the setting holds while the app is served.
+    with (
+        override_settings(FORCE_SCRIPT_NAME=PREFIX),
+        adapter.serve(config, sb.state.clock.now) as url,
+        browser(url) as http,
+    ):
+        guarded = http.get("/orders")
+        assert guarded.status_code == 302, guarded.text
+        assert guarded.headers["location"] == f"{PREFIX}/auth/login?next=%2Fshop%2Forders"
+        start = http.get("/auth/login", params={"next": f"{PREFIX}/orders"})
+        callback = hosted_login(http, start.headers["location"], user="bob")
+        assert callback.startswith(f"{url}{PREFIX}/auth/callback?"), callback
+        back = http.get(callback.replace(f"{url}{PREFIX}", url))  # the proxy strips it
+        assert back.headers["location"] == f"{PREFIX}/orders"

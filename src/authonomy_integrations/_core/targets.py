@@ -17,7 +17,6 @@ __all__ = [
     "ascii_target",
     "ascii_url",
     "asgi_target",
-    "prefix_of",
     "prefixed",
     "url_prefix",
     "wsgi_target",
@@ -108,10 +107,3 @@ def prefixed(target: str, prefix: str) -> str:
     if not prefix or target == prefix or target.startswith((prefix + "/", prefix + "?")):
         return target
     return prefix + target
-
-
-def prefix_of(path: str, route: str) -> str:
-    """The URL prefix of a framework's full ``path`` that its ``route`` (the path it
-    routes by) leaves out, as :func:`url_prefix` gives it (Django's ``request.path``
-    and ``path_info``: ``SCRIPT_NAME``, ``root_path`` or ``FORCE_SCRIPT_NAME``)."""
-    return url_prefix(path[: len(path) - len(route)] if path.endswith(route) else "")
