@@ -74,6 +74,7 @@ __all__ = [
     "example_app",
     "post_body",
     "serve_example",
+    "under_prefix",
 ]
 
 #: Builds the app's configuration once its URL is known.
@@ -119,6 +120,23 @@ class Adapter:
     def served(self, make_app: Callable[[str], Any]) -> AbstractContextManager[str]:
         """Serve ``make_app(its_url)`` under this adapter's server; yields its URL."""
         return serve(make_app, asgi=self.interface == "asgi")
+
+    def serve_under(
+        self,
+        prefix: str,
+        config_for: ConfigFor,
+        clock: Callable[[], float],
+        seen: Seen | None = None,
+    ) -> AbstractContextManager[str]:
+        """:meth:`serve` with the small app under the URL prefix ``prefix`` (see
+        :func:`under_prefix`); yields the server's URL, without the prefix."""
+        events = seen if seen is not None else []
+
+        def make(url: str) -> Any:
+            app = self.small_app(config_for(url), clock, events)
+            return under_prefix(app, prefix, self.interface)
+
+        return self.served(make)
 
     @contextmanager
     def calling(
@@ -447,3 +465,42 @@ def serve_django(
 
     with serve(make) as url:
         yield url, made[0]
+
+
+def under_prefix(app: Any, prefix: str, interface: Literal["asgi", "wsgi"]) -> Any:
+    """``app`` served under the URL prefix ``prefix`` (``/shop``), as behind a proxy that
+    strips it: ASGI's ``root_path`` (the server's ``--root-path``, the full path kept in
+    ``path``, as uvicorn gives it), WSGI's ``SCRIPT_NAME``. Paths outside it are 404."""
+    return _AsgiPrefix(app, prefix) if interface == "asgi" else _WsgiPrefix(app, prefix)
+
+
+def _outside(path: str, prefix: str) -> bool:
+    return path != prefix and not path.startswith(prefix + "/")
+
+
+class _AsgiPrefix:
+    def __init__(self, app: Any, prefix: str) -> None:
+        self.wrapped, self.prefix = app, prefix
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            if _outside(scope["path"], self.prefix):
+                await send({"type": "http.response.start", "status": 404, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            scope = {**scope, "root_path": self.prefix}
+        await self.wrapped(scope, receive, send)
+
+
+class _WsgiPrefix:
+    def __init__(self, app: Any, prefix: str) -> None:
+        self.wrapped, self.prefix = app, prefix
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if _outside(path, self.prefix):
+            start_response("404 Not Found", [("Content-Length", "0")])
+            return [b""]
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+        environ["PATH_INFO"] = path[len(self.prefix) :]
+        return self.wrapped(environ, start_response)

@@ -48,10 +48,11 @@ def serve(
     """
     sock = bound_socket()
     app = make_app(url_of(sock))
-    found, close = _kind_of(app)
+    inner = getattr(app, "wrapped", app)  # an app wrapped as tests.adapters.under_prefix does
+    found, close = _kind_of(inner)
     asgi = found if asgi is None else asgi
     if asgi:
-        lifespan = not _is_django(app)  # Django has no lifespan: its clients close below
+        lifespan = not _is_django(inner)  # Django has no lifespan: its clients close below
         with serve_asgi(app, sock, lifespan=lifespan, close=close) as url:
             yield url
     else:

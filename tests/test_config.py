@@ -179,3 +179,15 @@ def test_repr_never_shows_a_secret() -> None:
     assert "api_key='<hidden>'" in shown
     assert "audience=" in shown, "the rest of the configuration is still shown"
     assert str(config(**secrets)) == shown
+
+
+@pytest.mark.parametrize(
+    "app_url", ["https://myapp.example/shop", ["https://myapp.example/shop", "https://b.example"]]
+)
+def test_an_app_url_with_a_path_names_the_prefix_settings_to_use_instead(app_url: Any) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        config(app_url=app_url)
+    message = str(raised.value)
+    assert message.startswith("app_url (AUTHONOMY_APP_URL): must be an origin without a path")
+    for setting in ("root_path", "--root-path", "SCRIPT_NAME", "FORCE_SCRIPT_NAME"):
+        assert setting in message

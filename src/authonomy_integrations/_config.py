@@ -66,8 +66,9 @@ class AuthonomyConfig:
     scopes: tuple[str, ...] = ("openid", "profile", "email", "groups")
     """Scopes requested at login."""
     login_path: str | None = "/auth/login"
-    """Route that starts a login. Paths are as the browser sees them: an app mounted
-    under a prefix includes it (``/portal/auth/login``). ``None``: an API-only app that
+    """Route that starts a login. Paths are the app's own, as its routes are written: an
+    app served under a URL prefix (ASGI ``root_path``, WSGI ``SCRIPT_NAME``) leaves it
+    out, and the kit puts it in front of the URLs it builds. ``None``: an API-only app that
     serves no login, callback or logout route and needs no ``app_url`` or
     ``session_secret`` (requests without a valid bearer token get 401)."""
     callback_path: str = "/auth/callback"

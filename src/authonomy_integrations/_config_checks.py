@@ -126,7 +126,12 @@ def _app_url(value: object, origins: tuple[str, ...]) -> None:
     if isinstance(value, str) and "," not in value and PLACEHOLDER not in value:
         _url("app_url", value)  # one origin: the message as it always was
         if urlsplit(value).path not in ("", "/"):
-            raise ConfigurationError("app_url", "must be an origin without a path")
+            raise ConfigurationError(
+                "app_url",
+                "must be an origin without a path; an app under a URL prefix is given "
+                "it by its server: ASGI root_path (uvicorn --root-path), WSGI "
+                "SCRIPT_NAME, Django FORCE_SCRIPT_NAME",
+            )
         return
     problem = origins_problem(origins)
     if problem is not None:

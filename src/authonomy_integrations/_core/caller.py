@@ -287,9 +287,11 @@ def refusal(
     method: str,
     headers: Mapping[str, str],
     target: str,
+    prefix: str = "",
 ) -> web.Reply:
-    """The answer to a refused caller: 503 while Authonomy is out of reach, else 401."""
+    """The answer to a refused caller: 503 while Authonomy is out of reach, else 401
+    (``prefix``: the URL prefix the app is served under)."""
     if isinstance(exc, TEMPORARY_ERRORS):
         return web.unavailable(exc, method, headers)
     error = exc if isinstance(exc, TokenError) else None
-    return web.unauthenticated(config, method, headers, target, error=error)
+    return web.unauthenticated(config, method, headers, target, error=error, prefix=prefix)

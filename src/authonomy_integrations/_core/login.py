@@ -39,6 +39,7 @@ __all__ = [
     "check_callback",
     "new_nonce",
     "new_pkce",
+    "next_in_app",
     "pkce_challenge",
     "safe_next",
 ]
@@ -136,6 +137,26 @@ def safe_next(value: str | None, default: str = "/") -> str:
             return value
         form = decoded
     return default  # still changing after several rounds: deliberately obfuscated
+
+
+def next_in_app(value: str | None, prefix: str) -> str:
+    """:func:`safe_next` for an app served under the URL ``prefix`` (``""`` at the
+    site's root): ``value`` when it is a path inside the app, else the app's root.
+
+    Under a prefix the site may hold other apps: a path outside the prefix, or one that
+    climbs out of it with ``..`` (however encoded), goes to the app's root instead.
+    """
+    home = prefix + "/"
+    target = safe_next(value, home)
+    if not prefix or target is home:
+        return target
+    route = target.partition("?")[0].partition("#")[0]
+    for _ in range(_DECODE_ROUNDS):  # safe_next found it stable within these rounds
+        route = unquote(route)
+    root = unquote(prefix)  # the prefix is percent-encoded; ``route`` is decoded now
+    inside = route == root or route.startswith(root + "/")
+    escapes = any(segment in (".", "..") for segment in route.split("/"))
+    return target if inside and not escapes else home
 
 
 def _is_local_path(path: str) -> bool:

@@ -89,7 +89,13 @@ def _origin_problem(origin: object) -> str | None:
     if problem is not None and not _local_tenant(text):
         return problem
     parts = urlsplit(text)
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/"):
+        return (
+            f"must be an origin without a path, got {origin!r}; an app under a URL prefix "
+            "is given it by its server: ASGI root_path (uvicorn --root-path), WSGI "
+            "SCRIPT_NAME, Django FORCE_SCRIPT_NAME"
+        )
+    if parts.query or parts.fragment or parts.username:
         return f"must be an origin without a path, got {origin!r}"
     return None
 

@@ -71,6 +71,10 @@ class RequestInfo:
     login_cookie: str | None = None
     request: Any = None
     """The framework's request object, handed to ``config.customer_resolver``."""
+    prefix: str = ""
+    """The URL prefix the app is served under (ASGI ``root_path``, WSGI ``SCRIPT_NAME``,
+    as :func:`~.targets.url_prefix` gives it), ``""`` at the site's root: every URL the
+    kit builds for the browser starts with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +216,7 @@ class Routes:
                 step_up=query.get("step_up") or None,
                 session_cookie=info.session_cookie,
                 origin=origin.url or None,
+                prefix=info.prefix,
             )
         except Exception as exc:
             return Answer(self._login_trouble(exc, info))
@@ -234,6 +239,7 @@ class Routes:
                 old_session=info.session_cookie,
                 origin=origin.url or None,
                 device=device_of(info.headers, info.client_ip),
+                prefix=info.prefix,
             )
         except Exception as exc:
             reply = _private(self._login_trouble(exc, info))
@@ -264,7 +270,8 @@ class Routes:
             logger.warning("logout answered 503: %s", exc)
             return Answer(web.unavailable(exc, info.method, info.headers))
         clear = web.clear_cookie(self.config, self.session_cookie)
-        return Answer(web.redirect(self.config.after_logout_path, status=303), (clear,))
+        after = info.prefix + self.config.after_logout_path
+        return Answer(web.redirect(after, status=303), (clear,))
 
     def route(self, path: str) -> Route | None:
         """The route flow serving ``path`` (``self.login`` ...), or ``None``."""
@@ -339,7 +346,9 @@ class Routes:
         return None
 
     def _signed_out(self, info: RequestInfo) -> Reply:
-        return web.unauthenticated(self.config, info.method, info.headers, info.target)
+        return web.unauthenticated(
+            self.config, info.method, info.headers, info.target, prefix=info.prefix
+        )
 
     def _state_cookies(self, state: SessionState) -> tuple[str, ...]:
         """The ``Set-Cookie`` a session's refresh or end needs."""
@@ -458,7 +467,9 @@ class Routes:
     ) -> Flow[Reply | None]:
         """``None`` when ``user`` meets ``requirement``, else the reply to answer with."""
         if user is None:
-            return web.unauthenticated(self.config, info.method, info.headers, info.target)
+            return web.unauthenticated(
+                self.config, info.method, info.headers, info.target, prefix=info.prefix
+            )
         if requirement.needed_scopes:
             return self._scope_refusal(requirement.needed_scopes, info, user)
         try:
@@ -477,7 +488,9 @@ class Routes:
             return web.policy_unavailable(info.method, info.headers)
         if decision is None or decision.allowed:
             return None
-        return web.policy_denied(self.config, decision, info.method, info.headers, info.target)
+        return web.policy_denied(
+            self.config, decision, info.method, info.headers, info.target, info.prefix
+        )
 
     def _scope_refusal(
         self, needed: tuple[str, ...], info: RequestInfo, user: AuthonomyUser

@@ -26,7 +26,7 @@ from .effects import Flow
 from .routes import Answer, RequestInfo, Routes
 from .user import AuthonomyUser
 
-__all__ = ["CallApp", "Passed", "Serving", "route_info"]
+__all__ = ["CallApp", "Passed", "Serving", "route_info", "route_path"]
 
 Credentials = bytes | str | None
 
@@ -66,6 +66,20 @@ def route_info(
         session_cookie=web.cookie_value(cookies, routes.session_cookie),
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
     )
+
+
+def route_path(path: str, root_path: str) -> str:
+    """The path an ASGI app routes by: ``path`` without the ``root_path`` it is served
+    under (``/shop``). ASGI servers give the full path (uvicorn's ``--root-path`` puts
+    the prefix back on when a proxy stripped it); frameworks route by what follows the
+    prefix, and so do the kit's paths (sign-in routes, the webhook's). A path that does
+    not continue the prefix at a ``/`` is left whole, as Starlette leaves it."""
+    if not root_path or not path.startswith(root_path):
+        return path
+    rest = path[len(root_path) :]
+    if not rest:
+        return ""
+    return rest if rest.startswith("/") else path
 
 
 #: :meth:`Serving.known_in`'s answer for a kit route: the flow answers it.
@@ -180,4 +194,4 @@ class Serving:
     def _refuse(self, info: RequestInfo, exc: Exception) -> Answer:
         """401 for a bad token; 503 while Authonomy is out of reach (the cookie is kept)."""
         config = self.routes.config
-        return Answer(refusal(config, exc, info.method, info.headers, info.target))
+        return Answer(refusal(config, exc, info.method, info.headers, info.target, info.prefix))

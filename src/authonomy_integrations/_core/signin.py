@@ -36,6 +36,7 @@ from .login import (
     check_callback,
     new_nonce,
     new_pkce,
+    next_in_app,
     safe_next,
 )
 from .policy_checks import PolicyChecks
@@ -147,17 +148,19 @@ class LoginTransaction(Part):
         step_up: str | None = None,
         session_cookie: str | None = None,
         origin: str | None = None,
+        prefix: str = "",
     ) -> Flow[LoginStart]:
         """Ask Authonomy for a login URL and remember the attempt in the login cookie.
 
         A step-up login (``step_up``) of a browser with a live session asks Authonomy to
         sign in that same user again (``login_hint``); the callback insists on it.
         ``origin`` is the app's origin in use (``app_url``'s first when not given): the
-        callback URL Authonomy returns to is on it.
+        callback URL Authonomy returns to is on it, under the URL ``prefix`` the app is
+        served at, and ``next_path`` must stay inside that prefix.
         """
         with self.events.span("authonomy.login", **{"authonomy.customer_id": customer_id}):
             start: LoginStart = yield from self._start_login(
-                customer_id, next_path, login_cookie, step_up, session_cookie, origin
+                customer_id, next_path, login_cookie, step_up, session_cookie, (origin, prefix)
             )
         return start
 
@@ -168,11 +171,12 @@ class LoginTransaction(Part):
         login_cookie: str | None,
         step_up: str | None,
         session_cookie: str | None,
-        origin: str | None,
+        at: tuple[str | None, str],
     ) -> Flow[LoginStart]:
         box, return_url = self._login_settings()
-        if origin is not None:
-            return_url = f"{origin}{self.config.callback_path}"
+        origin, prefix = at
+        if origin is not None or prefix:
+            return_url = self._callback_url(origin, prefix)
         now = self.clock()
         verifier, challenge = new_pkce(self.random_bytes)
         nonce = new_nonce(self.random_bytes)
@@ -194,7 +198,7 @@ class LoginTransaction(Part):
             state=answer["state"],
             code_verifier=verifier,
             nonce=nonce,
-            next_path=safe_next(next_path),
+            next_path=next_in_app(next_path, prefix),
             customer_id=customer_id,
             return_url=return_url,
             created_at=now,
@@ -234,15 +238,16 @@ class LoginTransaction(Part):
         old_session: str | None,
         origin: str | None = None,
         device: tuple[str | None, str | None] = (None, None),
+        prefix: str = "",
     ) -> Flow[LoginDone]:
         """Check the callback, exchange the code, verify the tokens, start a session.
 
         With ``origin`` (the origin in use, of an app with several), the login must have
-        been started for a callback on that same origin; ``device`` is the browser's
-        ``User-Agent`` and network prefix, shown in listings."""
+        been started for a callback on that same origin (and URL ``prefix``); ``device``
+        is the browser's ``User-Agent`` and network prefix, shown in listings."""
         with self.events.span("authonomy.callback"):
             done: LoginDone = yield from self._finish_login(
-                params, login_cookie, old_session, origin, device
+                params, login_cookie, old_session, (origin, prefix), device
             )
         return done
 
@@ -251,7 +256,7 @@ class LoginTransaction(Part):
         params: Mapping[str, str],
         login_cookie: str | None,
         old_session: str | None,
-        origin: str | None,
+        at: tuple[str | None, str],
         device: tuple[str | None, str | None],
     ) -> Flow[LoginDone]:
         box, _ = self._login_settings()
@@ -265,7 +270,8 @@ class LoginTransaction(Part):
             ttl=self.config.login_timeout,
         )
         attempt = result.attempt
-        if origin is not None and attempt.return_url != f"{origin}{self.config.callback_path}":
+        origin, prefix = at
+        if (origin is not None or prefix) and attempt.return_url != self._callback_url(*at):
             raise LoginError(
                 "the sign-in was started at another of the app's addresses", error="wrong_origin"
             )
@@ -369,6 +375,12 @@ class LoginTransaction(Part):
                 f"the sign-in could not be completed: {exc.message}", error="invalid_grant"
             ) from exc
         return answer
+
+    def _callback_url(self, origin: str | None, prefix: str) -> str:
+        """The callback URL on ``origin`` (``app_url``'s first when ``None``), under the
+        URL ``prefix`` the app is served at."""
+        base = origin if origin is not None else self.config.origins[0]
+        return f"{base}{prefix}{self.config.callback_path}"
 
     def _login_settings(self) -> tuple[SecretBox, str]:
         if self.login_box is None or self.return_url is None or not self.config.api_key:

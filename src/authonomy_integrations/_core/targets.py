@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
-__all__ = ["ascii_target", "ascii_url", "asgi_target", "wsgi_target"]
+__all__ = [
+    "ascii_target",
+    "ascii_url",
+    "asgi_target",
+    "prefixed",
+    "url_prefix",
+    "wsgi_target",
+]
 
 #: Characters kept as they are in a URL the kit sends back: printable ASCII, ``%``
 #: included (the URL is already percent-encoded); anything else is percent-encoded.
@@ -82,3 +89,21 @@ def ascii_url(url: str) -> str:
     if url.isascii() and url.isprintable() and " " not in url:
         return url
     return quote(url, safe=_PRINTABLE_ASCII, errors="replace")
+
+
+def url_prefix(root: str | None) -> str:
+    """The URL prefix an app is served under, as the kit puts it in front of the URLs it
+    builds: ASGI's ``root_path`` or WSGI's ``SCRIPT_NAME`` (decoded, as servers give
+    them) percent-encoded again, without a trailing ``/``; ``""`` at the site's root."""
+    if not root:
+        return ""
+    return quote(root, safe=_PATH_SAFE).rstrip("/")
+
+
+def prefixed(target: str, prefix: str) -> str:
+    """``target`` (a path and query of the app's) with ``prefix`` in front, unless it
+    already starts with it: ASGI servers and most WSGI ones give the full path, and a
+    server behind a proxy that stripped the prefix gives the path without it."""
+    if not prefix or target == prefix or target.startswith((prefix + "/", prefix + "?")):
+        return target
+    return prefix + target

@@ -27,7 +27,14 @@ from .cookies import (
     set_cookie,
 )
 from .policies import PolicyDecision
-from .targets import ascii_target, ascii_url, asgi_target, wsgi_target
+from .targets import (
+    ascii_target,
+    ascii_url,
+    asgi_target,
+    prefixed,
+    url_prefix,
+    wsgi_target,
+)
 
 __all__ = [
     "Reply",
@@ -58,6 +65,7 @@ __all__ = [
     "unauthenticated",
     "unavailable",
     "unknown_host",
+    "url_prefix",
     "wsgi_target",
 ]
 
@@ -92,12 +100,15 @@ def is_browser_navigation(method: str, headers: Mapping[str, str]) -> bool:
     return "text/html" in headers.get("accept", "")
 
 
-def login_url(config: AuthonomyConfig, next_path: str, step_up: str | None = None) -> str:
-    """The login route with ``next`` (and the policy to step up for)."""
-    query = {"next": next_path}
+def login_url(
+    config: AuthonomyConfig, next_path: str, step_up: str | None = None, prefix: str = ""
+) -> str:
+    """The login route with ``next`` (and the policy to step up for), both under the URL
+    ``prefix`` the app is served at (``""`` at the site's root)."""
+    query = {"next": prefixed(next_path, prefix)}
     if step_up:
         query["step_up"] = step_up
-    return f"{config.login_path}?{urlencode(query)}"
+    return f"{prefix}{config.login_path}?{urlencode(query)}"
 
 
 def redirect(location: str, *extra: tuple[str, str], status: int = 302) -> Reply:
@@ -147,10 +158,12 @@ def unauthenticated(
     headers: Mapping[str, str],
     path_with_query: str,
     error: TokenError | None = None,
+    prefix: str = "",
 ) -> Reply:
-    """No user: a browser goes to login and back; an API call gets 401."""
+    """No user: a browser goes to login and back; an API call gets 401. ``prefix`` is
+    the URL prefix the app is served under."""
     if error is None and config.login_path is not None and is_browser_navigation(method, headers):
-        return redirect(login_url(config, path_with_query))
+        return redirect(login_url(config, path_with_query, prefix=prefix))
     challenge = 'Bearer realm="authonomy"'
     message = "Authentication required"
     if error is not None:
@@ -170,11 +183,13 @@ def policy_denied(
     method: str,
     headers: Mapping[str, str],
     path_with_query: str,
+    prefix: str = "",
 ) -> Reply:
-    """A user who fails a policy: step-up login when a fresh login cures it, else 403."""
+    """A user who fails a policy: step-up login when a fresh login cures it, else 403.
+    ``prefix`` is the URL prefix the app is served under."""
     can_log_in = decision.login_can_cure and config.login_path is not None
     if can_log_in and is_browser_navigation(method, headers):
-        return redirect(login_url(config, path_with_query, step_up=decision.policy))
+        return redirect(login_url(config, path_with_query, decision.policy, prefix))
     details = {"policy": decision.policy, "reason": decision.reason or "denied"}
     message = f"Policy '{decision.policy}' not satisfied: {decision.reason or 'denied'}"
     if is_browser_navigation(method, headers):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http.cookies import Morsel
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_script_prefix
 
 from .._core import web
 from .._core.routes import Answer, RequestInfo, Routes
@@ -93,6 +94,9 @@ def request_info(request: HttpRequest, routes: Routes | None = None) -> RequestI
         query={},
         client_ip=request.META.get("REMOTE_ADDR"),
         request=request,
+        # Django's own, as ``reverse()`` reads it: ``SCRIPT_NAME``, ``root_path`` or
+        # ``FORCE_SCRIPT_NAME`` (which ASGI's ``request.path`` may lack).
+        prefix=web.url_prefix(get_script_prefix()),
     )
     if routes is None:
         return info

@@ -129,6 +129,7 @@ def request_info(*, route: bool = False) -> RequestInfo:
         query={},
         client_ip=request.remote_addr,
         request=request,
+        prefix=web.url_prefix(request.root_path),
     )
     if not route:
         return info

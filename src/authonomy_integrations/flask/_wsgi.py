@@ -75,7 +75,8 @@ def _call_app(effect: CallApp) -> Iterable[bytes]:
 def _info(environ: dict[str, Any]) -> RequestInfo:
     """The request read for the core; only its refusals need it (the routes are views)."""
     method = environ.get("REQUEST_METHOD", "GET")
-    return RequestInfo(method, _headers(environ), raw_target(environ), {}, None)
+    prefix = web.url_prefix(environ.get("SCRIPT_NAME"))
+    return RequestInfo(method, _headers(environ), raw_target(environ), {}, None, prefix=prefix)
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:

@@ -44,8 +44,9 @@ def request_info(scope: Scope, routes: Routes | None, request: Any = None) -> Re
     # A WebSocket handshake has no method.
     method = scope["method"] if scope["type"] == ScopeType.HTTP else "GET"
     headers, target, address = Headers(scope["headers"]), web.asgi_target(scope), client_ip(scope)
+    prefix = web.url_prefix(scope.get("root_path"))
     if routes is None:
-        return RequestInfo(method, headers, target, {}, address)
+        return RequestInfo(method, headers, target, {}, address, prefix=prefix)
     query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
     cookies = web.asgi_cookie_header(request, None)
     return RequestInfo(
@@ -57,6 +58,7 @@ def request_info(scope: Scope, routes: Routes | None, request: Any = None) -> Re
         session_cookie=web.cookie_value(cookies, routes.session_cookie),
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
         request=request,
+        prefix=prefix,
     )
 
 

@@ -94,7 +94,8 @@ def route_path(scope: Scope) -> str:
 def _info(scope: Scope) -> RequestInfo:
     """The request read for the core; only its refusals need it (the routes are views)."""
     method: str = scope.get("method", "GET")  # a WebSocket handshake has none
-    return RequestInfo(method, _headers(scope), web.asgi_target(scope), {}, client_ip(scope))
+    target, prefix = web.asgi_target(scope), web.url_prefix(scope.get("root_path"))
+    return RequestInfo(method, _headers(scope), target, {}, client_ip(scope), prefix=prefix)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -87,6 +87,7 @@ def request_info(*, route: bool = False) -> RequestInfo:
         # The scope's, not ``remote_addr``: Quart puts "<local>" there for no address.
         client_ip=client_ip(scope),
         request=current,
+        prefix=web.url_prefix(scope.get("root_path")),
     )
     if not route:
         return info

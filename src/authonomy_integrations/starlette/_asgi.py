@@ -18,6 +18,7 @@ from .._core import web
 from .._core.web import Reply
 
 __all__ = [
+    "PREFIX_KEY",
     "KitCredentials",
     "client_ip",
     "closing",
@@ -51,6 +52,13 @@ def target(scope: Scope) -> str:
     """The requested path with its query string, as the client sent them (percent-encoded,
     ASCII); see :func:`~authonomy_integrations._core.web.asgi_target`."""
     return web.asgi_target(scope)
+
+
+#: Where the middleware leaves the URL prefix it is served under (its ``root_path``: a
+#: ``Mount``, uvicorn's ``--root-path``), for the kit's routes and the guards: a guard in
+#: a mounted sub-application has a ``root_path`` of its own, naming the mount, not where
+#: the kit's routes are. Absent: the site's root.
+PREFIX_KEY = "authonomy.prefix"
 
 
 def client_ip(scope: Scope) -> str | None:

@@ -34,7 +34,7 @@ from .._core.routes import RequestInfo, Requirement
 from .._core.user import AuthonomyUser
 from .._core.web import Reply
 from .._runtime import AuthonomyAsync
-from ._asgi import KitCredentials, client_ip, response, target
+from ._asgi import PREFIX_KEY, KitCredentials, client_ip, response, target
 from ._openapi import with_security
 from ._refusals import GuardDenied, websocket_close_code
 
@@ -82,7 +82,10 @@ def _user(connection: HTTPConnection) -> AuthonomyUser | None:
 def _info(connection: HTTPConnection) -> RequestInfo:
     scope = connection.scope
     method: str = scope.get("method", "GET")  # a WebSocket handshake has none
-    return RequestInfo(method, connection.headers, target(scope), {}, client_ip(scope))
+    prefix: str = scope.get(PREFIX_KEY, "")
+    return RequestInfo(
+        method, connection.headers, target(scope), {}, client_ip(scope), prefix=prefix
+    )
 
 
 def _bind(endpoint: Callable[..., Any]) -> Bind[HTTPConnection]:

@@ -18,11 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._config import AuthonomyConfig
 from .._core.caller import Pending
 from .._core.routes import Answer, RequestInfo, Routes
-from .._core.serving import CallApp, Serving
+from .._core.serving import CallApp, Serving, route_path
 from .._core.user import AuthonomyUser, UnauthenticatedUser
+from .._core.web import url_prefix
 from .._errors import ConfigurationError
 from .._runtime import AuthonomyAsync
 from ._asgi import (
+    PREFIX_KEY,
     KitCredentials,
     client_ip,
     closing,
@@ -112,7 +114,10 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
-        user = self._known(scope["path"], scope["headers"])
+        root = scope.get("root_path")
+        if root:
+            scope[PREFIX_KEY] = url_prefix(root)
+        user = self._known(route_path(scope["path"], root or ""), scope["headers"])
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
@@ -133,7 +138,8 @@ class AuthonomyMiddleware:
         credentials = (pending.authorization, pending.cookies)
         request = (scope, receive, send)
         info = _Info(self.runtime, scope, receive)
-        outcome = await self._runner.run(self._serve(request, scope["path"], credentials, info))
+        path = route_path(scope["path"], scope.get("root_path", ""))
+        outcome = await self._runner.run(self._serve(request, path, credentials, info))
         if isinstance(outcome, Answer):
             await self._answer(outcome, scope, receive, send)
 
@@ -215,4 +221,5 @@ class _Info:
         if routes is not None and scope["type"] == "http":
             return request_info(self.runtime, scope, self.receive)
         method: str = scope.get("method", "GET")  # a WebSocket handshake has none
-        return RequestInfo(method, request_headers(scope), target(scope), {}, client_ip(scope))
+        headers, prefix = request_headers(scope), scope.get(PREFIX_KEY, "")
+        return RequestInfo(method, headers, target(scope), {}, client_ip(scope), prefix=prefix)

@@ -16,7 +16,7 @@ from .._core import web
 from .._core.effects import Flow
 from .._core.routes import Answer, RequestInfo
 from .._runtime import AuthonomyAsync
-from ._asgi import client_ip, request_headers, target
+from ._asgi import PREFIX_KEY, client_ip, request_headers, target
 
 __all__ = ["RouteFlow", "request_info"]
 
@@ -37,4 +37,5 @@ def request_info(runtime: AuthonomyAsync, scope: Scope, receive: Receive) -> Req
         session_cookie=web.cookie_value(cookies, routes.session_cookie),
         login_cookie=web.cookie_value(cookies, routes.login_cookie),
         request=request,
+        prefix=scope.get(PREFIX_KEY, ""),
     )
