@@ -99,10 +99,10 @@ class AuthonomyMiddleware:
         passes through, raises it."""
         self._failure = exc
 
-        def refuse(*_: object) -> NoReturn:
+        def refuse(*_: object, **__: object) -> NoReturn:
             raise exc
 
-        self._known = refuse  # type: ignore[assignment]
+        self._known = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or settle the caller and call the app."""
@@ -112,7 +112,7 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
-        user = self._known(scope["path"], scope["headers"])
+        user = self._known(scope["path"], scope["headers"], websocket=kind == "websocket")
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
