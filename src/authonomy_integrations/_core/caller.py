@@ -183,15 +183,26 @@ class Callers:
         origin = self.origins.in_use(_text(host) if host else None)
         if len(sent) == 1 and origin is not None and web.same_origin(_text(sent[0]), origin.url):
             return False
+        self._refused_origin(sent)
+        return True
+
+    def _refused_origin(self, sent: list[bytes]) -> None:
+        """Report a handshake's cookie refused for the ``Origin`` values it ``sent``."""
+        events = self.engine.events
+        if not sent:
+            events.emit(
+                TOKEN_REFUSED, "missing_origin", level=logging.WARNING, credential="session"
+            )
+            return
         # repr: the Origin is the client's text, kept to one printable line.
-        self.engine.events.emit(
+        origin = repr(b", ".join(sent).decode("latin-1"))[:200]
+        events.emit(
             TOKEN_REFUSED,
-            "wrong_origin" if sent else "missing_origin",
+            "wrong_origin",
             level=logging.WARNING,
             credential="session",
-            origin=repr(b", ".join(sent).decode("latin-1"))[:200] if sent else None,
+            origin=origin,
         )
-        return True
 
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)
