@@ -97,6 +97,7 @@ def test_every_adapter_is_tried_or_cannot_serve_websockets() -> None:
         "http://app.myapp.example",  # another scheme
         "null",  # a sandboxed frame or a file
         "https://app.myapp.example:99999",  # no origin at all
+        "https://[app.myapp.example",  # nor this
     ],
 )
 @pytest.mark.parametrize("adapter", SERVING, ids=str)

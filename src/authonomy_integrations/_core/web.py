@@ -316,13 +316,13 @@ def same_origin(sent: str, expected: str) -> bool:
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of ``url``; ``None`` when its port is malformed."""
-    parts = urlsplit(url)
-    default = 443 if parts.scheme == "https" else 80
+    """``(scheme, host, port)`` of ``url``; ``None`` when it is malformed."""
     try:
+        parts = urlsplit(url)
         port = parts.port
-    except ValueError:  # a port that is not a number below 65536: no origin at all
+    except ValueError:  # an unclosed ``[``, a port out of range: no origin at all
         return None
+    default = 443 if parts.scheme == "https" else 80
     return parts.scheme, (parts.hostname or "").lower(), port or default
 
 
