@@ -114,3 +114,24 @@ def test_the_asgi_scan_combines_repeated_headers(kit: AuthonomySync, sb: Sandbox
     )
     assert known_in([(b"cookie", b"a=1")]) is None
     assert known_in([]) is None
+
+
+def test_a_websocket_cookie_needs_one_origin_the_apps_own(sb: Sandbox) -> None:
+    # Servers may pass several Origin headers on (uvicorn refuses them itself): no one
+    # of them may win, whichever comes first.
+    seen: list[Any] = []
+    config = sb.config(app_url="http://localhost", on_event=seen.append)
+    kit = AuthonomySync(config, clock=sb.state.clock.now)
+    try:
+        serving = Serving(kit.routes, kit.callers)
+        known_in = functools.partial(serving.known_in, "/ws", websocket=True)
+        cookie = (b"cookie", b"authonomy_session=x")
+        own, evil = (b"origin", b"http://localhost"), (b"origin", b"http://evil.localhost")
+        assert known_in([(b"host", b"localhost"), own, cookie]) == Pending(None, cookie[1])
+        for origins in ([own, evil], [evil, own], [own, own]):
+            assert known_in([(b"host", b"localhost"), *origins, cookie]) is None
+        assert [e.reason for e in seen] == ["wrong_origin"] * 3
+        # Plain HTTP keeps its own rules: the Origin decides nothing there.
+        assert serving.known_in("/ws", [own, evil, cookie]) == Pending(None, cookie[1])
+    finally:
+        kit.close()

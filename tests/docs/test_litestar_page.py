@@ -60,7 +60,10 @@ def test_the_pages_app_signs_in_and_guards_its_routes(page_namespace: dict[str, 
         assert client.get("/profile").json() == {"id": "user_bob", "email": "bob@acme-corp.com"}
         assert client.get("/api/me").json() == {"id": "user_bob", "groups": ["engineering"]}
         assert client.get("/staff").status_code == 403
-        with client.websocket_connect("/ws") as socket:
+        # As a browser's page on the app's origin: the cookie signs a handshake in only
+        # with its Origin (a test client sends none by itself).
+        own = {"origin": config.app_url}
+        with client.websocket_connect("/ws", headers=own) as socket:
             assert socket.receive_json() == {"user": "user_bob"}
 
 

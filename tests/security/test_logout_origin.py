@@ -22,8 +22,16 @@ from .flows import browser, sign_in, whoami
         {"origin": "{url}", "sec-fetch-site": "cross-site"},
         {"sec-fetch-site": "same-site"},
         {},
+        {"origin": "{url}99999"},  # the app's origin with a port out of range
     ],
-    ids=["other-origin", "opaque-origin", "cross-site-fetch", "sibling-site", "no-origin"],
+    ids=[
+        "other-origin",
+        "opaque-origin",
+        "cross-site-fetch",
+        "sibling-site",
+        "no-origin",
+        "malformed-port",
+    ],
 )
 def test_cross_origin_logout_is_refused_and_the_session_lives_on(
     adapter: Adapter, sb: Sandbox, headers: dict[str, str]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -157,6 +157,52 @@ class Callers:
             if state is not None:
                 return state.user
         return self._known_session(cookies)
+
+    def refused_on_socket(
+        self, cookies: bytes | None, headers: Iterable[tuple[bytes, bytes]]
+    ) -> bool:
+        """Whether a WebSocket handshake's session cookie must not sign its caller in
+        (cross-site WebSocket hijacking): its ``Origin`` is not the app's origin for its
+        ``Host``, as the logout's CSRF check judges it (:func:`~.web.same_origin`).
+
+        Browsers send cookies on a handshake from a sibling subdomain (SameSite=Lax does
+        not stop it) and a socket is not subject to CORS, so only ``Origin`` tells the
+        app's pages from a hostile one. ``Origin: null``, several ``Origin`` headers and
+        none at all are refused too (fail closed: every browser sends one, and other
+        clients authenticate with a bearer token). Reported as ``token.refused``.
+        """
+        if not cookies or web.cookie_value(_text(cookies), self.cookie_name) is None:
+            return False
+        host: bytes | None = None
+        sent: list[bytes] = []
+        for name, value in headers:
+            if name == b"host":
+                host = value
+            elif name == b"origin":
+                sent.append(value)
+        origin = self.origins.in_use(_text(host) if host else None)
+        if len(sent) == 1 and origin is not None and web.same_origin(_text(sent[0]), origin.url):
+            return False
+        self._refused_origin(sent)
+        return True
+
+    def _refused_origin(self, sent: list[bytes]) -> None:
+        """Report a handshake's cookie refused for the ``Origin`` values it ``sent``."""
+        events = self.engine.events
+        if not sent:
+            events.emit(
+                TOKEN_REFUSED, "missing_origin", level=logging.WARNING, credential="session"
+            )
+            return
+        # repr: the Origin is the client's text, kept to one printable line.
+        origin = repr(b", ".join(sent).decode("latin-1"))[:200]
+        events.emit(
+            TOKEN_REFUSED,
+            "wrong_origin",
+            level=logging.WARNING,
+            credential="session",
+            origin=origin,
+        )
 
     def _known_bearer(self, raw: bytes | str) -> AuthonomyUser | Ask:
         authorization = _text(raw)

@@ -114,6 +114,7 @@ class Serving:
         self._known = callers.known
         self._flow = callers.flow
         self._tenants = callers.origins.tenants
+        self._refused_on_socket = callers.refused_on_socket
 
     def known(
         self, path: str, authorization: str | None, cookies: str | None
@@ -132,7 +133,7 @@ class Serving:
         return self._known(authorization, cookies)
 
     def known_in(
-        self, path: str, headers: Iterable[tuple[bytes, bytes]]
+        self, path: str, headers: Iterable[tuple[bytes, bytes]], *, websocket: bool = False
     ) -> AuthonomyUser | Pending | None:
         """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
         one pass: :class:`~.caller.Pending` (with the credentials it found, for
@@ -142,6 +143,13 @@ class Serving:
         ``Cookie`` values joined with ``"; "`` (HTTP/2 may split them, RFC 9113), and
         ``Authorization`` values with ``", "``, which makes repeated bearer tokens one
         malformed credential (401) instead of letting one of them win.
+
+        ``websocket``: the request is a WebSocket handshake (ASGI's ``"websocket"``
+        scope). Its session cookie then signs the caller in only when its ``Origin`` is
+        the app's own (:meth:`~.caller.Callers.refused_on_socket`); otherwise the caller
+        is nobody. A bearer token is judged as on any request: a browser cannot set
+        ``Authorization`` on a WebSocket, so no hostile page can send one for the user.
+        ``headers`` is then read twice (a list, as ASGI gives them).
         """
         own = self._own
         if path in own:
@@ -154,6 +162,8 @@ class Serving:
                 authorization = value if authorization is None else authorization + b", " + value
             elif name == b"cookie":
                 cookies = value if cookies is None else cookies + b"; " + value
+        if websocket and not authorization and self._refused_on_socket(cookies, headers):
+            return None
         known = self._known(authorization, cookies)
         if known is not ASK:
             return known

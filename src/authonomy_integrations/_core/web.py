@@ -335,14 +335,26 @@ def logout_allowed(
     sent = headers.get("origin")
     if sent is None:
         return site == "same-origin"
-    expected = origin or _first_origin(config)
-    return bool(expected) and _origin(sent) == _origin(expected)
+    return same_origin(sent, origin or _first_origin(config))
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
+def same_origin(sent: str, expected: str) -> bool:
+    """Whether ``sent`` (a request's ``Origin`` value) is the origin ``expected`` names:
+    the same scheme, host and port (a default port written out or not). ``null``, an
+    empty value or a malformed one is no origin of the app's."""
+    seen = _origin(sent)
+    return bool(expected) and seen is not None and seen[1] != "" and seen == _origin(expected)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of ``url``; ``None`` when it is malformed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an unclosed ``[``, a port out of range: no origin at all
+        return None
     default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+    return parts.scheme, (parts.hostname or "").lower(), port or default
 
 
 def bearer_token(authorization: str | None) -> str | None:

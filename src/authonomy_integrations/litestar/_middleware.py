@@ -93,7 +93,9 @@ class _Middleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         pipeline = self.pipeline
-        user = pipeline.known(scope["path"], scope["headers"])
+        user = pipeline.known(
+            scope["path"], scope["headers"], websocket=scope["type"] == ScopeType.WEBSOCKET
+        )
         if isinstance(user, Pending):
             await pipeline.settle(self.app, scope, receive, send, user)
             return

@@ -51,7 +51,7 @@ class AuthonomyASGI:
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        user = self._known(route_path(scope), scope["headers"])
+        user = self._known(route_path(scope), scope["headers"], websocket=kind == "websocket")
         if isinstance(user, Pending):
             await self._settle(scope, receive, send, user)
             return

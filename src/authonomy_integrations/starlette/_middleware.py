@@ -101,10 +101,10 @@ class AuthonomyMiddleware:
         passes through, raises it."""
         self._failure = exc
 
-        def refuse(*_: object) -> NoReturn:
+        def refuse(*_: object, **__: object) -> NoReturn:
             raise exc
 
-        self._known = refuse  # type: ignore[assignment]
+        self._known = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the kit's routes, or settle the caller and call the app."""
@@ -117,7 +117,8 @@ class AuthonomyMiddleware:
         root = scope.get("root_path")
         if root:
             scope[PREFIX_KEY] = url_prefix(root)
-        user = self._known(route_path(scope["path"], root or ""), scope["headers"])
+        path = route_path(scope["path"], root or "")
+        user = self._known(path, scope["headers"], websocket=kind == "websocket")
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
