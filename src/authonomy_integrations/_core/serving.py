@@ -133,7 +133,7 @@ class Serving:
         return self._known(authorization, cookies)
 
     def known_in(
-        self, path: str, headers: Iterable[tuple[bytes, bytes]], *, websocket: bool = False
+        self, path: str, headers: Iterable[tuple[bytes, bytes]], websocket: bool = False
     ) -> AuthonomyUser | Pending | None:
         """:meth:`known` for an ASGI scope's raw header pairs (lower-case names), read in
         one pass: :class:`~.caller.Pending` (with the credentials it found, for

@@ -114,11 +114,12 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
+        path = scope["path"]
         root = scope.get("root_path")
         if root:
             scope[PREFIX_KEY] = url_prefix(root)
-        path = route_path(scope["path"], root or "")
-        user = self._known(path, scope["headers"], websocket=kind == "websocket")
+            path = route_path(path, root)
+        user = self._known(path, scope["headers"], kind == "websocket")
         if user is None:
             scope["user"] = _ANONYMOUS
             scope["auth"] = self._nobody
