@@ -10,6 +10,8 @@ them before their handler runs.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -101,18 +103,19 @@ class _Middleware:
         self.known, self.nobody = pipeline.known, pipeline.nobody
         self.credentials = pipeline.credentials
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain method that hands back the route's own awaitable: a repeat caller then
+        # costs no coroutine of this middleware's (Litestar awaits what it is given).
         user = self.known(scope["path"], scope["headers"], websocket=scope["type"] == _WEBSOCKET)
         if user is None:
             scope["user"], scope["auth"] = _ANONYMOUS, self.nobody
         elif isinstance(user, Pending):
-            await self.pipeline.settle(self.app, scope, receive, send, user)
-            return
+            return self.pipeline.settle(self.app, scope, receive, send, user)
         else:
             # ``Pipeline.expose`` inline: this runs on every request.
             scope["user"] = user
             scope["auth"] = self.credentials.get(user.scopes) or self.pipeline.granted(user)
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 def close_code(status: int) -> int:
