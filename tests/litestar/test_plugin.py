@@ -126,6 +126,32 @@ def test_bearer_caller_reaches_guarded_handlers_and_the_app_middleware_sees_it(
     assert client.get("/open").json() == {"authenticated": False}
 
 
+def _replaces_request_auth(app: ASGIApp) -> ASGIApp:
+    """An app's own middleware after the plugin's that puts its own ``request.auth``."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["auth"] = {"source": "the app's own"}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def test_login_required_passes_no_one_once_a_middleware_replaced_request_auth(
+    sb: Sandbox,
+) -> None:
+    @get("/me", guards=[login_required])
+    async def me(request: AnyRequest) -> dict[str, str]:
+        return {"id": request.user.id}
+
+    plugin = AuthonomyPlugin(config=sb.config(app_url=URL))
+    app = Litestar([me], plugins=[plugin], middleware=[_replaces_request_auth], logging_config=None)
+    with _client(app) as client:
+        answer = client.get("/me", headers=bearer(mint(sb)))
+    # The guard cannot tell the kit set the user up: an error, never the handler.
+    assert answer.status_code == 500
+    assert "user_alice" not in answer.text
+
+
 def test_a_user_outside_the_group_or_without_the_scope_gets_403(
     client: TestClient[Litestar], sb: Sandbox
 ) -> None:

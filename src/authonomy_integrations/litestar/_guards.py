@@ -124,7 +124,23 @@ class LitestarGuard:
         await _guarding.adepend(connection, self._requirement)
 
 
-login_required = LitestarGuard(Requirement.signed_in())
+class _LoginRequired(LitestarGuard):
+    """``login_required``: the core's guard, asked only when nobody is signed in."""
+
+    def __init__(self) -> None:
+        super().__init__(Requirement.signed_in())
+
+    async def __call__(self, connection: Connection, handler: BaseRouteHandler) -> None:
+        """Pass a signed-in caller; anyone else meets the core's guard (its refusal)."""
+        # For login_required a signed-in user is all it takes (the core's guards take
+        # the same shortcut); ``_user``, inline: this runs on every guarded request.
+        scope = connection.scope
+        if isinstance(scope.get("user"), AuthonomyUser) and type(scope.get("auth")) is Credentials:
+            return
+        await _guarding.adepend(connection, self._requirement)
+
+
+login_required: LitestarGuard = _LoginRequired()
 """Only signed-in users: ``guards=[login_required]`` (a 302 to login for a browser, a 401
 for an API call, close code 1008 for a WebSocket)."""
 # The same text for ``help()``, which reads the object's own ``__doc__``.

@@ -10,6 +10,8 @@ them before their handler runs.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +30,9 @@ _CREDENTIALS_CACHE_SIZE = 1024
 #: WebSocket close codes (RFC 6455): refused by policy, and "try again later".
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013
+#: ASGI's scope type of a WebSocket handshake, as a plain string (``ScopeType`` is a
+#: ``str`` enum: equal, but each read of the enum's member is an attribute lookup).
+_WEBSOCKET = "websocket"
 
 
 class Pipeline:
@@ -40,8 +45,10 @@ class Pipeline:
         self.known = serving.known_in
         self._serve = serving.serve
         self._runner = runtime.runner.with_handlers({CallApp: self._call_app})
-        self._nobody = Credentials(runtime)
-        self._credentials: dict[frozenset[str], Credentials] = {}
+        #: ``request.auth`` for nobody, and for a user by the scopes of the user's token
+        #: (made once per set of scopes, see :meth:`granted`).
+        self.nobody = Credentials(runtime)
+        self.credentials: dict[frozenset[str], Credentials] = {}
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """The middleware around one route's ``app`` (Litestar calls it with ``app=``)."""
@@ -50,10 +57,10 @@ class Pipeline:
     def expose(self, scope: Scope, user: AuthonomyUser | None) -> None:
         """``request.user`` and ``request.auth`` for ``user`` (``None``: nobody)."""
         if user is None:
-            scope["user"], scope["auth"] = _ANONYMOUS, self._nobody
+            scope["user"], scope["auth"] = _ANONYMOUS, self.nobody
             return
         scope["user"] = user
-        scope["auth"] = self._credentials.get(user.scopes) or self._credentials_of(user)
+        scope["auth"] = self.credentials.get(user.scopes) or self.granted(user)
 
     async def settle(
         self, app: ASGIApp, scope: Scope, receive: Receive, send: Send, pending: Pending
@@ -75,32 +82,40 @@ class Pipeline:
             send = _with_cookie(send, effect.set_cookie)
         await app(scope, receive, send)
 
-    def _credentials_of(self, user: AuthonomyUser) -> Credentials:
-        """``request.auth`` for ``user``: one per set of scopes, made once."""
-        if len(self._credentials) >= _CREDENTIALS_CACHE_SIZE:
-            self._credentials.clear()
-        granted = self._credentials[user.scopes] = Credentials(self.runtime, user.scopes)
+    def granted(self, user: AuthonomyUser) -> Credentials:
+        """``request.auth`` for ``user``, made and kept in :attr:`credentials` (emptied
+        when full, never replaced: the middleware holds it)."""
+        if len(self.credentials) >= _CREDENTIALS_CACHE_SIZE:
+            self.credentials.clear()
+        granted = self.credentials[user.scopes] = Credentials(self.runtime, user.scopes)
         return granted
 
 
 class _Middleware:
     """Settles the caller of one route's requests, or answers a kit route."""
 
-    __slots__ = ("app", "pipeline")
+    __slots__ = ("app", "credentials", "known", "nobody", "pipeline")
 
     def __init__(self, app: ASGIApp, pipeline: Pipeline) -> None:
         self.app, self.pipeline = app, pipeline
+        # Bound once: a repeat caller then costs one call into the core and two scope
+        # writes, with no attribute chain or second call on the way.
+        self.known, self.nobody = pipeline.known, pipeline.nobody
+        self.credentials = pipeline.credentials
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        pipeline = self.pipeline
-        user = pipeline.known(
-            scope["path"], scope["headers"], websocket=scope["type"] == ScopeType.WEBSOCKET
-        )
-        if isinstance(user, Pending):
-            await pipeline.settle(self.app, scope, receive, send, user)
-            return
-        pipeline.expose(scope, user)
-        await self.app(scope, receive, send)
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain method that hands back the route's own awaitable: a repeat caller then
+        # costs no coroutine of this middleware's (Litestar awaits what it is given).
+        user = self.known(scope["path"], scope["headers"], scope["type"] == _WEBSOCKET)
+        if user is None:
+            scope["user"], scope["auth"] = _ANONYMOUS, self.nobody
+        elif isinstance(user, Pending):
+            return self.pipeline.settle(self.app, scope, receive, send, user)
+        else:
+            # ``Pipeline.expose`` inline: this runs on every request.
+            scope["user"] = user
+            scope["auth"] = self.credentials.get(user.scopes) or self.pipeline.granted(user)
+        return self.app(scope, receive, send)
 
 
 def close_code(status: int) -> int:
