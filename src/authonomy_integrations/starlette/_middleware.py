@@ -114,8 +114,7 @@ class AuthonomyMiddleware:
         if kind != "http" and kind != "websocket":
             await self._other(scope, receive, send)
             return
-        path = scope["path"]
-        root = scope.get("root_path")
+        path, root = scope["path"], scope.get("root_path")
         if root:
             scope[PREFIX_KEY] = url_prefix(root)
             path = route_path(path, root)
