@@ -10,7 +10,6 @@ overrides the sandbox's value too.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import os
 import secrets
@@ -27,6 +26,9 @@ from .shared import banner, demo_sandbox, log_config, stop_on_signals
 
 __all__ = ["build_config", "register_webhook", "serve"]
 
+#: What the sandbox sets; the app's URL and session secret are the demo's own.
+_FROM_SANDBOX = ("environment", "api_key", "api_base_url", "issuer", "audience", "customer_id")
+
 
 def _settings(app_url: str, sandbox: Sandbox | None) -> dict[str, Any]:
     settings: dict[str, Any] = {
@@ -34,16 +36,10 @@ def _settings(app_url: str, sandbox: Sandbox | None) -> dict[str, Any]:
         "session_secret": secrets.token_urlsafe(32),
     }
     if sandbox is not None:
-        key = base64.b64encode(secrets.token_bytes(24)).decode()
-        settings.update(
-            environment="sandbox",
-            api_key=sandbox.api_key,
-            api_base_url=sandbox.api_base_url,
-            issuer=sandbox.issuer,
-            audience=sandbox.audience,
-            customer_id="acme-corp",
-            webhook_secret=f"whsec_{key}",
-        )
+        # The sandbox's own configuration, as ``Sandbox.config`` gives it to tests.
+        config = sandbox.config(app_url=app_url)
+        settings.update({name: getattr(config, name) for name in _FROM_SANDBOX})
+        settings["webhook_secret"] = sandbox.webhook_secret
     return settings
 
 
