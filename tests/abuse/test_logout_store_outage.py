@@ -25,14 +25,17 @@ SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
 
 class FlakyStore(MemorySessionStore):
     """A memory store shared like Redis (it records revoked Authonomy sessions), whose
-    reads and deletes fail while ``down``, and whose revocations fail while
-    ``revocations_down``."""
+    reads and deletes fail while ``down``, deletes alone while ``deletes_down`` (it went
+    away between a logout's read and its delete), its user index while ``index_down``,
+    and its revocations while ``revocations_down``."""
 
     shares_revocations = True
 
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.deletes_down = False
+        self.index_down = False
         self.revocations_down = False
         self.revoked: set[str] = set()
 
@@ -48,8 +51,15 @@ class FlakyStore(MemorySessionStore):
         return self.load(cookie_value)
 
     def delete(self, cookie_value: str) -> None:
-        self._check(self.down)
+        self._check(self.down or self.deletes_down)
         super().delete(cookie_value)
+
+    def unindex_session(self, user_id: str, session_id: str) -> None:
+        self._check(self.index_down)
+        super().unindex_session(user_id, session_id)
+
+    async def aunindex_session(self, user_id: str, session_id: str) -> None:
+        self.unindex_session(user_id, session_id)
 
     async def adelete(self, cookie_value: str) -> None:
         self.delete(cookie_value)
@@ -97,6 +107,45 @@ def test_a_logout_while_the_store_is_out_of_reach_is_a_503_that_can_be_retried(
         done = _logout(app.client, cookie)
         assert done.status_code == 303
         assert home(app.client, cookie) == 401
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_logout_whose_delete_fails_ends_nothing_in_this_process_either(
+    adapter: str, sb: Sandbox
+) -> None:
+    # Read, then the store goes away before the delete: answered 503 and the session
+    # goes on here too. Refused by this process alone, it would be a sign-out in one
+    # worker while the others, reading the record that is still there, serve it.
+    store = FlakyStore()
+    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+        assert login_as(app.client, "alice", next_path="/home") == "/home"
+        cookie = take_session_cookie(app.client)
+        store.deletes_down = True
+        answer = _logout(app.client, cookie)
+        assert answer.status_code == 503
+        assert not any(c.startswith("authonomy_session=") for c in set_cookies(answer))
+        assert home(app.client, cookie) == 200
+        store.deletes_down = False
+        assert home(app.client, cookie) == 200
+        assert _logout(app.client, cookie).status_code == 303
+        assert home(app.client, cookie) == 401
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_logout_whose_session_is_deleted_is_done_though_the_index_fails(
+    adapter: str, sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+        assert login_as(app.client, "alice", next_path="/home") == "/home"
+        cookie = take_session_cookie(app.client)
+        store.index_down = True
+        with caplog.at_level(logging.WARNING, "authonomy_integrations"):
+            answer = _logout(app.client, cookie)
+        assert answer.status_code == 303  # nobody retries a logout that was done
+        assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
+        assert home(app.client, cookie) == 401
+    assert any("stays in its user's index" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

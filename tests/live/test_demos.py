@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,11 +34,40 @@ TARGETS = {"examples.fastapi_app": "demo", "examples.flask_app": "demo-flask",
            "examples.litestar_app": "demo-litestar"}  # fmt: skip
 
 
+def _environment() -> dict[str, str]:
+    """This process's environment without the kit's settings, and with Python's fault
+    handler on, so that a demo which hangs on SIGTERM can be made to say where."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
+    return {**env, "PYTHONFAULTHANDLER": "1"}
+
+
+def _terminate(process: subprocess.Popen[Any], log: Path | None) -> int:
+    """SIGTERM, not SIGINT (a background job's children ignore SIGINT); the exit status.
+
+    A demo still running 20 s later fails the test with every thread's stack, which the
+    fault handler writes to its stderr on SIGABRT."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        stacks = log.read_text(errors="replace")[-20_000:] if log is not None else ""
+        raise AssertionError(f"the demo did not stop within 20 s of SIGTERM:\n{stacks}") from None
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 @pytest.fixture(params=ADAPTERS, ids=str)
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "stderr.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
+    env = _environment()
     adapter: Adapter = request.param
     command = [sys.executable, "-m", *adapter.demo, "--port", str(port)]
     with log.open("w") as stderr:
@@ -51,11 +81,7 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
-        # SIGTERM, not SIGINT: a background job's children ignore SIGINT.
-        process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=20)
-        if process.stdout is not None:
-            process.stdout.close()
+        status = _terminate(process, log)
     assert status == 0, f"the demo did not stop cleanly: {log.read_text()}"
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert any(line.startswith("[app]") for line in lines), lines
@@ -94,20 +120,20 @@ IGNORING_SIGINT = (
 
 
 @pytest.mark.parametrize("module", sorted(TARGETS))
-def test_a_demo_started_with_sigint_ignored_stops_on_sigterm(module: str) -> None:
+def test_a_demo_started_with_sigint_ignored_stops_on_sigterm(module: str, tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHONOMY_", "DJANGO_"))}
+    log = tmp_path / "stderr.log"
     command = [sys.executable, "-c", IGNORING_SIGINT, sys.executable, "-m", module]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)], cwd=ROOT, env=_environment(),
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
     try:
         wait_for_port(port, timeout=30)
     finally:
-        process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=20)
-    assert status == 0
+        status = _terminate(process, log)
+    assert status == 0, log.read_text()
 
 
 def test_make_demo_passes_port_to_every_demo() -> None:

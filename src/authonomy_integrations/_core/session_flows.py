@@ -384,16 +384,26 @@ class SessionKeeper(Part):
         return cookie
 
     def end_local(self, cookie: str) -> Flow[SessionRecord | None]:
-        """End the session of ``cookie`` here (refused from now on); its record."""
+        """End the session of ``cookie`` here (refused from now on); its record.
+
+        Raises :class:`StoreUnavailableError` when the store could not delete the
+        record: then nothing has ended, in this process or any other, and the caller
+        may try again."""
         record: SessionRecord | None = yield LoadSession(cookie)
-        if record is not None:
-            self._ended.keep(record.id, True, record.created_at + self.config.session_max_age)
         # Other cookie values of this session may be cached; logouts are rare enough
         # to forget every cached session rather than index them by id.
         self.recent_sessions.clear()
         yield DeleteSession(cookie)
-        if record is not None:
+        if record is None:
+            return None
+        # Only once the record is gone: refused here before that, the session would
+        # still be served by every other process sharing the store.
+        self._ended.keep(record.id, True, record.created_at + self.config.session_max_age)
+        try:
             yield UnindexSession(text_claim(record.claims, "sub") or "", record.id)
+        except StoreUnavailableError as exc:
+            # The session is gone; its stale entry is skipped by listings and expires.
+            logger.warning("an ended session stays in its user's index: %s", exc)
         return record
 
     def revoke_answer(
