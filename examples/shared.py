@@ -1,17 +1,20 @@
-"""What both example apps share: their words, the sandbox's users, the signed-out page and
-how their log lines are told apart from the embedded sandbox's."""
+"""What the example apps share: their words, the sandbox's users, the signed-out page, their
+configuration from the sandbox and ``AUTHONOMY_*`` variables, and how their log lines are
+told apart from the embedded sandbox's."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import FrameType
 from typing import Any
 
-from authonomy_integrations import AuthonomyConfig
+from authonomy_integrations import AuthonomyClient, AuthonomyConfig
 from authonomy_integrations.sandbox import SANDBOX_MFA_CODE, Sandbox
+from authonomy_integrations.webhooks import EVENT_TYPES
 
 __all__ = [
     "FAVICON_LINK",
@@ -20,9 +23,13 @@ __all__ = [
     "SIGN_IN",
     "SIGN_OUT",
     "banner",
+    "build_config",
     "demo_sandbox",
+    "demo_settings",
+    "demo_setup",
     "log_config",
     "page_layout",
+    "register_webhook",
     "stop_on_signals",
     "with_signed_out_page",
 ]
@@ -74,6 +81,61 @@ def demo_sandbox() -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+#: What the sandbox sets; the app's URL and session secret are the demo's own.
+_FROM_SANDBOX = ("environment", "api_key", "api_base_url", "issuer", "audience", "customer_id")
+
+
+def demo_settings(app_url: str, sandbox: Sandbox | None) -> dict[str, Any]:
+    """The demo's settings by field name: the sandbox's own (when it runs), the app's
+    URL and a fresh session secret."""
+    settings: dict[str, Any] = {
+        "app_url": app_url,
+        "session_secret": secrets.token_urlsafe(32),
+    }
+    if sandbox is not None:
+        # The sandbox's own configuration, as ``Sandbox.config`` gives it to tests.
+        config = sandbox.config(app_url=app_url)
+        settings.update({name: getattr(config, name) for name in _FROM_SANDBOX})
+        settings["webhook_secret"] = sandbox.webhook_secret
+    return settings
+
+
+def build_config(
+    environ: Mapping[str, str], app_url: str, sandbox: Sandbox | None
+) -> AuthonomyConfig:
+    """The app's configuration: ``AUTHONOMY_*`` variables win over the defaults."""
+    defaults = demo_settings(app_url, sandbox)
+    kept = {
+        name: value
+        for name, value in defaults.items()
+        if f"AUTHONOMY_{name.upper()}" not in environ
+    }
+    return AuthonomyConfig.from_mapping(environ, **kept)
+
+
+def register_webhook(sandbox: Sandbox, config: AuthonomyConfig) -> None:
+    """Subscribe the app's webhook route to every event type of the sandbox."""
+    url = f"{config.app_url}{config.webhook_path}"
+    with AuthonomyClient(api_key=sandbox.api_key, base_url=sandbox.api_base_url) as client:
+        client.webhooks.create(url=url, events=list(EVENT_TYPES), secret=config.webhook_secrets[0])
+
+
+@contextlib.contextmanager
+def demo_setup(
+    environ: Mapping[str, str], app_url: str
+) -> Iterator[tuple[AuthonomyConfig, Sandbox | None]]:
+    """The demo's configuration and its embedded sandbox, started (and the app's webhook
+    route subscribed to it) unless ``AUTHONOMY_API_KEY`` names a real tenant."""
+    with contextlib.ExitStack() as stack:
+        sandbox = None
+        if "AUTHONOMY_API_KEY" not in environ:
+            sandbox = stack.enter_context(demo_sandbox())
+        config = build_config(environ, app_url, sandbox)
+        if sandbox is not None and config.webhook_secrets:
+            register_webhook(sandbox, config)
+        yield config, sandbox
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

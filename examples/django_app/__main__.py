@@ -10,16 +10,19 @@ app's webhook URL is registered with it. With ``AUTHONOMY_API_KEY`` (and the oth
 from __future__ import annotations
 
 import argparse
-import base64
 import os
-import secrets
 from collections.abc import Sequence
 
-from authonomy_integrations import AuthonomyClient
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.webhooks import EVENT_TYPES
 
-from ..shared import banner, demo_sandbox, log_config, stop_on_signals
+from ..shared import (
+    banner,
+    demo_sandbox,
+    demo_settings,
+    log_config,
+    register_webhook,
+    stop_on_signals,
+)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -32,30 +35,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _sandbox_environment(sandbox: Sandbox, app_url: str) -> None:
     """The sandbox's configuration as ``AUTHONOMY_*`` variables, unless already set."""
-    defaults = {
-        "ENVIRONMENT": "sandbox",
-        "API_KEY": sandbox.api_key,
-        "API_BASE_URL": sandbox.api_base_url,
-        "ISSUER": sandbox.issuer,
-        "AUDIENCE": sandbox.audience,
-        "CUSTOMER_ID": "acme-corp",
-        "APP_URL": app_url,
-        "SESSION_SECRET": secrets.token_urlsafe(32),
-        "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
-    }
-    for name, value in defaults.items():
-        os.environ.setdefault(f"AUTHONOMY_{name}", value)
+    for name, value in demo_settings(app_url, sandbox).items():
+        os.environ.setdefault(f"AUTHONOMY_{name.upper()}", str(value))
 
 
 def _register_webhook(sandbox: Sandbox) -> None:
     from django.conf import settings  # configured by now
 
-    config = settings.AUTHONOMY_CONFIG
-    url = f"{config.app_url}{config.webhook_path}"
-    with AuthonomyClient(api_key=sandbox.api_key, base_url=sandbox.api_base_url) as client:
-        client.webhooks.create(
-            url=url, events=sorted(EVENT_TYPES), secret=config.webhook_secrets[0]
-        )
+    register_webhook(sandbox, settings.AUTHONOMY_CONFIG)
 
 
 def _serve(args: argparse.Namespace, sandbox: Sandbox | None) -> None:

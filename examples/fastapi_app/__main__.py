@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..asgi_demo import build_config, serve
+from ..asgi_demo import serve
+from ..shared import build_config
 from .app import create_app
 
 __all__ = ["build_config", "main"]
