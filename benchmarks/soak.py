@@ -62,6 +62,8 @@ class SoakReport:
     unanswered: Counter[str] = field(default_factory=Counter)
     #: Live sessions (not logged out) that were answered 401 at least once.
     lost: set[str] = field(default_factory=set)
+    #: Sessions whose logout was answered 503 (so they went on) at least once.
+    logout_refused_for: set[str] = field(default_factory=set)
     #: Sessions Authonomy revoked because a refresh token came back after its grace
     #: window. A worker keeps a refresh that Redis failed to save and writes it back,
     #: so this stays 0 unless a worker exited with a refresh unsaved.
@@ -165,6 +167,7 @@ class _Soak:
                     self.ended.append(session)
                 else:  # not confirmed (Redis down): the session goes on
                     self.report.logouts_refused += 1
+                    self.report.logout_refused_for.add(session.cookie)
                     self.ending.discard(session.cookie)
                     self.live.append(session)
 
@@ -331,7 +334,11 @@ def summary(report: SoakReport) -> list[tuple[str, str]]:
             f"{len(report.webhooks_acknowledged)} acknowledged, "
             f"{sum(report.webhooks.values())} handler runs",
         ),
-        ("sessions lost", str(len(report.lost))),
+        (
+            "sessions lost",
+            f"{len(report.lost)} ({len(report.lost & report.logout_refused_for)} "
+            "after a logout answered 503)",
+        ),
         ("refresh tokens revoked for reuse", str(report.refresh_reuse_revocations)),
         ("refresh claims left by an exited worker", str(report.abandoned_claims)),
         (
