@@ -120,21 +120,31 @@ class UserSessions(Part):
         self.sessions.report_ended(ended, why)
         yield from self.sessions.revoke_record(ended)
 
-    def end_all(self, user_id: str, why: str) -> Flow[int]:
-        """End every session of ``user_id``; how many were found in the store."""
+    def end_all(self, user_id: str, why: str, but: str | None = None) -> Flow[int]:
+        """End every session of ``user_id`` but the one of id ``but``; how many were
+        found in the store.
+
+        The sessions the store cannot list (a cookie store's) are refused in this
+        process from then on; only once every listed one has ended, so that a store
+        failing on the way (a 503) leaves nothing refused here that other processes
+        still serve, and the caller can try again."""
+        since = self.clock()
         records = yield from self.records(user_id, None)
-        # After the listing, which skips the sessions refused from then on.
-        self.sessions.sign_out_before(user_id, self.clock())
         for record in records:
-            yield from self.end_record(record, why)
+            if record.id != but:
+                yield from self.end_record(record, why)
+        self.sessions.sign_out_before(user_id, since)
         return len(records)
 
     def logout_everywhere(self, cookie: str | None) -> Flow[None]:
         """``POST logout_path`` with ``everywhere=1``: the caller's session and every
-        other of its user end. Only a live session may end the others."""
+        other of its user end. Only a live session may end the others.
+
+        The caller's own session ends last: if the store fails before, the answer is a
+        503 and the caller, still signed in, can try again (ended first, a retry would
+        find no live session and end nothing more)."""
         record: SessionRecord | None = (yield LoadSession(cookie)) if cookie else None
         user_id = text_claim(record.claims, "sub") if record is not None else None
-        live = user_id is not None and self._live(record, user_id)
+        if record is not None and user_id is not None and self._live(record, user_id):
+            yield from self.end_all(user_id, "signed_out_everywhere", but=record.id)
         yield from self.sessions.logout(cookie, "signed_out_everywhere")
-        if live and user_id is not None:
-            yield from self.end_all(user_id, "signed_out_everywhere")
