@@ -26,8 +26,8 @@ SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
 class FlakyStore(MemorySessionStore):
     """A memory store shared like Redis (it records revoked Authonomy sessions), whose
     reads and deletes fail while ``down``, deletes alone while ``deletes_down`` (it went
-    away between a logout's read and its delete), its user index while ``index_down``,
-    and its revocations while ``revocations_down``."""
+    away between a logout's read and its delete), saves while ``saves_down``, its user
+    index while ``index_down``, and its revocations while ``revocations_down``."""
 
     shares_revocations = True
 
@@ -35,6 +35,7 @@ class FlakyStore(MemorySessionStore):
         super().__init__()
         self.down = False
         self.deletes_down = False
+        self.saves_down = False
         #: Session ids whose delete fails (while the others succeed).
         self.undeletable: set[str] = set()
         self.index_down = False
@@ -51,6 +52,13 @@ class FlakyStore(MemorySessionStore):
 
     async def aload(self, cookie_value: str) -> SessionRecord | None:
         return self.load(cookie_value)
+
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        self._check(self.down or self.saves_down)
+        return super().save(record, ttl)
+
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        return self.save(record, ttl)
 
     def delete(self, cookie_value: str) -> None:
         self._check(self.down or self.deletes_down or cookie_value in self.undeletable)

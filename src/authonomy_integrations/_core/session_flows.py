@@ -412,7 +412,12 @@ class SessionKeeper(Part):
         """End the Authonomy session of a token answer the app refused or cannot use: its
         ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
         if claims is not None:
-            yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
+            try:
+                yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
+            except StoreUnavailableError as exc:
+                # These tokens reached no client; what matters is that Authonomy ends
+                # them below, which a store out of reach must not skip.
+                logger.error("the refused tokens' revocation could not be shared: %s", exc)
         refresh_token = answer.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
             return
