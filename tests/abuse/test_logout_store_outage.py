@@ -26,7 +26,8 @@ SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
 class FlakyStore(MemorySessionStore):
     """A memory store shared like Redis (it records revoked Authonomy sessions), whose
     reads and deletes fail while ``down``, deletes alone while ``deletes_down`` (it went
-    away between a logout's read and its delete), saves while ``saves_down``, its user
+    away between a logout's read and its delete), deletes' answers (not the deletes)
+    while ``delete_replies_lost``, saves while ``saves_down``, its user
     index while ``index_down``, and its revocations while ``revocations_down``."""
 
     shares_revocations = True
@@ -35,6 +36,8 @@ class FlakyStore(MemorySessionStore):
         super().__init__()
         self.down = False
         self.deletes_down = False
+        #: Deletes are done, then answered with a failure (the reply was lost).
+        self.delete_replies_lost = False
         self.saves_down = False
         #: Session ids whose delete fails (while the others succeed).
         self.undeletable: set[str] = set()
@@ -63,6 +66,7 @@ class FlakyStore(MemorySessionStore):
     def delete(self, cookie_value: str) -> None:
         self._check(self.down or self.deletes_down or cookie_value in self.undeletable)
         super().delete(cookie_value)
+        self._check(self.delete_replies_lost)
 
     def unindex_session(self, user_id: str, session_id: str) -> None:
         self._check(self.index_down)

@@ -6,6 +6,8 @@ no retry comes back for.
   record their revocation for the other workers must not keep Authonomy from ending them.
 - A back-channel logout (a webhook) that the session store cuts short is answered 503,
   so Authonomy delivers it again, and the redelivery finishes it.
+- A logout whose delete was done but whose answer was lost is finished (logged out at
+  Authonomy) instead of answered 503: its retry would find nothing left to end.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import LoginAsError, login_as, send_webhook
 
-from .apps import ADAPTERS, home, kit, take_session_cookie
-from .test_logout_store_outage import FlakyStore
+from .apps import ADAPTERS, home, kit, set_cookies, take_session_cookie, with_session_cookie
+from .test_logout_store_outage import SAME_SITE, FlakyStore
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +118,26 @@ def test_a_user_logout_webhook_cut_short_by_the_store_is_finished_by_its_redeliv
         again = _deliver(app, sb, "user.logged_out", data, "evt_user_out_midway")
         assert again.status_code == 200
         assert home(app.client, laptop) == 401 and home(app.client, phone) == 401
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_logout_whose_delete_was_done_but_its_answer_lost_is_finished(
+    adapter: str, sb: Sandbox
+) -> None:
+    # The store deleted the session, then its answer was lost. Answered 503, the retry
+    # would find no session, answer 303 and never log it out at Authonomy; asked again,
+    # the store says the session is gone, so the logout is finished now.
+    store = FlakyStore()
+    logouts = sb.request_count("DELETE", "/v1/auth/logout")
+    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+        assert login_as(app.client, "alice", next_path="/home") == "/home"
+        cookie = take_session_cookie(app.client)
+        store.delete_replies_lost = True
+        answer = app.client.post(
+            "/auth/logout", headers={**SAME_SITE, **with_session_cookie(app.client, cookie)}
+        )
+        assert answer.status_code == 303
+        assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
+        store.delete_replies_lost = False
+        assert home(app.client, cookie) == 401
+    assert sb.request_count("DELETE", "/v1/auth/logout") == logouts + 1  # ended at Authonomy
