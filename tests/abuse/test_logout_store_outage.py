@@ -26,8 +26,9 @@ SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
 class FlakyStore(MemorySessionStore):
     """A memory store shared like Redis (it records revoked Authonomy sessions), whose
     reads and deletes fail while ``down``, deletes alone while ``deletes_down`` (it went
-    away between a logout's read and its delete), its user index while ``index_down``,
-    and its revocations while ``revocations_down``."""
+    away between a logout's read and its delete), deletes' answers (not the deletes)
+    while ``delete_replies_lost``, saves while ``saves_down``, its user
+    index while ``index_down``, and its revocations while ``revocations_down``."""
 
     shares_revocations = True
 
@@ -35,6 +36,9 @@ class FlakyStore(MemorySessionStore):
         super().__init__()
         self.down = False
         self.deletes_down = False
+        #: Deletes are done, then answered with a failure (the reply was lost).
+        self.delete_replies_lost = False
+        self.saves_down = False
         #: Session ids whose delete fails (while the others succeed).
         self.undeletable: set[str] = set()
         self.index_down = False
@@ -52,9 +56,17 @@ class FlakyStore(MemorySessionStore):
     async def aload(self, cookie_value: str) -> SessionRecord | None:
         return self.load(cookie_value)
 
+    def save(self, record: SessionRecord, ttl: int) -> str:
+        self._check(self.down or self.saves_down)
+        return super().save(record, ttl)
+
+    async def asave(self, record: SessionRecord, ttl: int) -> str:
+        return self.save(record, ttl)
+
     def delete(self, cookie_value: str) -> None:
         self._check(self.down or self.deletes_down or cookie_value in self.undeletable)
         super().delete(cookie_value)
+        self._check(self.delete_replies_lost)
 
     def unindex_session(self, user_id: str, session_id: str) -> None:
         self._check(self.index_down)

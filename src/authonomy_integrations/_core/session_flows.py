@@ -393,7 +393,14 @@ class SessionKeeper(Part):
         # Other cookie values of this session may be cached; logouts are rare enough
         # to forget every cached session rather than index them by id.
         self.recent_sessions.clear()
-        yield DeleteSession(cookie)
+        try:
+            yield DeleteSession(cookie)
+        except StoreUnavailableError:
+            # A delete whose answer was lost may have been done: then the session is
+            # ended and must be finished now, as a retry would find nothing to end.
+            if record is None or not (yield from self._deleted_after_all(cookie)):
+                raise
+            logger.warning("a session's delete failed to answer but was done; it is ended")
         if record is None:
             return None
         # Only once the record is gone: refused here before that, the session would
@@ -406,13 +413,27 @@ class SessionKeeper(Part):
             logger.warning("an ended session stays in its user's index: %s", exc)
         return record
 
+    def _deleted_after_all(self, cookie: str) -> Flow[bool]:
+        """Whether the store, asked again after a failed delete, no longer has the session
+        (``False`` when it cannot answer)."""
+        try:
+            again: SessionRecord | None = yield LoadSession(cookie)
+        except StoreUnavailableError:
+            return False
+        return again is None
+
     def revoke_answer(
         self, answer: Mapping[str, Any], claims: Mapping[str, Any] | None = None
     ) -> Flow[None]:
         """End the Authonomy session of a token answer the app refused or cannot use: its
         ``sid`` refused here, its refresh token logged out at Authonomy (best effort)."""
         if claims is not None:
-            yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
+            try:
+                yield from self.tokens.revoke_sid(text_claim(claims, "sid"), _expiry(claims))
+            except StoreUnavailableError as exc:
+                # These tokens reached no client; what matters is that Authonomy ends
+                # them below, which a store out of reach must not skip.
+                logger.error("the refused tokens' revocation could not be shared: %s", exc)
         refresh_token = answer.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
             return

@@ -29,6 +29,7 @@ logger = logging.getLogger("authonomy_integrations.webhooks")
 __all__ = [
     "WebhookResult",
     "handler_failed",
+    "handler_store_unavailable",
     "received",
     "replayed",
     "store_full",
@@ -169,3 +170,22 @@ def handler_failed(
         **_about(event),
     )
     return _failure(500, "INTERNAL_ERROR", "Webhook handler failed")
+
+
+def handler_store_unavailable(
+    events: Events, event: WebhookEvent, handler: Handler, exc: StoreUnavailableError
+) -> WebhookResult:
+    """503 with ``Retry-After``: a handler found a store out of reach (the session store,
+    ending sessions on a back-channel logout). Nothing is acknowledged and the retry runs
+    the handlers again, as for the replay store."""
+    events.emit(
+        ev.WEBHOOK_HANDLER_FAILED,
+        type(exc).__name__,
+        level=logging.WARNING,
+        detail=str(exc),
+        handler=handler_name(handler),
+        **_about(event),
+    )
+    result = _failure(503, "TEMPORARILY_UNAVAILABLE", "A store is out of reach; retry later")
+    retry_after = max(1, math.ceil(exc.retry_after or 1))
+    return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})

@@ -10,7 +10,8 @@ Outcomes (the body follows the API's envelope):
 413   body too large (``PAYLOAD_TOO_LARGE``)
 415   not ``application/json`` (``UNSUPPORTED_MEDIA_TYPE``)
 500   a handler raised (``INTERNAL_ERROR``)
-503   the replay store is out of reach (``TEMPORARILY_UNAVAILABLE``, with ``Retry-After``)
+503   the replay store is out of reach, or a handler raised ``StoreUnavailableError``
+      (``TEMPORARILY_UNAVAILABLE``, with ``Retry-After``)
 ====  ==========================================================================
 
 Authonomy retries anything but a 2xx, so a concurrent duplicate gets 409 instead of
@@ -255,6 +256,9 @@ class WebhookReceiver:
                     yield Release(admitted.id)
                 if isinstance(exc, Interrupted):
                     raise exc.error from None
+                if isinstance(exc, StoreUnavailableError):
+                    # Temporary, like the replay store's: a 503 the sender retries.
+                    return answer.handler_store_unavailable(self.events, admitted, handler, exc)
                 return answer.handler_failed(self.events, admitted, handler, exc)
         try:
             yield Complete(admitted.id)
