@@ -112,6 +112,11 @@ def set_cookies(answer: Any) -> list[str]:
     )
 
 
+def json_body(answer: Any) -> Any:
+    """The JSON body of any adapter's test client answer (Flask's is a property)."""
+    return answer.json() if callable(answer.json) else answer.json
+
+
 def with_session_cookie(client: Any, cookie: str) -> dict[str, str]:
     """Send ``cookie`` as the session cookie on the client's next request: through the
     jar of Flask's test client (which sends only its jar), as a header for the others."""

@@ -6,91 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from authonomy_integrations import StoreUnavailableError
-from authonomy_integrations._core.sessions import SessionRecord
 from authonomy_integrations.sandbox import Sandbox
-from authonomy_integrations.stores import MemorySessionStore
-from authonomy_integrations.testing import login_as
-from tests.browsing import PAGE
 
-from .apps import ADAPTERS, home, kit, set_cookies, take_session_cookie, with_session_cookie
-
-#: A logout from the app's own page.
-SAME_SITE = {**PAGE, "Sec-Fetch-Site": "same-origin"}
-
-
-class FlakyStore(MemorySessionStore):
-    """A memory store shared like Redis (it records revoked Authonomy sessions), whose
-    reads and deletes fail while ``down``, deletes alone while ``deletes_down`` (it went
-    away between a logout's read and its delete), deletes' answers (not the deletes)
-    while ``delete_replies_lost``, saves while ``saves_down``, its user
-    index while ``index_down``, and its revocations while ``revocations_down``."""
-
-    shares_revocations = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.down = False
-        self.deletes_down = False
-        #: Deletes are done, then answered with a failure (the reply was lost).
-        self.delete_replies_lost = False
-        self.saves_down = False
-        #: Session ids whose delete fails (while the others succeed).
-        self.undeletable: set[str] = set()
-        self.index_down = False
-        self.revocations_down = False
-        self.revoked: set[str] = set()
-
-    def _check(self, down: bool) -> None:
-        if down:
-            raise StoreUnavailableError("FlakyStore: out of reach")
-
-    def load(self, cookie_value: str) -> SessionRecord | None:
-        self._check(self.down)
-        return super().load(cookie_value)
-
-    async def aload(self, cookie_value: str) -> SessionRecord | None:
-        return self.load(cookie_value)
-
-    def save(self, record: SessionRecord, ttl: int) -> str:
-        self._check(self.down or self.saves_down)
-        return super().save(record, ttl)
-
-    async def asave(self, record: SessionRecord, ttl: int) -> str:
-        return self.save(record, ttl)
-
-    def delete(self, cookie_value: str) -> None:
-        self._check(self.down or self.deletes_down or cookie_value in self.undeletable)
-        super().delete(cookie_value)
-        self._check(self.delete_replies_lost)
-
-    def unindex_session(self, user_id: str, session_id: str) -> None:
-        self._check(self.index_down)
-        super().unindex_session(user_id, session_id)
-
-    async def aunindex_session(self, user_id: str, session_id: str) -> None:
-        self.unindex_session(user_id, session_id)
-
-    async def adelete(self, cookie_value: str) -> None:
-        self.delete(cookie_value)
-
-    def revoke_sid(self, sid: str, ttl: int) -> None:
-        self._check(self.revocations_down)
-        self.revoked.add(sid)
-
-    async def arevoke_sid(self, sid: str, ttl: int) -> None:
-        self.revoke_sid(sid, ttl)
-
-    def is_sid_revoked(self, sid: str) -> bool:
-        self._check(self.down)
-        return sid in self.revoked
-
-    async def ais_sid_revoked(self, sid: str) -> bool:
-        return self.is_sid_revoked(sid)
+from .apps import ADAPTERS, home, set_cookies
+from .flaky_store import flaky_kit, logout, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -99,26 +21,20 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _logout(client: Any, cookie: str) -> Any:
-    return client.post("/auth/logout", headers={**SAME_SITE, **with_session_cookie(client, cookie)})
-
-
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_a_logout_while_the_store_is_out_of_reach_is_a_503_that_can_be_retried(
     adapter: str, sb: Sandbox
 ) -> None:
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         store.down = True
-        answer = _logout(app.client, cookie)
+        answer = logout(app.client, cookie)
         assert answer.status_code == 503
         assert answer.headers["retry-after"]
         assert not any(c.startswith("authonomy_session=") for c in set_cookies(answer))
         store.down = False
         assert home(app.client, cookie) == 200  # nothing was ended
-        done = _logout(app.client, cookie)
+        done = logout(app.client, cookie)
         assert done.status_code == 303
         assert home(app.client, cookie) == 401
 
@@ -130,18 +46,16 @@ def test_a_logout_whose_delete_fails_ends_nothing_in_this_process_either(
     # Read, then the store goes away before the delete: answered 503 and the session
     # goes on here too. Refused by this process alone, it would be a sign-out in one
     # worker while the others, reading the record that is still there, serve it.
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         store.deletes_down = True
-        answer = _logout(app.client, cookie)
+        answer = logout(app.client, cookie)
         assert answer.status_code == 503
         assert not any(c.startswith("authonomy_session=") for c in set_cookies(answer))
         assert home(app.client, cookie) == 200
         store.deletes_down = False
         assert home(app.client, cookie) == 200
-        assert _logout(app.client, cookie).status_code == 303
+        assert logout(app.client, cookie).status_code == 303
         assert home(app.client, cookie) == 401
 
 
@@ -149,13 +63,11 @@ def test_a_logout_whose_delete_fails_ends_nothing_in_this_process_either(
 def test_a_logout_whose_session_is_deleted_is_done_though_the_index_fails(
     adapter: str, sb: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         store.index_down = True
         with caplog.at_level(logging.WARNING, "authonomy_integrations"):
-            answer = _logout(app.client, cookie)
+            answer = logout(app.client, cookie)
         assert answer.status_code == 303  # nobody retries a logout that was done
         assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
         assert home(app.client, cookie) == 401
@@ -170,20 +82,14 @@ def test_sign_out_everywhere_cut_short_by_the_store_can_be_retried(
     # caller is still signed in to try again. Had its own session ended first, the retry
     # would find no live session, end nothing more and answer 303 while the other
     # session lived on.
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        laptop = take_session_cookie(app.client)
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        phone = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        laptop, phone = signed_in(app, 2)
         store.undeletable.add(laptop)
-        everywhere = {**SAME_SITE, **with_session_cookie(app.client, phone)}
-        answer = app.client.post("/auth/logout?everywhere=1", headers=everywhere)
+        answer = logout(app.client, phone, everywhere=True)
         assert answer.status_code == 503
         assert home(app.client, phone) == 200 and home(app.client, laptop) == 200
         store.undeletable.clear()
-        everywhere = {**SAME_SITE, **with_session_cookie(app.client, phone)}
-        done = app.client.post("/auth/logout?everywhere=1", headers=everywhere)
+        done = logout(app.client, phone, everywhere=True)
         assert done.status_code == 303
         assert home(app.client, phone) == 401 and home(app.client, laptop) == 401
 
@@ -192,14 +98,12 @@ def test_sign_out_everywhere_cut_short_by_the_store_can_be_retried(
 def test_a_logout_whose_revocation_cannot_be_shared_still_ends_the_session(
     adapter: str, sb: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = FlakyStore()
     logouts = sb.request_count("DELETE", "/v1/auth/logout")
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         store.revocations_down = True
         with caplog.at_level(logging.ERROR, "authonomy_integrations"):
-            answer = _logout(app.client, cookie)
+            answer = logout(app.client, cookie)
         assert answer.status_code == 303
         assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
         assert home(app.client, cookie) == 401

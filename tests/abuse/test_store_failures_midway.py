@@ -20,8 +20,8 @@ import pytest
 from authonomy_integrations.sandbox import Sandbox
 from authonomy_integrations.testing import LoginAsError, login_as, send_webhook
 
-from .apps import ADAPTERS, home, kit, set_cookies, take_session_cookie, with_session_cookie
-from .test_logout_store_outage import SAME_SITE, FlakyStore
+from .apps import ADAPTERS, home, json_body, set_cookies
+from .flaky_store import FlakyStore, flaky_kit, logout, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,8 @@ def test_a_sign_in_whose_session_and_revocation_fail_still_ends_its_tokens_at_au
     # The code is spent and the tokens cannot become a session: they are logged out at
     # Authonomy. Their sid's revocation failing too (the same store) used to skip that
     # logout, leaving a live refresh token of a sign-in answered 503.
-    store = FlakyStore()
     logouts = sb.request_count("DELETE", "/v1/auth/logout")
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
+    with flaky_kit(adapter, sb) as (app, store):
         store.saves_down = store.revocations_down = True
         with pytest.raises(LoginAsError, match="got 503"):
             login_as(app.client, "alice", next_path="/home")
@@ -61,11 +60,6 @@ def _deliver(app: Any, sb: Sandbox, event_type: str, data: dict[str, Any], event
     )
 
 
-def _json(answer: Any) -> Any:
-    """The JSON body of any test client's answer (Flask's is a property)."""
-    return answer.json() if callable(answer.json) else answer.json
-
-
 def _sid(store: FlakyStore, cookie: str) -> str:
     record = store.load(cookie)
     assert record is not None
@@ -78,10 +72,8 @@ def _sid(store: FlakyStore, cookie: str) -> str:
 def test_a_back_channel_logout_the_store_cuts_short_is_a_503_its_redelivery_finishes(
     adapter: str, sb: Sandbox
 ) -> None:
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         sid = _sid(store, cookie)
         data = {"user": {"id": "user_alice"}, "session": {"id": sid}, "reason": "admin"}
         store.revocations_down = True
@@ -92,7 +84,7 @@ def test_a_back_channel_logout_the_store_cuts_short_is_a_503_its_redelivery_fini
         store.revocations_down = False
         again = _deliver(app, sb, "session.revoked", data, "evt_revoked_midway")
         assert again.status_code == 200
-        assert "duplicate" not in _json(again)["data"]  # it ran again
+        assert "duplicate" not in json_body(again)["data"]  # it ran again
         assert sid in store.revoked
         assert home(app.client, cookie) == 401
 
@@ -103,12 +95,8 @@ def test_a_user_logout_webhook_cut_short_by_the_store_is_finished_by_its_redeliv
 ) -> None:
     # "user.logged_out" without a session ends every session of the user. One of them
     # cannot be deleted: 503, and the redelivery ends the ones left.
-    store = FlakyStore()
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        laptop = take_session_cookie(app.client)
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        phone = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        laptop, phone = signed_in(app, 2)
         data = {"user": {"id": "user_alice"}, "reason": "admin"}
         store.undeletable.update({laptop, phone})
         cut_short = _deliver(app, sb, "user.logged_out", data, "evt_user_out_midway")
@@ -127,15 +115,11 @@ def test_a_logout_whose_delete_was_done_but_its_answer_lost_is_finished(
     # The store deleted the session, then its answer was lost. Answered 503, the retry
     # would find no session, answer 303 and never log it out at Authonomy; asked again,
     # the store says the session is gone, so the logout is finished now.
-    store = FlakyStore()
     logouts = sb.request_count("DELETE", "/v1/auth/logout")
-    with kit(adapter, sb.config(max_retries=0, session_store=store)) as app:
-        assert login_as(app.client, "alice", next_path="/home") == "/home"
-        cookie = take_session_cookie(app.client)
+    with flaky_kit(adapter, sb) as (app, store):
+        [cookie] = signed_in(app)
         store.delete_replies_lost = True
-        answer = app.client.post(
-            "/auth/logout", headers={**SAME_SITE, **with_session_cookie(app.client, cookie)}
-        )
+        answer = logout(app.client, cookie)
         assert answer.status_code == 303
         assert any(c.startswith("authonomy_session=;") for c in set_cookies(answer))
         store.delete_replies_lost = False

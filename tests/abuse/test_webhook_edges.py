@@ -17,7 +17,7 @@ from tests.adapters import adapter_named, post_body
 from tests.webhooks.conftest import SECRET, make_delivery
 from tests.webhooks.test_routes import PATH
 
-from .apps import ADAPTERS
+from .apps import ADAPTERS, json_body
 
 #: ``post(body, headers) -> (status, json, response headers with lower-case names)``.
 Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, Any], dict[str, str]]]
@@ -33,14 +33,9 @@ def route(adapter: str, receiver: WebhookReceiver) -> Iterator[Post]:
             body: bytes, headers: dict[str, str]
         ) -> tuple[int, dict[str, Any], dict[str, str]]:
             answer = post_body(client, PATH, body, headers)
-            return answer.status_code, _json(answer), _lower(answer.headers)
+            return answer.status_code, json_body(answer), _lower(answer.headers)
 
         yield post
-
-
-def _json(answer: Any) -> Any:
-    """The body of a Flask test response, or of an httpx one, as JSON."""
-    return answer.get_json() if hasattr(answer, "get_json") else answer.json()
 
 
 def _lower(headers: Any) -> dict[str, str]:

@@ -66,6 +66,13 @@ def _failure(status: int, code: str, message: str, **details: Any) -> WebhookRes
     return WebhookResult(status, {"success": False, "error": error})
 
 
+def _unavailable(message: str, exc: StoreUnavailableError) -> WebhookResult:
+    """503 ``TEMPORARILY_UNAVAILABLE`` with the store's ``Retry-After`` (at least 1 s)."""
+    result = _failure(503, "TEMPORARILY_UNAVAILABLE", message)
+    retry_after = max(1, math.ceil(exc.retry_after or 1))
+    return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})
+
+
 def _about(event: WebhookEvent) -> dict[str, Any]:
     """What an event report says of a delivery: its id and type, nothing of its data."""
     return {"webhook_id": event.id, "event_type": event.type}
@@ -151,11 +158,7 @@ def store_unavailable(
         detail=str(exc),
         **_about(event),
     )
-    result = _failure(
-        503, "TEMPORARILY_UNAVAILABLE", "The replay store is out of reach; retry later"
-    )
-    retry_after = max(1, math.ceil(exc.retry_after or 1))
-    return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})
+    return _unavailable("The replay store is out of reach; retry later", exc)
 
 
 def handler_failed(
@@ -186,6 +189,4 @@ def handler_store_unavailable(
         handler=handler_name(handler),
         **_about(event),
     )
-    result = _failure(503, "TEMPORARILY_UNAVAILABLE", "A store is out of reach; retry later")
-    retry_after = max(1, math.ceil(exc.retry_after or 1))
-    return WebhookResult(result.status, result.body, {"retry-after": str(retry_after)})
+    return _unavailable("A store is out of reach; retry later", exc)
